@@ -1,0 +1,1 @@
+"""Dipole-portal physics: model, widths, nuclei, form factors, cross sections."""
