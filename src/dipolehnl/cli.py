@@ -1,0 +1,173 @@
+"""Command-line interface: a thin layer over the Python API.
+
+Every sub-command validates its input; an :class:`~dipolehnl.errors.InputError` becomes
+one line on stderr and exit code 2.  Units: masses and energies in GeV, couplings in GeV^-1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Callable, Sequence
+
+from dipolehnl.errors import InputError
+
+log = logging.getLogger("dipolehnl")
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are a single line on stderr, exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _emit(obj: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(obj, indent=2))
+    else:
+        width = max(len(k) for k in obj)
+        for k, v in obj.items():
+            print(f"{k:<{width}}  {v:.6g}" if isinstance(v, float) else f"{k:<{width}}  {v}")
+
+
+# ---------------------------------------------------------------- width
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mass", type=_float, required=True, help="HNL mass m_N in GeV")
+    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_muN in GeV^-1")
+    p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
+    p.add_argument("--convention", default="consistent", choices=["consistent", "darknews"],
+                   help="physics convention (default: consistent)")
+    p.add_argument("--json", action="store_true", help="machine-readable JSON output")
+
+
+def _model(args: argparse.Namespace):
+    from dipolehnl.physics.model import HNLModel
+
+    return HNLModel(args.mass, args.coupling, majorana=args.majorana, convention=args.convention)
+
+
+def cmd_width(args: argparse.Namespace) -> int:
+    from dipolehnl.physics import decays
+
+    model = _model(args)
+    out = {
+        "gamma_nu_gamma_GeV": decays.gamma_nu_gamma(model),
+        "gamma_nu_ee_GeV": decays.gamma_nu_ee(model),
+        "gamma_total_GeV": decays.gamma_total(model),
+        "br_ee": decays.br_ee(model),
+        "ctau_m": decays.ctau_m(model),
+        "mass_GeV": model.mass_GeV,
+        "coupling_GeVinv": model.d_GeVinv,
+        "majorana": model.majorana,
+        "convention": model.convention,
+    }
+    _emit(out, args.json)
+    return 0
+
+
+# ---------------------------------------------------------------- xsec
+def cmd_xsec(args: argparse.Namespace) -> int:
+    from dipolehnl.physics import xsec
+    from dipolehnl.physics.nuclei import nucleus
+
+    model = _model(args)
+    if not (args.energy > 0) or args.energy != args.energy or args.energy == float("inf"):
+        raise InputError(f"energy must be positive and finite, got {args.energy}")
+    nuc = nucleus(args.target)
+    chans = xsec.channels(nuc.pdg)
+    e_th = min(xsec.threshold_energy(model.mass_GeV, ch.M_GeV) for ch in chans)
+    if args.energy <= e_th:
+        raise InputError(
+            f"E = {args.energy} GeV is below the threshold {e_th:.6g} GeV for m_N = {model.mass_GeV} GeV on {nuc.name}"
+        )
+    parts: dict[tuple[str, int], float] = {}
+    for ch in chans:
+        for h in (1, -1):
+            parts[(ch.regime, h)] = float(xsec.total_xsec_cm2(ch, model, args.energy, helicity=h))
+    hels = model.helicities
+    coh = sum(parts.get(("coherent", h), 0.0) for h in hels)
+    inc = sum(parts.get(("p-el", h), 0.0) for h in hels)
+    out = {
+        "coherent_cm2": coh,
+        "incoherent_cm2": inc,
+        "total_cm2": coh + inc,
+        "helicity_flip_cm2": parts.get(("coherent", 1), 0.0) + parts[("p-el", 1)],
+        "helicity_conserving_cm2": parts.get(("coherent", -1), 0.0) + parts[("p-el", -1)],
+        "target": nuc.name,
+        "target_pdg": nuc.pdg,
+        "energy_GeV": args.energy,
+        "threshold_GeV": e_th,
+        "primary": "numubar" if args.antineutrino else "numu",
+        "convention": model.convention,
+    }
+    _emit(out, args.json)
+    return 0
+
+
+# ---------------------------------------------------------------- main
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from dipolehnl import __version__
+
+    parser = _Parser(prog="dipolehnl", description="Dipole-portal heavy neutral leptons at neutrino experiments.")
+    parser.add_argument("--version", action="version", version=f"dipolehnl {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("width", help="decay widths, branching ratio and c tau")
+    _add_model_args(p)
+    p.set_defaults(func=cmd_width)
+
+    p = sub.add_parser("xsec", help="upscattering cross sections nu A -> N A")
+    _add_model_args(p)
+    p.add_argument("--target", type=int, required=True, help="nucleus PDG code 10LZZZAAAI (e.g. 1000060120)")
+    p.add_argument("--energy", type=_float, required=True, help="neutrino energy in GeV")
+    p.add_argument("--antineutrino", action="store_true", help="nu_mu-bar primary (same cross section by CP)")
+    p.set_defaults(func=cmd_xsec)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+#: functions ``register(subparsers)`` adding further sub-commands (simulation, analysis, figures)
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        sys.stderr.write(f"dipolehnl: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("dipolehnl: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no tracebacks for users
+        if args.debug:
+            raise
+        sys.stderr.write(f"dipolehnl: internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)\n")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

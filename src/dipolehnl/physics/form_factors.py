@@ -1,0 +1,98 @@
+"""Nuclear and nucleon electromagnetic form factors (PHYSICS.md eqs. 9–10).
+
+All functions take Q² in GeV² (arrays) and return dimensionless arrays.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from dipolehnl.constants import FM_TO_INV_GEV, M_PROTON_GEV, MU_PROTON, NUCLEON_DIPOLE_MASS_GEV
+from dipolehnl.physics.nuclei import Nucleus, fourier_bessel_tables
+
+FormFactor = Callable[[np.ndarray], np.ndarray]
+
+
+def fourier_bessel_form_factor(Q2_GeV2: ArrayLike, R_fm: float, coefficients: tuple[float, ...]) -> np.ndarray:
+    """Charge form factor from a Fourier–Bessel density (de Vries et al. 1987; PHYSICS.md eq. 9).
+
+    F(Q) = | Σ_n a_n (−1)^n j0(qR)/(n²π² − q²R²) | / | Σ_n a_n (−1)^n/(n²π²) |, q = Q·(5.0677 fm⁻¹/GeV).
+    Only non-zero a_n enter (as in DarkNews).  At qR = nπ the n-th term takes its
+    limit −1/(2 n² π²)·(−1)^n·(−1)^n... evaluated exactly (removable 0/0).
+    """
+    Q2 = np.asarray(Q2_GeV2, dtype=float)
+    x = np.sqrt(np.maximum(Q2, 0.0)) * FM_TO_INV_GEV * R_fm  # qR, dimensionless
+    j0 = np.where(x > 1e-8, np.sin(x) / np.where(x > 1e-8, x, 1.0), 1.0 - x * x / 6.0)
+    num = np.zeros_like(x)
+    den = 0.0
+    for i, a in enumerate(coefficients):
+        if a == 0.0:
+            continue
+        n = i + 1
+        npi = n * math.pi
+        sign = -1.0 if n % 2 else 1.0
+        diff = npi * npi - x * x
+        near = np.abs(x - npi) < 1e-6
+        # j0(x)/(n²π² − x²) → (−1)^n/(nπ)·(x−nπ)/(−2nπ (x−nπ)) = −(−1)^n/(2n²π²) at x = nπ
+        term = np.where(near, -sign / (2.0 * npi * npi), j0 / np.where(near, 1.0, diff))
+        num += a * sign * term
+        den += a * sign / (npi * npi)
+    return np.abs(num / den)
+
+
+def symmetrized_fermi_form_factor(Q2_GeV2: ArrayLike, A: int) -> np.ndarray:
+    """Symmetrised Fermi form factor, a = 0.523 fm, r0 = 1.03 A^{1/3} fm, zero for Q ≥ 5 GeV
+    (DarkNews ``nuclear_F1_Fsym_EM``; PHYSICS.md eq. 9)."""
+    Q = np.sqrt(np.maximum(np.asarray(Q2_GeV2, dtype=float), 0.0))
+    a = 0.523 * FM_TO_INV_GEV
+    r0 = 1.03 * A ** (1.0 / 3.0) * FM_TO_INV_GEV
+    out = np.zeros_like(Q)
+    small = Q < 1e-6
+    ok = (Q < 5.0) & ~small
+    q = Q[ok]
+    out[ok] = (
+        3.0 * math.pi * a / (r0**2 + math.pi**2 * a**2)
+        * (math.pi * a / np.tanh(math.pi * a * q) * np.sin(q * r0) - r0 * np.cos(q * r0))
+        / (q * r0 * np.sinh(math.pi * q * a))
+    )
+    out[small] = 1.0
+    return out
+
+
+@lru_cache(maxsize=None)
+def nuclear_form_factor(nucleus: Nucleus) -> FormFactor:
+    """The coherent charge form factor F_A(Q²) used for ``nucleus``: Fourier–Bessel where
+    tabulated, symmetrised Fermi otherwise (as DarkNews)."""
+    table = fourier_bessel_tables().get(nucleus.name.lower())
+    if table is not None:
+        R, coeffs = table
+        return lambda Q2: fourier_bessel_form_factor(Q2, R, coeffs)
+    A = nucleus.A
+    return lambda Q2: symmetrized_fermi_form_factor(Q2, A)
+
+
+def has_fourier_bessel(nucleus: Nucleus) -> bool:
+    """True if a Fourier–Bessel table exists for ``nucleus``."""
+    return nucleus.name.lower() in fourier_bessel_tables()
+
+
+def _dipole(Q2: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + Q2 / NUCLEON_DIPOLE_MASS_GEV**2) ** 2
+
+
+def proton_F1(Q2_GeV2: ArrayLike) -> np.ndarray:
+    """Proton Dirac form factor F1 = D (1 + τ μ_p)/(1 + τ), τ = Q²/4m_p² (PHYSICS.md eq. 10)."""
+    Q2 = np.asarray(Q2_GeV2, dtype=float)
+    tau = Q2 / (4.0 * M_PROTON_GEV**2)
+    return _dipole(Q2) * (1.0 + tau * MU_PROTON) / (1.0 + tau)
+
+
+def proton_F2(Q2_GeV2: ArrayLike) -> np.ndarray:
+    """Proton Pauli form factor F2 = D (μ_p − 1)/(1 + τ) (PHYSICS.md eq. 10)."""
+    Q2 = np.asarray(Q2_GeV2, dtype=float)
+    tau = Q2 / (4.0 * M_PROTON_GEV**2)
+    return _dipole(Q2) * (MU_PROTON - 1.0) / (1.0 + tau)
