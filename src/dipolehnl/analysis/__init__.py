@@ -1,0 +1,1 @@
+"""From events to results: selection, efficiencies, exposures, statistics, scans, limits."""

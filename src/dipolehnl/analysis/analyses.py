@@ -1,0 +1,390 @@
+"""Analysis definitions (TOML): exposures, backgrounds, selection and statistic.
+
+An analysis is one TOML file; users can write their own without code.  The shipped
+ones (``dipolehnl/analysis/data/analyses``) are ``t2k2019`` (the 2019 ND280 constraint),
+``t2k-full`` (the full ND280 data set through 2023) and ``t2k+t2k2`` (T2K + T2K-II
+sensitivity).  Format (see docs/analysis.md)::
+
+    name = "t2k2019"
+    description = "..."
+    statistic = "poisson_zero_background"      # or "asimov"
+    asimov_q = "discovery"                     # asimov only: "discovery" or "exclusion"
+    one_sided = true                           # threshold convention for cl levels (asimov)
+    cl = [0.95]                                # confidence levels (optional if sigma given)
+    sigma = [5.0]                              # significance levels (optional)
+
+    [selection]
+    cos_theta_min = 0.992                      # HNL direction w.r.t. the beam axis
+    opening_angle_max_deg = 90.0               # e+ e- opening angle
+    efficiency = "t2k2019"                     # shipped table name or a path (relative to the TOML file)
+    efficiency_outside = "hold"                # "hold" or "zero" outside the table's mass range
+
+    [[dataset]]
+    name = "nd280-fhc"
+    detector = "nd280"                         # or "nd280-upgrade"
+    mode = "fhc"                               # or "rhc"
+    pot = 12.34e20
+    background = 0.563                         # expected background events, or instead:
+    # background_scaling = { reference_pot = 12.34e20, reference_background = 0.563, reference_n_tpcs = 3 }
+    observed = 0                               # optional; absent = Asimov data (= background)
+    tpcs = ["TPC1", "TPC2", "TPC3"]
+
+``background_scaling`` computes background = reference_background x (pot /
+reference_pot) x (len(tpcs) / reference_n_tpcs); ``reference_n_tpcs`` is optional
+(default: no volume scaling).  This is the paper's "scales linearly with the POT and
+total TPC volume", with the volume ratio of the upgrade counted as 5 TPCs / 3 TPCs.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from dipolehnl.analysis import statistics as st
+from dipolehnl.analysis.efficiency import EFFICIENCY_FILES, OUTSIDE_CHOICES, SelectionEfficiency, load_efficiency
+from dipolehnl.errors import InputError
+
+STATISTICS: tuple[str, ...] = ("poisson_zero_background", "asimov")
+ASIMOV_Q: tuple[str, ...] = ("discovery", "exclusion")
+DETECTORS: tuple[str, ...] = ("nd280", "nd280-upgrade")
+MODES: tuple[str, ...] = ("fhc", "rhc")
+#: Fiducial volumes (TPC gas) allowed for each detector.
+DETECTOR_TPCS: dict[str, tuple[str, ...]] = {
+    "nd280": ("TPC1", "TPC2", "TPC3"),
+    "nd280-upgrade": ("TPC1", "TPC2", "TPC3", "HATPC_top", "HATPC_bottom"),
+}
+
+_TOP_KEYS = {"name", "description", "statistic", "asimov_q", "one_sided", "cl", "sigma", "selection", "dataset"}
+_SELECTION_KEYS = {"cos_theta_min", "opening_angle_max_deg", "efficiency", "efficiency_outside"}
+_DATASET_KEYS = {"name", "detector", "mode", "pot", "background", "background_scaling", "observed", "tpcs"}
+_SCALING_KEYS = {"reference_pot", "reference_background", "reference_n_tpcs"}
+
+
+# ---------------------------------------------------------------------------------------
+# Data classes
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SelectionConfig:
+    """Event selection: cos(theta_N) > cos_theta_min, e+e- opening angle < opening_angle_max_deg, x efficiency(m)."""
+
+    cos_theta_min: float = 0.992
+    opening_angle_max_deg: float = 90.0
+    efficiency: str = "t2k2019"
+    efficiency_outside: str = "hold"
+    base_dir: str = ""
+
+    def efficiency_function(self) -> SelectionEfficiency:
+        """The efficiency versus HNL mass (GeV -> fraction)."""
+        ref = self.efficiency
+        outside = self.efficiency_outside  # validated by the loader
+        if ref in EFFICIENCY_FILES or Path(ref).is_absolute():
+            return load_efficiency(ref, outside)  # type: ignore[arg-type]
+        return load_efficiency(Path(self.base_dir) / ref, outside)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """One data set: a detector, a beam mode and its exposure.
+
+    Attributes
+    ----------
+    name: label.
+    detector: 'nd280' or 'nd280-upgrade'.
+    mode: 'fhc' or 'rhc'.
+    pot: protons on target.
+    background: expected background events (in all ``tpcs`` together, after selection).
+    observed: observed events, or None for an Asimov data set (observed = background).
+    tpcs: fiducial volumes used, e.g. ('TPC1', 'TPC2', 'TPC3').
+    """
+
+    name: str
+    detector: str
+    mode: str
+    pot: float
+    background: float
+    observed: int | None
+    tpcs: tuple[str, ...]
+
+    @property
+    def is_asimov(self) -> bool:
+        return self.observed is None
+
+
+@dataclass(frozen=True)
+class Level:
+    """A confidence level: label, confidence level, and the threshold on the analysis statistic.
+
+    For 'poisson_zero_background' the threshold is the upper limit on the total signal
+    (events); for 'asimov' it is the threshold on the summed q.
+    """
+
+    label: str
+    cl: float
+    sigma: float | None
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A validated analysis definition (see the module docstring for the TOML format)."""
+
+    name: str
+    description: str
+    statistic: str
+    cl: tuple[float, ...]
+    sigma: tuple[float, ...]
+    selection: SelectionConfig
+    datasets: tuple[DataSet, ...]
+    asimov_q: str = "discovery"
+    one_sided: bool = True
+    source: str = ""
+
+    @property
+    def backgrounds(self) -> NDArray[np.float64]:
+        """Expected background per data set."""
+        return np.array([d.background for d in self.datasets])
+
+    def total_pot(self, mode: str | None = None, detector: str | None = None) -> float:
+        """Sum of the POT over data sets, optionally of one mode and/or detector."""
+        return float(
+            sum(d.pot for d in self.datasets if (mode is None or d.mode == mode) and (detector is None or d.detector == detector))
+        )
+
+    def levels(self) -> list[Level]:
+        """The requested levels, with thresholds for this analysis's statistic."""
+        out: list[Level] = []
+        for c in self.cl:
+            out.append(Level(f"{100 * c:g}% CL", c, None, self._threshold(c, None)))
+        for z in self.sigma:
+            c = float(st.sigma_to_cl(z, one_sided=True))
+            out.append(Level(f"{z:g} sigma", c, z, self._threshold(c, z)))
+        return out
+
+    def _threshold(self, cl: float, sigma: float | None) -> float:
+        if self.statistic == "poisson_zero_background":
+            n_obs = sum(d.observed or 0 for d in self.datasets)
+            return float(st.poisson_upper_limit(n_obs, 0.0, cl))
+        if sigma is not None:
+            return float(st.q_threshold(sigma=sigma))
+        return float(st.q_threshold(cl=cl, one_sided=self.one_sided))
+
+    def test_statistic(self, signal: ArrayLike) -> NDArray[np.float64] | float:
+        """The statistic for expected signals, shape (n_datasets, ...) (events per data set).
+
+        'poisson_zero_background': the total signal sum_i s_i (background ignored).
+        'asimov': sum_i q(s_i, b_i) with the chosen q (``asimov_q``).
+        """
+        s = np.asarray(signal, dtype=float)
+        if s.shape[:1] != (len(self.datasets),):
+            raise InputError(f"analysis {self.name}: signal must have a leading axis of length {len(self.datasets)}")
+        if self.statistic == "poisson_zero_background":
+            out = s.sum(axis=0)
+            return float(out) if np.ndim(out) == 0 else out
+        b = self.backgrounds.reshape((-1,) + (1,) * (s.ndim - 1))
+        return st.q_asimov(s, b, self.asimov_q, axis=0)  # type: ignore[arg-type]
+
+    def excluded(self, signal: ArrayLike, level: Level) -> NDArray[np.bool_] | bool:
+        """True where the expected signals (shape (n_datasets, ...)) are excluded at ``level``."""
+        out = np.asarray(self.test_statistic(signal)) >= level.threshold
+        return bool(out) if out.ndim == 0 else out
+
+
+# ---------------------------------------------------------------------------------------
+# Loading and validation
+# ---------------------------------------------------------------------------------------
+def _analyses_dir():
+    return files("dipolehnl").joinpath("analysis", "data", "analyses")
+
+
+def available_analyses() -> list[str]:
+    """Names of the shipped analyses (file stems of ``data/analyses/*.toml``)."""
+    return sorted(e.name[:-5] for e in _analyses_dir().iterdir() if e.name.endswith(".toml"))
+
+
+class _V:
+    """Small validator that names the file and the key in every error."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, msg: str) -> InputError:
+        return InputError(f"{self.source}: {key}: {msg}")
+
+    def get(self, table: dict[str, Any], key: str, where: str, typ: type | tuple[type, ...], required: bool = True, default: Any = None) -> Any:
+        full = f"{where}{key}"
+        if key not in table:
+            if required:
+                raise self.fail(full, "missing key")
+            return default
+        val = table[key]
+        if typ in (float, (float,)):
+            if isinstance(val, bool) or not isinstance(val, (int, float)):
+                raise self.fail(full, f"expected a number, got {type(val).__name__} {val!r}")
+            val = float(val)
+            if not math.isfinite(val):
+                raise self.fail(full, f"expected a finite number, got {val!r}")
+            return val
+        if typ is int:
+            if isinstance(val, bool) or not isinstance(val, int):
+                raise self.fail(full, f"expected an integer, got {type(val).__name__} {val!r}")
+            return val
+        if not isinstance(val, typ):
+            names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+            raise self.fail(full, f"expected {names}, got {type(val).__name__} {val!r}")
+        return val
+
+    def unknown(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
+        extra = sorted(set(table) - allowed)
+        if extra:
+            raise self.fail(f"{where}{extra[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+    def number_list(self, table: dict[str, Any], key: str) -> tuple[float, ...]:
+        val = table.get(key, [])
+        if isinstance(val, (int, float)) and not isinstance(val, bool):
+            val = [val]
+        if not isinstance(val, list) or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in val):
+            raise self.fail(key, f"expected a list of numbers, got {val!r}")
+        return tuple(float(v) for v in val)
+
+
+def _parse_dataset(v: _V, ds: Any, i: int) -> DataSet:
+    where = f"dataset[{i}]."
+    if not isinstance(ds, dict):
+        raise v.fail(f"dataset[{i}]", "expected a table ([[dataset]])")
+    v.unknown(ds, _DATASET_KEYS, where)
+    name = v.get(ds, "name", where, str)
+    detector = v.get(ds, "detector", where, str)
+    if detector not in DETECTORS:
+        raise v.fail(where + "detector", f"unknown detector {detector!r} (expected one of {', '.join(DETECTORS)})")
+    mode = v.get(ds, "mode", where, str).lower()
+    if mode not in MODES:
+        raise v.fail(where + "mode", f"unknown beam mode {mode!r} (expected one of {', '.join(MODES)})")
+    pot = v.get(ds, "pot", where, float)
+    if pot <= 0:
+        raise v.fail(where + "pot", f"must be > 0, got {pot}")
+    tpcs_raw = v.get(ds, "tpcs", where, list)
+    if not tpcs_raw or not all(isinstance(t, str) for t in tpcs_raw):
+        raise v.fail(where + "tpcs", "expected a non-empty list of fiducial-volume names")
+    allowed = DETECTOR_TPCS[detector]
+    for t in tpcs_raw:
+        if t not in allowed:
+            raise v.fail(where + "tpcs", f"unknown fiducial volume {t!r} for {detector} (expected some of {', '.join(allowed)})")
+    if len(set(tpcs_raw)) != len(tpcs_raw):
+        raise v.fail(where + "tpcs", "duplicate fiducial volume")
+    tpcs = tuple(tpcs_raw)
+    has_b, has_scaling = "background" in ds, "background_scaling" in ds
+    if has_b == has_scaling:
+        raise v.fail(where + "background", "give exactly one of 'background' and 'background_scaling'")
+    if has_b:
+        background = v.get(ds, "background", where, float)
+    else:
+        sc = v.get(ds, "background_scaling", where, dict)
+        w2 = where + "background_scaling."
+        v.unknown(sc, _SCALING_KEYS, w2)
+        ref_pot = v.get(sc, "reference_pot", w2, float)
+        ref_b = v.get(sc, "reference_background", w2, float)
+        ref_n = v.get(sc, "reference_n_tpcs", w2, int, required=False, default=None)
+        if ref_pot <= 0:
+            raise v.fail(w2 + "reference_pot", "must be > 0")
+        if ref_b < 0:
+            raise v.fail(w2 + "reference_background", "must be >= 0")
+        if ref_n is not None and ref_n <= 0:
+            raise v.fail(w2 + "reference_n_tpcs", "must be > 0")
+        background = ref_b * pot / ref_pot * (len(tpcs) / ref_n if ref_n else 1.0)
+    if background < 0:
+        raise v.fail(where + "background", f"must be >= 0, got {background}")
+    observed = v.get(ds, "observed", where, int, required=False, default=None)
+    if observed is not None and observed < 0:
+        raise v.fail(where + "observed", f"must be >= 0, got {observed}")
+    return DataSet(name, detector, mode, pot, float(background), observed, tpcs)
+
+
+def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Analysis:
+    """Validate a parsed TOML document and build an :class:`Analysis`."""
+    v = _V(source)
+    v.unknown(doc, _TOP_KEYS, "")
+    name = v.get(doc, "name", "", str)
+    description = v.get(doc, "description", "", str, required=False, default="")
+    statistic = v.get(doc, "statistic", "", str)
+    if statistic not in STATISTICS:
+        raise v.fail("statistic", f"unknown statistic {statistic!r} (expected one of {', '.join(STATISTICS)})")
+    asimov_q = v.get(doc, "asimov_q", "", str, required=False, default="discovery")
+    if asimov_q not in ASIMOV_Q:
+        raise v.fail("asimov_q", f"unknown Asimov statistic {asimov_q!r} (expected one of {', '.join(ASIMOV_Q)})")
+    one_sided = v.get(doc, "one_sided", "", bool, required=False, default=True)
+    cl = v.number_list(doc, "cl")
+    sigma = v.number_list(doc, "sigma")
+    if not cl and not sigma:
+        raise v.fail("cl", "give at least one confidence level (cl) or significance (sigma)")
+    for c in cl:
+        if not 0 < c < 1:
+            raise v.fail("cl", f"confidence levels must be in (0, 1), got {c}")
+    for z in sigma:
+        if not z > 0:
+            raise v.fail("sigma", f"significances must be > 0, got {z}")
+
+    sel_doc = v.get(doc, "selection", "", dict)
+    v.unknown(sel_doc, _SELECTION_KEYS, "selection.")
+    cos_min = v.get(sel_doc, "cos_theta_min", "selection.", float)
+    if not -1 <= cos_min <= 1:
+        raise v.fail("selection.cos_theta_min", f"must be in [-1, 1], got {cos_min}")
+    open_max = v.get(sel_doc, "opening_angle_max_deg", "selection.", float)
+    if not 0 < open_max <= 180:
+        raise v.fail("selection.opening_angle_max_deg", f"must be in (0, 180], got {open_max}")
+    eff = v.get(sel_doc, "efficiency", "selection.", str)
+    eff_out = v.get(sel_doc, "efficiency_outside", "selection.", str, required=False, default="hold")
+    if eff_out not in OUTSIDE_CHOICES:
+        raise v.fail("selection.efficiency_outside", f"expected one of {', '.join(OUTSIDE_CHOICES)}, got {eff_out!r}")
+    selection = SelectionConfig(cos_min, open_max, eff, eff_out, base_dir)
+    try:
+        selection.efficiency_function()
+    except InputError as exc:
+        raise v.fail("selection.efficiency", str(exc)) from None
+
+    ds_list = v.get(doc, "dataset", "", list)
+    if not ds_list:
+        raise v.fail("dataset", "at least one [[dataset]] is needed")
+    datasets = tuple(_parse_dataset(v, ds, i) for i, ds in enumerate(ds_list))
+    names = [d.name for d in datasets]
+    if len(set(names)) != len(names):
+        raise v.fail("dataset", "data set names must be unique")
+    return Analysis(name, description, statistic, cl, sigma, selection, datasets, asimov_q, one_sided, source)
+
+
+@lru_cache(maxsize=None)
+def _load_shipped(name: str) -> Analysis:
+    text = _analyses_dir().joinpath(f"{name}.toml").read_text()
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{name}.toml: invalid TOML: {exc}") from None
+    return parse_analysis(doc, f"{name}.toml")
+
+
+def load_analysis(name_or_path: str | Path) -> Analysis:
+    """A shipped analysis by name (see :func:`available_analyses`) or a TOML file by path."""
+    key = str(name_or_path)
+    if key in available_analyses():
+        return _load_shipped(key)
+    p = Path(name_or_path)
+    if not p.is_file():
+        raise InputError(f"unknown analysis {key!r}: expected one of {', '.join(available_analyses())} or a path to a TOML file")
+    try:
+        doc = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {p}: {exc.strerror or exc}") from None
+    return parse_analysis(doc, str(p), str(p.parent))
