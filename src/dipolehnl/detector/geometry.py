@@ -1,0 +1,699 @@
+"""Detector geometry: overlapping volumes with precedence, point location and ray tracing.
+
+Precedence rule
+---------------
+Volumes may overlap. Where they do, the volume listed **later** wins (this is the rule
+SIREN applies to the ``*_densities.dat`` files this package ships: each sector gets a
+level equal to its position in the file, and the highest level is the one seen; see
+``docs/validation/siren_column_depth.md``). The nd280 model is thus built like a
+painter's picture: rock, then the hall inside it, the magnet yoke inside the hall, ...,
+and the TPC gas last inside its shell.
+
+Units: lengths in m, densities in g/cm^3, number densities in cm^-3, column densities
+in g/cm^2, volumes in m^3. Beam along +z.
+
+Ray tracing
+-----------
+:meth:`Detector.trace` returns, for each ray ``origin + t * direction`` (directions are
+normalised, so ``t`` is a distance in m) and ``t`` in ``[0, t_max]``, the ordered list of
+segments of constant (visible) volume, in CSR layout (:class:`Segments`). It is fully
+vectorised per chunk of rays: every candidate volume is intersected with every ray;
+the entry/exit parameters of the hit volumes are sorted per ray; the set of volumes
+"open" between two consecutive breakpoints is a bit mask obtained by a cumulative XOR of
+the entry/exit toggles, and its highest set bit is the visible (latest) volume -- the
+painter's rule evaluated on the sorted breakpoint grid. Segments shorter than
+:data:`SNAP_M` (1 nm; they only arise from rounding where two faces coincide) are
+dropped and the neighbours joined, and adjacent segments of the same volume are merged.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from dipolehnl.detector.materials import Material
+from dipolehnl.detector.shapes import Box, Shape, as_points
+from dipolehnl.errors import InputError
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Subsystems whose volumes of material :data:`TPC_GAS_MATERIAL` are TPC drift gas.
+TPC_SUBSYSTEMS: tuple[str, ...] = ("TPC", "HATPC")
+#: Material name of the TPC drift gas (Ar:CF4:iC4H10 95:3:2 in the shipped models).
+TPC_GAS_MATERIAL = "GAS"
+#: Segments shorter than this (m) are rounding artefacts of coincident faces: dropped.
+SNAP_M = 1e-9
+#: Centimetres per metre.
+CM_PER_M = 100.0
+#: Rays per tracing chunk = this / number of volumes (bounded to [256, 16384]); keeps the
+#: per-chunk work arrays at a few MB.
+DEFAULT_CHUNK_ELEMENTS = 262_144
+#: Largest number of cells of the exact box-grid decomposition used for effective volumes.
+MAX_GRID_CELLS = 20_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class Volume:
+    """A solid filled with one material at constant density.
+
+    Attributes
+    ----------
+    name: unique name within a detector.
+    shape: the solid (:class:`~dipolehnl.detector.shapes.Box`, ``Cylinder``, ``Sphere``), m.
+    material: its composition.
+    density_g_cm3: mass density, g/cm^3 (finite, >= 0).
+    subsystem: label such as ``"rock"``, ``"P0D"``, ``"TPC"`` (free text, see ``siren.SUBSYSTEM_RULES``).
+    """
+
+    name: str
+    shape: Shape
+    material: Material
+    density_g_cm3: float
+    subsystem: str = "other"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InputError(f"volume name must be a non-empty string, got {self.name!r}")
+        if not isinstance(self.shape, Shape):
+            raise InputError(f"volume {self.name!r}: shape must be a Box, Cylinder or Sphere")
+        if not isinstance(self.material, Material):
+            raise InputError(f"volume {self.name!r}: material must be a Material")
+        try:
+            rho = float(self.density_g_cm3)
+        except (TypeError, ValueError):
+            raise InputError(f"volume {self.name!r}: density must be a number, got {self.density_g_cm3!r}") from None
+        if not math.isfinite(rho) or rho < 0.0:
+            raise InputError(f"volume {self.name!r}: density must be finite and >= 0 g/cm^3, got {self.density_g_cm3!r}")
+        object.__setattr__(self, "density_g_cm3", rho)
+        if not isinstance(self.subsystem, str) or not self.subsystem:
+            raise InputError(f"volume {self.name!r}: subsystem must be a non-empty string")
+
+    @property
+    def is_tpc_gas(self) -> bool:
+        """TPC drift gas: subsystem in :data:`TPC_SUBSYSTEMS` and material :data:`TPC_GAS_MATERIAL`."""
+        return self.subsystem in TPC_SUBSYSTEMS and self.material.name.upper() == TPC_GAS_MATERIAL
+
+    def number_densities_cm3(self) -> FloatArray:
+        """Number density of each nucleus of the material (K,), cm^-3."""
+        return self.material.number_densities_cm3(self.density_g_cm3)
+
+    def with_density(self, density_g_cm3: float) -> Volume:
+        """Copy with another density (g/cm^3)."""
+        return replace(self, density_g_cm3=density_g_cm3)
+
+
+@dataclass(frozen=True, eq=False)
+class Segments:
+    """Ray-tracing result in CSR layout (all arrays read-only).
+
+    Segments of ray ``i`` are ``offsets[i]:offsets[i+1]``, ordered by increasing ``t``.
+
+    Attributes
+    ----------
+    offsets: (N+1,) int64.
+    ray: (S,) int32, index of the ray of each segment.
+    t_start_m, t_end_m: (S,) float64, ray parameter (distance from the origin, m).
+    volume: (S,) int32, index of the visible volume in ``Detector.volumes``.
+    volume_density_g_cm3: (V,) density of every volume of the detector, g/cm^3.
+    """
+
+    offsets: IntArray
+    ray: NDArray[np.int32]
+    t_start_m: FloatArray
+    t_end_m: FloatArray
+    volume: NDArray[np.int32]
+    volume_density_g_cm3: FloatArray
+
+    def __post_init__(self) -> None:
+        for name in ("offsets", "ray", "t_start_m", "t_end_m", "volume", "volume_density_g_cm3"):
+            getattr(self, name).flags.writeable = False
+
+    @property
+    def n_rays(self) -> int:
+        return int(self.offsets.shape[0] - 1)
+
+    @property
+    def n_segments(self) -> int:
+        return int(self.ray.shape[0])
+
+    def __len__(self) -> int:
+        return self.n_segments
+
+    @property
+    def length_m(self) -> FloatArray:
+        """Length of each segment (S,), m."""
+        return self.t_end_m - self.t_start_m
+
+    def counts(self) -> IntArray:
+        """Number of segments of each ray (N,)."""
+        return np.diff(self.offsets)
+
+    def column_density_g_cm2(self) -> FloatArray:
+        """Column density of each segment (S,), g/cm^2: density x length."""
+        return self.volume_density_g_cm3[self.volume] * self.length_m * CM_PER_M
+
+    def total_column_g_cm2(self) -> FloatArray:
+        """Column density summed along each ray (N,), g/cm^2."""
+        return np.bincount(self.ray, weights=self.column_density_g_cm2(), minlength=self.n_rays)
+
+    def column_by_volume_g_cm2(self, n_volumes: int | None = None) -> FloatArray:
+        """Column density per ray and per volume, (N, V) g/cm^2 (dense; use for few rays)."""
+        nv = int(self.volume_density_g_cm3.shape[0]) if n_volumes is None else n_volumes
+        out = np.zeros((self.n_rays, nv))
+        np.add.at(out, (self.ray, self.volume), self.column_density_g_cm2())
+        return out
+
+    def nucleus_column_cm2(self, number_density_matrix_cm3: FloatArray) -> FloatArray:
+        """Number of nuclei per cm^2 of each kind along each segment, (S, K).
+
+        ``number_density_matrix_cm3`` is :meth:`Detector.number_density_matrix_cm3` (V, K).
+        """
+        return number_density_matrix_cm3[self.volume] * (self.length_m * CM_PER_M)[:, None]
+
+    def for_ray(self, i: int) -> slice:
+        """Slice of the segments of ray ``i``."""
+        return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
+
+
+@dataclass(frozen=True)
+class EffectiveVolumes:
+    """Visible volume of each detector volume after precedence.
+
+    ``volume_m3`` (V,) m^3; ``error_m3`` (V,) its 1-sigma Monte Carlo error (0 where the
+    result is exact); ``exact`` (V,) whether it was computed exactly (box-grid decomposition).
+    """
+
+    volume_m3: FloatArray
+    error_m3: FloatArray
+    exact: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class TargetNuclei:
+    """Number of nuclei of each kind in the visible part of each volume.
+
+    ``pdg`` (K,) nuclear PDG codes (sorted), ``count`` (V, K) numbers of nuclei,
+    ``error`` (V, K) 1-sigma Monte Carlo error (0 where exact), ``volume_names`` (V,),
+    ``subsystems`` (V,).
+    """
+
+    pdg: IntArray
+    count: FloatArray
+    error: FloatArray
+    volume_names: tuple[str, ...]
+    subsystems: tuple[str, ...]
+
+    def total(self) -> FloatArray:
+        """Nuclei of each kind in the whole detector (K,)."""
+        return self.count.sum(axis=0)
+
+    def by_subsystem(self) -> dict[str, FloatArray]:
+        """Nuclei of each kind summed per subsystem: {subsystem: (K,)}."""
+        out: dict[str, FloatArray] = {}
+        for i, s in enumerate(self.subsystems):
+            out[s] = out.get(s, np.zeros(self.pdg.shape[0])) + self.count[i]
+        return out
+
+
+@dataclass(eq=False)
+class Detector:
+    """A set of volumes with precedence (later wins) and analysis fiducial volumes.
+
+    Attributes
+    ----------
+    name: model name (e.g. ``"nd280"``).
+    volumes: in precedence order (a later volume hides earlier ones where they overlap).
+    fiducial_volumes: analysis fiducial volumes by name (boxes, m). Each must lie inside
+        a TPC gas volume (:attr:`Volume.is_tpc_gas`) and be covered by TPC gas only
+        (no later non-gas volume may overlap it); otherwise :class:`InputError`.
+    description: free text (provenance).
+    """
+
+    name: str
+    volumes: Sequence[Volume]
+    fiducial_volumes: Mapping[str, Box] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InputError(f"detector name must be a non-empty string, got {self.name!r}")
+        vols = tuple(self.volumes)
+        if not vols:
+            raise InputError(f"detector {self.name!r} has no volumes")
+        seen: set[str] = set()
+        for v in vols:
+            if not isinstance(v, Volume):
+                raise InputError(f"detector {self.name!r}: volumes must be Volume objects, got {type(v).__name__}")
+            if v.name in seen:
+                raise InputError(f"detector {self.name!r}: duplicate volume name {v.name!r}")
+            seen.add(v.name)
+        self.volumes = vols
+        fvs = dict(self.fiducial_volumes)
+        for k, box in fvs.items():
+            if not isinstance(k, str) or not k:
+                raise InputError(f"detector {self.name!r}: fiducial volume names must be non-empty strings")
+            if not isinstance(box, Box):
+                raise InputError(f"detector {self.name!r}: fiducial volume {k!r} must be a Box")
+        self.fiducial_volumes = fvs
+        self._build_cache()
+        self._fiducial_gas = {k: self._check_fiducial(k, b) for k, b in fvs.items()}
+
+    # ------------------------------------------------------------------ basics
+    def _build_cache(self) -> None:
+        vols = self.volumes
+        self._is_box = np.array([isinstance(v.shape, Box) for v in vols])
+        self._lo = np.array([v.shape.bounds_m[0] for v in vols])
+        self._hi = np.array([v.shape.bounds_m[1] for v in vols])
+        self._density = np.array([v.density_g_cm3 for v in vols])
+        self._index = {v.name: i for i, v in enumerate(vols)}
+
+    def __len__(self) -> int:
+        return len(self.volumes)
+
+    def __iter__(self) -> Iterator[Volume]:
+        return iter(self.volumes)
+
+    @property
+    def n_volumes(self) -> int:
+        return len(self.volumes)
+
+    @property
+    def volume_names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.volumes)
+
+    @property
+    def densities_g_cm3(self) -> FloatArray:
+        """Density of each volume (V,), g/cm^3 (a copy)."""
+        return self._density.copy()
+
+    @property
+    def bounds_m(self) -> tuple[FloatArray, FloatArray]:
+        """Bounding box of everything, (lower, upper) corners in m."""
+        return self._lo.min(axis=0), self._hi.max(axis=0)
+
+    def volume_index(self, name: str) -> int:
+        """Index of the volume called ``name`` (InputError if absent)."""
+        try:
+            return self._index[name]
+        except KeyError:
+            raise InputError(f"detector {self.name!r} has no volume {name!r}") from None
+
+    def volume(self, name: str) -> Volume:
+        return self.volumes[self.volume_index(name)]
+
+    @property
+    def materials(self) -> dict[str, Material]:
+        """Materials used, by name, in order of first use."""
+        out: dict[str, Material] = {}
+        for v in self.volumes:
+            out.setdefault(v.material.name, v.material)
+        return out
+
+    def tpc_gas_volumes(self) -> list[int]:
+        """Indices of the TPC gas volumes."""
+        return [i for i, v in enumerate(self.volumes) if v.is_tpc_gas]
+
+    def with_tpc_gas_density(self, density_g_cm3: float) -> Detector:
+        """Copy in which every TPC gas volume has density ``density_g_cm3`` (g/cm^3)."""
+        vols = [v.with_density(density_g_cm3) if v.is_tpc_gas else v for v in self.volumes]
+        desc = self.description
+        note = f"TPC gas density set to {float(density_g_cm3):g} g/cm^3"
+        desc = f"{desc}\n{note}" if desc else note
+        return Detector(self.name, vols, dict(self.fiducial_volumes), desc)
+
+    def fiducial_gas_volume(self, fiducial_name: str) -> int:
+        """Index of the TPC gas volume that contains fiducial volume ``fiducial_name``."""
+        try:
+            return self._fiducial_gas[fiducial_name]
+        except KeyError:
+            raise InputError(
+                f"detector {self.name!r} has no fiducial volume {fiducial_name!r} "
+                f"(available: {', '.join(self.fiducial_volumes) or 'none'})"
+            ) from None
+
+    def _check_fiducial(self, name: str, box: Box) -> int:
+        corners = _box_corners(box)
+        gas = [i for i, v in enumerate(self.volumes) if v.is_tpc_gas and bool(np.all(v.shape.contains(corners)))]
+        if not gas:
+            raise InputError(
+                f"detector {self.name!r}: fiducial volume {name!r} ({box!r}) is not inside any TPC gas volume "
+                f"(subsystem in {TPC_SUBSYSTEMS} and material {TPC_GAS_MATERIAL!r})"
+            )
+        g = gas[-1]
+        lo, hi = box.bounds_m
+        for j in range(g + 1, self.n_volumes):
+            v = self.volumes[j]
+            if v.is_tpc_gas:
+                continue
+            overlap = np.minimum(hi, self._hi[j]) - np.maximum(lo, self._lo[j])
+            if np.all(overlap > SNAP_M):
+                raise InputError(
+                    f"detector {self.name!r}: fiducial volume {name!r} overlaps volume {v.name!r} "
+                    f"({v.material.name}), which hides the TPC gas {self.volumes[g].name!r} there"
+                )
+        return g
+
+    # --------------------------------------------------------- nuclei, volumes
+    @property
+    def nuclei_pdg(self) -> IntArray:
+        """Sorted PDG codes of every nucleus present (K,)."""
+        return np.unique(np.concatenate([v.material.pdg for v in self.volumes]))
+
+    def number_density_matrix_cm3(self) -> FloatArray:
+        """Number density of each nucleus (columns: :attr:`nuclei_pdg`) in each volume, (V, K) cm^-3."""
+        pdg = self.nuclei_pdg
+        out = np.zeros((self.n_volumes, pdg.shape[0]))
+        for i, v in enumerate(self.volumes):
+            out[i, np.searchsorted(pdg, v.material.pdg)] = v.number_densities_cm3()
+        return out
+
+    def volume_at(self, points: ArrayLike) -> IntArray:
+        """Index of the visible (latest containing) volume at each point (N,); -1 outside all."""
+        p = as_points(points)
+        out = np.full(p.shape[0], -1, dtype=np.int64)
+        todo = np.arange(p.shape[0])
+        for i in range(self.n_volumes - 1, -1, -1):
+            if todo.size == 0:
+                break
+            q = p[todo]
+            near = np.flatnonzero(np.all((q >= self._lo[i]) & (q <= self._hi[i]), axis=1))
+            if near.size == 0:
+                continue
+            if not self._is_box[i]:
+                near = near[self.volumes[i].shape.contains(q[near])]
+            out[todo[near]] = i
+            keep = np.ones(todo.size, dtype=bool)
+            keep[near] = False
+            todo = todo[keep]
+        return out
+
+    def effective_volume_m3(
+        self, *, n_mc: int = 200_000, seed: int = 20240817, return_error: bool = False
+    ) -> FloatArray | EffectiveVolumes:
+        """Visible volume of each volume (V,), m^3, after precedence.
+
+        Exact for every box that no later non-box volume overlaps (decomposition of space
+        into the grid of all box faces, each cell painted with its latest box). Other
+        volumes use ``n_mc`` uniform points inside the volume's solid: the visible
+        fraction times the solid's volume, with a binomial 1-sigma error (returned with
+        ``return_error=True`` as :class:`EffectiveVolumes`).
+        """
+        n = self.n_volumes
+        vol = np.zeros(n)
+        err = np.zeros(n)
+        exact = np.zeros(n, dtype=bool)
+        boxes = np.flatnonzero(self._is_box)
+        curved = np.flatnonzero(~self._is_box)
+        grid_ok = boxes.size > 0
+        if grid_ok:
+            edges = [np.unique(np.concatenate([self._lo[boxes, k], self._hi[boxes, k]])) for k in range(3)]
+            grid_ok = math.prod(e.size - 1 for e in edges) <= MAX_GRID_CELLS
+        if grid_ok:
+            label = np.full(tuple(e.size - 1 for e in edges), -1, dtype=np.int32)
+            for i in boxes:
+                sl = tuple(
+                    slice(int(np.searchsorted(edges[k], self._lo[i, k])), int(np.searchsorted(edges[k], self._hi[i, k])))
+                    for k in range(3)
+                )
+                label[sl] = i
+            dx, dy, dz = (np.diff(e) for e in edges)
+            # Sum cell volumes per label, one z-row at a time to bound memory.
+            acc = np.zeros(n + 1)
+            area = np.multiply.outer(dx, dy)
+            for iz in range(dz.size):
+                acc += np.bincount(label[:, :, iz].ravel() + 1, weights=area.ravel() * dz[iz], minlength=n + 1)
+            for i in boxes:
+                later_curved = curved[curved > i]
+                if later_curved.size == 0 or not np.any(self._bbox_overlap(i, later_curved)):
+                    vol[i] = acc[i + 1]
+                    exact[i] = True
+        rng = np.random.default_rng(seed)
+        for i in np.flatnonzero(~exact):
+            shape = self.volumes[i].shape
+            pts = shape.sample(n_mc, rng)
+            p = float(np.mean(self.volume_at(pts) == i))
+            vol[i] = p * shape.volume_m3
+            err[i] = shape.volume_m3 * math.sqrt(p * (1.0 - p) / n_mc)
+        if return_error:
+            return EffectiveVolumes(volume_m3=vol, error_m3=err, exact=exact)
+        return vol
+
+    def _bbox_overlap(self, i: int, others: IntArray) -> NDArray[np.bool_]:
+        ov = np.minimum(self._hi[i], self._hi[others]) - np.maximum(self._lo[i], self._lo[others])
+        return np.all(ov > 0.0, axis=1)
+
+    def target_nuclei(self, *, n_mc: int = 200_000, seed: int = 20240817) -> TargetNuclei:
+        """Number of nuclei of each kind in the visible part of each volume (:class:`TargetNuclei`)."""
+        ev = self.effective_volume_m3(n_mc=n_mc, seed=seed, return_error=True)
+        assert isinstance(ev, EffectiveVolumes)
+        m = self.number_density_matrix_cm3() * 1e6  # per m^3
+        return TargetNuclei(
+            pdg=self.nuclei_pdg,
+            count=m * ev.volume_m3[:, None],
+            error=m * ev.error_m3[:, None],
+            volume_names=self.volume_names,
+            subsystems=tuple(v.subsystem for v in self.volumes),
+        )
+
+    # ------------------------------------------------------------- ray tracing
+    def trace(
+        self,
+        origins: ArrayLike,
+        directions: ArrayLike,
+        t_max_m: float | ArrayLike = np.inf,
+        *,
+        chunk_size: int | None = None,
+    ) -> Segments:
+        """Segments of constant visible volume along each ray, for ``t`` in ``[0, t_max_m]``.
+
+        ``origins`` (N, 3) m; ``directions`` (N, 3), normalised here (so ``t`` is in m);
+        ``t_max_m`` scalar or (N,), >= 0 (``inf``: to the edge of the world). Parts of a
+        ray outside every volume are omitted; see :class:`Segments`.
+        """
+        o = as_points(origins, "origins")
+        d = as_points(directions, "directions")
+        if o.shape != d.shape:
+            raise InputError(f"origins {o.shape} and directions {d.shape} differ in shape")
+        if not np.all(np.isfinite(o)) or not np.all(np.isfinite(d)):
+            raise InputError("origins and directions must be finite")
+        norm = np.linalg.norm(d, axis=1)
+        if np.any(norm == 0.0):
+            raise InputError("directions must be non-zero vectors")
+        d = d / norm[:, None]
+        n = o.shape[0]
+        if n >= 2**31:
+            raise InputError("trace at most 2**31 - 1 rays per call")
+        tmax = np.broadcast_to(np.asarray(t_max_m, dtype=np.float64), (n,))
+        if np.any(np.isnan(tmax)) or np.any(tmax < 0.0):
+            raise InputError("t_max_m must be >= 0 (and not NaN)")
+        if chunk_size is None:
+            chunk_size = DEFAULT_CHUNK_ELEMENTS // max(self.n_volumes, 1)
+        chunk_size = int(min(16384, max(256, chunk_size)))
+        parts: list[tuple[IntArray, FloatArray, FloatArray, IntArray]] = []
+        for start in range(0, n, chunk_size):
+            stop = min(n, start + chunk_size)
+            r, t0, t1, vol = self._trace_chunk(o[start:stop], d[start:stop], tmax[start:stop])
+            parts.append(((r + start).astype(np.int32), t0, t1, vol.astype(np.int32)))
+        if parts:
+            ray = np.concatenate([p[0] for p in parts])
+            t0 = np.concatenate([p[1] for p in parts])
+            t1 = np.concatenate([p[2] for p in parts])
+            vol = np.concatenate([p[3] for p in parts])
+        else:
+            ray, vol = np.zeros(0, np.int32), np.zeros(0, np.int32)
+            t0, t1 = np.zeros(0), np.zeros(0)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ray, minlength=n), out=offsets[1:])
+        return Segments(
+            offsets=offsets,
+            ray=ray,
+            t_start_m=t0,
+            t_end_m=t1,
+            volume=vol,
+            volume_density_g_cm3=self._density.copy(),
+        )
+
+    def column_density_g_cm2(
+        self, origins: ArrayLike, directions: ArrayLike, t_max_m: float | ArrayLike = np.inf
+    ) -> FloatArray:
+        """Total column density along each ray (N,), g/cm^2 (shortcut for ``trace(...).total_column_g_cm2()``)."""
+        return self.trace(origins, directions, t_max_m).total_column_g_cm2()
+
+    def _candidates(self, o: FloatArray, d: FloatArray, tmax: FloatArray) -> IntArray:
+        """Volumes whose bounding box meets the bounding box of the chunk's clipped rays."""
+        wlo, whi = self.bounds_m
+        t_in, t_out = _box_slabs(o, d, wlo[None, :], whi[None, :])
+        a = np.maximum(t_in[:, 0], 0.0)
+        b = np.minimum(t_out[:, 0], tmax)
+        hit = a <= b
+        if not np.any(hit):
+            return np.zeros(0, dtype=np.int64)
+        p0 = o[hit] + a[hit, None] * d[hit]
+        p1 = o[hit] + b[hit, None] * d[hit]
+        lo = np.minimum(p0.min(axis=0), p1.min(axis=0))
+        hi = np.maximum(p0.max(axis=0), p1.max(axis=0))
+        keep = np.all((self._lo <= hi) & (self._hi >= lo), axis=1)
+        return np.flatnonzero(keep)
+
+    def _intersect_candidates(self, o: FloatArray, d: FloatArray, cand: IntArray) -> tuple[FloatArray, FloatArray]:
+        c = o.shape[0]
+        t_in = np.empty((c, cand.size))
+        t_out = np.empty((c, cand.size))
+        isbox = self._is_box[cand]
+        bcols = np.flatnonzero(isbox)
+        if bcols.size:
+            bi = cand[bcols]
+            a, b = _box_slabs(o, d, self._lo[bi], self._hi[bi])
+            t_in[:, bcols] = a
+            t_out[:, bcols] = b
+        for col in np.flatnonzero(~isbox):
+            a1, b1 = self.volumes[int(cand[col])].shape.intersect(o, d)
+            t_in[:, col] = a1
+            t_out[:, col] = b1
+        return t_in, t_out
+
+    def _trace_chunk(
+        self, o: FloatArray, d: FloatArray, tmax: FloatArray
+    ) -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
+        empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+        c = o.shape[0]
+        cand = self._candidates(o, d, tmax)
+        if cand.size == 0:
+            return empty
+        t_in, t_out = self._intersect_candidates(o, d, cand)
+        np.maximum(t_in, 0.0, out=t_in)
+        np.minimum(t_out, tmax[:, None], out=t_out)
+        hit = t_in < t_out
+        nv = cand.size
+        counts = np.count_nonzero(hit, axis=1)
+        hmax = int(counts.max())
+        if hmax == 0:
+            return empty
+        # Entry/exit events of the hit volumes, one row per ray, then sorted along t.
+        if 4 * hmax >= 3 * nv:
+            # dense layout: columns [0, nv) are entries, [nv, 2 nv) exits of local volume col % nv
+            ev_t = np.empty((c, 2 * nv))
+            np.copyto(ev_t[:, :nv], np.where(hit, t_in, np.inf))
+            np.copyto(ev_t[:, nv:], np.where(hit, t_out, np.inf))
+            del t_in, t_out, hit
+            order = np.argsort(ev_t, axis=1)
+            ev_t = np.take_along_axis(ev_t, order, axis=1)
+            ev_v = order % nv
+            ev_v[~np.isfinite(ev_t)] = -1
+        else:
+            # compact layout: only the hit volumes, padded with +inf to 2 * hmax columns
+            flat = np.flatnonzero(hit)
+            r_idx = flat // nv
+            v_loc = flat - r_idx * nv
+            rowstart = np.cumsum(counts) - counts
+            pos = np.arange(flat.size) - rowstart[r_idx]
+            ne = 2 * hmax
+            ev_t = np.full((c, ne), np.inf)
+            ev_v = np.full((c, ne), -1, dtype=np.int64)
+            dest = r_idx * ne + 2 * pos
+            ev_t.ravel()[dest] = t_in.ravel()[flat]
+            ev_t.ravel()[dest + 1] = t_out.ravel()[flat]
+            ev_v.ravel()[dest] = v_loc
+            ev_v.ravel()[dest + 1] = v_loc
+            del t_in, t_out, hit, flat, r_idx, v_loc, pos, dest
+            order = np.argsort(ev_t, axis=1)
+            ev_t = np.take_along_axis(ev_t, order, axis=1)
+            ev_v = np.take_along_axis(ev_v, order, axis=1)
+        del order
+        ne = ev_t.shape[1]
+        # Bit masks of the open volumes after each event: cumulative XOR of the toggles
+        # (each volume toggles its bit at entry and at exit; shapes are convex).
+        n_words = (nv + 63) // 64
+        bits = _BITS[ev_v & 63]
+        word_of = ev_v >> 6  # -1 for padding
+        states = []
+        open_any = np.zeros((c, ne), dtype=bool)
+        for w in range(n_words):
+            tw = np.where(word_of == w, bits, np.uint64(0))
+            sw = np.bitwise_xor.accumulate(tw, axis=1)
+            open_any |= sw != 0
+            states.append(sw)
+        del bits, word_of
+        with np.errstate(invalid="ignore"):
+            open_any[:, :-1] &= (ev_t[:, 1:] - ev_t[:, :-1]) > SNAP_M
+        open_any[:, -1] = False
+        flat = np.flatnonzero(open_any)
+        del open_any
+        # visible volume = highest set bit (latest volume) of the open set
+        label = np.empty(flat.size, dtype=np.int64)
+        for w, sw in enumerate(states):
+            sk = sw.ravel()[flat]
+            nz = sk != 0
+            label[nz] = 64 * w + _highest_bit(sk[nz])
+        evf = ev_t.ravel()
+        seg_t0 = evf[flat]
+        seg_t1 = evf[flat + 1]
+        ray = flat // ne
+        return _merge(ray, seg_t0, seg_t1, cand[label])
+
+
+_BITS = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
+
+
+def _box_slabs(o: FloatArray, d: FloatArray, lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Entry/exit parameters (C, V) of C lines through V axis-aligned boxes [lo, hi] (V, 3).
+
+    Misses get ``t_in > t_out``; lines parallel to a pair of faces are handled exactly.
+    """
+    c = o.shape[0]
+    v = lo.shape[0]
+    t_in = np.full((c, v), -np.inf)
+    t_out = np.full((c, v), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv = 1.0 / d
+        for k in range(3):
+            a = (lo[None, :, k] - o[:, k, None]) * inv[:, k, None]
+            b = (hi[None, :, k] - o[:, k, None]) * inv[:, k, None]
+            par = d[:, k] == 0.0
+            if np.any(par):
+                ins = (o[par, k, None] >= lo[None, :, k]) & (o[par, k, None] <= hi[None, :, k])
+                # parallel to the slab: all of the line inside it, or none (empty: t_in = +inf)
+                a[par] = np.where(ins, -np.inf, np.inf)
+                b[par] = np.inf
+            np.maximum(t_in, np.minimum(a, b), out=t_in)
+            np.minimum(t_out, np.maximum(a, b), out=t_out)
+    return t_in, t_out
+
+
+def _highest_bit(word: NDArray[np.uint64]) -> IntArray:
+    """Index of the highest set bit of each uint64 (undefined for 0), exact."""
+    hi = (word >> np.uint64(32)).astype(np.float64)
+    lo = (word & np.uint64(0xFFFFFFFF)).astype(np.float64)
+    _, e_hi = np.frexp(hi)
+    _, e_lo = np.frexp(lo)
+    return np.where(hi > 0, 31 + e_hi, e_lo - 1).astype(np.int64)
+
+
+def _merge(
+    ray: IntArray, t0: FloatArray, t1: FloatArray, vol: IntArray
+) -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
+    """Join rounding gaps (< SNAP_M) and merge adjacent segments of one volume (sorted input)."""
+    if ray.size <= 1:
+        return ray, t0, t1, vol
+    same_ray = ray[1:] == ray[:-1]
+    touching = same_ray & (t0[1:] - t1[:-1] <= SNAP_M)
+    # close tiny gaps left by dropped rounding slivers
+    t0 = t0.copy()
+    t0[1:][touching] = t1[:-1][touching]
+    cont = touching & (vol[1:] == vol[:-1])
+    if not np.any(cont):
+        return ray, t0, t1, vol
+    first = np.concatenate(([True], ~cont))
+    starts = np.flatnonzero(first)
+    ends = np.concatenate((starts[1:], [ray.size])) - 1
+    return ray[starts], t0[starts], t1[ends], vol[starts]
+
+
+def _box_corners(box: Box) -> FloatArray:
+    lo, hi = box.bounds_m
+    idx = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    return np.where(idx == 0, lo, hi)

@@ -1,0 +1,272 @@
+"""Human-readable TOML detector format (read with :mod:`tomllib`, written by a tiny writer).
+
+Layout (``format_version = 1``)::
+
+    # free comment lines (provenance)
+    format = "dipolehnl-detector"
+    format_version = 1
+
+    [detector]
+    name = "nd280"
+    description = "..."
+
+    [materials.ROCK]                       # one table per material
+    components = [[1000140280, 0.4674349], [1000080160, 0.5325651]]   # [PDG, mass fraction]
+
+    [fiducial_volumes.TPC1]                # analysis fiducial volumes: boxes in TPC gas
+    center_m = [0.0, 0.0, -0.375]
+    size_m = [1.7, 1.96, 0.563]
+
+    [[volumes]]                            # in precedence order: a later volume wins
+    name = "surr_earth"
+    subsystem = "rock"
+    material = "ROCK"
+    density_g_cm3 = 2.9
+    shape = "box"                          # box: center_m, size_m (full side lengths)
+    center_m = [0.0, 0.0, -142.0]          # cylinder: center_m, radius_m, length_m, axis
+    size_m = [24.0, 24.0, 300.0]           # sphere: center_m, radius_m
+
+Lengths in m, densities in g/cm^3. Loading validates everything and raises
+:class:`InputError` naming the file and the offending entry (unknown material or key,
+negative density, zero-size or non-finite box, duplicate names, fiducial volume outside
+TPC gas...).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dipolehnl.detector.geometry import Detector, Volume
+from dipolehnl.detector.materials import Material
+from dipolehnl.detector.shapes import Box, shape_from_dict
+from dipolehnl.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FORMAT_NAME = "dipolehnl-detector"
+FORMAT_VERSION = 1
+
+_TOP_KEYS = {"format", "format_version", "detector", "materials", "fiducial_volumes", "volumes"}
+_DETECTOR_KEYS = {"name", "description"}
+_MATERIAL_KEYS = {"components"}
+_VOLUME_KEYS = {"name", "subsystem", "material", "density_g_cm3"}
+_SHAPE_KEYS = {"shape", "center_m", "size_m", "radius_m", "length_m", "axis"}
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+# ---------------------------------------------------------------------------- reading
+def load_detector_toml(path: str | os.PathLike[str]) -> Detector:
+    """Read and validate a detector TOML file (see the module docstring)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read detector file {p}: {exc.strerror or exc}") from None
+    return loads_detector_toml(text, source=str(p))
+
+
+def loads_detector_toml(text: str, source: str = "<string>") -> Detector:
+    """Parse a detector from TOML text; ``source`` names it in error messages."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: invalid TOML: {exc}") from None
+    try:
+        return _detector_from_doc(doc)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {unknown} (allowed: {sorted(allowed)})")
+
+
+def _table(doc: Mapping[str, Any], key: str, where: str, required: bool = True) -> dict[str, Any]:
+    val = doc.get(key)
+    if val is None:
+        if required:
+            raise InputError(f"missing [{key}] table" if where == "" else f"{where}: missing {key!r}")
+        return {}
+    if not isinstance(val, dict):
+        raise InputError(f"{where or key}: {key!r} must be a table")
+    return val
+
+
+def _detector_from_doc(doc: Mapping[str, Any]) -> Detector:
+    _check_keys(doc, _TOP_KEYS, "top level")
+    fmt = doc.get("format", FORMAT_NAME)
+    if fmt != FORMAT_NAME:
+        raise InputError(f"format is {fmt!r}, expected {FORMAT_NAME!r}")
+    version = doc.get("format_version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise InputError(f"format_version {version!r} is not supported (expected {FORMAT_VERSION})")
+    det = _table(doc, "detector", "")
+    _check_keys(det, _DETECTOR_KEYS, "[detector]")
+    name = det.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError("[detector] needs a non-empty string 'name'")
+    description = det.get("description", "")
+    if not isinstance(description, str):
+        raise InputError("[detector] description must be a string")
+
+    materials: dict[str, Material] = {}
+    for mname, mtab in _table(doc, "materials", "").items():
+        where = f"[materials.{mname}]"
+        if not isinstance(mtab, dict):
+            raise InputError(f"{where} must be a table with 'components'")
+        _check_keys(mtab, _MATERIAL_KEYS, where)
+        comps = mtab.get("components")
+        if not isinstance(comps, list) or not comps:
+            raise InputError(f"{where}: 'components' must be a non-empty list of [pdg, mass_fraction]")
+        for c in comps:
+            if not (isinstance(c, list) and len(c) == 2 and isinstance(c[0], int) and _is_real(c[1])):
+                raise InputError(f"{where}: component {c!r} is not [integer PDG code, mass fraction]")
+        try:
+            materials[mname] = Material.from_components(mname, comps)
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+
+    raw_vols = doc.get("volumes")
+    if not isinstance(raw_vols, list) or not raw_vols:
+        raise InputError("no [[volumes]]")
+    volumes: list[Volume] = []
+    names: set[str] = set()
+    for i, vt in enumerate(raw_vols):
+        where = f"[[volumes]] #{i + 1}"
+        if not isinstance(vt, dict):
+            raise InputError(f"{where} must be a table")
+        vname = vt.get("name")
+        if isinstance(vname, str):
+            where = f"volume {vname!r} ([[volumes]] #{i + 1})"
+        _check_keys(vt, _VOLUME_KEYS | _SHAPE_KEYS, where)
+        if not isinstance(vname, str) or not vname.strip():
+            raise InputError(f"{where}: needs a non-empty string 'name'")
+        if vname in names:
+            raise InputError(f"{where}: duplicate volume name {vname!r}")
+        names.add(vname)
+        mat = vt.get("material")
+        if mat not in materials:
+            raise InputError(
+                f"{where}: unknown material {mat!r} (defined: {', '.join(materials) or 'none'})"
+            )
+        rho = vt.get("density_g_cm3")
+        if not _is_real(rho):
+            raise InputError(f"{where}: 'density_g_cm3' must be a number, got {rho!r}")
+        if not math.isfinite(rho) or rho < 0:
+            raise InputError(f"{where}: density_g_cm3 must be finite and >= 0, got {rho!r}")
+        subsystem = vt.get("subsystem", "other")
+        if not isinstance(subsystem, str) or not subsystem:
+            raise InputError(f"{where}: 'subsystem' must be a non-empty string")
+        shape = shape_from_dict({k: vt[k] for k in _SHAPE_KEYS if k in vt}, where)
+        volumes.append(Volume(vname, shape, materials[mat], float(rho), subsystem))
+
+    fiducials: dict[str, Box] = {}
+    for fname, ft in _table(doc, "fiducial_volumes", "", required=False).items():
+        where = f"[fiducial_volumes.{fname}]"
+        if not isinstance(ft, dict):
+            raise InputError(f"{where} must be a table with center_m and size_m")
+        _check_keys(ft, {"center_m", "size_m"}, where)
+        if "center_m" not in ft or "size_m" not in ft:
+            raise InputError(f"{where}: needs center_m and size_m")
+        try:
+            fiducials[fname] = Box(center_m=ft["center_m"], size_m=ft["size_m"])
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+    return Detector(name=name, volumes=volumes, fiducial_volumes=fiducials, description=description)
+
+
+def _is_real(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+# ---------------------------------------------------------------------------- writing
+def _key(k: str) -> str:
+    return k if _BARE_KEY.match(k) else _string(k)
+
+
+def _string(s: str) -> str:
+    # JSON string escapes are valid TOML basic-string escapes; DEL must be escaped too.
+    return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise InputError(f"cannot write non-finite number {v!r}")
+        return repr(v)
+    if isinstance(v, str):
+        return _string(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} as TOML")
+
+
+def dumps_detector_toml(detector: Detector, header: str = "") -> str:
+    """TOML text of ``detector``; ``header`` lines are written as leading comments."""
+    out: list[str] = []
+    for line in header.splitlines():
+        out.append(f"# {line}".rstrip())
+    if header:
+        out.append("")
+    out.append(f"format = {_string(FORMAT_NAME)}")
+    out.append(f"format_version = {FORMAT_VERSION}")
+    out.append("")
+    out.append("[detector]")
+    out.append(f"name = {_string(detector.name)}")
+    out.append(f"description = {_string(detector.description)}")
+    out.append("")
+    for name, mat in detector.materials.items():
+        out.append(f"[materials.{_key(name)}]")
+        comps = ", ".join(f"[{p}, {_value(w)}]" for p, w in mat.components())
+        out.append(f"components = [{comps}]")
+        out.append("")
+    for name, box in detector.fiducial_volumes.items():
+        out.append(f"[fiducial_volumes.{_key(name)}]")
+        out.append(f"center_m = {_value([float(x) for x in box.center_m])}")
+        out.append(f"size_m = {_value([float(x) for x in box.size_m])}")
+        out.append("")
+    for v in detector.volumes:
+        out.append("[[volumes]]")
+        out.append(f"name = {_string(v.name)}")
+        out.append(f"subsystem = {_string(v.subsystem)}")
+        out.append(f"material = {_string(v.material.name)}")
+        out.append(f"density_g_cm3 = {_value(float(v.density_g_cm3))}")
+        for k, val in v.shape.to_dict().items():
+            if isinstance(val, list):
+                val = [float(x) for x in val]
+            out.append(f"{k} = {_value(val)}")
+        out.append("")
+    return "\n".join(out)
+
+
+def dump_detector_toml(detector: Detector, path: str | os.PathLike[str], header: str = "") -> None:
+    """Write ``detector`` to ``path`` (atomically: temporary file, then rename)."""
+    p = Path(path)
+    text = dumps_detector_toml(detector, header)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
