@@ -1,0 +1,1 @@
+"""Weighted event generation: upscattering, HNL flight and decay inside fiducial volumes."""

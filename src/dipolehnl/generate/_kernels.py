@@ -1,0 +1,62 @@
+"""Compiled kernel of the exact decay integral (numba).
+
+J(λ) = Σ_s n_s (e^{−a_s/λ} − e^{−b_s/λ}) over the backward-ray segments of one event.
+Evaluated for many λ per event (coupling scans), this is the hot loop of the package:
+the NumPy version of it (kept in ``generator._segment_sum``) takes ~8 s for 2·10⁴ events
+× 200 couplings (benchmarks/bench_generate.py).  Exactness is kept:
+
+* λ ≥ 10⁴ × (far end of the ray): J = M1/λ − M2/λ² + M3/λ³ with M_k = Σ n (b^k − a^k)/k!
+  (the truncation error is < (b/λ)³/24 ≈ 4·10⁻¹⁴ relative);
+* once a/λ > 60 along a ray, the remaining segments contribute < e⁻⁶⁰ × (density
+  contrast ≲ 10⁴) of the first one and are skipped;
+* e^{−b/λ} of a segment is reused as e^{−a/λ} of the next when they touch.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+TAYLOR_RATIO = 1.0e4
+SKIP_EXPONENT = 60.0
+
+
+@njit(cache=True, parallel=True, fastmath=False)
+def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - compiled
+    """J for every event i and every λ = lam0[i] / scale[k]; returns (n_events, n_scale)."""
+    n_ev = offsets.shape[0] - 1
+    n_k = scale.shape[0]
+    out = np.zeros((n_ev, n_k))
+    for i in prange(n_ev):
+        s0 = offsets[i]
+        s1 = offsets[i + 1]
+        if s1 == s0:
+            continue
+        m1 = 0.0
+        m2 = 0.0
+        m3 = 0.0
+        bmax = 0.0
+        for s in range(s0, s1):
+            m1 += n[s] * (b[s] - a[s])
+            m2 += n[s] * (b[s] * b[s] - a[s] * a[s]) * 0.5
+            m3 += n[s] * (b[s] * b[s] * b[s] - a[s] * a[s] * a[s]) / 6.0
+            if b[s] > bmax:
+                bmax = b[s]
+        for k in range(n_k):
+            lam = lam0[i] / scale[k]
+            if lam >= TAYLOR_RATIO * bmax:
+                inv = 1.0 / lam
+                out[i, k] = inv * (m1 - inv * (m2 - inv * m3))
+                continue
+            total = 0.0
+            prev_b = -1.0
+            prev_e = 0.0
+            for s in range(s0, s1):
+                if a[s] / lam > SKIP_EXPONENT:
+                    break
+                ea = prev_e if a[s] == prev_b else np.exp(-a[s] / lam)
+                eb = np.exp(-b[s] / lam)
+                total += n[s] * (ea - eb)
+                prev_b = b[s]
+                prev_e = eb
+            out[i, k] = total
+    return out

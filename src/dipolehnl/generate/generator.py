@@ -1,0 +1,527 @@
+"""Weighted event generation for HNLs that decay inside fiducial volumes.
+
+Method (docs/method.md)
+-----------------------
+For a parallel beam of flux density φ(E) (per cm² per GeV per POT, uniform over the
+transverse plane), an HNL produced at x_p with direction u and lab decay length λ decays
+in [s, s + ds] with probability e^{−s/λ} ds/λ.  Substituting the decay point
+x_d = x_p + s u (unit Jacobian at fixed u, s) gives the exact rate of decays inside a
+fiducial volume V (per POT)
+
+    R = Σ_c ∫ dE φ(E) ∫ d ln Q² dσ_c/d ln Q² ∫_V d³x_d J_c(x_d, u, λ),
+    J_c = ∫_0^∞ ds n_c(x_d − s u) e^{−s/λ}/λ = Σ_segments n_c (e^{−a/λ} − e^{−b/λ}),
+
+where n_c is the number density of scattering centres of channel c and the sum runs over
+the segments [a, b] of constant material along the *backward* ray from x_d.  J is exact
+(piecewise-constant densities): it already contains the survival probability to the
+fiducial volume and the decay probability inside it, and it covers rock (λ ≫ m) and
+detector (λ ≪ m) production alike, at any distance.  Monte Carlo integration is only over
+E (importance sampled from φ σ_c), ln Q² (per-event tabulated proposal of dσ/d ln Q²) and
+x_d (uniform in each fiducial volume); channels × fiducial volumes are strata.
+
+Reweighting to another coupling d' at the same mass is exact: σ ∝ d², λ ∝ 1/d², and J is
+recomputed from the stored segments (``EventSample.weights``).
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dipolehnl.analysis.selection import Selection
+from dipolehnl.beam.flux import FluxComponent
+from dipolehnl.detector.geometry import Detector
+from dipolehnl.errors import InputError
+from dipolehnl.generate import kinematics as kin
+from dipolehnl.physics import decays, xsec
+from dipolehnl.physics.model import HNLModel
+from dipolehnl.physics.nuclei import HYDROGEN_PDG, nucleus
+
+log = logging.getLogger(__name__)
+Array = NDArray[np.float64]
+CM3_PER_M3 = 1.0e6
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    """Numerical settings of :func:`generate`.
+
+    n_events: events in total (all channels and fiducial volumes).
+    seed: seed of ``numpy.random.default_rng``; same seed → identical sample.
+    n_q2_bins: bins of the per-event ln Q² proposal.
+    pilot_fraction: share of events spread evenly over strata to learn the allocation.
+    min_share: every stratum gets at least this fraction of an even share.
+    """
+
+    n_events: int = 20000
+    seed: int = 12345
+    n_q2_bins: int = 48
+    pilot_fraction: float = 0.25
+    min_share: float = 0.05
+
+    def __post_init__(self) -> None:
+        if int(self.n_events) < 10:
+            raise InputError(f"need at least 10 events, got {self.n_events}")
+        if not 0 < self.pilot_fraction <= 1:
+            raise InputError("pilot_fraction must be in (0, 1]")
+
+
+@dataclass(frozen=True)
+class _Channel:
+    """A stratum's physics channel: coherent on one nucleus, or elastic on protons."""
+
+    label: str
+    xs: xsec.Channel
+    target_pdg: int  # nucleus whose density enters (coherent) or 2212 for the proton channel
+    density_column: Array  # number density of scattering centres in every volume, cm^-3
+
+
+@dataclass
+class Segments:
+    """Per-event backward-ray segments with non-zero density (CSR): the exact decay integral."""
+
+    offsets: NDArray[np.int64]
+    a_m: Array
+    b_m: Array
+    n_cm3: Array
+    volume: NDArray[np.int64]
+
+    def decay_integral(self, lam_m: Array) -> Array:
+        """J = Σ n (e^{−a/λ} − e^{−b/λ}) per event, for λ (n_events,), in cm^-3."""
+        return _segment_sum(self, lam_m, per_segment=False)
+
+    def decay_integral_scaled(self, lam0_m: Array, scale: Array) -> Array:
+        """J at λ = lam0[i]/scale[k] for every event i and k: (n_events, K), in cm^-3."""
+        from dipolehnl.generate._kernels import decay_integral_grid
+
+        return decay_integral_grid(self.offsets, self.a_m, self.b_m, self.n_cm3,
+                                   np.ascontiguousarray(lam0_m, dtype=float), np.ascontiguousarray(scale, dtype=float))
+
+
+def _segment_sum(seg: Segments, lam_m: Array, per_segment: bool) -> Array:
+    """Per-segment contributions n (e^{−a/λ} − e^{−b/λ}) (per_segment) or their sum per event,
+    for one λ per event."""
+    lam = np.asarray(lam_m, dtype=float)
+    counts = np.diff(seg.offsets)
+    lam_seg = np.repeat(lam, counts)
+    contrib = seg.n_cm3 * (np.exp(-seg.a_m / lam_seg) - np.exp(-seg.b_m / lam_seg))
+    if per_segment:
+        return contrib
+    out = np.zeros(counts.size)
+    nonempty = counts > 0
+    if contrib.shape[0]:
+        out[nonempty] = np.add.reduceat(contrib, seg.offsets[:-1][nonempty], axis=0)
+    return out
+
+
+@dataclass
+class EventSample:
+    """Weighted HNL decays inside fiducial volumes, for one detector, model and flux set.
+
+    Per-event arrays (length ``n``) are in :attr:`columns`; weights in events per POT
+    follow from :meth:`weights`.  ``base_weight`` × φ_k(E) is the weight for flux
+    component k (events per POT of decays in the fiducial volume, all decay modes).
+    """
+
+    model: HNLModel
+    detector: Detector
+    fiducial_names: tuple[str, ...]
+    flux_components: dict[str, FluxComponent]
+    selection: Selection
+    columns: dict[str, np.ndarray]
+    segments: Segments
+    base_weight: Array
+    flux_density: Array  # (n, n_components) φ_k(E_i)
+    br_ee: float
+    efficiency: float
+    settings: GeneratorSettings
+    strata: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.base_weight.shape[0])
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        return tuple(self.flux_components)
+
+    def _flux_factor(self, components: Sequence[str] | None) -> Array:
+        names = self.component_names
+        if components is None:
+            return self.flux_density.sum(axis=1)
+        idx = []
+        for c in components:
+            if c not in names:
+                raise InputError(f"flux component {c!r} not in this sample ({', '.join(names)})")
+            idx.append(names.index(c))
+        return self.flux_density[:, idx].sum(axis=1)
+
+    def weights(self, coupling: float | None = None, components: Sequence[str] | None = None) -> Array:
+        """Events per POT of HNL decays (all modes) in the fiducial volumes, per event.
+
+        ``coupling``: reweight exactly to another d (GeV^-1) at the same mass.
+        ``components``: flux components to include (default: all of the sample).
+        """
+        w = self.base_weight * self._flux_factor(components)
+        if coupling is None or coupling == self.model.d_GeVinv:
+            return w
+        return w * self._reweight_factor(np.array([coupling]))[:, 0]
+
+    def weights_grid(self, couplings: Sequence[float], components: Sequence[str] | None = None) -> Array:
+        """Weights (n_events, n_couplings) at many couplings (exact reweighting)."""
+        c = np.asarray(couplings, dtype=float)
+        return (self.base_weight * self._flux_factor(components))[:, None] * self._reweight_factor(c)
+
+    def _reweight_factor(self, couplings: Array) -> Array:
+        d0 = self.model.d_GeVinv
+        r2 = (couplings / d0) ** 2  # σ ∝ d², λ ∝ 1/d²
+        lam0 = self.columns["decay_length_m"]
+        J0 = self.columns["decay_integral_cm3"]
+        J = self.segments.decay_integral_scaled(lam0, r2)
+        return np.divide(r2[None, :] * J, J0[:, None], out=np.zeros_like(J), where=J0[:, None] > 0)
+
+    def selection_factor(self) -> Array:
+        """Per-event factor BR(ee) × flags × efficiency turning decays into selected events."""
+        c = self.columns
+        return self.br_ee * c["pass_forward"] * c["pass_opening_angle"] * self.efficiency
+
+    def production_fractions(self) -> tuple[tuple[str, ...], Array]:
+        """Exact share of every event's weight produced in each detector subsystem.
+
+        Returns (subsystem names, fractions (n_events, n_subsystems)).
+        """
+        subsystems = tuple(sorted({v.subsystem for v in self.detector.volumes}))
+        index = {s: i for i, s in enumerate(subsystems)}
+        vol_sub = np.array([index[v.subsystem] for v in self.detector.volumes], dtype=np.int64)
+        contrib = _segment_sum(self.segments, self.columns["decay_length_m"], per_segment=True)
+        ev = np.repeat(np.arange(self.n), np.diff(self.segments.offsets))
+        out = np.zeros((self.n, len(subsystems)))
+        np.add.at(out, (ev, vol_sub[self.segments.volume]), contrib)
+        J = out.sum(axis=1, keepdims=True)
+        return subsystems, np.divide(out, J, out=np.zeros_like(out), where=J > 0)
+
+    def to_frame(self, coupling: float | None = None, components: Sequence[str] | None = None):
+        """The events as a pandas DataFrame (one row per event; see docs/events.md)."""
+        import pandas as pd
+
+        w = self.weights(coupling, components)
+        data = {"weight": w, "weight_selected": w * self.selection_factor()}
+        skip = {"decay_integral_cm3"}
+        for k, v in self.columns.items():
+            if k in skip:
+                continue
+            if v.ndim == 2:
+                for j, ax in enumerate(("E", "px", "py", "pz") if v.shape[1] == 4 else ("x", "y", "z")):
+                    data[f"{k}_{ax}"] = v[:, j]
+            else:
+                data[k] = v
+        return pd.DataFrame(data)
+
+
+
+# ---------------------------------------------------------------- set-up helpers
+def _channels(detector: Detector, model: HNLModel, E_max: float) -> list[_Channel]:
+    """Coherent channel per nucleus present (not H) and one proton channel (density Σ Z n_A)."""
+    pdgs = np.asarray(detector.nuclei_pdg)
+    dens = np.asarray(detector.number_density_matrix_cm3())  # (V, K)
+    out: list[_Channel] = []
+    n_p = np.zeros(dens.shape[0])
+    for k, p in enumerate(pdgs):
+        nuc = nucleus(int(p))
+        n_p += nuc.Z * dens[:, k]
+        if nuc.is_proton:
+            continue
+        ch = xsec.channel(int(p), "coherent")
+        if E_max > xsec.threshold_energy(model.mass_GeV, ch.M_GeV):
+            out.append(_Channel(f"{nuc.name}:coherent", ch, nuc.pdg, dens[:, k].copy()))
+    ch_p = xsec.channel(HYDROGEN_PDG, "p-el")
+    if E_max > xsec.threshold_energy(model.mass_GeV, ch_p.M_GeV):
+        out.append(_Channel("proton:p-el", ch_p, 2212, n_p))
+    return out
+
+
+@dataclass(frozen=True)
+class _EnergyProposal:
+    """Piecewise-constant proposal ∝ φ_sum(E) σ_c(E) on a grid refined from the flux bins."""
+
+    edges: Array
+    pdf: Array  # per GeV
+    cdf: Array
+
+    @classmethod
+    def build(cls, phi_sum: FluxComponent, channel: xsec.Channel, model: HNLModel) -> "_EnergyProposal":
+        e_th = xsec.threshold_energy(model.mass_GeV, channel.M_GeV)
+        fe = np.asarray(phi_sum.edges_GeV)
+        fine = np.unique(np.concatenate([fe, 0.5 * (fe[1:] + fe[:-1]), [e_th]]))
+        edges = fine[fine >= e_th]
+        if edges.size < 2:
+            raise InputError(f"m_N = {model.mass_GeV} GeV is above the reach of the flux (E_max = {fe[-1]} GeV)")
+        centers = 0.5 * (edges[1:] + edges[:-1])
+        sigma = xsec.total_xsec_cm2(channel, model, centers, panels=12)
+        mass = np.asarray(phi_sum(centers)) * sigma * np.diff(edges)
+        total = mass.sum()
+        if not total > 0:
+            raise InputError(f"no flux above the production threshold {e_th:.4g} GeV for m_N = {model.mass_GeV} GeV")
+        pdf = mass / total / np.diff(edges)
+        return cls(edges, pdf, np.concatenate([[0.0], np.cumsum(mass / total)]))
+
+    def sample(self, rng: np.random.Generator, n: int) -> tuple[Array, Array]:
+        u = rng.uniform(0.0, 1.0, n)
+        k = np.clip(np.searchsorted(self.cdf, u, side="right") - 1, 0, self.pdf.size - 1)
+        E = rng.uniform(self.edges[k], self.edges[k + 1])
+        return E, self.pdf[k]
+
+
+def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, n_bins: int):
+    """Sample u = ln Q² per event from a per-event histogram of dσ/du; returns
+    (Q², f(u) = dσ/du summed over helicities, f_+(u), proposal density q(u))."""
+    q2min, q2max = xsec.q2_limits(E, model.mass_GeV, channel.M_GeV)
+    lo = np.log(q2min)
+    hi = np.log(np.minimum(q2max, channel.Q2_cap_GeV2))
+    hi = np.maximum(hi, lo)
+    width = (hi - lo) / n_bins
+    centers = lo[:, None] + width[:, None] * (np.arange(n_bins)[None, :] + 0.5)
+    Q2c = np.exp(centers)
+    f = xsec.dsigma_dQ2_cm2(channel, model, E[:, None], Q2c) * Q2c
+    floor = 0.02 * f.mean(axis=1, keepdims=True) + 1e-300
+    mass = f + floor
+    prob = mass / mass.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(prob, axis=1)
+    r = rng.uniform(0.0, 1.0, E.size)
+    k = np.minimum((cdf < r[:, None]).sum(axis=1), n_bins - 1)
+    u = lo + width * (k + rng.uniform(0.0, 1.0, E.size))
+    Q2 = np.exp(u)
+    q = prob[np.arange(E.size), k] / width
+    f_plus = xsec.dsigma_dQ2_cm2(channel, model, E, Q2, helicity=1) * Q2
+    f_tot = f_plus
+    if len(model.helicities) > 1:
+        f_tot = f_plus + xsec.dsigma_dQ2_cm2(channel, model, E, Q2, helicity=-1) * Q2
+    return Q2, f_tot, f_plus, q
+
+
+def _trace_segments(detector: Detector, x_dec: Array, u: Array, density: Array) -> Segments:
+    """Backward rays from the decay points; keep segments where the channel density > 0."""
+    seg = detector.trace(x_dec, -u)
+    n_seg = density[seg.volume]
+    keep = n_seg > 0
+    ray = seg.ray[keep]
+    counts = np.bincount(ray, minlength=x_dec.shape[0])
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return Segments(offsets, np.asarray(seg.t_start_m)[keep], np.asarray(seg.t_end_m)[keep], n_seg[keep],
+                    np.asarray(seg.volume)[keep])
+
+
+def _sample_in_segments(rng, seg: Segments, lam: Array, J: Array) -> tuple[Array, NDArray[np.int64]]:
+    """Production distance s and volume per event, from the exact density n(s) e^{−s/λ}/λ."""
+    n = lam.size
+    contrib = _segment_sum(seg, lam, per_segment=True)
+    cum = np.cumsum(contrib)
+    start = np.concatenate([[0.0], cum])[seg.offsets[:-1]]
+    target = start + rng.uniform(0.0, 1.0, n) * J
+    idx = np.searchsorted(cum, target, side="right")
+    has = np.diff(seg.offsets) > 0
+    idx = np.clip(idx, seg.offsets[:-1], np.maximum(seg.offsets[1:] - 1, seg.offsets[:-1]))
+    s = np.full(n, np.nan)
+    vol = np.full(n, -1, dtype=np.int64)
+    i = np.flatnonzero(has)
+    a, b, l = seg.a_m[idx[i]], seg.b_m[idx[i]], lam[i]
+    v = rng.uniform(0.0, 1.0, i.size)
+    # truncated exponential on [a, b]: s = a − λ ln(1 − v (1 − e^{−(b−a)/λ}))
+    s[i] = a - l * np.log1p(v * np.expm1(-(b - a) / l))
+    vol[i] = seg.volume[idx[i]]
+    return s, vol
+
+
+# ---------------------------------------------------------------- the generator
+def generate(
+    detector: Detector,
+    model: HNLModel,
+    flux_components: Mapping[str, FluxComponent],
+    selection: Selection | None = None,
+    settings: GeneratorSettings | None = None,
+    fiducial: Sequence[str] | None = None,
+    allocation_couplings: Sequence[float] | None = None,
+    progress: bool = False,
+) -> EventSample:
+    """Generate weighted HNL decays in the fiducial volumes of ``detector``.
+
+    ``flux_components``: name → flux (e.g. ``{"fhc:numu": ..., "fhc:numubar": ...}``); one
+    sample serves all of them (E is drawn from their sum).  ``allocation_couplings``:
+    couplings at which the events will be used (scan grid); strata get events in proportion
+    to their largest share of the rate over these couplings.
+    """
+    settings = settings or GeneratorSettings()
+    selection = selection or Selection()
+    if not flux_components:
+        raise InputError("no flux components given")
+    names = tuple(fiducial) if fiducial else tuple(detector.fiducial_volumes)
+    for nm in names:
+        if nm not in detector.fiducial_volumes:
+            raise InputError(f"unknown fiducial volume {nm!r}; {detector.name} has {', '.join(detector.fiducial_volumes)}")
+    comps = dict(flux_components)
+    phi_sum = _sum_flux(list(comps.values()))
+    if model.mass_GeV >= phi_sum.max_energy_GeV:
+        raise InputError(f"m_N = {model.mass_GeV} GeV is above the reach of the flux (E_max = {phi_sum.max_energy_GeV} GeV)")
+    rng = np.random.default_rng(settings.seed)
+    channels = _channels(detector, model, phi_sum.max_energy_GeV)
+    if not channels:
+        raise InputError(f"m_N = {model.mass_GeV} GeV cannot be produced by this flux on any target")
+    proposals = [_EnergyProposal.build(phi_sum, ch.xs, model) for ch in channels]
+    strata = [(c, t) for c in range(len(channels)) for t in range(len(names))]
+    couplings = np.asarray(allocation_couplings if allocation_couplings is not None else [model.d_GeVinv], dtype=float)
+
+    # pilot: even allocation
+    n_total = int(settings.n_events)
+    n_pilot = max(len(strata) * 4, int(settings.pilot_fraction * n_total))
+    alloc = np.full(len(strata), max(n_pilot // len(strata), 4))
+    parts = [_generate_stratum(rng, detector, model, channels[c], proposals[c], names[t], t, int(alloc[i]), settings)
+             for i, (c, t) in enumerate(strata)]
+    n_main = n_total - int(alloc.sum())
+    if n_main > 0:
+        share = np.zeros((len(strata), couplings.size))
+        for i, p in enumerate(parts):
+            share[i] = _stratum_rate(p, model, couplings, phi_sum)
+        tot = share.sum(axis=0, keepdims=True)
+        share = np.divide(share, tot, out=np.zeros_like(share), where=tot > 0)
+        score = share.max(axis=1)
+        score = score / score.sum() if score.sum() > 0 else np.full(len(strata), 1.0 / len(strata))
+        score = np.maximum(score, settings.min_share / len(strata))
+        extra = np.floor(n_main * score / score.sum()).astype(int)
+        for i, (c, t) in enumerate(strata):
+            if extra[i] > 0:
+                more = _generate_stratum(rng, detector, model, channels[c], proposals[c], names[t], t, int(extra[i]), settings)
+                parts[i] = _concat(parts[i], more)
+    return _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, selection, settings, rng)
+
+
+def _sum_flux(components: list[FluxComponent]) -> FluxComponent:
+    edges = np.unique(np.concatenate([np.asarray(c.edges_GeV) for c in components]))
+    centers = 0.5 * (edges[1:] + edges[:-1])
+    dens = sum(np.asarray(c(centers), dtype=float) for c in components)
+    return FluxComponent(edges, dens, flavor="sum", mode="sum")
+
+
+def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal, fv_name: str, fv_index: int,
+                      n: int, settings: GeneratorSettings) -> dict[str, np.ndarray]:
+    E, pE = prop.sample(rng, n)
+    Q2, f, f_plus, q = _sample_lnq2(rng, ch.xs, model, E, settings.n_q2_bins)
+    E_N, p_N, cos = kin.upscatter_lab(E, Q2, model.mass_GeV, ch.xs.M_GeV)
+    phi = rng.uniform(0.0, 2 * np.pi, n)
+    u = kin.direction(cos, phi)
+    box = detector.fiducial_volumes[fv_name]
+    lo, hi = np.asarray(box.lower_m), np.asarray(box.upper_m)
+    x_dec = lo + (hi - lo) * rng.uniform(0.0, 1.0, (n, 3))
+    lam = decays.decay_length_m(model, p_N)
+    seg = _trace_segments(detector, x_dec, u, ch.density_column)
+    J = seg.decay_integral(lam)
+    vol_cm3 = float(np.prod(hi - lo)) * CM3_PER_M3
+    # per-event weight without φ(E) and without 1/n_stratum: (1/p(E)) (f/q) V J
+    g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) / pE * vol_cm3 * J
+    if len(model.helicities) > 1:
+        h = np.where(rng.uniform(0.0, 1.0, n) * f < f_plus, 1.0, -1.0)
+    else:
+        h = np.ones(n)
+    return {"E_nu": E, "Q2": Q2, "E_N": E_N, "p_N": p_N, "cos_theta_N": cos, "u": u, "x_dec": x_dec,
+            "lam": lam, "J": J, "g": g, "h": h, "seg_offsets": seg.offsets, "seg_a": seg.a_m, "seg_b": seg.b_m,
+            "seg_n": seg.n_cm3, "seg_vol": seg.volume}
+
+
+def _concat(a: dict, b: dict) -> dict:
+    out = {}
+    for k in a:
+        if k == "seg_offsets":
+            out[k] = np.concatenate([a[k], b[k][1:] + a[k][-1]])
+        else:
+            out[k] = np.concatenate([a[k], b[k]])
+    return out
+
+
+def _stratum_rate(part: dict, model: HNLModel, couplings: Array, phi_sum: FluxComponent) -> Array:
+    """Estimated rate of one stratum at each coupling (for the allocation only)."""
+    seg = Segments(part["seg_offsets"], part["seg_a"], part["seg_b"], part["seg_n"], part["seg_vol"])
+    r2 = (couplings / model.d_GeVinv) ** 2
+    J = seg.decay_integral_scaled(part["lam"], r2)
+    base = np.divide(part["g"], part["J"], out=np.zeros_like(part["g"]), where=part["J"] > 0)
+    w = (np.asarray(phi_sum(part["E_nu"])) * base)[:, None] * J * r2[None, :]
+    return w.mean(axis=0)
+
+
+def _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, selection, settings, rng) -> EventSample:
+    n_per = np.array([p["E_nu"].size for p in parts])
+    merged = parts[0]
+    for p in parts[1:]:
+        merged = _concat(merged, p)
+    n = merged["E_nu"].size
+    stratum = np.repeat(np.arange(len(parts)), n_per)
+    chan_idx = np.array([strata[s][0] for s in stratum])
+    fv_idx = np.array([strata[s][1] for s in stratum])
+    base = merged["g"] / n_per[stratum]
+    flux = np.stack([np.asarray(c(merged["E_nu"]), dtype=float) for c in comps.values()], axis=1)
+    seg = Segments(merged["seg_offsets"], merged["seg_a"], merged["seg_b"], merged["seg_n"], merged["seg_vol"])
+
+    # flavour label ∝ φ_k(E) among the components
+    tot = flux.sum(axis=1)
+    cum = np.cumsum(flux, axis=1) / np.where(tot > 0, tot, 1.0)[:, None]
+    comp_idx = np.minimum((cum < rng.uniform(0.0, 1.0, n)[:, None]).sum(axis=1), flux.shape[1] - 1)
+    comp_names = list(comps)
+    flavor = np.array([comps[comp_names[i]].flavor or comp_names[i] for i in comp_idx])
+
+    # production vertex
+    s_prod, vol_prod = _sample_in_segments(rng, seg, merged["lam"], merged["J"])
+    x_prod = merged["x_dec"] - s_prod[:, None] * merged["u"]
+    vol_names = np.array([v.name for v in detector.volumes] + [""])
+    vol_sub = np.array([v.subsystem for v in detector.volumes] + [""])
+
+    # decays (every event carries both channels' kinematics)
+    m = model.mass_GeV
+    h = merged["h"] if not model.majorana else np.zeros(n)
+    # consistent: γ* follows eq. (3) (angular momentum); darknews: eq. (5) as printed
+    h_pair = -h if model.convention == "consistent" else h
+    gam_r, nug_r = kin.decay_nu_gamma(rng, m, h)
+    em_r, ep_r, nue_r = kin.decay_nu_ee(rng, m, h_pair)
+    gamma_f = merged["E_N"] / m
+    p_gamma = kin.to_lab(gam_r, merged["u"], gamma_f)
+    p_em = kin.to_lab(em_r, merged["u"], gamma_f)
+    p_ep = kin.to_lab(ep_r, merged["u"], gamma_f)
+    p_nu = kin.to_lab(nue_r, merged["u"], gamma_f)
+    p_N = np.concatenate([merged["E_N"][:, None], merged["p_N"][:, None] * merged["u"]], axis=1)
+
+    cos_open = kin.opening_angle_cos(p_em, p_ep)
+    br = decays.br_ee(model) if selection.br_ee == "model" else decays.br_ee_paper_code(m)
+    eff = selection.efficiency_at(m)
+    target_pdg = np.array([channels[c].target_pdg for c in range(len(channels))])[chan_idx]
+    columns = {
+        "E_nu_GeV": merged["E_nu"],
+        "flavor": flavor,
+        "channel": np.array([channels[c].label for c in range(len(channels))])[chan_idx],
+        "target_pdg": target_pdg,
+        "Q2_GeV2": merged["Q2"],
+        "helicity": merged["h"],
+        "production_volume": vol_names[vol_prod],
+        "production_subsystem": vol_sub[vol_prod],
+        "production_vertex_m": x_prod,
+        "p_N": p_N,
+        "cos_theta_N": merged["cos_theta_N"],
+        "decay_vertex_m": merged["x_dec"],
+        "tpc": np.array(names)[fv_idx],
+        "decay_length_m": merged["lam"],
+        "decay_integral_cm3": merged["J"],
+        "p_gamma": p_gamma,
+        "p_nu_gamma_mode": kin.to_lab(nug_r, merged["u"], gamma_f),
+        "p_eminus": p_em,
+        "p_eplus": p_ep,
+        "p_nu_ee_mode": p_nu,
+        "opening_angle_deg": np.degrees(np.arccos(np.clip(cos_open, -1, 1))),
+        "pass_forward": merged["cos_theta_N"] > selection.cos_theta_min,
+        "pass_opening_angle": cos_open > selection.cos_opening_min,
+        "efficiency": np.full(n, eff),
+        "br_ee": np.full(n, br),
+    }
+    return EventSample(model=model, detector=detector, fiducial_names=tuple(names), flux_components=dict(comps),
+                       selection=selection, columns=columns, segments=seg, base_weight=base, flux_density=flux,
+                       br_ee=br, efficiency=eff, settings=settings,
+                       strata={f"{channels[c].label}@{names[t]}": int(k) for (c, t), k in zip(strata, n_per)})
