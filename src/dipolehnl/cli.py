@@ -114,6 +114,78 @@ def cmd_xsec(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- simulate / rate
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
+    return v
+
+
+def _add_simulation_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--detector", default="nd280", help="nd280, nd280-upgrade, or a detector file (.toml or SIREN .dat)")
+    p.add_argument("--mode", default="fhc", choices=["fhc", "rhc"], help="beam mode (default fhc)")
+    p.add_argument("--flavor", default="both", choices=["numu", "numubar", "both"],
+                   help="flux component(s): numu, numubar or both (default; with --preset paper: the paper's)")
+    p.add_argument("--mass", type=_float, required=True, help="HNL mass m_N in GeV")
+    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_muN in GeV^-1")
+    p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
+    p.add_argument("--preset", default="default", choices=["default", "paper"], help="physics preset (default: default)")
+    p.add_argument("--convention", choices=["consistent", "darknews"], help="override the preset's convention")
+    p.add_argument("--gas-density", type=_float, help="TPC gas density in g/cm^3 (default: the preset's)")
+    p.add_argument("--events", type=_positive_int, default=20000, help="number of weighted events (default 20000)")
+    p.add_argument("--seed", type=int, default=12345, help="random seed (same seed -> identical output)")
+
+
+def _simulate_from_args(args: argparse.Namespace):
+    from dipolehnl.analysis.presets import get_preset
+    from dipolehnl.generate.api import simulate
+    from dipolehnl.physics.model import check_positive
+
+    preset = get_preset(args.preset)
+    if args.convention:
+        preset = preset.with_(convention=args.convention)
+    gas = check_positive("gas density", args.gas_density) if args.gas_density is not None else None
+    log.info("simulating %s %s m=%g GeV d=%g GeV^-1 with %d events", args.detector, args.mode, args.mass, args.coupling, args.events)
+    return simulate(args.detector, args.mass, args.coupling, mode=args.mode, flavor=args.flavor, n_events=args.events,
+                    seed=args.seed, preset=preset, majorana=args.majorana, tpc_gas_density_g_cm3=gas)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from dipolehnl.generate.api import write_events_parquet
+
+    if not str(args.out).endswith(".parquet"):
+        raise InputError(f"--out must name a .parquet file, got {args.out!r}")
+    sample = _simulate_from_args(args)
+    write_events_parquet(sample, args.out, {"preset": args.preset, "mode": args.mode, "flavor": args.flavor})
+    sys.stderr.write(f"wrote {sample.n} events to {args.out}\n")
+    return 0
+
+
+def cmd_rate(args: argparse.Namespace) -> int:
+    from dipolehnl.generate.api import rate_summary
+    from dipolehnl.physics.model import check_positive
+
+    pot = check_positive("POT", args.pot)
+    sample = _simulate_from_args(args)
+    out = rate_summary(sample, pot).to_json()
+    out["preset"] = args.preset
+    out["mode"] = args.mode
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"selected events: {out['selected_events']:.4g} ± {100 * out['rel_mc_error']:.2g}% (MC)")
+        print(f"median lab-frame decay length: {out['median_decay_length_m']:.4g} m")
+        print("production share: " + ", ".join(f"{k} {v:.1%}" for k, v in out["production_share"].items() if v > 1e-4))
+        for name, t in out["tpcs"].items():
+            print(f"  {name}: decays {t['decays_in_fiducial']:.4g} -> forward {t['forward']:.4g} -> ee {t['ee']:.4g}"
+                  f" -> opening {t['opening_angle']:.4g} -> selected {t['selected']:.4g}")
+    return 0
+
+
 # ---------------------------------------------------------------- main
 Command = Callable[[argparse.Namespace], int]
 
@@ -137,6 +209,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--energy", type=_float, required=True, help="neutrino energy in GeV")
     p.add_argument("--antineutrino", action="store_true", help="nu_mu-bar primary (same cross section by CP)")
     p.set_defaults(func=cmd_xsec)
+
+    p = sub.add_parser("simulate", help="generate weighted HNL events in the TPC fiducial volumes (Parquet)")
+    _add_simulation_args(p)
+    p.add_argument("--out", required=True, help="output .parquet file (one row per event)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("rate", help="expected selected events for an exposure, with cut flow and MC error")
+    _add_simulation_args(p)
+    p.add_argument("--pot", type=_float, required=True, help="protons on target, e.g. 12.34e20")
+    p.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    p.set_defaults(func=cmd_rate)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

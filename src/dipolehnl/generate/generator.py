@@ -189,6 +189,16 @@ class EventSample:
         c = self.columns
         return self.br_ee * c["pass_forward"] * c["pass_opening_angle"] * self.efficiency
 
+    def mc_error(self, w: Array) -> float:
+        """Standard error of Σ w for per-event weights ``w`` of this sample (stratified
+        sampling: Σ_strata [Σ w² − (Σ w)²/n_s])."""
+        st = self.columns["stratum"]
+        n_s = np.bincount(st)
+        s1 = np.bincount(st, weights=w, minlength=n_s.size)
+        s2 = np.bincount(st, weights=w * w, minlength=n_s.size)
+        var = np.sum(np.where(n_s > 1, (s2 - s1 * s1 / np.maximum(n_s, 1)) * n_s / np.maximum(n_s - 1, 1), s2))
+        return float(math.sqrt(max(var, 0.0)))
+
     def production_fractions(self) -> tuple[tuple[str, ...], Array]:
         """Exact share of every event's weight produced in each detector subsystem.
 
@@ -390,7 +400,9 @@ def generate(
         score = share.max(axis=1)
         score = score / score.sum() if score.sum() > 0 else np.full(len(strata), 1.0 / len(strata))
         score = np.maximum(score, settings.min_share / len(strata))
-        extra = np.floor(n_main * score / score.sum()).astype(int)
+        exact = n_main * score / score.sum()
+        extra = np.floor(exact).astype(int)
+        extra[np.argsort(extra - exact)[: n_main - int(extra.sum())]] += 1  # largest remainders
         for i, (c, t) in enumerate(strata):
             if extra[i] > 0:
                 more = _generate_stratum(rng, detector, model, channels[c], proposals[c], names[t], t, int(extra[i]), settings)
@@ -495,6 +507,7 @@ def _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, s
     eff = selection.efficiency_at(m)
     target_pdg = np.array([channels[c].target_pdg for c in range(len(channels))])[chan_idx]
     columns = {
+        "stratum": stratum,
         "E_nu_GeV": merged["E_nu"],
         "flavor": flavor,
         "channel": np.array([channels[c].label for c in range(len(channels))])[chan_idx],
