@@ -69,7 +69,13 @@ class TestBox:
 
     @pytest.mark.parametrize(
         "center,size",
-        [((0, 0, 0), (1, 0, 1)), ((0, 0, 0), (1, -1, 1)), ((0, np.nan, 0), (1, 1, 1)), ((0, 0, 0), (1, np.inf, 1)), ((0, 0), (1, 1, 1))],
+        [
+            ((0, 0, 0), (1, 0, 1)),
+            ((0, 0, 0), (1, -1, 1)),
+            ((0, np.nan, 0), (1, 1, 1)),
+            ((0, 0, 0), (1, np.inf, 1)),
+            ((0, 0), (1, 1, 1)),
+        ],
     )
     def test_invalid(self, center, size):
         with pytest.raises(InputError):

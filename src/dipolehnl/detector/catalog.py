@@ -165,7 +165,9 @@ def convert_shipped_model(name: str, siren_dir: str | os.PathLike[str]) -> tuple
     return det, header
 
 
-def write_shipped_models(siren_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+def write_shipped_models(
+    siren_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None = None
+) -> list[Path]:
     """Regenerate every shipped model's TOML file (default: the package's ``models/``)."""
     target = Path(out_dir) if out_dir is not None else Path(__file__).with_name("models")
     target.mkdir(parents=True, exist_ok=True)

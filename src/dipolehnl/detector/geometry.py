@@ -87,7 +87,9 @@ class Volume:
         except (TypeError, ValueError):
             raise InputError(f"volume {self.name!r}: density must be a number, got {self.density_g_cm3!r}") from None
         if not math.isfinite(rho) or rho < 0.0:
-            raise InputError(f"volume {self.name!r}: density must be finite and >= 0 g/cm^3, got {self.density_g_cm3!r}")
+            raise InputError(
+                f"volume {self.name!r}: density must be finite and >= 0 g/cm^3, got {self.density_g_cm3!r}"
+            )
         object.__setattr__(self, "density_g_cm3", rho)
         if not isinstance(self.subsystem, str) or not self.subsystem:
             raise InputError(f"volume {self.name!r}: subsystem must be a non-empty string")
@@ -158,7 +160,8 @@ class Segments:
 
     def total_column_g_cm2(self) -> FloatArray:
         """Column density summed along each ray (N,), g/cm^2."""
-        return np.bincount(self.ray, weights=self.column_density_g_cm2(), minlength=self.n_rays)
+        out = np.bincount(self.ray, weights=self.column_density_g_cm2(), minlength=self.n_rays)
+        return out.astype(np.float64, copy=False)
 
     def column_by_volume_g_cm2(self, n_volumes: int | None = None) -> FloatArray:
         """Column density per ray and per volume, (N, V) g/cm^2 (dense; use for few rays)."""
@@ -414,9 +417,12 @@ class Detector:
             grid_ok = math.prod(e.size - 1 for e in edges) <= MAX_GRID_CELLS
         if grid_ok:
             label = np.full(tuple(e.size - 1 for e in edges), -1, dtype=np.int32)
-            for i in boxes:
+            for i in boxes.tolist():
                 sl = tuple(
-                    slice(int(np.searchsorted(edges[k], self._lo[i, k])), int(np.searchsorted(edges[k], self._hi[i, k])))
+                    slice(
+                        int(np.searchsorted(edges[k], self._lo[i, k])),
+                        int(np.searchsorted(edges[k], self._hi[i, k])),
+                    )
                     for k in range(3)
                 )
                 label[sl] = i
@@ -426,13 +432,13 @@ class Detector:
             area = np.multiply.outer(dx, dy)
             for iz in range(dz.size):
                 acc += np.bincount(label[:, :, iz].ravel() + 1, weights=area.ravel() * dz[iz], minlength=n + 1)
-            for i in boxes:
+            for i in boxes.tolist():
                 later_curved = curved[curved > i]
                 if later_curved.size == 0 or not np.any(self._bbox_overlap(i, later_curved)):
                     vol[i] = acc[i + 1]
                     exact[i] = True
         rng = np.random.default_rng(seed)
-        for i in np.flatnonzero(~exact):
+        for i in np.flatnonzero(~exact).tolist():
             shape = self.volumes[i].shape
             pts = shape.sample(n_mc, rng)
             p = float(np.mean(self.volume_at(pts) == i))
@@ -493,18 +499,19 @@ class Detector:
         if chunk_size is None:
             chunk_size = DEFAULT_CHUNK_ELEMENTS // max(self.n_volumes, 1)
         chunk_size = int(min(16384, max(256, chunk_size)))
-        parts: list[tuple[IntArray, FloatArray, FloatArray, IntArray]] = []
+        parts: list[tuple[NDArray[np.int32], FloatArray, FloatArray, NDArray[np.int32]]] = []
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)
-            r, t0, t1, vol = self._trace_chunk(o[start:stop], d[start:stop], tmax[start:stop])
-            parts.append(((r + start).astype(np.int32), t0, t1, vol.astype(np.int32)))
+            c_ray, c_t0, c_t1, c_vol = self._trace_chunk(o[start:stop], d[start:stop], tmax[start:stop])
+            parts.append(((c_ray + start).astype(np.int32), c_t0, c_t1, c_vol.astype(np.int32)))
         if parts:
             ray = np.concatenate([p[0] for p in parts])
             t0 = np.concatenate([p[1] for p in parts])
             t1 = np.concatenate([p[2] for p in parts])
             vol = np.concatenate([p[3] for p in parts])
         else:
-            ray, vol = np.zeros(0, np.int32), np.zeros(0, np.int32)
+            ray = np.zeros(0, np.int32)
+            vol = np.zeros(0, np.int32)
             t0, t1 = np.zeros(0), np.zeros(0)
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(ray, minlength=n), out=offsets[1:])

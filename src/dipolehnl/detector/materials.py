@@ -7,7 +7,8 @@ densities (e.g. TPC gas at the physical 0.001855 g/cm^3 or at the paper's 1.855)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -19,7 +20,7 @@ from dipolehnl.physics.nuclei import Nucleus, nucleus
 FRACTION_SUM_TOLERANCE = 1e-3
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False, repr=False)
 class Material:
     """A mixture of nuclei.
 
@@ -28,6 +29,7 @@ class Material:
     name: material name (e.g. ``"ROCK"``).
     pdg: nuclear PDG codes 10LZZZAAAI, int64 (K,); the proton 2212 is stored as 1000010010.
     mass_fraction: mass fraction of each nucleus (K,), positive, renormalised to sum to 1.
+    nuclei: the :class:`~dipolehnl.physics.nuclei.Nucleus` of each component.
 
     Construction validates: at least one component, no duplicates, known nuclei,
     fractions finite and > 0 and summing to 1 within ``FRACTION_SUM_TOLERANCE``.
@@ -36,14 +38,16 @@ class Material:
     name: str
     pdg: NDArray[np.int64]
     mass_fraction: NDArray[np.float64]
+    nuclei: tuple[Nucleus, ...] = field(compare=False)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise InputError(f"material name must be a non-empty string, got {self.name!r}")
-        where = f"material {self.name!r}"
+    def __init__(self, name: str, pdg: ArrayLike, mass_fraction: ArrayLike) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(f"material name must be a non-empty string, got {name!r}")
+        object.__setattr__(self, "name", name)
+        where = f"material {name!r}"
         try:
-            pdg_in = np.asarray(self.pdg).reshape(-1)
-            frac = np.asarray(self.mass_fraction, dtype=np.float64).reshape(-1)
+            pdg_in = np.asarray(pdg).reshape(-1)
+            frac = np.asarray(mass_fraction, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):
             raise InputError(f"{where}: pdg codes and mass fractions must be numbers") from None
         if pdg_in.size == 0:
@@ -70,12 +74,12 @@ class Material:
         frac.flags.writeable = False
         object.__setattr__(self, "pdg", pdg)
         object.__setattr__(self, "mass_fraction", frac)
-        object.__setattr__(self, "_nuclei", tuple(nuclei))
+        object.__setattr__(self, "nuclei", tuple(nuclei))
 
     @classmethod
-    def from_components(cls, name: str, components: ArrayLike) -> Material:
+    def from_components(cls, name: str, components: Iterable[Sequence[float]]) -> Material:
         """Build from ``[[pdg, mass_fraction], ...]`` pairs."""
-        rows = list(components)  # type: ignore[arg-type]
+        rows = [list(r) for r in components]
         try:
             pdg = [int(r[0]) for r in rows]
             frac = [float(r[1]) for r in rows]
@@ -84,11 +88,6 @@ class Material:
         except (TypeError, ValueError, IndexError):
             raise InputError(f"material {name!r}: components must be [pdg, mass_fraction] pairs") from None
         return cls(name=name, pdg=np.array(pdg, dtype=np.int64), mass_fraction=np.array(frac))
-
-    @property
-    def nuclei(self) -> tuple[Nucleus, ...]:
-        """The :class:`~dipolehnl.physics.nuclei.Nucleus` of each component."""
-        return self._nuclei  # type: ignore[attr-defined,no-any-return]
 
     @property
     def atomic_mass_g(self) -> NDArray[np.float64]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -96,7 +96,7 @@ def _miss_to_convention(t_in: FloatArray, t_out: FloatArray) -> tuple[FloatArray
 class Shape(ABC):
     """A closed convex solid (lengths in m)."""
 
-    kind: str = "shape"
+    kind: ClassVar[str] = "shape"
 
     @abstractmethod
     def contains(self, points: ArrayLike) -> BoolArray:
@@ -125,27 +125,29 @@ class Shape(ABC):
         """Plain description (used by the TOML writer)."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False, repr=False)
 class Box(Shape):
     """Axis-aligned box: ``center_m`` (3,) and full side lengths ``size_m`` (3,), m."""
 
+    kind: ClassVar[str] = "box"
     center_m: FloatArray
     size_m: FloatArray
-    kind: str = field(default="box", init=False, repr=False)
+    lower_m: FloatArray = field(compare=False)
+    upper_m: FloatArray = field(compare=False)
 
-    def __post_init__(self) -> None:
-        c = _vec3(self.center_m, "box center_m")
-        s = _vec3(self.size_m, "box size_m")
+    def __init__(self, center_m: ArrayLike, size_m: ArrayLike) -> None:
+        c = _vec3(center_m, "box center_m")
+        s = _vec3(size_m, "box size_m")
         if np.any(s <= 0.0):
             raise InputError(f"box size_m must be > 0 in every direction, got {s.tolist()}")
-        object.__setattr__(self, "center_m", c)
-        object.__setattr__(self, "size_m", s)
         lo = c - 0.5 * s
         hi = c + 0.5 * s
         lo.flags.writeable = False
         hi.flags.writeable = False
-        object.__setattr__(self, "_lo", lo)
-        object.__setattr__(self, "_hi", hi)
+        object.__setattr__(self, "center_m", c)
+        object.__setattr__(self, "size_m", s)
+        object.__setattr__(self, "lower_m", lo)
+        object.__setattr__(self, "upper_m", hi)
 
     @classmethod
     def from_bounds(cls, lower_m: ArrayLike, upper_m: ArrayLike) -> Box:
@@ -153,14 +155,6 @@ class Box(Shape):
         lo = _vec3(lower_m, "box lower corner")
         hi = _vec3(upper_m, "box upper corner")
         return cls(center_m=0.5 * (lo + hi), size_m=hi - lo)
-
-    @property
-    def lower_m(self) -> FloatArray:
-        return self._lo  # type: ignore[attr-defined,no-any-return]
-
-    @property
-    def upper_m(self) -> FloatArray:
-        return self._hi  # type: ignore[attr-defined,no-any-return]
 
     @property
     def bounds_m(self) -> tuple[FloatArray, FloatArray]:
@@ -199,7 +193,7 @@ class Box(Shape):
         return f"Box(center_m={self.center_m.tolist()}, size_m={self.size_m.tolist()})"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False, repr=False)
 class Cylinder(Shape):
     """Right circular cylinder with its axis along ``axis`` ('x', 'y' or 'z').
 
@@ -207,18 +201,21 @@ class Cylinder(Shape):
     radius and ``length_m`` its full length along the axis, all in m.
     """
 
+    kind: ClassVar[str] = "cylinder"
     center_m: FloatArray
     radius_m: float
     length_m: float
-    axis: Literal["x", "y", "z"] = "z"
-    kind: str = field(default="cylinder", init=False, repr=False)
+    axis: Literal["x", "y", "z"]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "center_m", _vec3(self.center_m, "cylinder center_m"))
-        object.__setattr__(self, "radius_m", _positive(self.radius_m, "cylinder radius_m"))
-        object.__setattr__(self, "length_m", _positive(self.length_m, "cylinder length_m"))
-        if self.axis not in AXES:
-            raise InputError(f"cylinder axis must be 'x', 'y' or 'z', got {self.axis!r}")
+    def __init__(
+        self, center_m: ArrayLike, radius_m: float, length_m: float, axis: Literal["x", "y", "z"] = "z"
+    ) -> None:
+        if axis not in AXES:
+            raise InputError(f"cylinder axis must be 'x', 'y' or 'z', got {axis!r}")
+        object.__setattr__(self, "center_m", _vec3(center_m, "cylinder center_m"))
+        object.__setattr__(self, "radius_m", _positive(radius_m, "cylinder radius_m"))
+        object.__setattr__(self, "length_m", _positive(length_m, "cylinder length_m"))
+        object.__setattr__(self, "axis", axis)
 
     @property
     def _k(self) -> int:
@@ -281,17 +278,17 @@ class Cylinder(Shape):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False, repr=False)
 class Sphere(Shape):
     """Sphere of radius ``radius_m`` centred at ``center_m`` (m)."""
 
+    kind: ClassVar[str] = "sphere"
     center_m: FloatArray
     radius_m: float
-    kind: str = field(default="sphere", init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "center_m", _vec3(self.center_m, "sphere center_m"))
-        object.__setattr__(self, "radius_m", _positive(self.radius_m, "sphere radius_m"))
+    def __init__(self, center_m: ArrayLike, radius_m: float) -> None:
+        object.__setattr__(self, "center_m", _vec3(center_m, "sphere center_m"))
+        object.__setattr__(self, "radius_m", _positive(radius_m, "sphere radius_m"))
 
     @property
     def bounds_m(self) -> tuple[FloatArray, FloatArray]:

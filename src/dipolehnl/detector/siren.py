@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,7 +102,7 @@ def _floats(tokens: list[str], where: str, what: str) -> list[float]:
     return vals
 
 
-def read_siren_densities(path: str | Path) -> SirenDensities:
+def read_siren_densities(path: str | os.PathLike[str]) -> SirenDensities:
     """Parse a SIREN ``*_densities.dat`` file (see the module docstring)."""
     path = Path(path)
     try:
@@ -122,7 +123,7 @@ def read_siren_densities(path: str | Path) -> SirenDensities:
                 in_header = False  # the header is the first block of comment lines
             continue
         in_header = False
-        where = f"{path}:{lineno}"
+        where = f"{path}, line {lineno}"
         tok = line.split()
         key = tok[0]
         if key in ("object", "fiducial"):
@@ -173,7 +174,9 @@ def read_siren_densities(path: str | Path) -> SirenDensities:
             raise InputError(f"{where}: unknown keyword {key!r} (expected 'object', 'detector' or 'fiducial')")
     if not objects:
         raise InputError(f"{path}: no 'object' lines")
-    return SirenDensities(path=path, objects=tuple(objects), detector_origin_m=origin, fiducial=fiducial, header=tuple(header))
+    return SirenDensities(
+        path=path, objects=tuple(objects), detector_origin_m=origin, fiducial=fiducial, header=tuple(header)
+    )
 
 
 def _is_number(s: str) -> bool:
@@ -184,7 +187,7 @@ def _is_number(s: str) -> bool:
     return True
 
 
-def read_siren_material_components(path: str | Path) -> dict[str, tuple[int, list[tuple[int, float]]]]:
+def read_siren_material_components(path: str | os.PathLike[str]) -> dict[str, tuple[int, list[tuple[int, float]]]]:
     """Parse a SIREN materials file into ``{name: (line, [(pdg, mass_fraction), ...])}`` (no nucleus check)."""
     path = Path(path)
     try:
@@ -198,7 +201,7 @@ def read_siren_material_components(path: str | Path) -> dict[str, tuple[int, lis
     while k < len(lines):
         lineno, line = lines[k]
         tok = line.split()
-        where = f"{path}:{lineno}"
+        where = f"{path}, line {lineno}"
         if _is_number(tok[0]):
             raise InputError(f"{where}: component line {line!r} outside a material (expected 'NAME n_components')")
         name = tok[0]
@@ -216,11 +219,11 @@ def read_siren_material_components(path: str | Path) -> dict[str, tuple[int, lis
             cl, cline = lines[k]
             ctok = cline.split()
             if len(ctok) != 2:
-                raise InputError(f"{path}:{cl}: expected 'PDG mass_fraction', got {cline!r}")
+                raise InputError(f"{path}, line {cl}: expected 'PDG mass_fraction', got {cline!r}")
             try:
                 comps.append((int(ctok[0]), float(ctok[1])))
             except ValueError:
-                raise InputError(f"{path}:{cl}: expected 'PDG mass_fraction', got {cline!r}") from None
+                raise InputError(f"{path}, line {cl}: expected 'PDG mass_fraction', got {cline!r}") from None
             k += 1
         if declared is not None and declared != len(comps):
             raise InputError(f"{where}: material {name!r} declares {declared} components but has {len(comps)}")
@@ -232,18 +235,18 @@ def read_siren_material_components(path: str | Path) -> dict[str, tuple[int, lis
     return out
 
 
-def read_siren_materials(path: str | Path) -> dict[str, Material]:
+def read_siren_materials(path: str | os.PathLike[str]) -> dict[str, Material]:
     """Parse a SIREN materials file into validated :class:`Material` objects."""
     out: dict[str, Material] = {}
     for name, (lineno, comps) in read_siren_material_components(path).items():
         try:
             out[name] = Material.from_components(name, comps)
         except InputError as exc:
-            raise InputError(f"{path}:{lineno}: {exc}") from None
+            raise InputError(f"{path}, line {lineno}: {exc}") from None
     return out
 
 
-def default_materials_path(densities_path: str | Path) -> Path:
+def default_materials_path(densities_path: str | os.PathLike[str]) -> Path:
     """The materials file next to a densities file: ``X_densities.dat`` -> ``X_materials.dat``."""
     p = Path(densities_path)
     if not p.name.endswith("_densities.dat"):
@@ -254,8 +257,8 @@ def default_materials_path(densities_path: str | Path) -> Path:
 
 
 def load_siren_detector(
-    densities_path: str | Path,
-    materials_path: str | Path | None = None,
+    densities_path: str | os.PathLike[str],
+    materials_path: str | os.PathLike[str] | None = None,
     *,
     name: str | None = None,
     fiducial_volumes: dict[str, Box] | None = None,
@@ -277,7 +280,7 @@ def load_siren_detector(
     volumes: list[Volume] = []
     seen: set[str] = set()
     for obj in dens.objects:
-        where = f"{dens.path}:{obj.line}"
+        where = f"{dens.path}, line {obj.line}"
         if obj.name in seen:
             raise InputError(f"{where}: duplicate volume name {obj.name!r}")
         seen.add(obj.name)
@@ -288,7 +291,7 @@ def load_siren_detector(
             try:
                 materials[obj.material] = Material.from_components(obj.material, comps)
             except InputError as exc:
-                raise InputError(f"{mpath}:{mline}: {exc}") from None
+                raise InputError(f"{mpath}, line {mline}: {exc}") from None
         try:
             volumes.append(
                 Volume(

@@ -161,16 +161,17 @@ def _detector_from_doc(doc: Mapping[str, Any]) -> Detector:
             raise InputError(
                 f"{where}: unknown material {mat!r} (defined: {', '.join(materials) or 'none'})"
             )
-        rho = vt.get("density_g_cm3")
-        if not _is_real(rho):
-            raise InputError(f"{where}: 'density_g_cm3' must be a number, got {rho!r}")
+        rho_raw = vt.get("density_g_cm3")
+        if not _is_real(rho_raw):
+            raise InputError(f"{where}: 'density_g_cm3' must be a number, got {rho_raw!r}")
+        rho = float(rho_raw)  # type: ignore[arg-type]
         if not math.isfinite(rho) or rho < 0:
             raise InputError(f"{where}: density_g_cm3 must be finite and >= 0, got {rho!r}")
         subsystem = vt.get("subsystem", "other")
         if not isinstance(subsystem, str) or not subsystem:
             raise InputError(f"{where}: 'subsystem' must be a non-empty string")
         shape = shape_from_dict({k: vt[k] for k in _SHAPE_KEYS if k in vt}, where)
-        volumes.append(Volume(vname, shape, materials[mat], float(rho), subsystem))
+        volumes.append(Volume(vname, shape, materials[mat], rho, subsystem))
 
     fiducials: dict[str, Box] = {}
     for fname, ft in _table(doc, "fiducial_volumes", "", required=False).items():
