@@ -91,6 +91,17 @@ def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
     return float(x[order][np.searchsorted(cw, 0.5 * cw[-1])])
 
 
+def weighted_median_columns(x: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Weighted median of ``x`` (n,) for every column of weights ``W`` (n, K); nan where a
+    column sums to 0.  Sorts once."""
+    order = np.argsort(x)
+    cw = np.cumsum(W[order], axis=0)
+    total = cw[-1]
+    idx = np.array([np.searchsorted(cw[:, k], 0.5 * total[k]) for k in range(W.shape[1])])
+    out = x[order][np.minimum(idx, x.size - 1)]
+    return np.where(total > 0, out, np.nan)
+
+
 @dataclass(frozen=True)
 class RateSummary:
     """Expected events for an exposure (see :func:`rate_summary`)."""

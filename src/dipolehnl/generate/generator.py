@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,7 +43,6 @@ from dipolehnl.physics.nuclei import HYDROGEN_PDG, nucleus
 
 log = logging.getLogger(__name__)
 Array = NDArray[np.float64]
-CM3_PER_M3 = 1.0e6
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ class GeneratorSettings:
 
     n_events: int = 20000
     seed: int = 12345
-    n_q2_bins: int = 48
+    n_q2_bins: int = 32
     pilot_fraction: float = 0.25
     min_share: float = 0.05
 
@@ -123,8 +122,10 @@ class EventSample:
     """Weighted HNL decays inside fiducial volumes, for one detector, model and flux set.
 
     Per-event arrays (length ``n``) are in :attr:`columns`; weights in events per POT
-    follow from :meth:`weights`.  ``base_weight`` × φ_k(E) is the weight for flux
-    component k (events per POT of decays in the fiducial volume, all decay modes).
+    follow from :meth:`weights`.  ``kin_weight`` × φ_k(E) × (d/d₀)² J(λ) is the weight for
+    flux component k at coupling d (events per POT of decays in the fiducial volume, all
+    decay modes), with J the exact decay integral of the event's backward ray and d₀ the
+    model's coupling.  Nothing that was sampled depends on d, so every coupling is exact.
     """
 
     model: HNLModel
@@ -134,7 +135,7 @@ class EventSample:
     selection: Selection
     columns: dict[str, np.ndarray]
     segments: Segments
-    base_weight: Array
+    kin_weight: Array  # (n,) everything but φ(E) and J: cm² GeV cm³ / (stratum size)
     flux_density: Array  # (n, n_components) φ_k(E_i)
     br_ee: float
     efficiency: float
@@ -143,7 +144,12 @@ class EventSample:
 
     @property
     def n(self) -> int:
-        return int(self.base_weight.shape[0])
+        return int(self.kin_weight.shape[0])
+
+    @property
+    def base_weight(self) -> Array:
+        """Weight per unit flux density at the model's coupling: kin_weight × J(λ₀)."""
+        return self.kin_weight * self.columns["decay_integral_cm3"]
 
     @property
     def component_names(self) -> tuple[str, ...]:
@@ -166,23 +172,26 @@ class EventSample:
         ``coupling``: reweight exactly to another d (GeV^-1) at the same mass.
         ``components``: flux components to include (default: all of the sample).
         """
-        w = self.base_weight * self._flux_factor(components)
         if coupling is None or coupling == self.model.d_GeVinv:
-            return w
-        return w * self._reweight_factor(np.array([coupling]))[:, 0]
+            return self.base_weight * self._flux_factor(components)
+        return self.kin_weight * self._flux_factor(components) * self.coupling_matrix([coupling])[:, 0]
 
     def weights_grid(self, couplings: Sequence[float], components: Sequence[str] | None = None) -> Array:
         """Weights (n_events, n_couplings) at many couplings (exact reweighting)."""
-        c = np.asarray(couplings, dtype=float)
-        return (self.base_weight * self._flux_factor(components))[:, None] * self._reweight_factor(c)
+        return (self.kin_weight * self._flux_factor(components))[:, None] * self.coupling_matrix(couplings)
 
-    def _reweight_factor(self, couplings: Array) -> Array:
-        d0 = self.model.d_GeVinv
-        r2 = (couplings / d0) ** 2  # σ ∝ d², λ ∝ 1/d²
-        lam0 = self.columns["decay_length_m"]
-        J0 = self.columns["decay_integral_cm3"]
-        J = self.segments.decay_integral_scaled(lam0, r2)
-        return np.divide(r2[None, :] * J, J0[:, None], out=np.zeros_like(J), where=J0[:, None] > 0)
+    def coupling_matrix(self, couplings: Sequence[float]) -> Array:
+        """(d/d₀)² J(λ₀ d₀²/d²) per event and coupling, (n_events, n_couplings), cm⁻³:
+        weights at coupling d are ``kin_weight × flux × coupling_matrix``."""
+        c = np.asarray(couplings, dtype=float)
+        if c.ndim != 1 or np.any(~np.isfinite(c)) or np.any(c <= 0):
+            raise InputError("couplings must be positive and finite")
+        r2 = (c / self.model.d_GeVinv) ** 2  # σ ∝ d², λ ∝ 1/d²
+        return r2[None, :] * self.segments.decay_integral_scaled(self.columns["decay_length_m"], r2)
+
+    def flux_factor(self, components: Sequence[str] | None = None) -> Array:
+        """Σ_k φ_k(E_i) over the chosen flux components (per cm² per GeV per POT), per event."""
+        return self._flux_factor(components)
 
     def selection_factor(self) -> Array:
         """Per-event factor BR(ee) × flags × efficiency turning decays into selected events."""
@@ -204,15 +213,26 @@ class EventSample:
 
         Returns (subsystem names, fractions (n_events, n_subsystems)).
         """
+        names, frac = self.production_fractions_at(np.array([self.model.d_GeVinv]))
+        return names, frac[:, 0, :]
+
+    def production_fractions_at(self, couplings: Sequence[float]) -> tuple[tuple[str, ...], Array]:
+        """Production shares per event and subsystem at other couplings: (names, (n, K, n_sub))."""
         subsystems = tuple(sorted({v.subsystem for v in self.detector.volumes}))
         index = {s: i for i, s in enumerate(subsystems)}
         vol_sub = np.array([index[v.subsystem] for v in self.detector.volumes], dtype=np.int64)
-        contrib = _segment_sum(self.segments, self.columns["decay_length_m"], per_segment=True)
+        seg_sub = vol_sub[self.segments.volume]
         ev = np.repeat(np.arange(self.n), np.diff(self.segments.offsets))
-        out = np.zeros((self.n, len(subsystems)))
-        np.add.at(out, (ev, vol_sub[self.segments.volume]), contrib)
-        J = out.sum(axis=1, keepdims=True)
-        return subsystems, np.divide(out, J, out=np.zeros_like(out), where=J > 0)
+        flat = ev * len(subsystems) + seg_sub
+        lam0 = self.columns["decay_length_m"]
+        c = np.asarray(couplings, dtype=float)
+        out = np.zeros((self.n, c.size, len(subsystems)))
+        for k, d in enumerate(c):
+            contrib = _segment_sum(self.segments, lam0 * (self.model.d_GeVinv / d) ** 2, per_segment=True)
+            acc = np.bincount(flat, weights=contrib, minlength=self.n * len(subsystems)).reshape(self.n, -1)
+            J = acc.sum(axis=1, keepdims=True)
+            out[:, k, :] = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
+        return subsystems, out
 
     def to_frame(self, coupling: float | None = None, components: Sequence[str] | None = None):
         """The events as a pandas DataFrame (one row per event; see docs/events.md)."""
@@ -254,13 +274,23 @@ def _channels(detector: Detector, model: HNLModel, E_max: float) -> list[_Channe
     return out
 
 
+#: Share of events drawn from the "short-lived" component of the (E, depth) proposal:
+#: E ∝ φ σ E² and decay depth ∝ exponentials from the fiducial volume's upstream face.
+#: Short-lived HNLs reach a fiducial volume only if energetic (λ ∝ p) and produced just
+#: upstream, so they decay near its entrance; the other component (E ∝ φ σ, uniform depth)
+#: serves long-lived HNLs.  Weights use the exact joint mixture density.
+SHORT_LIVED_SHARE = 0.4
+DEPTH_SCALES_M = (0.005, 0.02, 0.08, 0.25)
+
+
 @dataclass(frozen=True)
 class _EnergyProposal:
-    """Piecewise-constant proposal ∝ φ_sum(E) σ_c(E) on a grid refined from the flux bins."""
+    """Two piecewise-constant energy densities on a grid refined from the flux bins:
+    ``pdf[0]`` ∝ φ_sum σ_c and ``pdf[1]`` ∝ φ_sum σ_c E² (per GeV)."""
 
     edges: Array
-    pdf: Array  # per GeV
-    cdf: Array
+    pdf: tuple[Array, Array]
+    cdf: tuple[Array, Array]
 
     @classmethod
     def build(cls, phi_sum: FluxComponent, channel: xsec.Channel, model: HNLModel) -> "_EnergyProposal":
@@ -273,17 +303,37 @@ class _EnergyProposal:
         centers = 0.5 * (edges[1:] + edges[:-1])
         sigma = xsec.total_xsec_cm2(channel, model, centers, panels=12)
         mass = np.asarray(phi_sum(centers)) * sigma * np.diff(edges)
-        total = mass.sum()
-        if not total > 0:
+        if not mass.sum() > 0:
             raise InputError(f"no flux above the production threshold {e_th:.4g} GeV for m_N = {model.mass_GeV} GeV")
-        pdf = mass / total / np.diff(edges)
-        return cls(edges, pdf, np.concatenate([[0.0], np.cumsum(mass / total)]))
+        probs = (mass / mass.sum(), mass * centers**2 / (mass * centers**2).sum())
+        return cls(edges, tuple(p / np.diff(edges) for p in probs),  # type: ignore[arg-type]
+                   tuple(np.concatenate([[0.0], np.cumsum(p)]) for p in probs))  # type: ignore[arg-type]
 
-    def sample(self, rng: np.random.Generator, n: int) -> tuple[Array, Array]:
+    def sample(self, rng: np.random.Generator, component: NDArray[np.int64]) -> Array:
+        n = component.size
         u = rng.uniform(0.0, 1.0, n)
-        k = np.clip(np.searchsorted(self.cdf, u, side="right") - 1, 0, self.pdf.size - 1)
-        E = rng.uniform(self.edges[k], self.edges[k + 1])
-        return E, self.pdf[k]
+        k = np.empty(n, dtype=np.int64)
+        for c in (0, 1):
+            sel = component == c
+            k[sel] = np.clip(np.searchsorted(self.cdf[c], u[sel], side="right") - 1, 0, self.pdf[c].size - 1)
+        return rng.uniform(self.edges[k], self.edges[k + 1])
+
+    def density(self, E: Array, component: int) -> Array:
+        k = np.clip(np.searchsorted(self.edges, E, side="right") - 1, 0, self.pdf[component].size - 1)
+        return self.pdf[component][k]
+
+
+def _depth_sample(rng: np.random.Generator, n: int, z0: float, z1: float) -> Array:
+    """Depths in [z0, z1] from an equal mixture of truncated exponentials (DEPTH_SCALES_M)."""
+    L = z1 - z0
+    ell = np.asarray(DEPTH_SCALES_M)[rng.integers(0, len(DEPTH_SCALES_M), n)]
+    return z0 - ell * np.log1p(rng.uniform(0.0, 1.0, n) * np.expm1(-L / ell))
+
+
+def _depth_density(z: Array, z0: float, z1: float) -> Array:
+    """Density (1/m) of :func:`_depth_sample`."""
+    L = z1 - z0
+    return sum(np.exp(-(z - z0) / ell) / (ell * -np.expm1(-L / ell)) for ell in DEPTH_SCALES_M) / len(DEPTH_SCALES_M)
 
 
 def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, n_bins: int):
@@ -355,7 +405,8 @@ def generate(
     settings: GeneratorSettings | None = None,
     fiducial: Sequence[str] | None = None,
     allocation_couplings: Sequence[float] | None = None,
-    progress: bool = False,
+    refine: Callable[[EventSample], Array | None] | None = None,
+    max_refine_rounds: int = 2,
 ) -> EventSample:
     """Generate weighted HNL decays in the fiducial volumes of ``detector``.
 
@@ -363,6 +414,12 @@ def generate(
     sample serves all of them (E is drawn from their sum).  ``allocation_couplings``:
     couplings at which the events will be used (scan grid); strata get events in proportion
     to their largest share of the rate over these couplings.
+
+    ``refine(sample)`` (optional) returns None when the sample is precise enough, or
+    (contributions (n_events, K) at the couplings that are not, factor): each round then
+    adds factor × (current size) events (clipped to 0.25–1.5) to the strata in proportion
+    to their standard deviation there (Neyman allocation), pooled with the earlier events of
+    the same strata (exact: a stratum's proposal does not depend on its number of events).
     """
     settings = settings or GeneratorSettings()
     selection = selection or Selection()
@@ -383,6 +440,8 @@ def generate(
     proposals = [_EnergyProposal.build(phi_sum, ch.xs, model) for ch in channels]
     strata = [(c, t) for c in range(len(channels)) for t in range(len(names))]
     couplings = np.asarray(allocation_couplings if allocation_couplings is not None else [model.d_GeVinv], dtype=float)
+    if couplings.size > 24:  # the allocation only needs the shape of the rate curve
+        couplings = couplings[np.unique(np.linspace(0, couplings.size - 1, 24).round().astype(int))]
 
     # pilot: even allocation
     n_total = int(settings.n_events)
@@ -407,7 +466,41 @@ def generate(
             if extra[i] > 0:
                 more = _generate_stratum(rng, detector, model, channels[c], proposals[c], names[t], t, int(extra[i]), settings)
                 parts[i] = _concat(parts[i], more)
-    return _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, selection, settings, rng)
+    sample = _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, selection, settings, rng)
+    for _ in range(max_refine_rounds if refine is not None else 0):
+        request = refine(sample)
+        if request is None:
+            break
+        contrib, factor = request
+        score = _neyman_scores(np.asarray(contrib, dtype=float), sample.columns["stratum"], len(strata))
+        n_more = int(min(max(factor, 0.25), 1.5) * sample.n)
+        exact = n_more * score
+        extra = np.floor(exact).astype(int)
+        extra[np.argsort(extra - exact)[: n_more - int(extra.sum())]] += 1
+        for i, (c, t) in enumerate(strata):
+            if extra[i] > 0:
+                more = _generate_stratum(rng, detector, model, channels[c], proposals[c], names[t], t, int(extra[i]), settings)
+                parts[i] = _concat(parts[i], more)
+        sample = _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, selection, settings, rng)
+    return sample
+
+
+def _neyman_scores(contrib: Array, stratum: NDArray[np.int64], n_strata: int) -> Array:
+    """Share of new events per stratum ∝ its standard deviation (per event) at the worst
+    column of ``contrib`` (per-event contributions (n, K), already divided by n_s)."""
+    n_s = np.bincount(stratum, minlength=n_strata).astype(float)
+    f = contrib * n_s[stratum][:, None]  # per-event integrand estimates
+    s1 = np.zeros((n_strata, f.shape[1]))
+    s2 = np.zeros_like(s1)
+    np.add.at(s1, stratum, f)
+    np.add.at(s2, stratum, f * f)
+    mean = s1 / np.maximum(n_s, 1)[:, None]
+    sd = np.sqrt(np.maximum(s2 / np.maximum(n_s, 1)[:, None] - mean**2, 0.0))
+    var_total = np.sum(sd**2 / np.maximum(n_s, 1)[:, None], axis=0)
+    total = np.abs(mean.sum(axis=0))
+    worst = int(np.argmax(np.divide(np.sqrt(var_total), total, out=np.zeros_like(total), where=total > 0)))
+    score = sd[:, worst]
+    return score / score.sum() if score.sum() > 0 else np.full(n_strata, 1.0 / n_strata)
 
 
 def _sum_flux(components: list[FluxComponent]) -> FluxComponent:
@@ -419,7 +512,8 @@ def _sum_flux(components: list[FluxComponent]) -> FluxComponent:
 
 def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal, fv_name: str, fv_index: int,
                       n: int, settings: GeneratorSettings) -> dict[str, np.ndarray]:
-    E, pE = prop.sample(rng, n)
+    component = (rng.uniform(0.0, 1.0, n) < SHORT_LIVED_SHARE).astype(np.int64)
+    E = prop.sample(rng, component)
     Q2, f, f_plus, q = _sample_lnq2(rng, ch.xs, model, E, settings.n_q2_bins)
     E_N, p_N, cos = kin.upscatter_lab(E, Q2, model.mass_GeV, ch.xs.M_GeV)
     phi = rng.uniform(0.0, 2 * np.pi, n)
@@ -427,12 +521,17 @@ def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal,
     box = detector.fiducial_volumes[fv_name]
     lo, hi = np.asarray(box.lower_m), np.asarray(box.upper_m)
     x_dec = lo + (hi - lo) * rng.uniform(0.0, 1.0, (n, 3))
+    short = component == 1
+    x_dec[short, 2] = _depth_sample(rng, int(short.sum()), lo[2], hi[2])
     lam = decays.decay_length_m(model, p_N)
     seg = _trace_segments(detector, x_dec, u, ch.density_column)
     J = seg.decay_integral(lam)
-    vol_cm3 = float(np.prod(hi - lo)) * CM3_PER_M3
-    # per-event weight without φ(E) and without 1/n_stratum: (1/p(E)) (f/q) V J
-    g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) / pE * vol_cm3 * J
+    area_cm2 = float((hi[0] - lo[0]) * (hi[1] - lo[1])) * 1.0e4
+    # joint proposal density of (E, z) in 1/(GeV m), mixture of the two components
+    q_Ez = ((1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) / (hi[2] - lo[2])
+            + SHORT_LIVED_SHARE * prop.density(E, 1) * _depth_density(x_dec[:, 2], lo[2], hi[2]))
+    # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) A / q(E, z)   [cm² GeV cm³]
+    g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * area_cm2 * 100.0 / q_Ez
     if len(model.helicities) > 1:
         h = np.where(rng.uniform(0.0, 1.0, n) * f < f_plus, 1.0, -1.0)
     else:
@@ -457,8 +556,7 @@ def _stratum_rate(part: dict, model: HNLModel, couplings: Array, phi_sum: FluxCo
     seg = Segments(part["seg_offsets"], part["seg_a"], part["seg_b"], part["seg_n"], part["seg_vol"])
     r2 = (couplings / model.d_GeVinv) ** 2
     J = seg.decay_integral_scaled(part["lam"], r2)
-    base = np.divide(part["g"], part["J"], out=np.zeros_like(part["g"]), where=part["J"] > 0)
-    w = (np.asarray(phi_sum(part["E_nu"])) * base)[:, None] * J * r2[None, :]
+    w = (np.asarray(phi_sum(part["E_nu"])) * part["g"])[:, None] * J * r2[None, :]
     return w.mean(axis=0)
 
 
@@ -471,7 +569,7 @@ def _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, s
     stratum = np.repeat(np.arange(len(parts)), n_per)
     chan_idx = np.array([strata[s][0] for s in stratum])
     fv_idx = np.array([strata[s][1] for s in stratum])
-    base = merged["g"] / n_per[stratum]
+    kin_w = merged["g"] / n_per[stratum]
     flux = np.stack([np.asarray(c(merged["E_nu"]), dtype=float) for c in comps.values()], axis=1)
     seg = Segments(merged["seg_offsets"], merged["seg_a"], merged["seg_b"], merged["seg_n"], merged["seg_vol"])
 
@@ -535,6 +633,6 @@ def _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, s
         "br_ee": np.full(n, br),
     }
     return EventSample(model=model, detector=detector, fiducial_names=tuple(names), flux_components=dict(comps),
-                       selection=selection, columns=columns, segments=seg, base_weight=base, flux_density=flux,
+                       selection=selection, columns=columns, segments=seg, kin_weight=kin_w, flux_density=flux,
                        br_ee=br, efficiency=eff, settings=settings,
                        strata={f"{channels[c].label}@{names[t]}": int(k) for (c, t), k in zip(strata, n_per)})

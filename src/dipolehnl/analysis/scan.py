@@ -1,0 +1,399 @@
+"""Parameter scans over (m_N, d_μN): expected signal, test statistic and contours.
+
+One event sample per mass and detector serves every data set (flux components are
+weights) and every coupling (exact reweighting, ``EventSample.reweight_matrix``).  Masses
+are independent tasks, run by an executor (``dipolehnl.analysis.execution``); each finished
+mass is written atomically to a cache keyed by a hash of all settings, so an interrupted
+scan resumes where it stopped and a changed setting never mixes with old results.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from dipolehnl import __version__
+from dipolehnl.analysis.analyses import Analysis, Level, load_analysis
+from dipolehnl.analysis.presets import Preset, get_preset
+from dipolehnl.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MASSES_GEV = tuple(np.geomspace(0.01, 2.0, 60))
+DEFAULT_COUPLINGS_GEVINV = tuple(np.geomspace(1e-8, 1e-4, 200))
+DEFAULT_EVENTS = 10000
+SHARE_STRIDE = 20  # production shares are computed at every SHARE_STRIDE-th coupling
+#: adaptive refinement: add events until the relative MC error of each data-set group's
+#: expected signal is below REFINE_TARGET wherever that signal is within REFINE_WINDOW events
+REFINE_TARGET = 0.019
+REFINE_WINDOW = (1.0, 100.0)
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """Grid and Monte Carlo settings of a scan (masses in GeV, couplings in GeV⁻¹)."""
+
+    masses_GeV: tuple[float, ...] = DEFAULT_MASSES_GEV
+    couplings_GeVinv: tuple[float, ...] = DEFAULT_COUPLINGS_GEVINV
+    n_events: int = DEFAULT_EVENTS
+    seed: int = 2412
+    majorana: bool = False
+    refine: bool = True
+
+    def __post_init__(self) -> None:
+        for name, vals in (("mass", self.masses_GeV), ("coupling", self.couplings_GeVinv)):
+            arr = np.asarray(vals, dtype=float)
+            if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+                raise InputError(f"{name} grid must be a non-empty list of positive finite numbers")
+        if np.any(np.diff(self.couplings_GeVinv) <= 0):
+            raise InputError("couplings must be strictly increasing")
+        if int(self.n_events) < 100:
+            raise InputError(f"a scan needs at least 100 events per mass, got {self.n_events}")
+
+    def mass_seed(self, mass_GeV: float) -> int:
+        """Seed of one mass: depends only on the scan seed and the mass (not on the grid)."""
+        return zlib.crc32(f"{self.seed}:{mass_GeV:.12e}".encode())
+
+
+@dataclass
+class MassResult:
+    """Scan output at one mass (arrays over data sets × couplings)."""
+
+    mass_GeV: float
+    signal: np.ndarray  # (n_datasets, n_couplings) expected selected events
+    signal_flux_minus: np.ndarray
+    signal_flux_plus: np.ndarray
+    mc_error: np.ndarray  # (n_couplings,) absolute MC error of the total signal
+    median_decay_length_m: np.ndarray  # (n_couplings,) weighted median over selected events
+    share_couplings: np.ndarray  # couplings at which shares are given
+    share_names: tuple[str, ...]
+    shares: np.ndarray  # (n_share_couplings, n_subsystems) fraction of the total signal
+    n_events: int
+    wall_time_s: float
+
+    def to_npz(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["share_names"] = np.array(self.share_names)
+        return d
+
+    @classmethod
+    def from_npz(cls, z) -> "MassResult":
+        kw = {f.name: z[f.name] for f in dataclasses.fields(cls)}
+        kw["share_names"] = tuple(str(s) for s in kw["share_names"])
+        for k in ("mass_GeV", "wall_time_s"):
+            kw[k] = float(kw[k])
+        kw["n_events"] = int(kw["n_events"])
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class MassTask:
+    """Everything a worker needs for one mass (picklable)."""
+
+    analysis_doc: str  # the analysis as JSON (so that workers never depend on paths)
+    preset: Preset
+    settings: ScanSettings
+    mass_GeV: float
+
+
+def _analysis_to_json(a: Analysis) -> str:
+    return json.dumps(dataclasses.asdict(a), sort_keys=True, default=str)
+
+
+def _analysis_from_json(text: str) -> Analysis:
+    from dipolehnl.analysis.analyses import DataSet, SelectionConfig
+
+    d = json.loads(text)
+    d["selection"] = SelectionConfig(**d["selection"])
+    d["datasets"] = tuple(DataSet(**{**x, "tpcs": tuple(x["tpcs"])}) for x in d["datasets"])
+    d["cl"], d["sigma"] = tuple(d["cl"]), tuple(d["sigma"])
+    return Analysis(**d)
+
+
+def with_preset(analysis: Analysis, preset: Preset) -> Analysis:
+    """The analysis with the preset's statistical choices (Asimov statistic)."""
+    return dataclasses.replace(analysis, asimov_q=preset.asimov_q)
+
+
+_DETECTORS: dict = {}
+
+
+def _detector(name: str, gas: float | None):
+    from dipolehnl.detector import load_detector
+
+    key = (name, gas)
+    if key not in _DETECTORS:
+        _DETECTORS[key] = load_detector(name, tpc_gas_density_g_cm3=gas)
+    return _DETECTORS[key]
+
+
+def run_mass(task: MassTask) -> MassResult:
+    """Simulate one mass for every detector of the analysis and evaluate all couplings."""
+    from dipolehnl.analysis.selection import Selection
+    from dipolehnl.beam.flux import flux_fractional_error, load_flux
+    from dipolehnl.generate.api import weighted_median_columns
+    from dipolehnl.generate.generator import GeneratorSettings, generate
+    from dipolehnl.physics.model import HNLModel
+
+    t0 = time.perf_counter()
+    analysis = _analysis_from_json(task.analysis_doc)
+    preset, st = task.preset, task.settings
+    couplings = np.asarray(st.couplings_GeVinv, dtype=float)
+    K = couplings.size
+    d_gen = float(np.sqrt(couplings[0] * couplings[-1]))
+    model = HNLModel(task.mass_GeV, d_gen, majorana=st.majorana, convention=preset.convention)
+    sel_cfg = analysis.selection
+    selection = Selection(cos_theta_min=sel_cfg.cos_theta_min, opening_angle_max_deg=sel_cfg.opening_angle_max_deg,
+                          efficiency=sel_cfg.efficiency_function(), br_ee=preset.br_ee)
+    nds = len(analysis.datasets)
+    signal = np.zeros((nds, K))
+    sig_lo, sig_hi = np.zeros((nds, K)), np.zeros((nds, K))
+    var = np.zeros(K)
+    lam_parts, w_parts = [], []
+    share_idx = np.unique(np.r_[np.arange(0, K, SHARE_STRIDE), K - 1])
+    share_acc: dict[str, np.ndarray] = {}
+    n_events = 0
+    for det_name in dict.fromkeys(ds.detector for ds in analysis.datasets):
+        dsets = [(i, ds) for i, ds in enumerate(analysis.datasets) if ds.detector == det_name]
+        comps = {}
+        for _, ds in dsets:
+            flux = load_flux(ds.mode)
+            for f in preset.flavors_for(ds.mode):
+                comps[f"{ds.mode}:{f}"] = flux.component(f)
+        tpcs = tuple(dict.fromkeys(t for _, ds in dsets for t in ds.tpcs))
+        det = _detector(det_name, preset.tpc_gas_density_g_cm3)
+        def dataset_weights(smp):
+            """Per-event selected events (for the data sets' POT) per unit coupling factor."""
+            base = smp.selection_factor() * smp.kin_weight
+            v = np.zeros(smp.n)
+            for _, ds in dsets:
+                names_ = [f"{ds.mode}:{f}" for f in preset.flavors_for(ds.mode)]
+                v += base * smp.flux_factor(names_) * np.isin(smp.columns["tpc"], ds.tpcs) * ds.pot
+            return v
+
+        last: dict = {}
+
+        def refine(smp):
+            """Contributions at couplings with 1 < S < 100 whose MC error exceeds the target,
+            and the sample-size factor that would bring the worst one to the target."""
+            Rm = smp.coupling_matrix(couplings)
+            last["sample"], last["R"] = smp, Rm
+            Wm = dataset_weights(smp)[:, None] * Rm
+            S = Wm.sum(axis=0)
+            err = np.sqrt(np.maximum(_stratified_variance(Wm, smp.columns["stratum"]), 0.0))
+            bad = (S > REFINE_WINDOW[0]) & (S < REFINE_WINDOW[1]) & (err > REFINE_TARGET * S)
+            if not bad.any():
+                return None
+            worst = float(np.max(err[bad] / S[bad]))
+            return Wm[:, bad], (worst / REFINE_TARGET) ** 2 - 1.0
+
+        sample = generate(det, model, comps, selection, GeneratorSettings(n_events=st.n_events, seed=task.settings.mass_seed(task.mass_GeV)),
+                          fiducial=tpcs, allocation_couplings=couplings, refine=refine if st.refine else None)
+        n_events += sample.n
+        R = last["R"] if last.get("sample") is sample else sample.coupling_matrix(couplings)  # (n, K)
+        sel = sample.selection_factor() * sample.kin_weight
+        ferr = np.asarray(flux_fractional_error(sample.columns["E_nu_GeV"]), dtype=float)
+        v_tot = np.zeros(sample.n)
+        for i, ds in dsets:
+            names = [f"{ds.mode}:{f}" for f in preset.flavors_for(ds.mode)]
+            v = sel * sample.flux_factor(names) * np.isin(sample.columns["tpc"], ds.tpcs) * ds.pot
+            signal[i] = v @ R
+            sig_lo[i] = (v * (1 - ferr)) @ R
+            sig_hi[i] = (v * (1 + ferr)) @ R
+            v_tot += v
+        W = v_tot[:, None] * R
+        var += _stratified_variance(W, sample.columns["stratum"])
+        lam_parts.append(sample.columns["decay_length_m"])
+        w_parts.append(W)
+        names, frac = sample.production_fractions_at(couplings[share_idx])
+        for j, nm in enumerate(names):
+            share_acc.setdefault(nm, np.zeros(share_idx.size))
+            share_acc[nm] += np.einsum("n,nk,nk->k", v_tot, R[:, share_idx], frac[:, :, j])
+    lam0 = np.concatenate(lam_parts)
+    Wall = np.concatenate(w_parts)
+    med = weighted_median_columns(lam0, Wall) * (d_gen / couplings) ** 2
+    share_names = tuple(sorted(share_acc))
+    shares = np.stack([share_acc[n] for n in share_names], axis=1)
+    tot = shares.sum(axis=1, keepdims=True)
+    shares = np.divide(shares, tot, out=np.zeros_like(shares), where=tot > 0)
+    return MassResult(task.mass_GeV, signal, sig_lo, sig_hi, np.sqrt(var), med, couplings[share_idx], share_names,
+                      shares, n_events, time.perf_counter() - t0)
+
+
+def _stratified_variance(W: np.ndarray, stratum: np.ndarray) -> np.ndarray:
+    """Variance of Σ_i W[i, k] for stratified samples: Σ_s n_s/(n_s−1) [Σ W² − (Σ W)²/n_s]."""
+    n_s = np.bincount(stratum)
+    onehot_sum = np.zeros((n_s.size, W.shape[1]))
+    onehot_sq = np.zeros_like(onehot_sum)
+    np.add.at(onehot_sum, stratum, W)
+    np.add.at(onehot_sq, stratum, W * W)
+    f = np.where(n_s > 1, n_s / np.maximum(n_s - 1, 1), 1.0)[:, None]
+    return np.sum(f * (onehot_sq - onehot_sum**2 / np.maximum(n_s, 1)[:, None]), axis=0)
+
+
+# ---------------------------------------------------------------- contours
+def excluded_intervals(couplings: np.ndarray, stat: np.ndarray, threshold: float) -> list[tuple[float, float, bool, bool]]:
+    """Intervals of d where ``stat >= threshold``, edges interpolated (log–log where possible).
+
+    Returns (d_low, d_high, low_is_grid_edge, high_is_grid_edge) per interval.
+    """
+    ex = stat >= threshold
+    out = []
+    k = 0
+    K = couplings.size
+    while k < K:
+        if not ex[k]:
+            k += 1
+            continue
+        j = k
+        while j + 1 < K and ex[j + 1]:
+            j += 1
+        lo = couplings[k] if k == 0 else _crossing(couplings[k - 1], couplings[k], stat[k - 1], stat[k], threshold)
+        hi = couplings[j] if j == K - 1 else _crossing(couplings[j], couplings[j + 1], stat[j], stat[j + 1], threshold)
+        out.append((float(lo), float(hi), k == 0, j == K - 1))
+        k = j + 1
+    return out
+
+
+def _crossing(d1, d2, s1, s2, thr) -> float:
+    x1, x2 = math.log(d1), math.log(d2)
+    if s1 > 0 and s2 > 0:
+        y1, y2, t = math.log(s1), math.log(s2), math.log(thr)
+    else:
+        y1, y2, t = s1, s2, thr
+    if y2 == y1:
+        return math.sqrt(d1 * d2)
+    return math.exp(x1 + (t - y1) * (x2 - x1) / (y2 - y1))
+
+
+@dataclass
+class ScanResult:
+    """A finished scan: per-mass results plus the analysis and settings."""
+
+    analysis: Analysis
+    preset: Preset
+    settings: ScanSettings
+    masses: list[MassResult]
+    wall_time_s: float = 0.0
+    cached_masses: int = 0
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def masses_GeV(self) -> np.ndarray:
+        return np.array([r.mass_GeV for r in self.masses])
+
+    @property
+    def couplings(self) -> np.ndarray:
+        return np.asarray(self.settings.couplings_GeVinv, dtype=float)
+
+    def signal(self, which: str = "nominal") -> np.ndarray:
+        """Expected signal (n_masses, n_datasets, n_couplings); which: nominal, flux_minus, flux_plus."""
+        attr = {"nominal": "signal", "flux_minus": "signal_flux_minus", "flux_plus": "signal_flux_plus"}[which]
+        return np.stack([getattr(r, attr) for r in self.masses])
+
+    def statistic(self, which: str = "nominal") -> np.ndarray:
+        """The analysis test statistic (n_masses, n_couplings)."""
+        s = self.signal(which)
+        return np.asarray(self.analysis.test_statistic(np.moveaxis(s, 1, 0)))
+
+    def contour(self, level: Level, which: str = "nominal") -> list[dict]:
+        """Rows {m_MeV, d_low_GeVinv, d_high_GeVinv, ...}; one per excluded interval, and one
+        with empty edges for a mass where nothing is excluded."""
+        stat = self.statistic(which)
+        rows = []
+        for i, m in enumerate(self.masses_GeV):
+            ivs = excluded_intervals(self.couplings, stat[i], level.threshold)
+            if not ivs:
+                rows.append({"m_MeV": 1e3 * m, "d_low_GeVinv": None, "d_high_GeVinv": None,
+                             "low_at_grid_edge": None, "high_at_grid_edge": None})
+            for lo, hi, elo, ehi in ivs:
+                rows.append({"m_MeV": 1e3 * m, "d_low_GeVinv": lo, "d_high_GeVinv": hi,
+                             "low_at_grid_edge": elo, "high_at_grid_edge": ehi})
+        return rows
+
+    def excluded_predicate(self, level: Level, which: str = "nominal") -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """f(m_MeV, d) → excluded?, bilinear in (log m, log d) of log(statistic/threshold)."""
+        from scipy.interpolate import RegularGridInterpolator
+
+        stat = self.statistic(which)
+        with np.errstate(divide="ignore"):
+            z = np.log(np.maximum(stat, 1e-300) / level.threshold)
+        if self.masses_GeV.size < 2:
+            raise InputError("need at least two masses to interpolate the exclusion")
+        interp = RegularGridInterpolator((np.log(1e3 * self.masses_GeV), np.log(self.couplings)), z,
+                                         bounds_error=False, fill_value=-np.inf)
+
+        def f(m_MeV, d):
+            m_MeV, d = np.broadcast_arrays(np.asarray(m_MeV, float), np.asarray(d, float))
+            pts = np.stack([np.log(m_MeV).ravel(), np.log(d).ravel()], axis=1)
+            return (interp(pts) >= 0).reshape(m_MeV.shape)
+
+        return f
+
+
+# ---------------------------------------------------------------- driver
+def settings_hash(analysis: Analysis, preset: Preset, settings: ScanSettings) -> str:
+    """Hash of everything that determines the results (cache key)."""
+    doc = {"analysis": _analysis_to_json(analysis), "preset": dataclasses.asdict(preset),
+           "settings": dataclasses.asdict(settings), "version": __version__}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def run_scan(
+    analysis: str | Analysis,
+    preset: str | Preset = "default",
+    settings: ScanSettings | None = None,
+    cache_dir: str | Path | None = None,
+    executor=None,
+    progress: bool = False,
+) -> ScanResult:
+    """Run (or resume) a scan.  ``executor``: an object with ``map(fn, tasks)`` yielding results
+    in order (default: a local process pool over the machine's cores)."""
+    from dipolehnl.analysis.execution import LocalExecutor
+    from dipolehnl.io import atomic_path
+
+    t0 = time.perf_counter()
+    p = get_preset(preset)
+    a = with_preset(load_analysis(analysis) if not isinstance(analysis, Analysis) else analysis, p)
+    st = settings or ScanSettings()
+    key = settings_hash(a, p, st)
+    cache = Path(cache_dir) / key if cache_dir is not None else None
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+    doc = _analysis_to_json(a)
+    results: dict[int, MassResult] = {}
+    todo = []
+    for i, m in enumerate(st.masses_GeV):
+        f = cache / f"mass_{m:.9e}.npz" if cache is not None else None
+        if f is not None and f.exists():
+            try:
+                with np.load(f) as z:
+                    results[i] = MassResult.from_npz(z)
+                continue
+            except Exception:  # noqa: BLE001 - unreadable cache entry: recompute it
+                log.warning("ignoring unreadable cache file %s", f)
+        todo.append((i, MassTask(doc, p, st, float(m))))
+    cached = len(results)
+    ex = executor or LocalExecutor()
+    it = ex.map(run_mass, [t for _, t in todo])
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, total=len(todo), desc=f"scan {a.name} [{p.name}]", unit="mass", initial=0)
+    for (i, task), res in zip(todo, it):
+        results[i] = res
+        if cache is not None:
+            with atomic_path(cache / f"mass_{task.mass_GeV:.9e}.npz") as tmp:
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, **res.to_npz())
+    ordered = [results[i] for i in range(len(st.masses_GeV))]
+    return ScanResult(a, p, st, ordered, time.perf_counter() - t0, cached)
