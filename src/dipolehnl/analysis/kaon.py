@@ -384,8 +384,8 @@ def kaon_validation(
     ----------
     masses_GeV: HNL masses (GeV); default :data:`DEFAULT_MASSES_GEV` (15-385 MeV).
     convention: width convention, 'consistent' (default: Ref. [41]'s d = μ_tr/2 with Γ_γ = d²m³/4π,
-        which the bundled AFH2022 curves follow) or 'darknews' (the paper's SIREN/DarkNews set-up)
-        or 'consistent' (Γ_γ = d² m³/4π, the normalisation of Ref. [41]'s code).
+        which the bundled AFH2022 curves follow) or 'darknews' (the paper's SIREN/DarkNews set-up;
+        see docs/kaon_validation.md).
     signal: 'decays', 'br_ee' or 'br_ee_eff' (default, Ref. [41]'s treatment; see :data:`SIGNAL_VARIANTS`).
     d_GeVinv: dipole coupling d = μ_tr/2 (GeV⁻¹), default 5e-7 (μ_tr = 1e-6).
     majorana: Dirac (False, the paper's and Ref. [41]'s choice) or Majorana HNL.
