@@ -137,6 +137,7 @@ def _add_simulation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="default", choices=["default", "paper"], help="physics preset (default: default)")
     p.add_argument("--convention", choices=["consistent", "darknews"], help="override the preset's convention")
     p.add_argument("--gas-density", type=_float, help="TPC gas density in g/cm^3 (default: the preset's)")
+    p.add_argument("--flux-file", help="flux table in the T2K release format to use instead of the shipped one")
     p.add_argument("--events", type=_positive_int, default=20000, help="number of weighted events (default 20000)")
     p.add_argument("--seed", type=int, default=12345, help="random seed (same seed -> identical output)")
 
@@ -152,7 +153,8 @@ def _simulate_from_args(args: argparse.Namespace):
     gas = check_positive("gas density", args.gas_density) if args.gas_density is not None else None
     log.info("simulating %s %s m=%g GeV d=%g GeV^-1 with %d events", args.detector, args.mode, args.mass, args.coupling, args.events)
     return simulate(args.detector, args.mass, args.coupling, mode=args.mode, flavor=args.flavor, n_events=args.events,
-                    seed=args.seed, preset=preset, majorana=args.majorana, tpc_gas_density_g_cm3=gas)
+                    seed=args.seed, preset=preset, majorana=args.majorana, tpc_gas_density_g_cm3=gas,
+                    flux_file=args.flux_file)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -18,18 +18,22 @@ from dipolehnl.physics.model import HNLModel
 FLAVOR_CHOICES = ("numu", "numubar", "both")
 
 
-def flux_components(mode: str, flavor: str = "both", preset: Preset | str | None = None) -> dict:
+def flux_components(mode: str, flavor: str = "both", preset: Preset | str | None = None,
+                    flux_file: str | None = None) -> dict:
     """Flux components ``{"fhc:numu": FluxComponent, ...}`` for a beam mode.
 
     ``flavor``: "numu", "numubar" or "both"; "both" with a preset means the preset's
-    flavours for that mode (``paper``: ν_μ in FHC, ν̄_μ in RHC).
+    flavours for that mode (``paper``: ν_μ in FHC, ν̄_μ in RHC).  ``flux_file``: a table in
+    the T2K release format (validated) used instead of the shipped flux of that mode.
     """
+    from dipolehnl.beam.flux import read_flux_table
+
     mode = mode.lower()
     if mode not in MODES:
         raise InputError(f"unknown beam mode {mode!r}; choose one of {', '.join(MODES)}")
     if flavor not in FLAVOR_CHOICES:
         raise InputError(f"unknown flavor {flavor!r}; choose one of {', '.join(FLAVOR_CHOICES)}")
-    flux = load_flux(mode)
+    flux = read_flux_table(flux_file, mode) if flux_file else load_flux(mode)
     if flavor == "both":
         flavors = get_preset(preset).flavors_for(mode) if preset is not None else ("numu", "numubar")
     else:
@@ -69,6 +73,7 @@ def simulate(
     majorana: bool = False,
     tpc_gas_density_g_cm3: float | None = None,
     allocation_couplings: Sequence[float] | None = None,
+    flux_file: str | None = None,
 ) -> EventSample:
     """Generate weighted HNL decays in the TPC fiducial volumes of ``detector``.
 
@@ -77,7 +82,7 @@ def simulate(
     p = get_preset(preset)
     model = HNLModel(mass_GeV, coupling_GeVinv, majorana=majorana, convention=p.convention)
     det = resolve_detector(detector, p, tpc_gas_density_g_cm3)
-    comps = flux_components(mode, flavor, p)
+    comps = flux_components(mode, flavor, p, flux_file)
     return generate(det, model, comps, make_selection(p), GeneratorSettings(n_events=n_events, seed=seed),
                     allocation_couplings=allocation_couplings)
 
