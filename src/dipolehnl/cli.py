@@ -244,6 +244,55 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- figures, validation, reproduce
+def cmd_kaon_validation(args: argparse.Namespace) -> int:
+    from dipolehnl.workflows import kaon_outputs
+
+    out = kaon_outputs(Path(args.out))
+    if not args.quiet:
+        sys.stderr.write("wrote " + ", ".join(out["files"]) + "\n")
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from dipolehnl.analysis.scan import run_scans
+    from dipolehnl.workflows import ReproduceSettings, make_figures
+
+    cfg = ReproduceSettings.fast() if args.fast else ReproduceSettings.full()
+    out = Path(args.out)
+    executor = _executor_from_args(args)
+    progress = not args.quiet and sys.stderr.isatty()
+    try:
+        c19, sens = run_scans(["t2k2019", "t2k+t2k2"], "default", cfg.main, cache_dir=out / ".cache",
+                              executor=executor, progress=progress)
+        (p19,) = run_scans(["t2k2019"], "paper", cfg.main, cache_dir=out / ".cache", executor=executor, progress=progress)
+    finally:
+        if hasattr(executor, "close"):
+            executor.close()
+    files = make_figures(out, c19, sens, p19, cfg.vertex_events)
+    from dipolehnl.workflows import kaon_outputs
+
+    files += kaon_outputs(out)["files"]
+    if not args.quiet:
+        sys.stderr.write(f"wrote {len(files)} files to {out}\n")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from dipolehnl.workflows import reproduce
+
+    executor = _executor_from_args(args)
+    try:
+        info = reproduce(args.out, fast=args.fast, executor=executor, progress=not args.quiet and sys.stderr.isatty())
+    finally:
+        if hasattr(executor, "close"):
+            executor.close()
+    if not args.quiet:
+        sys.stderr.write(f"reproduce finished in {info['wall_time_s']:.0f} s: {Path(args.out) / 'report.md'} "
+                         f"and report.html\n")
+    return 0
+
+
 # ---------------------------------------------------------------- main
 Command = Callable[[argparse.Namespace], int]
 
@@ -290,6 +339,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory")
     _add_execution_args(p)
     p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("kaon-validation", help="|U_muN|^2 limits from HNLs of kaon decays (supplemental check), CSV + figure")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--quiet", action="store_true", help="no messages")
+    p.set_defaults(func=cmd_kaon_validation)
+
+    p = sub.add_parser("figures", help="the paper's figures (PNG and PDF), running the scans they need")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--fast", action="store_true", help="coarse grids (quick look, not for physics)")
+    _add_execution_args(p)
+    p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("reproduce", help="everything: the three analyses, the validation, all figures and report.md/.html")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--fast", action="store_true", help="coarse grids (quick look, not for physics)")
+    _add_execution_args(p)
+    p.set_defaults(func=cmd_reproduce)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

@@ -97,9 +97,10 @@ class MassResult:
 
 @dataclass(frozen=True)
 class MassTask:
-    """Everything a worker needs for one mass (picklable)."""
+    """Everything a worker needs for one mass (picklable).  Several analyses share the
+    simulation of every detector they have in common."""
 
-    analysis_doc: str  # the analysis as JSON (so that workers never depend on paths)
+    analysis_docs: tuple[str, ...]  # the analyses as JSON (so that workers never depend on paths)
     preset: Preset
     settings: ScanSettings
     mass_GeV: float
@@ -136,8 +137,8 @@ def _detector(name: str, gas: float | None):
     return _DETECTORS[key]
 
 
-def run_mass(task: MassTask) -> MassResult:
-    """Simulate one mass for every detector of the analysis and evaluate all couplings."""
+def run_mass(task: MassTask) -> tuple[MassResult, ...]:
+    """Simulate one mass once per detector and evaluate every coupling for every analysis."""
     from dipolehnl.analysis.selection import Selection
     from dipolehnl.beam.flux import flux_fractional_error, load_flux
     from dipolehnl.generate.api import weighted_median_columns
@@ -145,88 +146,113 @@ def run_mass(task: MassTask) -> MassResult:
     from dipolehnl.physics.model import HNLModel
 
     t0 = time.perf_counter()
-    analysis = _analysis_from_json(task.analysis_doc)
+    analyses = [_analysis_from_json(doc) for doc in task.analysis_docs]
     preset, st = task.preset, task.settings
     couplings = np.asarray(st.couplings_GeVinv, dtype=float)
     K = couplings.size
     d_gen = float(np.sqrt(couplings[0] * couplings[-1]))
     model = HNLModel(task.mass_GeV, d_gen, majorana=st.majorana, convention=preset.convention)
-    sel_cfg = analysis.selection
+    sel_cfg = analyses[0].selection
+    for a in analyses[1:]:
+        if (a.selection.cos_theta_min, a.selection.opening_angle_max_deg, a.selection.efficiency,
+                a.selection.efficiency_outside) != (sel_cfg.cos_theta_min, sel_cfg.opening_angle_max_deg,
+                                                    sel_cfg.efficiency, sel_cfg.efficiency_outside):
+            raise InputError("analyses scanned together must share their selection")
     selection = Selection(cos_theta_min=sel_cfg.cos_theta_min, opening_angle_max_deg=sel_cfg.opening_angle_max_deg,
                           efficiency=sel_cfg.efficiency_function(), br_ee=preset.br_ee)
-    nds = len(analysis.datasets)
-    signal = np.zeros((nds, K))
-    sig_lo, sig_hi = np.zeros((nds, K)), np.zeros((nds, K))
-    var = np.zeros(K)
-    lam_parts, w_parts = [], []
     share_idx = np.unique(np.r_[np.arange(0, K, SHARE_STRIDE), K - 1])
-    share_acc: dict[str, np.ndarray] = {}
+    acc = [_Accumulator(len(a.datasets), K, share_idx.size) for a in analyses]
     n_events = 0
-    for det_name in dict.fromkeys(ds.detector for ds in analysis.datasets):
-        dsets = [(i, ds) for i, ds in enumerate(analysis.datasets) if ds.detector == det_name]
+    detectors = dict.fromkeys(ds.detector for a in analyses for ds in a.datasets)
+    for det_name in detectors:
+        groups = [[(i, ds) for i, ds in enumerate(a.datasets) if ds.detector == det_name] for a in analyses]
         comps = {}
-        for _, ds in dsets:
-            flux = load_flux(ds.mode)
-            for f in preset.flavors_for(ds.mode):
-                comps[f"{ds.mode}:{f}"] = flux.component(f)
-        tpcs = tuple(dict.fromkeys(t for _, ds in dsets for t in ds.tpcs))
+        for grp in groups:
+            for _, ds in grp:
+                flux = load_flux(ds.mode)
+                for f in preset.flavors_for(ds.mode):
+                    comps[f"{ds.mode}:{f}"] = flux.component(f)
+        tpcs = tuple(dict.fromkeys(t for grp in groups for _, ds in grp for t in ds.tpcs))
         det = _detector(det_name, preset.tpc_gas_density_g_cm3)
-        def dataset_weights(smp):
-            """Per-event selected events (for the data sets' POT) per unit coupling factor."""
+
+        def dataset_vectors(smp, grp):
+            """Per-event selected events (for each data set's POT) per unit coupling factor."""
             base = smp.selection_factor() * smp.kin_weight
-            v = np.zeros(smp.n)
-            for _, ds in dsets:
+            out = []
+            for i, ds in grp:
                 names_ = [f"{ds.mode}:{f}" for f in preset.flavors_for(ds.mode)]
-                v += base * smp.flux_factor(names_) * np.isin(smp.columns["tpc"], ds.tpcs) * ds.pot
-            return v
+                out.append((i, base * smp.flux_factor(names_) * np.isin(smp.columns["tpc"], ds.tpcs) * ds.pot))
+            return out
 
         last: dict = {}
 
         def refine(smp):
-            """Contributions at couplings with 1 < S < 100 whose MC error exceeds the target,
-            and the sample-size factor that would bring the worst one to the target."""
+            """Contributions at couplings where an analysis's signal from this detector is within
+            REFINE_WINDOW with an MC error above the target, and the size factor needed."""
             Rm = smp.coupling_matrix(couplings)
             last["sample"], last["R"] = smp, Rm
-            Wm = dataset_weights(smp)[:, None] * Rm
-            S = Wm.sum(axis=0)
-            err = np.sqrt(np.maximum(_stratified_variance(Wm, smp.columns["stratum"]), 0.0))
-            bad = (S > REFINE_WINDOW[0]) & (S < REFINE_WINDOW[1]) & (err > REFINE_TARGET * S)
-            if not bad.any():
+            cols, worst = [], 0.0
+            for grp in groups:
+                if not grp:
+                    continue
+                Wm = sum(v for _, v in dataset_vectors(smp, grp))[:, None] * Rm
+                S = Wm.sum(axis=0)
+                err = np.sqrt(np.maximum(_stratified_variance(Wm, smp.columns["stratum"]), 0.0))
+                bad = (S > REFINE_WINDOW[0]) & (S < REFINE_WINDOW[1]) & (err > REFINE_TARGET * S)
+                if bad.any():
+                    cols.append(Wm[:, bad])
+                    worst = max(worst, float(np.max(err[bad] / S[bad])))
+            if not cols:
                 return None
-            worst = float(np.max(err[bad] / S[bad]))
-            return Wm[:, bad], (worst / REFINE_TARGET) ** 2 - 1.0
+            return np.concatenate(cols, axis=1), (worst / REFINE_TARGET) ** 2 - 1.0
 
-        sample = generate(det, model, comps, selection, GeneratorSettings(n_events=st.n_events, seed=task.settings.mass_seed(task.mass_GeV)),
+        sample = generate(det, model, comps, selection, GeneratorSettings(n_events=st.n_events, seed=st.mass_seed(task.mass_GeV)),
                           fiducial=tpcs, allocation_couplings=couplings, refine=refine if st.refine else None)
         n_events += sample.n
         R = last["R"] if last.get("sample") is sample else sample.coupling_matrix(couplings)  # (n, K)
-        sel = sample.selection_factor() * sample.kin_weight
         ferr = np.asarray(flux_fractional_error(sample.columns["E_nu_GeV"]), dtype=float)
-        v_tot = np.zeros(sample.n)
-        for i, ds in dsets:
-            names = [f"{ds.mode}:{f}" for f in preset.flavors_for(ds.mode)]
-            v = sel * sample.flux_factor(names) * np.isin(sample.columns["tpc"], ds.tpcs) * ds.pot
-            signal[i] = v @ R
-            sig_lo[i] = (v * (1 - ferr)) @ R
-            sig_hi[i] = (v * (1 + ferr)) @ R
-            v_tot += v
-        W = v_tot[:, None] * R
-        var += _stratified_variance(W, sample.columns["stratum"])
-        lam_parts.append(sample.columns["decay_length_m"])
-        w_parts.append(W)
         names, frac = sample.production_fractions_at(couplings[share_idx])
-        for j, nm in enumerate(names):
-            share_acc.setdefault(nm, np.zeros(share_idx.size))
-            share_acc[nm] += np.einsum("n,nk,nk->k", v_tot, R[:, share_idx], frac[:, :, j])
-    lam0 = np.concatenate(lam_parts)
-    Wall = np.concatenate(w_parts)
-    med = weighted_median_columns(lam0, Wall) * (d_gen / couplings) ** 2
-    share_names = tuple(sorted(share_acc))
-    shares = np.stack([share_acc[n] for n in share_names], axis=1)
-    tot = shares.sum(axis=1, keepdims=True)
-    shares = np.divide(shares, tot, out=np.zeros_like(shares), where=tot > 0)
-    return MassResult(task.mass_GeV, signal, sig_lo, sig_hi, np.sqrt(var), med, couplings[share_idx], share_names,
-                      shares, n_events, time.perf_counter() - t0)
+        for grp, ac in zip(groups, acc):
+            if not grp:
+                continue
+            v_tot = np.zeros(sample.n)
+            for i, v in dataset_vectors(sample, grp):
+                ac.signal[i] = v @ R
+                ac.sig_lo[i] = (v * (1 - ferr)) @ R
+                ac.sig_hi[i] = (v * (1 + ferr)) @ R
+                v_tot += v
+            W = v_tot[:, None] * R
+            ac.var += _stratified_variance(W, sample.columns["stratum"])
+            ac.lam.append(sample.columns["decay_length_m"])
+            ac.w.append(W)
+            for j, nm in enumerate(names):
+                ac.shares.setdefault(nm, np.zeros(share_idx.size))
+                ac.shares[nm] += np.einsum("n,nk,nk->k", v_tot, R[:, share_idx], frac[:, :, j])
+    wall = time.perf_counter() - t0
+    return tuple(ac.result(task.mass_GeV, couplings, d_gen, share_idx, n_events, wall, weighted_median_columns) for ac in acc)
+
+
+class _Accumulator:
+    """Per-analysis sums over detectors at one mass."""
+
+    def __init__(self, nds: int, K: int, n_share: int) -> None:
+        self.signal = np.zeros((nds, K))
+        self.sig_lo = np.zeros((nds, K))
+        self.sig_hi = np.zeros((nds, K))
+        self.var = np.zeros(K)
+        self.lam: list[np.ndarray] = []
+        self.w: list[np.ndarray] = []
+        self.shares: dict[str, np.ndarray] = {}
+
+    def result(self, mass, couplings, d_gen, share_idx, n_events, wall, median_fn) -> MassResult:
+        lam0 = np.concatenate(self.lam)
+        med = median_fn(lam0, np.concatenate(self.w)) * (d_gen / couplings) ** 2
+        names = tuple(sorted(self.shares))
+        shares = np.stack([self.shares[n] for n in names], axis=1)
+        tot = shares.sum(axis=1, keepdims=True)
+        shares = np.divide(shares, tot, out=np.zeros_like(shares), where=tot > 0)
+        return MassResult(mass, self.signal, self.sig_lo, self.sig_hi, np.sqrt(self.var), med, couplings[share_idx],
+                          names, shares, n_events, wall)
 
 
 def _stratified_variance(W: np.ndarray, stratum: np.ndarray) -> np.ndarray:
@@ -341,9 +367,10 @@ class ScanResult:
 
 
 # ---------------------------------------------------------------- driver
-def settings_hash(analysis: Analysis, preset: Preset, settings: ScanSettings) -> str:
+def settings_hash(analyses: Analysis | Sequence[Analysis], preset: Preset, settings: ScanSettings) -> str:
     """Hash of everything that determines the results (cache key)."""
-    doc = {"analysis": _analysis_to_json(analysis), "preset": dataclasses.asdict(preset),
+    group = [analyses] if isinstance(analyses, Analysis) else list(analyses)
+    doc = {"analyses": [_analysis_to_json(a) for a in group], "preset": dataclasses.asdict(preset),
            "settings": dataclasses.asdict(settings), "version": __version__}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -356,44 +383,64 @@ def run_scan(
     executor=None,
     progress: bool = False,
 ) -> ScanResult:
-    """Run (or resume) a scan.  ``executor``: an object with ``map(fn, tasks)`` yielding results
-    in order (default: a local process pool over the machine's cores)."""
+    """Run (or resume) a scan of one analysis.  ``executor``: an object with
+    ``map(fn, tasks)`` yielding results in order (default: a local process pool)."""
+    return run_scans([analysis], preset, settings, cache_dir, executor, progress)[0]
+
+
+def run_scans(
+    analyses: Sequence[str | Analysis],
+    preset: str | Preset = "default",
+    settings: ScanSettings | None = None,
+    cache_dir: str | Path | None = None,
+    executor=None,
+    progress: bool = False,
+) -> list[ScanResult]:
+    """Scan several analyses together: every (mass, detector) is simulated once and serves
+    all their data sets.  Finished masses are cached atomically under
+    ``cache_dir/<settings hash>/`` and reused when the same scan is run again."""
     from dipolehnl.analysis.execution import LocalExecutor
     from dipolehnl.io import atomic_path
 
     t0 = time.perf_counter()
     p = get_preset(preset)
-    a = with_preset(load_analysis(analysis) if not isinstance(analysis, Analysis) else analysis, p)
+    group = [with_preset(load_analysis(a) if not isinstance(a, Analysis) else a, p) for a in analyses]
+    if not group:
+        raise InputError("no analysis to scan")
     st = settings or ScanSettings()
-    key = settings_hash(a, p, st)
+    key = settings_hash(group, p, st)
     cache = Path(cache_dir) / key if cache_dir is not None else None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-    doc = _analysis_to_json(a)
-    results: dict[int, MassResult] = {}
+    docs = tuple(_analysis_to_json(a) for a in group)
+    results: dict[int, tuple[MassResult, ...]] = {}
     todo = []
     for i, m in enumerate(st.masses_GeV):
         f = cache / f"mass_{m:.9e}.npz" if cache is not None else None
         if f is not None and f.exists():
             try:
                 with np.load(f) as z:
-                    results[i] = MassResult.from_npz(z)
+                    results[i] = tuple(MassResult.from_npz({k[len(f"a{j}_"):]: z[k] for k in z.files if k.startswith(f"a{j}_")})
+                                       for j in range(len(group)))
                 continue
             except Exception:  # noqa: BLE001 - unreadable cache entry: recompute it
                 log.warning("ignoring unreadable cache file %s", f)
-        todo.append((i, MassTask(doc, p, st, float(m))))
+        todo.append((i, MassTask(docs, p, st, float(m))))
     cached = len(results)
     ex = executor or LocalExecutor()
     it = ex.map(run_mass, [t for _, t in todo])
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(it, total=len(todo), desc=f"scan {a.name} [{p.name}]", unit="mass", initial=0)
+        names = "+".join(a.name for a in group)
+        it = tqdm(it, total=len(todo), desc=f"scan {names} [{p.name}]", unit="mass")
     for (i, task), res in zip(todo, it):
         results[i] = res
         if cache is not None:
+            payload = {f"a{j}_{k}": v for j, r in enumerate(res) for k, v in r.to_npz().items()}
             with atomic_path(cache / f"mass_{task.mass_GeV:.9e}.npz") as tmp:
                 with open(tmp, "wb") as fh:
-                    np.savez(fh, **res.to_npz())
-    ordered = [results[i] for i in range(len(st.masses_GeV))]
-    return ScanResult(a, p, st, ordered, time.perf_counter() - t0, cached)
+                    np.savez(fh, **payload)
+    wall = time.perf_counter() - t0
+    return [ScanResult(a, p, st, [results[i][j] for i in range(len(st.masses_GeV))], wall, cached)
+            for j, a in enumerate(group)]
