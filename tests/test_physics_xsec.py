@@ -225,3 +225,18 @@ def test_total_against_darknews_vegas(darknews):
             proc = _dn_process(darknews, name, regime, m, "flipping", "dirac")
             theirs = float(proc.total_xsec(E, NEVAL=20000, NINT=20))
             assert float(xsec.total_xsec_cm2(ch, model, E)) == pytest.approx(theirs, rel=1e-2), (name, regime, m, E)
+
+
+@pytest.mark.parametrize("m,E,name", [(1.1e-3, 1.0, "Pb208"), (1.1e-3, 20.0, "C12"), (0.01, 5.0, "Pb208")])
+def test_numerically_safe_at_the_lightest_masses(m, E, name):
+    """Down to m_N = 1.1 MeV (Q²_min ~ 1e-15 GeV²) the exact expression keeps full precision:
+    near Q²_min it must equal the heavy-target form αμ²Z²F²(1/Q² − Q²_min/Q⁴)(ħc)²."""
+    model = HNLModel(m, 5e-7, convention="darknews")
+    ch = xsec.channel(_pdg(name), "coherent")
+    q2min, _ = xsec.q2_limits(E, m, ch.M_GeV)
+    Q2 = np.geomspace(1.5 * q2min, 1e4 * q2min, 6)
+    F = nuclear_form_factor(ch.nucleus)(Q2)
+    Z = ch.nucleus.Z
+    approx = ALPHA_EM * model.mu_tr_GeVinv**2 * Z**2 * F**2 * (1 / Q2 - q2min / Q2**2) * HBARC2_GEV2_CM2
+    np.testing.assert_allclose(xsec.dsigma_dQ2_cm2(ch, model, E, Q2), approx, rtol=1e-3)
+    assert np.isfinite(xsec.total_xsec_cm2(ch, model, E)) and xsec.total_xsec_cm2(ch, model, E) > 0
