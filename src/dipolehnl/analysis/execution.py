@@ -12,6 +12,7 @@ executor.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +22,18 @@ from dipolehnl.errors import InputError
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: seconds to wait for an existing dask scheduler before giving up (InputError)
+DASK_CONNECT_TIMEOUT_S = 5.0
+
+
+def _quiet_dask_logging() -> None:
+    """dask.distributed logs every scheduler/worker event at INFO on stderr: keep only its
+    warnings unless dipolehnl itself logs at INFO (``dipolehnl -v``)."""
+    if not logging.getLogger("dipolehnl").isEnabledFor(logging.INFO):
+        lg = logging.getLogger("distributed")
+        if lg.getEffectiveLevel() < logging.WARNING:
+            lg.setLevel(logging.WARNING)
 
 
 def _single_threaded_worker() -> None:
@@ -56,22 +69,34 @@ class LocalExecutor:
 
 
 class DaskExecutor:
-    """Run tasks on a dask.distributed cluster (``pip install 'dipolehnl[dask]'``)."""
+    """Run tasks on a dask.distributed cluster (``pip install 'dipolehnl[dask]'``).
 
-    def __init__(self, scheduler: str | None = None, local_workers: int | None = None) -> None:
+    ``scheduler``: address ``tcp://host:port`` of a running scheduler (e.g. started by
+    dask-jobqueue on SLURM); otherwise a ``LocalCluster`` with ``local_workers`` worker
+    processes (one thread each) is started and closed with the executor.  An unreachable
+    scheduler raises :class:`InputError` after ``connect_timeout`` seconds.
+    """
+
+    def __init__(self, scheduler: str | None = None, local_workers: int | None = None,
+                 connect_timeout: float = DASK_CONNECT_TIMEOUT_S) -> None:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
             raise InputError("the dask executor needs dask.distributed: pip install 'dipolehnl[dask]'") from None
+        _quiet_dask_logging()
+        self._cluster = None
         if scheduler:
-            self._cluster = None
             try:
-                self.client = Client(scheduler, timeout="20s")
-            except OSError as exc:
-                raise InputError(f"cannot connect to the dask scheduler at {scheduler}: {exc}") from None
+                self.client = Client(scheduler, timeout=f"{float(connect_timeout)}s")
+            except (OSError, ValueError, TypeError) as exc:  # unreachable (OSError/TimeoutError) or malformed address
+                msg = " ".join(str(exc).split()) or type(exc).__name__
+                raise InputError(f"cannot connect to the dask scheduler at {scheduler!r}: {msg}") from None
         else:
-            self._cluster = LocalCluster(n_workers=local_workers or 2, threads_per_worker=1, processes=True,
-                                         dashboard_address=None)
+            n = 2 if local_workers is None else int(local_workers)
+            if n < 1:
+                raise InputError(f"a local dask cluster needs >= 1 worker, got {n}")
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.WARNING)
             self.client = Client(self._cluster)
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
@@ -94,6 +119,8 @@ class DaskExecutor:
 def make_executor(kind: str = "local", workers: int | None = None, dask_scheduler: str | None = None,
                   dask_local: int | None = None):
     """Executor from CLI-style options."""
+    if dask_scheduler and dask_local:
+        raise InputError("give either a dask scheduler address or a number of local dask workers, not both")
     if dask_scheduler or dask_local:
         return DaskExecutor(dask_scheduler, dask_local)
     if kind != "local":
