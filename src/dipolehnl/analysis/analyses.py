@@ -352,6 +352,10 @@ def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Anal
         selection.efficiency_function()
     except InputError as exc:
         raise v.fail("selection.efficiency", str(exc)) from None
+    except OSError as exc:  # the efficiency table exists but cannot be read
+        raise v.fail("selection.efficiency", f"cannot read {eff!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise v.fail("selection.efficiency", f"{eff!r} is not a text file ({exc.reason} at byte {exc.start})") from None
 
     ds_list = v.get(doc, "dataset", "", list)
     if not ds_list:
@@ -387,4 +391,6 @@ def load_analysis(name_or_path: str | Path) -> Analysis:
         raise InputError(f"{p}: invalid TOML: {exc}") from None
     except OSError as exc:
         raise InputError(f"cannot read {p}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # a binary file given by mistake
+        raise InputError(f"cannot read {p}: not a text file ({exc.reason} at byte {exc.start})") from None
     return parse_analysis(doc, str(p), str(p.parent))

@@ -20,6 +20,8 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from dipolehnl.errors import InputError
 
+log = logging.getLogger(__name__)
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -57,6 +59,7 @@ class LocalExecutor:
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
         tasks = list(tasks)
+        log.info("running %d task(s) on %d local process(es)", len(tasks), max(1, min(self.workers, len(tasks))))
         if self.workers == 1 or len(tasks) <= 1:
             for t in tasks:
                 yield fn(t)
@@ -98,9 +101,12 @@ class DaskExecutor:
             self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                          dashboard_address=None, silence_logs=logging.WARNING)
             self.client = Client(self._cluster)
+        log.info("dask: using the scheduler at %s", self.client.scheduler.address)
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
-        futures = self.client.map(fn, list(tasks), pure=False)
+        tasks = list(tasks)
+        log.info("dask: submitting %d task(s)", len(tasks))
+        futures = self.client.map(fn, tasks, pure=False)
         for f in futures:
             yield f.result()
 

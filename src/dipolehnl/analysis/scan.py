@@ -410,8 +410,10 @@ def run_scans(
     st = settings or ScanSettings()
     key = settings_hash(group, p, st)
     cache = Path(cache_dir) / key if cache_dir is not None else None
+    lock = None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
+        lock = _claim_cache(cache)
     docs = tuple(_analysis_to_json(a) for a in group)
     results: dict[int, tuple[MassResult, ...]] = {}
     todo = []
@@ -441,6 +443,54 @@ def run_scans(
             with atomic_path(cache / f"mass_{task.mass_GeV:.9e}.npz") as tmp:
                 with open(tmp, "wb") as fh:
                     np.savez(fh, **payload)
+    if lock is not None:
+        lock.close()  # releases this scan's claim on the cache (also released if the scan fails)
     wall = time.perf_counter() - t0
     return [ScanResult(a, p, st, [results[i][j] for i in range(len(st.masses_GeV))], wall, cached)
             for j, a in enumerate(group)]
+
+
+def _claim_cache(cache: Path):
+    """Register a running scan in ``cache`` and remove the temporary files (``.mass_*.tmp``)
+    that a killed scan left there (a kill during an atomic write).
+
+    Every scan holds a shared lock on ``cache/.lock`` while it runs; temporaries are removed
+    only when an exclusive lock can be taken, i.e. when no other scan writes into the cache.
+    Returns the claim (``close()`` or dropping it releases the lock, also when the scan
+    fails), or None where file locks are unavailable (then nothing is removed; stale
+    temporaries are ignored anyway).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    try:
+        fh = open(cache / ".lock", "a")
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # another scan is running on this cache: its temporaries are live
+        else:
+            for tmp in cache.glob(".mass_*.tmp"):
+                log.info("removing %s, left by an interrupted scan", tmp)
+                tmp.unlink(missing_ok=True)
+        fcntl.flock(fh, fcntl.LOCK_SH)
+    except OSError:  # no locking on this file system
+        fh.close()
+        return None
+    return _CacheClaim(fh)
+
+
+class _CacheClaim:
+    """The open lock file of a running scan (see :func:`_claim_cache`)."""
+
+    def __init__(self, fh) -> None:
+        self._fh = fh
+
+    def close(self) -> None:
+        self._fh.close()
+
+    __del__ = close

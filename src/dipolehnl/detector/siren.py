@@ -109,6 +109,8 @@ def read_siren_densities(path: str | os.PathLike[str]) -> SirenDensities:
         text = path.read_text()
     except OSError as exc:
         raise InputError(f"cannot read SIREN densities file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # a binary file given by mistake
+        raise InputError(f"cannot read SIREN densities file {path}: not a text file ({exc.reason} at byte {exc.start})") from None
     header: list[str] = []
     in_header = True
     objects: list[SirenObject] = []
@@ -194,6 +196,8 @@ def read_siren_material_components(path: str | os.PathLike[str]) -> dict[str, tu
         text = path.read_text()
     except OSError as exc:
         raise InputError(f"cannot read SIREN materials file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # a binary file given by mistake
+        raise InputError(f"cannot read SIREN materials file {path}: not a text file ({exc.reason} at byte {exc.start})") from None
     lines = [(i, _strip(raw)) for i, raw in enumerate(text.splitlines(), start=1)]
     lines = [(i, s) for i, s in lines if s]
     out: dict[str, tuple[int, list[tuple[int, float]]]] = {}

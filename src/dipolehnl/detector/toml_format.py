@@ -72,6 +72,8 @@ def load_detector_toml(path: str | os.PathLike[str]) -> Detector:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read detector file {p}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # a binary file given by mistake
+        raise InputError(f"cannot read detector file {p}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
     return loads_detector_toml(text, source=str(p))
 
 
