@@ -45,8 +45,8 @@ class ReproduceSettings:
 
     @classmethod
     def full(cls) -> "ReproduceSettings":
-        return cls(ScanSettings(), ScanSettings(masses_GeV=tuple(np.geomspace(0.02, 1.5, 10)),
-                                                couplings_GeVinv=DEFAULT_COUPLINGS_GEVINV, n_events=6000, refine=False))
+        return cls(ScanSettings(), ScanSettings(masses_GeV=tuple(np.geomspace(0.03, 1.2, 8)),
+                                                couplings_GeVinv=DEFAULT_COUPLINGS_GEVINV, n_events=5000, refine=False))
 
     @classmethod
     def fast(cls) -> "ReproduceSettings":
