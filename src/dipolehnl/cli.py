@@ -197,7 +197,10 @@ def _grid(text: str, what: str) -> tuple[float, ...]:
     try:
         if ":" in text:
             lo, hi, n = text.split(":")
-            vals = tuple(float(v) for v in np.geomspace(float(lo), float(hi), int(n)))
+            lo_f, hi_f, n_i = float(lo), float(hi), int(n)
+            if not (0 < lo_f < float("inf") and 0 < hi_f < float("inf") and n_i >= 1):
+                raise InputError(f"the {what} grid {text!r} needs positive finite bounds and n >= 1")
+            vals = tuple(float(v) for v in np.geomspace(lo_f, hi_f, n_i))
         else:
             vals = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:

@@ -232,7 +232,7 @@ class _V:
         if typ in (float, (float,)):
             if isinstance(val, bool) or not isinstance(val, (int, float)):
                 raise self.fail(full, f"expected a number, got {type(val).__name__} {val!r}")
-            val = float(val)
+            val = self.to_float(full, val)
             if not math.isfinite(val):
                 raise self.fail(full, f"expected a finite number, got {val!r}")
             return val
@@ -250,13 +250,20 @@ class _V:
         if extra:
             raise self.fail(f"{where}{extra[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
 
+    def to_float(self, key: str, val: int | float) -> float:
+        """A TOML number as a float (TOML integers are unbounded: too large ones are an error)."""
+        try:
+            return float(val)
+        except OverflowError:
+            raise self.fail(key, f"number out of range ({len(str(val))}-digit integer)") from None
+
     def number_list(self, table: dict[str, Any], key: str) -> tuple[float, ...]:
         val = table.get(key, [])
         if isinstance(val, (int, float)) and not isinstance(val, bool):
             val = [val]
         if not isinstance(val, list) or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in val):
             raise self.fail(key, f"expected a list of numbers, got {val!r}")
-        return tuple(float(v) for v in val)
+        return tuple(self.to_float(key, v) for v in val)
 
 
 def _parse_dataset(v: _V, ds: Any, i: int) -> DataSet:
@@ -306,8 +313,8 @@ def _parse_dataset(v: _V, ds: Any, i: int) -> DataSet:
     if background < 0:
         raise v.fail(where + "background", f"must be >= 0, got {background}")
     observed = v.get(ds, "observed", where, int, required=False, default=None)
-    if observed is not None and observed < 0:
-        raise v.fail(where + "observed", f"must be >= 0, got {observed}")
+    if observed is not None and not 0 <= observed < 2**53:
+        raise v.fail(where + "observed", f"must be >= 0 (and < 2^53), got {observed}")
     return DataSet(name, detector, mode, pot, float(background), observed, tpcs)
 
 
@@ -364,7 +371,12 @@ def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Anal
     names = [d.name for d in datasets]
     if len(set(names)) != len(names):
         raise v.fail("dataset", "data set names must be unique")
-    return Analysis(name, description, statistic, cl, sigma, selection, datasets, asimov_q, one_sided, source)
+    analysis = Analysis(name, description, statistic, cl, sigma, selection, datasets, asimov_q, one_sided, source)
+    try:  # every level must have a threshold (e.g. sigma = 9 is a confidence level of 1.0 in double precision)
+        analysis.levels()
+    except InputError as exc:
+        raise v.fail("sigma" if sigma else "cl", str(exc)) from None
+    return analysis
 
 
 @lru_cache(maxsize=None)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from dipolehnl.errors import InputError
@@ -48,6 +50,24 @@ def _single_threaded_worker() -> None:
         pass
 
 
+#: seconds between a pool worker's checks that the process that started it is still alive
+PARENT_CHECK_INTERVAL_S = 0.5
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    """Stop this pool worker once its parent has gone (e.g. killed with SIGKILL): nobody can
+    tell it to stop any more, and it would otherwise wait for work forever."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_INTERVAL_S)
+    os._exit(1)
+
+
+def _init_pool_worker(parent_pid: int) -> None:
+    _single_threaded_worker()
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="dipolehnl-orphan-check",
+                     daemon=True).start()
+
+
 class LocalExecutor:
     """Process pool over ``workers`` cores (default: all)."""
 
@@ -67,8 +87,24 @@ class LocalExecutor:
         # "spawn": forking a process whose compiled kernels already started OpenMP threads is unsafe
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
-                                 initializer=_single_threaded_worker) as pool:
+                                 initializer=_init_pool_worker, initargs=(os.getpid(),)) as pool:
             yield from pool.map(fn, tasks)
+
+    def map_completed(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """(task index, result) pairs in the order the tasks finish (results are the same as
+        with :meth:`map`; only the order of arrival differs)."""
+        tasks = list(tasks)
+        log.info("running %d task(s) on %d local process(es)", len(tasks), max(1, min(self.workers, len(tasks))))
+        if self.workers == 1 or len(tasks) <= 1:
+            for i, t in enumerate(tasks):
+                yield i, fn(t)
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
+                                 initializer=_init_pool_worker, initargs=(os.getpid(),)) as pool:
+            futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+            for f in as_completed(futures):
+                yield futures[f], f.result()
 
 
 class DaskExecutor:
@@ -109,6 +145,17 @@ class DaskExecutor:
         futures = self.client.map(fn, tasks, pure=False)
         for f in futures:
             yield f.result()
+
+    def map_completed(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
+        """(task index, result) pairs in the order the tasks finish."""
+        from dask.distributed import as_completed as dask_as_completed
+
+        tasks = list(tasks)
+        log.info("dask: submitting %d task(s)", len(tasks))
+        futures = self.client.map(fn, tasks, pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for f in dask_as_completed(futures):
+            yield index[f.key], f.result()
 
     def close(self) -> None:
         self.client.close()

@@ -431,13 +431,17 @@ def run_scans(
         todo.append((i, MassTask(docs, p, st, float(m))))
     cached = len(results)
     ex = executor or LocalExecutor()
-    it = ex.map(run_mass, [t for _, t in todo])
+    tasks = [t for _, t in todo]
+    if hasattr(ex, "map_completed"):  # cache every mass as soon as it finishes
+        it = ((todo[k], res) for k, res in ex.map_completed(run_mass, tasks))
+    else:
+        it = zip(todo, ex.map(run_mass, tasks))
     if progress:
         from tqdm import tqdm
 
         names = "+".join(a.name for a in group)
         it = tqdm(it, total=len(todo), desc=f"scan {names} [{p.name}]", unit="mass")
-    for (i, task), res in zip(todo, it):
+    for (i, task), res in it:
         results[i] = res
         if cache is not None:
             payload = {f"a{j}_{k}": v for j, r in enumerate(res) for k, v in r.to_npz().items()}

@@ -254,6 +254,11 @@ class Detector:
             if v.name in seen:
                 raise InputError(f"detector {self.name!r}: duplicate volume name {v.name!r}")
             seen.add(v.name)
+        by_name: dict[str, Material] = {}
+        for v in vols:  # materials are identified by name (detector files, `materials`)
+            m = by_name.setdefault(v.material.name, v.material)
+            if m is not v.material and not m.same_composition(v.material):
+                raise InputError(f"detector {self.name!r}: two different materials are named {m.name!r}")
         self.volumes = vols
         fvs = dict(self.fiducial_volumes)
         for k, box in fvs.items():

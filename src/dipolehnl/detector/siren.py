@@ -228,6 +228,8 @@ def read_siren_material_components(path: str | os.PathLike[str]) -> dict[str, tu
                 comps.append((int(ctok[0]), float(ctok[1])))
             except ValueError:
                 raise InputError(f"{path}, line {cl}: expected 'PDG mass_fraction', got {cline!r}") from None
+            if not -(2**63) <= comps[-1][0] < 2**63:  # would overflow int64
+                raise InputError(f"{path}, line {cl}: {ctok[0]} is not a nuclear PDG code")
             k += 1
         if declared is not None and declared != len(comps):
             raise InputError(f"{where}: material {name!r} declares {declared} components but has {len(comps)}")

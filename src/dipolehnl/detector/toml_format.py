@@ -133,8 +133,12 @@ def _detector_from_doc(doc: Mapping[str, Any]) -> Detector:
         if not isinstance(comps, list) or not comps:
             raise InputError(f"{where}: 'components' must be a non-empty list of [pdg, mass_fraction]")
         for c in comps:
-            if not (isinstance(c, list) and len(c) == 2 and isinstance(c[0], int) and _is_real(c[1])):
+            if not (isinstance(c, list) and len(c) == 2 and isinstance(c[0], int) and not isinstance(c[0], bool)
+                    and _is_real(c[1])):
                 raise InputError(f"{where}: component {c!r} is not [integer PDG code, mass fraction]")
+            if not -(2**63) <= c[0] < 2**63:  # would overflow int64
+                raise InputError(f"{where}: {c[0]} is not a nuclear PDG code")
+        comps = [[c[0], _float(c[1], where, "mass fraction")] for c in comps]
         try:
             materials[mname] = Material.from_components(mname, comps)
         except InputError as exc:
@@ -159,20 +163,20 @@ def _detector_from_doc(doc: Mapping[str, Any]) -> Detector:
             raise InputError(f"{where}: duplicate volume name {vname!r}")
         names.add(vname)
         mat = vt.get("material")
-        if mat not in materials:
+        if not isinstance(mat, str) or mat not in materials:
             raise InputError(
                 f"{where}: unknown material {mat!r} (defined: {', '.join(materials) or 'none'})"
             )
         rho_raw = vt.get("density_g_cm3")
         if not _is_real(rho_raw):
             raise InputError(f"{where}: 'density_g_cm3' must be a number, got {rho_raw!r}")
-        rho = float(rho_raw)  # type: ignore[arg-type]
+        rho = _float(rho_raw, where, "density_g_cm3")
         if not math.isfinite(rho) or rho < 0:
             raise InputError(f"{where}: density_g_cm3 must be finite and >= 0, got {rho!r}")
         subsystem = vt.get("subsystem", "other")
         if not isinstance(subsystem, str) or not subsystem:
             raise InputError(f"{where}: 'subsystem' must be a non-empty string")
-        shape = shape_from_dict({k: vt[k] for k in _SHAPE_KEYS if k in vt}, where)
+        shape = shape_from_dict(_shape_spec(vt, where), where)
         volumes.append(Volume(vname, shape, materials[mat], rho, subsystem))
 
     fiducials: dict[str, Box] = {}
@@ -183,8 +187,9 @@ def _detector_from_doc(doc: Mapping[str, Any]) -> Detector:
         _check_keys(ft, {"center_m", "size_m"}, where)
         if "center_m" not in ft or "size_m" not in ft:
             raise InputError(f"{where}: needs center_m and size_m")
+        spec = _shape_spec(ft, where)
         try:
-            fiducials[fname] = Box(center_m=ft["center_m"], size_m=ft["size_m"])
+            fiducials[fname] = Box(center_m=spec["center_m"], size_m=spec["size_m"])
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
     return Detector(name=name, volumes=volumes, fiducial_volumes=fiducials, description=description)
@@ -192,6 +197,37 @@ def _detector_from_doc(doc: Mapping[str, Any]) -> Detector:
 
 def _is_real(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _float(x: int | float, where: str, key: str) -> float:
+    """A TOML number as a float (TOML integers are unbounded: too large ones are an InputError)."""
+    try:
+        return float(x)
+    except OverflowError:
+        raise InputError(f"{where}: {key} is out of range ({len(str(x))}-digit integer)") from None
+
+
+def _shape_spec(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The shape keys of a volume (or fiducial volume) table with their TOML types checked
+    and numbers as floats; the values themselves are validated by the shapes."""
+    spec: dict[str, Any] = {}
+    for k in _SHAPE_KEYS:
+        if k not in table:
+            continue
+        v = table[k]
+        if k in ("shape", "axis"):
+            if not isinstance(v, str):
+                raise InputError(f"{where}: {k!r} must be a string, got {v!r}")
+        elif k in ("center_m", "size_m"):
+            if not isinstance(v, list) or not all(_is_real(x) for x in v):
+                raise InputError(f"{where}: {k} must be 3 numbers, got {v!r}")
+            v = [_float(x, where, k) for x in v]
+        else:
+            if not _is_real(v):
+                raise InputError(f"{where}: {k} must be a number, got {v!r}")
+            v = _float(v, where, k)
+        spec[k] = v
+    return spec
 
 
 # ---------------------------------------------------------------------------- writing
