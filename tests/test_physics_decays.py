@@ -103,8 +103,11 @@ def test_widths_against_live_darknews(darknews):
     """≥ 20 points, m = 10 MeV – 1.5 GeV: Γ_γ within 0.5%, Γ_ee within 1% (convention darknews)."""
     from DarkNews import pdg, processes
 
+    import numpy as np
+
+    np.random.seed(2412)  # DarkNews's vegas draws from numpy's global generator
     masses = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5]
-    n = 0
+    n_gamma = n_ee = 0
     for kind in ("dirac", "majorana"):
         for m in masses:
             mu = 1e-6
@@ -112,10 +115,10 @@ def test_widths_against_live_darknews(darknews):
             ours = HNLModel(m, mu / 2, majorana=(kind == "majorana"), convention="darknews")
             g = processes.FermionSinglePhotonDecay(pdg.neutrino4, pdg.nulight, dnm, h_parent=-1).total_width()
             assert decays.gamma_nu_gamma(ours) == pytest.approx(g, rel=5e-3)
-            if m in (0.01, 0.1, 0.5, 1.5):  # vegas integration of the 3-body width: a few points
-                dec = processes.FermionDileptonDecay(pdg.neutrino4, pdg.nulight, pdg.electron, pdg.positron, dnm, h_parent=-1)
-                gee = dec.total_width(NINT=10, NEVAL=20000, NINT_warmup=5, NEVAL_warmup=5000)
-                assert decays.gamma_nu_ee(ours) == pytest.approx(gee, rel=1e-2)
-                n += 1
-            n += 1
-    assert n >= 20
+            n_gamma += 1
+            # the 3-body width by DarkNews's own vegas integration of its matrix element
+            dec = processes.FermionDileptonDecay(pdg.neutrino4, pdg.nulight, pdg.electron, pdg.positron, dnm, h_parent=-1)
+            gee = dec.total_width(NINT=10, NEVAL=10000, NINT_warmup=5, NEVAL_warmup=2000)
+            assert decays.gamma_nu_ee(ours) == pytest.approx(gee, rel=1e-2), (kind, m)
+            n_ee += 1
+    assert n_gamma >= 20 and n_ee >= 20
