@@ -158,7 +158,7 @@ def test_flux_table_corruptions_are_input_errors(workdir, table, where, how):
 def test_binary_flux_file_is_input_error(workdir):
     path = workdir / "binary.txt"
     path.write_bytes(b"\xff\xfe\x00\x89PNG\r\n\x1a\n")
-    with pytest.raises(InputError, match="not a text file"):
+    with pytest.raises(InputError, match="not a UTF-8 text file"):
         read_flux_table(path)
 
 

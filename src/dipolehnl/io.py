@@ -31,6 +31,20 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def read_user_text(path: str | os.PathLike[str], what: str) -> str:
+    """Text of a user-supplied file; an unreadable or binary file raises
+    :class:`~dipolehnl.errors.InputError` with one line naming ``what`` and the path."""
+    from dipolehnl.errors import InputError
+
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {p}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # a binary file given by mistake
+        raise InputError(f"cannot read {what} {p}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_path(path) as tmp:

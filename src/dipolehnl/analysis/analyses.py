@@ -397,12 +397,11 @@ def load_analysis(name_or_path: str | Path) -> Analysis:
     p = Path(name_or_path)
     if not p.is_file():
         raise InputError(f"unknown analysis {key!r}: expected one of {', '.join(available_analyses())} or a path to a TOML file")
+    from dipolehnl.io import read_user_text
+
+    text = read_user_text(p, "analysis file")
     try:
-        doc = tomllib.loads(p.read_text())
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{p}: invalid TOML: {exc}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {p}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:  # a binary file given by mistake
-        raise InputError(f"cannot read {p}: not a text file ({exc.reason} at byte {exc.start})") from None
     return parse_analysis(doc, str(p), str(p.parent))

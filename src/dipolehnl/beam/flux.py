@@ -317,13 +317,10 @@ def read_flux_table(path: str | Path, mode: str = "custom") -> BeamFlux:
     they are converted to per cm^2 per GeV per POT.  Invalid files raise InputError
     naming the file and line.
     """
+    from dipolehnl.io import read_user_text
+
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read flux file {p}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:  # a binary file given by mistake
-        raise InputError(f"cannot read flux file {p}: not a text file ({exc.reason} at byte {exc.start})") from None
+    text = read_user_text(p, "flux file")
     edges, raw = _parse_t2k_table(text, str(p))
     return _beam_flux_from_table(edges, raw, mode, str(p))
 

@@ -34,6 +34,7 @@ from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Box
 from dipolehnl.errors import InputError
+from dipolehnl.io import read_user_text
 
 #: (glob pattern on the volume name, subsystem); the first match wins (case-sensitive).
 SUBSYSTEM_RULES: tuple[tuple[str, str], ...] = (
@@ -105,12 +106,7 @@ def _floats(tokens: list[str], where: str, what: str) -> list[float]:
 def read_siren_densities(path: str | os.PathLike[str]) -> SirenDensities:
     """Parse a SIREN ``*_densities.dat`` file (see the module docstring)."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read SIREN densities file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:  # a binary file given by mistake
-        raise InputError(f"cannot read SIREN densities file {path}: not a text file ({exc.reason} at byte {exc.start})") from None
+    text = read_user_text(path, "SIREN densities file")
     header: list[str] = []
     in_header = True
     objects: list[SirenObject] = []
@@ -192,12 +188,7 @@ def _is_number(s: str) -> bool:
 def read_siren_material_components(path: str | os.PathLike[str]) -> dict[str, tuple[int, list[tuple[int, float]]]]:
     """Parse a SIREN materials file into ``{name: (line, [(pdg, mass_fraction), ...])}`` (no nucleus check)."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read SIREN materials file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:  # a binary file given by mistake
-        raise InputError(f"cannot read SIREN materials file {path}: not a text file ({exc.reason} at byte {exc.start})") from None
+    text = read_user_text(path, "SIREN materials file")
     lines = [(i, _strip(raw)) for i, raw in enumerate(text.splitlines(), start=1)]
     lines = [(i, s) for i, s in lines if s]
     out: dict[str, tuple[int, list[tuple[int, float]]]] = {}

@@ -67,14 +67,10 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 # ---------------------------------------------------------------------------- reading
 def load_detector_toml(path: str | os.PathLike[str]) -> Detector:
     """Read and validate a detector TOML file (see the module docstring)."""
+    from dipolehnl.io import read_user_text
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read detector file {p}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:  # a binary file given by mistake
-        raise InputError(f"cannot read detector file {p}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
-    return loads_detector_toml(text, source=str(p))
+    return loads_detector_toml(read_user_text(p, "detector file"), source=str(p))
 
 
 def loads_detector_toml(text: str, source: str = "<string>") -> Detector:
