@@ -387,6 +387,10 @@ def _methods(add) -> None:
         "preset `default` uses the consistent ones (shorter decay lengths, larger BR(ee)).")
     add("- **Production.** `consistent` adds the helicity-conserving part (up to tens of % near threshold); both beam modes "
         "use both ν_μ and ν̄_μ components.")
+    add("- **Production in the TPC gas at large coupling.** Where the band reaches the top of the grid, nearly all of the "
+        "signal is made in the TPC gas itself and decays within millimetres (rate ∝ d²). These events are counted like any "
+        "other e⁺e⁻ pair in the fiducial volume; whether T2K's selection accepts a pair with an invisible nuclear recoil "
+        "at its vertex is not modelled beyond the efficiency table.")
     add("- **Statistics.** 2019: zero events observed, background ignored, exclusion where the expected signal exceeds "
         "−ln 0.05 = 3.00. T2K + T2K-II: Asimov data = background, q = 2[s − b ln(1 + s/b)] summed over data sets "
         "(`default`), or the printed 2[(s + b) ln(1 + s/b) − s] (`paper`); 95% CL one-sided (q = 2.71) and 5σ (q = 25).")
