@@ -161,6 +161,17 @@ POINTS = [  # (nucleus, m, E): spans m = 10 MeV–1.5 GeV, E = 0.2–10 GeV, H1�
 ]
 
 
+def _live_channels(points):
+    """(name, m, E, channel) for every point and regime that is open (above 1.01 × threshold)."""
+    for name, m, E in points:
+        for regime in ("coherent", "p-el"):
+            if name == "H1" and regime == "coherent":
+                continue
+            ch = xsec.channel(_pdg(name), regime)
+            if E > xsec.threshold_energy(m, ch.M_GeV) * 1.01:
+                yield name, m, E, ch
+
+
 def _dn_process(dn, name, regime, m, helicity="flipping", hnltype="majorana"):
     from DarkNews import pdg, processes
     from DarkNews.nuclear_tools import NuclearTarget
@@ -187,26 +198,20 @@ def test_differential_and_total_against_live_darknews(darknews, helicity):
     helicity 'conserving' is the noHC=False part that convention 'consistent' adds."""
     h = 1 if helicity == "flipping" else -1
     n = 0
-    for name, m, E in POINTS:
+    for name, m, E, ch in _live_channels(POINTS):
         ours_model = HNLModel(m, 5e-7, convention="darknews")
-        for regime in ("coherent", "p-el"):
-            if name == "H1" and regime == "coherent":
-                continue
-            ch = xsec.channel(_pdg(name), regime)
-            if E <= xsec.threshold_energy(m, ch.M_GeV) * 1.01:
-                continue
-            proc = _dn_process(darknews, name, regime, m, helicity)
-            q2min, q2max = xsec.q2_limits(E, m, ch.M_GeV)
-            q2hi = min(float(q2max), ch.Q2_cap_GeV2)
-            q2s = np.exp(np.linspace(math.log(q2min) + 0.3, math.log(q2hi) - 0.3, 3))
-            theirs = np.asarray(proc.diff_xsec_Q2(E, q2s), dtype=float)
-            ours = xsec.dsigma_dQ2_cm2(ch, ours_model, E, q2s, helicity=h)
-            keep = theirs > 1e-6 * theirs.max()  # away from form-factor zeros
-            np.testing.assert_allclose(ours[keep], theirs[keep], rtol=1e-2)
-            tot_theirs = _dn_total_by_quadrature(proc, E, float(q2min), q2hi)
-            tot_ours = float(xsec.total_xsec_cm2(ch, ours_model, E, helicity=h))
-            assert tot_ours == pytest.approx(tot_theirs, rel=1e-2, abs=1e-4 * tot_theirs + 1e-50), (name, regime, m, E)
-            n += 1
+        proc = _dn_process(darknews, name, ch.regime, m, helicity)
+        q2min, q2max = xsec.q2_limits(E, m, ch.M_GeV)
+        q2hi = min(float(q2max), ch.Q2_cap_GeV2)
+        q2s = np.exp(np.linspace(math.log(q2min) + 0.3, math.log(q2hi) - 0.3, 3))
+        theirs = np.asarray(proc.diff_xsec_Q2(E, q2s), dtype=float)
+        ours = xsec.dsigma_dQ2_cm2(ch, ours_model, E, q2s, helicity=h)
+        keep = theirs > 1e-6 * theirs.max()  # away from form-factor zeros
+        np.testing.assert_allclose(ours[keep], theirs[keep], rtol=1e-2)
+        tot_theirs = _dn_total_by_quadrature(proc, E, float(q2min), q2hi)
+        tot_ours = float(xsec.total_xsec_cm2(ch, ours_model, E, helicity=h))
+        assert tot_ours == pytest.approx(tot_theirs, rel=1e-2, abs=1e-4 * tot_theirs + 1e-50), (name, ch.regime, m, E)
+        n += 1
     assert n >= 20
 
 
@@ -214,17 +219,11 @@ def test_differential_and_total_against_live_darknews(darknews, helicity):
 @pytest.mark.slow
 def test_total_against_darknews_vegas(darknews):
     """σ via DarkNews's own vegas ``total_xsec`` on a Dirac model, as SIREN calls it (noHC)."""
-    for name, m, E in POINTS[::2]:
+    for name, m, E, ch in _live_channels(POINTS[::2]):
         model = HNLModel(m, 5e-7, convention="darknews")
-        for regime in ("coherent", "p-el"):
-            if name == "H1" and regime == "coherent":
-                continue
-            ch = xsec.channel(_pdg(name), regime)
-            if E <= xsec.threshold_energy(m, ch.M_GeV) * 1.01:
-                continue
-            proc = _dn_process(darknews, name, regime, m, "flipping", "dirac")
-            theirs = float(proc.total_xsec(E, NEVAL=20000, NINT=20))
-            assert float(xsec.total_xsec_cm2(ch, model, E)) == pytest.approx(theirs, rel=1e-2), (name, regime, m, E)
+        proc = _dn_process(darknews, name, ch.regime, m, "flipping", "dirac")
+        theirs = float(proc.total_xsec(E, NEVAL=20000, NINT=20))
+        assert float(xsec.total_xsec_cm2(ch, model, E)) == pytest.approx(theirs, rel=1e-2), (name, ch.regime, m, E)
 
 
 @pytest.mark.parametrize("m,E,name", [(1.1e-3, 1.0, "Pb208"), (1.1e-3, 20.0, "C12"), (0.01, 5.0, "Pb208")])
