@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from dipolehnl.errors import InputError
+from dipolehnl.errors import InputError, check_positive
 
 log = logging.getLogger("dipolehnl")
 
@@ -82,8 +82,7 @@ def cmd_xsec(args: argparse.Namespace) -> int:
     from dipolehnl.physics.nuclei import nucleus
 
     model = _model(args)
-    if not (args.energy > 0) or args.energy != args.energy or args.energy == float("inf"):
-        raise InputError(f"energy must be positive and finite, got {args.energy}")
+    check_positive("energy", args.energy)
     nuc = nucleus(args.target)
     chans = xsec.channels(nuc.pdg)
     e_th = min(xsec.threshold_energy(model.mass_GeV, ch.M_GeV) for ch in chans)
@@ -145,8 +144,7 @@ def _add_simulation_args(p: argparse.ArgumentParser) -> None:
 def _simulate_from_args(args: argparse.Namespace):
     from dipolehnl.analysis.presets import get_preset
     from dipolehnl.generate.api import simulate
-    from dipolehnl.physics.model import check_positive
-
+    
     preset = get_preset(args.preset)
     if args.convention:
         preset = preset.with_(convention=args.convention)
@@ -170,8 +168,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_rate(args: argparse.Namespace) -> int:
     from dipolehnl.generate.api import rate_summary
-    from dipolehnl.physics.model import check_positive
-
+    
     pot = check_positive("POT", args.pot)
     sample = _simulate_from_args(args)
     out = rate_summary(sample, pot).to_json()

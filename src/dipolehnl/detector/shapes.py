@@ -23,7 +23,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from dipolehnl.errors import InputError
+from dipolehnl.errors import InputError, check_positive
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -43,16 +43,6 @@ def _vec3(value: ArrayLike, what: str) -> FloatArray:
         raise InputError(f"{what} must be finite, got {arr.tolist()}")
     arr.flags.writeable = False
     return arr
-
-
-def _positive(value: float, what: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0.0:
-        raise InputError(f"{what} must be finite and > 0, got {value!r}")
-    return v
 
 
 def as_points(points: ArrayLike, what: str = "points") -> FloatArray:
@@ -213,8 +203,8 @@ class Cylinder(Shape):
         if axis not in AXES:
             raise InputError(f"cylinder axis must be 'x', 'y' or 'z', got {axis!r}")
         object.__setattr__(self, "center_m", _vec3(center_m, "cylinder center_m"))
-        object.__setattr__(self, "radius_m", _positive(radius_m, "cylinder radius_m"))
-        object.__setattr__(self, "length_m", _positive(length_m, "cylinder length_m"))
+        object.__setattr__(self, "radius_m", check_positive("cylinder radius_m", radius_m))
+        object.__setattr__(self, "length_m", check_positive("cylinder length_m", length_m))
         object.__setattr__(self, "axis", axis)
 
     @property
@@ -288,7 +278,7 @@ class Sphere(Shape):
 
     def __init__(self, center_m: ArrayLike, radius_m: float) -> None:
         object.__setattr__(self, "center_m", _vec3(center_m, "sphere center_m"))
-        object.__setattr__(self, "radius_m", _positive(radius_m, "sphere radius_m"))
+        object.__setattr__(self, "radius_m", check_positive("sphere radius_m", radius_m))
 
     @property
     def bounds_m(self) -> tuple[FloatArray, FloatArray]:

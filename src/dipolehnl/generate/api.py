@@ -1,7 +1,6 @@
 """High-level simulation API: detector + beam + model → :class:`EventSample`, and summaries."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -11,7 +10,7 @@ from dipolehnl.analysis.presets import Preset, get_preset
 from dipolehnl.analysis.selection import Selection
 from dipolehnl.beam.flux import MODES, load_flux
 from dipolehnl.detector import Detector, load_detector
-from dipolehnl.errors import InputError
+from dipolehnl.errors import InputError, check_positive
 from dipolehnl.generate.generator import EventSample, GeneratorSettings, generate
 from dipolehnl.physics.model import HNLModel
 
@@ -123,8 +122,7 @@ def rate_summary(sample: EventSample, pot: float, coupling: float | None = None)
     integrals), the weighted median lab-frame decay length of the selected HNLs, and the
     per-TPC cut flow: decays in the fiducial volume (all modes) → cos θ_N > cut → × BR(ee)
     → opening angle < cut → × efficiency."""
-    if not (pot > 0 and math.isfinite(pot)):
-        raise InputError(f"POT must be positive and finite, got {pot}")
+    pot = check_positive("POT", pot)
     c = sample.columns
     w = sample.weights(coupling) * pot
     fwd = w * c["pass_forward"]

@@ -16,12 +16,11 @@ Conventions (PHYSICS.md, introduction and §5):
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
 from dipolehnl.constants import M_E_GEV
-from dipolehnl.errors import InputError
+from dipolehnl.errors import InputError, check_positive
 
 Convention = Literal["consistent", "darknews"]
 CONVENTIONS: tuple[str, ...] = ("consistent", "darknews")
@@ -32,17 +31,6 @@ def check_convention(convention: str) -> Convention:
     if convention not in CONVENTIONS:
         raise InputError(f"unknown convention {convention!r}; choose one of {', '.join(CONVENTIONS)}")
     return convention  # type: ignore[return-value]
-
-
-def check_positive(name: str, value: float) -> float:
-    """Return ``float(value)`` if it is finite and > 0, else raise :class:`InputError`."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise InputError(f"{name} must be positive and finite, got {value!r}")
-    return v
 
 
 #: lightest mass for which N → ν e⁺e⁻ is open (GeV)
