@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from dipolehnl.errors import InputError, check_positive
 
@@ -294,9 +294,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- main
-Command = Callable[[argparse.Namespace], int]
-
-
 def build_parser() -> argparse.ArgumentParser:
     from dipolehnl import __version__
 
@@ -357,13 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_args(p)
     p.set_defaults(func=cmd_reproduce)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
     return parser
 
 
-#: functions ``register(subparsers)`` adding further sub-commands (simulation, analysis, figures)
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

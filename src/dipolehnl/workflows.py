@@ -13,15 +13,13 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
-
 import numpy as np
 
 from dipolehnl import __version__
-from dipolehnl.analysis.presets import get_preset, single_differences
-from dipolehnl.analysis.results import (lower_edge, miniboone_allowed_coverage, miniboone_coverage, summarize,
+from dipolehnl.analysis.presets import single_differences
+from dipolehnl.analysis.results import (lower_edge, miniboone_allowed_coverage, miniboone_coverage,
                                         world_leading_ranges, write_scan_outputs)
-from dipolehnl.analysis.scan import DEFAULT_COUPLINGS_GEVINV, DEFAULT_MASSES_GEV, ScanResult, ScanSettings, run_scans
+from dipolehnl.analysis.scan import DEFAULT_COUPLINGS_GEVINV, ScanResult, ScanSettings, run_scans
 from dipolehnl.io import write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -163,10 +161,10 @@ def reproduce(out_dir: str | Path, fast: bool = False, executor=None, progress: 
 
     diffs = timed("one-difference study", study)
     kaon = timed("kaon validation", kaon_outputs, out)
-    figs = timed("figures", make_figures, out / "figures", default["t2k2019"], default["t2k+t2k2"], paper["t2k2019"],
+    timed("figures", make_figures, out / "figures", default["t2k2019"], default["t2k+t2k2"], paper["t2k2019"],
                  cfg.vertex_events)
     wall = time.perf_counter() - t0
-    report = _report(default, paper, summaries, diffs, kaon, figs, cfg, timings, wall, fast)
+    report = _report(default, paper, summaries, diffs, kaon, cfg, timings, wall, fast)
     write_text_atomic(out / "report.md", report)
     from dipolehnl.markdown import to_html
 
@@ -186,7 +184,7 @@ def _headline(res: ScanResult) -> dict:
     return s
 
 
-def _report(default, paper, summaries, diffs, kaon, figs, cfg, timings, wall, fast) -> str:
+def _report(default, paper, summaries, diffs, kaon, cfg, timings, wall, fast) -> str:
     L: list[str] = []
     add = L.append
     add("# Dipole-portal HNLs at T2K ND280 and its upgrade: constraints and sensitivities")

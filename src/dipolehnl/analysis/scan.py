@@ -15,7 +15,7 @@ import logging
 import math
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -311,7 +311,6 @@ class ScanResult:
     masses: list[MassResult]
     wall_time_s: float = 0.0
     cached_masses: int = 0
-    extras: dict = field(default_factory=dict)
 
     @property
     def masses_GeV(self) -> np.ndarray:

@@ -155,7 +155,8 @@ class EventSample:
     def component_names(self) -> tuple[str, ...]:
         return tuple(self.flux_components)
 
-    def _flux_factor(self, components: Sequence[str] | None) -> Array:
+    def flux_factor(self, components: Sequence[str] | None = None) -> Array:
+        """Σ_k φ_k(E_i) over the chosen flux components (per cm² per GeV per POT), per event."""
         names = self.component_names
         if components is None:
             return self.flux_density.sum(axis=1)
@@ -173,12 +174,12 @@ class EventSample:
         ``components``: flux components to include (default: all of the sample).
         """
         if coupling is None or coupling == self.model.d_GeVinv:
-            return self.base_weight * self._flux_factor(components)
-        return self.kin_weight * self._flux_factor(components) * self.coupling_matrix([coupling])[:, 0]
+            return self.base_weight * self.flux_factor(components)
+        return self.kin_weight * self.flux_factor(components) * self.coupling_matrix([coupling])[:, 0]
 
     def weights_grid(self, couplings: Sequence[float], components: Sequence[str] | None = None) -> Array:
         """Weights (n_events, n_couplings) at many couplings (exact reweighting)."""
-        return (self.kin_weight * self._flux_factor(components))[:, None] * self.coupling_matrix(couplings)
+        return (self.kin_weight * self.flux_factor(components))[:, None] * self.coupling_matrix(couplings)
 
     def coupling_matrix(self, couplings: Sequence[float]) -> Array:
         """(d/d₀)² J(λ₀ d₀²/d²) per event and coupling, (n_events, n_couplings), cm⁻³:
@@ -188,10 +189,6 @@ class EventSample:
             raise InputError("couplings must be positive and finite")
         r2 = (c / self.model.d_GeVinv) ** 2  # σ ∝ d², λ ∝ 1/d²
         return r2[None, :] * self.segments.decay_integral_scaled(self.columns["decay_length_m"], r2)
-
-    def flux_factor(self, components: Sequence[str] | None = None) -> Array:
-        """Σ_k φ_k(E_i) over the chosen flux components (per cm² per GeV per POT), per event."""
-        return self._flux_factor(components)
 
     def selection_factor(self) -> Array:
         """Per-event factor BR(ee) × flags × efficiency turning decays into selected events."""
