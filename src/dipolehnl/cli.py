@@ -255,24 +255,20 @@ def cmd_kaon_validation(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    from dipolehnl.analysis.scan import run_scans
-    from dipolehnl.workflows import ReproduceSettings, make_figures
+    from dipolehnl.workflows import ReproduceSettings, kaon_outputs, main_scans, make_figures
 
     cfg = ReproduceSettings.fast() if args.fast else ReproduceSettings.full()
     out = Path(args.out)
     executor = _executor_from_args(args)
     progress = not args.quiet and sys.stderr.isatty()
     try:
-        c19, sens = run_scans(["t2k2019", "t2k+t2k2"], "default", cfg.main, cache_dir=out / ".cache",
-                              executor=executor, progress=progress)
-        (p19,) = run_scans(["t2k2019"], "paper", cfg.main, cache_dir=out / ".cache", executor=executor, progress=progress)
+        scans = main_scans(cfg, out / ".cache", executor, progress)  # shared with (and cached by) reproduce
     finally:
         if hasattr(executor, "close"):
             executor.close()
-    files = make_figures(out, c19, sens, p19, cfg.vertex_events)
-    from dipolehnl.workflows import kaon_outputs
-
-    files += kaon_outputs(out)["files"]
+    d, p = scans["default"], scans["paper"]
+    files = make_figures(out, d["t2k2019"], d["t2k+t2k2"], p["t2k2019"], cfg.vertex_events)
+    files += kaon_outputs(out, figures_dir=out)["files"]
     if not args.quiet:
         sys.stderr.write(f"wrote {len(files)} files to {out}\n")
     return 0

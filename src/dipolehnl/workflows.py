@@ -85,15 +85,34 @@ def _ranges(r: list[list[float]] | list[tuple[float, float]]) -> str:
 
 
 # ---------------------------------------------------------------- pieces
-def kaon_outputs(out_dir: Path) -> dict:
-    """The kaon-decay validation: CSV, figure, and its ratios to the bundled AFH2022 curves."""
+#: analyses scanned together (one simulation per mass and detector) for each preset
+MAIN_SCANS = {"default": ("t2k2019", "t2k-full", "t2k+t2k2"), "paper": ("t2k2019", "t2k+t2k2")}
+
+
+def main_scans(cfg: "ReproduceSettings", cache: Path, executor=None, progress: bool = False,
+               timings: dict | None = None) -> dict[str, dict[str, ScanResult]]:
+    """The scans of :data:`MAIN_SCANS` (preset → analysis → result), cached under ``cache``:
+    ``reproduce`` and ``figures`` share them."""
+    out = {}
+    for preset, names in MAIN_SCANS.items():
+        t = time.perf_counter()
+        out[preset] = dict(zip(names, run_scans(list(names), preset, cfg.main, cache_dir=cache, executor=executor,
+                                                progress=progress)))
+        if timings is not None:
+            timings[f"scans, preset {preset}"] = time.perf_counter() - t
+    return out
+
+
+def kaon_outputs(out_dir: Path, figures_dir: Path | None = None) -> dict:
+    """The kaon-decay validation: CSV (in ``out_dir``), figure (in ``figures_dir``, default
+    ``out_dir/figures``), and its ratios to the bundled AFH2022 curves."""
     from dipolehnl.analysis.kaon import compare_with_reference, kaon_validation, write_kaon_validation_csv
     from dipolehnl.plots.kaon import plot_kaon_validation
 
     res = kaon_validation()
     files = [str(p) for p in write_kaon_validation_csv(res, out_dir)]
     dn = kaon_validation(convention="darknews")
-    files += [str(p) for p in plot_kaon_validation(res, out_dir / "figures", extra_results=(dn,))]
+    files += [str(p) for p in plot_kaon_validation(res, figures_dir or out_dir / "figures", extra_results=(dn,))]
     masses = (30.0, 50.0, 100.0, 150.0, 200.0, 230.0, 250.0)
     ratios = {k: [float(x) for x in np.asarray(v).ravel()] for k, v in compare_with_reference(res, masses).items()}
     ratios_dn = {k: [float(x) for x in np.asarray(v).ravel()] for k, v in compare_with_reference(dn, masses).items()}
@@ -134,12 +153,8 @@ def reproduce(out_dir: str | Path, fast: bool = False, executor=None, progress: 
         timings[label] = time.perf_counter() - t
         return r
 
-    default = dict(zip(("t2k2019", "t2k-full", "t2k+t2k2"),
-                       timed("scans, preset default", run_scans, ["t2k2019", "t2k-full", "t2k+t2k2"], "default", cfg.main,
-                             cache_dir=cache, executor=executor, progress=progress)))
-    paper = dict(zip(("t2k2019", "t2k+t2k2"),
-                     timed("scans, preset paper", run_scans, ["t2k2019", "t2k+t2k2"], "paper", cfg.main,
-                           cache_dir=cache, executor=executor, progress=progress)))
+    scans = main_scans(cfg, cache, executor, progress, timings)
+    default, paper = scans["default"], scans["paper"]
     summaries = {}
     for preset, group in (("default", default), ("paper", paper)):
         for name, res in group.items():
