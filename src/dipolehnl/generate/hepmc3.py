@@ -1,6 +1,8 @@
 """HepMC3 event output (NuHepMC 1.0.0 conventions where they apply; docs/events.md).
 
-One HepMC3 event per entry of an :class:`~dipolehnl.generate.generator.EventSample`:
+One HepMC3 event per entry of an :class:`~dipolehnl.generate.generator.EventSample`
+(event number = row of the sample, as in the Parquet output), except entries of weight 0
+whose backward ray crosses no material (they have no production point and are omitted):
 
 * primary vertex (status 1) at the HNL production point: incoming neutrino (status 4),
   target at rest (status 20, NuHepMC P.R.1), outgoing HNL (status 2) and recoiling target
@@ -324,7 +326,8 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
     proc = np.array([PROCESS_IDS[str(ch).rsplit(":", 1)[-1]] for ch in c["channel"]], dtype=np.int64)
     x_prod = np.asarray(c["production_vertex_m"], dtype=float) * 1000.0
     x_dec = np.asarray(c["decay_vertex_m"], dtype=float) * 1000.0
-    ct_dec = np.linalg.norm(x_dec - x_prod, axis=1) * p_N[:, 0] / pabs
+    with np.errstate(invalid="ignore"):
+        ct_dec = np.linalg.norm(x_dec - x_prod, axis=1) * p_N[:, 0] / pabs
     tpc, prod_vol, q2 = c["tpc"], c["production_volume"], c["Q2_GeV2"]
 
     ri = run_info(sample, pot, decay_mode, seed, coupling, metadata)
@@ -335,12 +338,16 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
         part.generated_mass = mass
         return part
 
+    # entries with no material on the backward ray (J = 0) have weight 0 and no production point
+    keep = np.all(np.isfinite(x_prod), axis=1)
+    if np.any(cv[~keep] != 0):  # pragma: no cover - J = 0 implies weight 0
+        raise RuntimeError("an entry without production point has a non-zero weight")
     gz = str(path).endswith(".gz")
     with atomic_path(path) as tmp, _open_output(tmp, gz) as fh, pyhepmc.open(fh, "w") as out:
-        for i in range(n):
+        for i in np.nonzero(keep)[0]:
             evt = pyhepmc.GenEvent(pyhepmc.Units.GEV, pyhepmc.Units.MM)
             evt.run_info = ri
-            evt.event_number = i
+            evt.event_number = int(i)  # row of the sample (and of the Parquet output)
             v1 = pyhepmc.GenVertex((x_prod[i, 0], x_prod[i, 1], x_prod[i, 2], 0.0))
             v1.status = VERTEX_PRIMARY
             v2 = pyhepmc.GenVertex((x_dec[i, 0], x_dec[i, 1], x_dec[i, 2], ct_dec[i]))
@@ -374,6 +381,7 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
             at["dipolehnl.production_volume"] = str(prod_vol[i]) or "none"
             at["dipolehnl.Q2_GeV2"] = float(q2[i])
             out.write(evt)
-    counts = np.bincount(mode, minlength=3)
-    return {"n_events": n, "sum_cv": float(cv.sum()), "sum_selected": float(selected.sum()),
+    counts = np.bincount(mode[keep], minlength=3)
+    return {"n_events": int(keep.sum()), "n_skipped_zero_weight": int(n - keep.sum()),
+            "sum_cv": float(cv[keep].sum()), "sum_selected": float(selected[keep].sum()),
             **{f"n_{name}": int(counts[j]) for j, name in enumerate(_MODE_NAMES)}}
