@@ -8,7 +8,30 @@ Coupling convention: L ⊃ d ν̄ σ_{μν} F^{μν} N + h.c. (DarkNews ``mu_tr_
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The version in pyproject.toml (the single source): from the installed package's
+    metadata, else (a source tree that is not installed) read from pyproject.toml."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dipolehnl")
+    except PackageNotFoundError:
+        pass
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    try:
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python < 3.11
+            import tomli as tomllib  # type: ignore[no-redef]
+        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+    except (OSError, KeyError, ValueError, ImportError):
+        return "0+unknown"
+
+
+__version__ = _version()
 
 from dipolehnl.errors import DipoleHNLError, InputError
 
