@@ -248,3 +248,20 @@ def test_reweighting_to_another_coupling_matches_rate(sample, tmp_path):
         rate_summary(sample, POT, coupling=d).data["decays_in_fiducial"], rel=1e-12)
     assert events[0].run_info.attributes["dipolehnl.Model.Coupling_GeVinv"].astype(float) == d
     assert summary["n_events"] == len(events)
+
+
+def test_majorana_hnl_is_self_conjugate_and_decays_to_nu_and_nubar(tmp_path):
+    s = simulate("nd280", MASS_GEV, COUPLING, n_events=300, seed=3, majorana=True)
+    path = tmp_path / "majorana.hepmc3"
+    hepmc3.write_events_hepmc3(s, path, pot=POT)
+    events = _read(path)
+    signs = []
+    for e in events:
+        hnl = next(p for p in e.particles if abs(p.pid) == hepmc3.HNL_PDG)
+        assert hnl.pid == hepmc3.HNL_PDG
+        dec = next(v for v in e.vertices if v.status == hepmc3.VERTEX_HNL_DECAY)
+        signs.append(next(np.sign(p.pid) for p in dec.particles_out if abs(p.pid) == 14))
+    n_nu = signs.count(1)
+    # nu or nubar with probability 1/2 each: within 5 sigma of n/2
+    assert abs(n_nu - len(signs) / 2) <= 5 * math.sqrt(len(signs) / 4)
+    assert _get(events[0].run_info.attributes, "dipolehnl.Model.Majorana", int) == 1
