@@ -197,7 +197,8 @@ def test_run_info_attributes(files, sample):
     assert _get(a, "NuHepMC.Exposure.POT", float) == POT
     assert _get(a, "dipolehnl.Model.Mass_GeV", float) == MASS_GEV
     assert _get(a, "dipolehnl.Model.Coupling_GeVinv", float) == COUPLING
-    assert _get(a, "dipolehnl.Model.Majorana", int) == 0
+    assert _get(a, "dipolehnl.Model.Majorana", bool) is False
+    assert _get(a, "NuHepMC.Beam[14].Histogram.ContentIsPerWidth", bool) is True
     assert _get(a, "dipolehnl.Model.Convention", str) == sample.model.convention
     assert _get(a, "dipolehnl.Seed", int) == 1
     assert _get(a, "dipolehnl.DecayMode", str) == "sampled"
@@ -264,4 +265,4 @@ def test_majorana_hnl_is_self_conjugate_and_decays_to_nu_and_nubar(tmp_path):
     n_nu = signs.count(1)
     # nu or nubar with probability 1/2 each: within 5 sigma of n/2
     assert abs(n_nu - len(signs) / 2) <= 5 * math.sqrt(len(signs) / 4)
-    assert _get(events[0].run_info.attributes, "dipolehnl.Model.Majorana", int) == 1
+    assert _get(events[0].run_info.attributes, "dipolehnl.Model.Majorana", bool) is True

@@ -109,9 +109,9 @@ def _flux_histograms(sample: EventSample) -> dict[int, tuple[np.ndarray, np.ndar
 
 
 def _attr_value(v: Any) -> Any:
-    """A value pyhepmc stores as a typed attribute (bool → int; other objects → JSON text)."""
+    """A value pyhepmc stores as a typed attribute (non-scalars → JSON text)."""
     if isinstance(v, (bool, np.bool_)):
-        return int(v)
+        return bool(v)
     if isinstance(v, (int, np.integer)):
         return int(v)
     if isinstance(v, (float, np.floating)):
@@ -181,7 +181,7 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
         a[f"NuHepMC.Beam[{pdg}].Type"] = "Histogram"
         a[f"NuHepMC.Beam[{pdg}].Histogram.BinEdges"] = [float(x) for x in edges]
         a[f"NuHepMC.Beam[{pdg}].Histogram.BinContent"] = [float(x) * FLUX_SCALE for x in dens]
-        a[f"NuHepMC.Beam[{pdg}].Histogram.ContentIsPerWidth"] = 1
+        a[f"NuHepMC.Beam[{pdg}].Histogram.ContentIsPerWidth"] = True
     # G.S.1 provenance
     st = sample.settings
     a["NuHepMC.Provenance.NEvents"] = int(sample.n)
@@ -196,7 +196,7 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
         "dipolehnl.Version": __version__,
         "dipolehnl.Model.Mass_GeV": float(model.mass_GeV),
         "dipolehnl.Model.Coupling_GeVinv": float(model.d_GeVinv),
-        "dipolehnl.Model.Majorana": int(model.majorana),
+        "dipolehnl.Model.Majorana": bool(model.majorana),
         "dipolehnl.Model.Convention": model.convention,
         "dipolehnl.Model.CouplingDefinition": "L = d nubar sigma_{mu nu} F^{mu nu} N + h.c. (DarkNews mu_tr_mu4 = 2 d)",
         "dipolehnl.BR_ee": float(sample.br_ee),
