@@ -1,19 +1,35 @@
-"""Shared test fixtures.  ``../shared`` may be read by tests (never by the package)."""
+"""Shared test fixtures.
+
+Reference inputs the tests compare with (T2K flux releases, SIREN detector files, the
+T2K 2019 efficiency, external-limit curves, the reference README) are vendored under
+``tests/data/reference`` with their SHA-256 in ``tests/data/reference/SHA256SUMS``, so
+that a fresh clone in any directory runs the whole suite.  The package never reads them.
+"""
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-REFERENCE = SHARED / "reference"
+DATA = Path(__file__).resolve().parent / "data"
+REFERENCE = DATA / "reference"
+
+
+def verify_checksums(directory: Path) -> None:
+    """Fail if any file listed in ``directory/SHA256SUMS`` is missing or altered."""
+    for line in (directory / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        path = directory / name
+        assert path.is_file(), f"vendored reference file missing: {path}"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"vendored reference file altered: {path}"
 
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    if not REFERENCE.is_dir():
-        pytest.skip(f"reference data not found at {REFERENCE} (tests compare with ../shared/reference)")
+    """The vendored reference inputs, checked against their recorded hashes."""
+    verify_checksums(REFERENCE)
     return REFERENCE
 
 

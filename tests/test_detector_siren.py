@@ -16,19 +16,17 @@ from dipolehnl.detector import (
 )
 from dipolehnl.errors import InputError
 
-REF = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "detector"
-if not REF.is_dir():
-    REF = Path("/work/shared/reference/detector")
-needs_ref = pytest.mark.skipif(
-    not (REF / "siren_ND280-v1_densities.dat").is_file(),
-    reason=f"SIREN reference files not found in {REF} (shared/reference/detector is not checked out here)",
-)
+from tests.conftest import REFERENCE, verify_checksums
+
+REF = REFERENCE / "detector"  # vendored SIREN files (hashes in tests/data/reference/SHA256SUMS)
+verify_checksums(REFERENCE)
+
+
 ND280 = REF / "siren_ND280-v1_densities.dat"
 UPGRADE = REF / "siren_ND280UPGRD-v1_densities.dat"
 
 
 # ------------------------------------------------------------------ reference files
-@needs_ref
 def test_read_nd280_reference():
     dens = read_siren_densities(ND280)
     assert len(dens.objects) == 128
@@ -53,7 +51,6 @@ def test_read_nd280_reference():
     assert counts == {"rock": 1, "hall": 1, "magnet": 4, "P0D": 107, "TPC": 6, "FGD": 4, "ECAL": 5}
 
 
-@needs_ref
 def test_read_upgrade_reference_missing_component_counts():
     mats = read_siren_materials(REF / "siren_ND280UPGRD-v1_materials.dat")
     # FGDbox and TPC_padding have no component count on their header line
@@ -73,7 +70,6 @@ def test_read_upgrade_reference_missing_component_counts():
     assert len(gas) == 5 and all(v.density_g_cm3 == 1.855 for v in gas)
 
 
-@needs_ref
 @pytest.mark.parametrize("name", ["nd280", "nd280-upgrade"])
 def test_conversion_reproduces_shipped_model(name):
     converted, header = convert_shipped_model(name, REF)
@@ -96,7 +92,6 @@ def test_conversion_reproduces_shipped_model(name):
             assert f"# {line}".rstrip() in body
 
 
-@needs_ref
 def test_shipped_equals_siren_except_gas_density():
     """The shipped upgrade model = the SIREN file with the TPC gas density fixed."""
     raw = load_siren_detector(UPGRADE)
@@ -113,7 +108,6 @@ def test_shipped_equals_siren_except_gas_density():
     assert not np.allclose(shipped.trace(o, d).total_column_g_cm2(), raw.trace(o, d).total_column_g_cm2())
 
 
-@needs_ref
 def test_load_detector_dat_path():
     det = load_detector(str(ND280))
     assert det.n_volumes == 128
