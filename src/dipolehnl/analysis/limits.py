@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Literal, Sequence
 
 import numpy as np
+from matplotlib.path import Path as MplPath
 from numpy.typing import ArrayLike, NDArray
 
 from dipolehnl.errors import InputError
@@ -67,7 +68,7 @@ _CHUNK = 2048  # points per block in the vectorised polygon tests (bounds memory
 
 
 # ---------------------------------------------------------------------------------------
-# Polygon helpers (log space)
+# Polygon helpers (log space): matplotlib.path does the geometry
 # ---------------------------------------------------------------------------------------
 def _edges(poly: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
     p1 = poly
@@ -75,28 +76,27 @@ def _edges(poly: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
     return p1[:, 0], p1[:, 1], p2[:, 0], p2[:, 1]
 
 
+def _path(poly: NDArray[np.float64]) -> MplPath:
+    """The closed matplotlib path through the vertices (last joined to the first)."""
+    p = np.asarray(poly, dtype=float)
+    return MplPath(np.vstack([p, p[:1]]), closed=True)
+
+
 def points_in_polygon(x: ArrayLike, y: ArrayLike, poly: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Even-odd (ray casting) point-in-polygon test, vectorised over the points.
+    """Point-in-polygon test (``matplotlib.path.Path.contains_points``), vectorised over the points.
 
     ``poly`` has shape (k, 2) and is closed implicitly (last vertex joined to the first).
-    Points exactly on an edge may fall on either side.
+    For the simple polygons used here this is the even-odd rule.  Points exactly on an
+    edge may fall on either side.
     """
     X, Y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-    Xr, Yr = X.ravel(), Y.ravel()
-    x1, y1, x2, y2 = (a[None, :] for a in _edges(poly))
-    dy = np.where(y2 != y1, y2 - y1, 1.0)
-    out = np.empty(Xr.shape, dtype=bool)
-    for i in range(0, Xr.size, _CHUNK):
-        Xf, Yf = Xr[i : i + _CHUNK, None], Yr[i : i + _CHUNK, None]
-        straddle = (y1 > Yf) != (y2 > Yf)
-        x_cross = x1 + (Yf - y1) * (x2 - x1) / dy
-        out[i : i + _CHUNK] = np.sum(straddle & (Xf < x_cross), axis=1) % 2 == 1
-    return out.reshape(X.shape)
+    pts = np.column_stack([X.ravel(), Y.ravel()])
+    return _path(poly).contains_points(pts).reshape(X.shape)
 
 
 def polygon_area(poly: NDArray[np.float64]) -> float:
-    """Unsigned shoelace area of a simple polygon (here in decades^2)."""
-    x1, y1, x2, y2 = _edges(poly)
+    """Unsigned area of a simple polygon (here in decades^2): the shoelace formula (Green's theorem)."""
+    x1, y1, x2, y2 = _edges(np.asarray(poly, dtype=float))
     return float(abs(np.sum(x1 * y2 - x2 * y1)) / 2.0)
 
 
@@ -122,25 +122,24 @@ def _envelope(x: ArrayLike, poly: NDArray[np.float64], lower: bool) -> NDArray[n
 
 
 def polygon_is_simple(poly: NDArray[np.float64]) -> bool:
-    """True if no two non-adjacent edges of the polygon intersect (O(k^2), for checks)."""
-    k = len(poly)
-    x1, y1, x2, y2 = _edges(poly)
-
-    def orient(ax, ay, bx, by, cx, cy):
-        return np.sign((bx - ax) * (cy - ay) - (by - ay) * (cx - ax))
-
+    """True if no two non-adjacent edges of the polygon intersect (checks; ``Path.intersects_path``)."""
+    p = np.asarray(poly, dtype=float)
+    k = len(p)
+    if k < 4:
+        return True
+    closed = np.vstack([p, p[:1]])
     for i in range(k):
-        j = np.arange(i + 2, k)
-        if i == 0:
-            j = j[j != k - 1]
-        if j.size == 0:
+        edge = MplPath(closed[i : i + 2])
+        # the edges that share no vertex with edge i: from i+2 up to i-2 (cyclically)
+        idx = (np.arange(i + 2, i + k - 1) % k)
+        if idx.size == 0:
             continue
-        o1 = orient(x1[i], y1[i], x2[i], y2[i], x1[j], y1[j])
-        o2 = orient(x1[i], y1[i], x2[i], y2[i], x2[j], y2[j])
-        o3 = orient(x1[j], y1[j], x2[j], y2[j], x1[i], y1[i])
-        o4 = orient(x1[j], y1[j], x2[j], y2[j], x2[i], y2[i])
-        if np.any((o1 * o2 < 0) & (o3 * o4 < 0)):
-            return False
+        # consecutive runs of that cyclic index list form at most two open chains
+        breaks = np.flatnonzero(np.diff(idx) != 1) + 1
+        for run in np.split(idx, breaks):
+            chain = closed[np.append(run, run[-1] + 1)]
+            if edge.intersects_path(MplPath(chain), filled=False):
+                return False
     return True
 
 
