@@ -1,7 +1,19 @@
 """Other experiments' limits and the MiniBooNE preferred regions (arXiv:2412.15051, Fig. 4).
 
 Data: ``dipolehnl/analysis/data/limits/*.csv``, copies of the digitised curves of the
-reproduction's reference folder.  Every file starts with '#' lines::
+reproduction's reference folder, and ``registry.toml``, the registry of those curves
+(validated by :class:`LimitRegistry`, listed in docs/limits.md): for every curve its source
+(paper, arXiv id, figure), the variable and units the source plots, the source's coupling and
+width convention, the conversion that produced the CSV, ``factor_to_ours`` (applied at load
+time; 1 for every bundled curve), confidence level, excluded side, and for the curves whose
+public copies disagree (CHARM-II, NOMAD, MINERvA) the alternatives with their factors.
+
+API: :func:`load_registry`, :func:`registry_entry`, :func:`limit_in_our_convention`
+(optionally one alternative), :func:`limit_alternatives`, :func:`strongest_external` and
+:func:`world_leading_mass_ranges` (``alternative=`` label), :func:`world_leading_alternatives`
+(nominal and every alternative), :func:`registry_markdown` (docs/limits.md).
+
+Every CSV file starts with '#' lines::
 
     # <name>: <note>
     # kind: excluded_above_curve | preferred_region      (absent for the |U|^2 curves)
@@ -37,6 +49,10 @@ limit is turned into a polygon in log space:
   log-area is undefined unless a floor is given.
 * ``Umu2`` curves (supplemental Fig. 1): graphs, sorted by mass (AFH2022_T2K2019 has
   two digitised points out of order), log-log interpolated.
+
+Point-in-polygon tests use ``matplotlib.path.Path.contains_points`` (even-odd for these
+simple polygons), self-intersection checks ``Path.intersects_path``; areas are the shoelace
+formula.
 
 ``excluded_d(m)`` is the lower edge of a region at mass m (the minimum over the
 polygon's edges crossing the vertical line), which is log-log interpolation for an
