@@ -454,6 +454,7 @@ class RegistryEntry(_Frozen):
     drawn_in_paper: bool
     ambiguous: bool
     alternatives: tuple[LimitAlternative, ...] = ()
+    notes: str = ""
 
     @property
     def name(self) -> str:
@@ -639,6 +640,7 @@ def registry_markdown(registry: LimitRegistry | None = None) -> str:
         ("conversion", "conversion applied"), ("factor_to_ours", "factor applied at load time"),
         ("confidence_level", "confidence level"), ("cl_note", "CL note"), ("excluded_side", "excluded side"),
         ("preferred_side", "preferred side"), ("drawn_in_paper", "drawn in the paper (Fig. 4; suppl. Fig. 1 for |U|²)"),
+        ("notes", "notes"),
     ]
     for e in reg.limit:
         lines += [f"### {e.name}", "", f"File `{e.file}`, role `{e.role}`.", ""]
