@@ -249,3 +249,345 @@ def test_read_external_limit_user_file(tmp_path):
         load_external_limit("nope")
     with pytest.raises(InputError):
         ExternalLimit("x", "bogus", np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+
+
+# ---------------------------------------------------------------------------------------
+# Registry of the bundled curves: provenance, conventions, conversions, alternatives
+# ---------------------------------------------------------------------------------------
+import math  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from dipolehnl.analysis.limits import (  # noqa: E402
+    D_PER_MU_B_GEVINV,
+    MU_B_GEVINV,
+    PAPER_CHARM2_FACTOR_GEVINV,
+    limit_alternatives,
+    limit_in_our_convention,
+    load_registry,
+    mass_ranges,
+    parse_registry,
+    registry_entry,
+    registry_markdown,
+    world_leading_alternatives,
+    world_leading_mass_ranges,
+)
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "limits.md"
+
+# CODATA 2018 SI values, independent of the package's natural-unit constants
+MU_B_J_PER_T = 9.2740100783e-24
+MU0_SI = 1.25663706212e-6  # N/A^2
+EV_J = 1.602176634e-19
+HBARC_EV_M = 197.3269804e-9
+
+
+def _mu_b_GeVinv_from_si() -> float:
+    """mu_B in GeV^-1 via SI: 1 T in natural Heaviside-Lorentz units is sqrt(B^2/mu0) as an
+    energy density (J/m^3 -> GeV^4 with hbar c), so mu_B[GeV^-1] = mu_B[J/T] / (1 T in GeV^2)."""
+    j_per_m3_in_GeV4 = (1.0 / EV_J) * 1e-9 * (HBARC_EV_M * 1e-9) ** 3  # 1 J/m^3 in GeV^4
+    tesla_in_GeV2 = math.sqrt(1.0 / MU0_SI * j_per_m3_in_GeV4)
+    return MU_B_J_PER_T / EV_J * 1e-9 / tesla_in_GeV2
+
+
+def test_bohr_magneton_in_GeVinv_against_si():
+    assert MU_B_GEVINV == pytest.approx(_mu_b_GeVinv_from_si(), rel=2e-9)
+    assert MU_B_GEVINV == pytest.approx(296.304, abs=1e-3)
+    assert D_PER_MU_B_GEVINV == pytest.approx(_mu_b_GeVinv_from_si() / 2, rel=2e-9)
+
+
+def test_registry_validates_and_matches_the_files():
+    reg = load_registry()
+    root = files("dipolehnl").joinpath("analysis", "data", "limits")
+    csvs = {e.name for e in root.iterdir() if e.name.endswith(".csv")}
+    assert {e.file for e in reg.limit} == csvs  # every CSV an entry, every entry a CSV
+    assert len(reg.limit) == len(csvs)
+    lims = load_external_limits()
+    assert set(reg.names) == set(lims)
+    for e in reg.limit:
+        lim = lims[e.name]
+        assert e.drawn_in_paper == lim.drawn_in_paper, e.name
+        assert {"exclusion": "excluded_above_curve", "preferred": "preferred_region", "validation": "Umu2"}[e.role] \
+            == lim.kind, e.name
+        side = e.excluded_side if e.role != "preferred" else e.preferred_side
+        expect = {"open_above": "above", "graph": "above", "open_below": "below"}.get(lim.shape)
+        if lim.shape == "closed":
+            expect = "inside"
+        assert side == expect, e.name
+        if e.role == "preferred":
+            assert e.confidence_level == (0.95 if "95CL" in e.name else 0.997), e.name
+        assert e.ambiguous == bool(e.alternatives)
+    assert {e.name for e in reg.limit if e.ambiguous} == {"CHARM-II", "NOMAD", "MINERvA"}
+
+
+def test_conversion_factors_against_closed_forms():
+    mu_b = _mu_b_GeVinv_from_si()
+    (charm,) = registry_entry("CHARM-II").alternatives
+    # standard: moment x mu_B with L ⊃ (mu/2) nubar sigma F N, d = x mu_B/2; the paper used 93.4376 per unit
+    assert charm.factor == pytest.approx((mu_b / 2) / PAPER_CHARM2_FACTOR_GEVINV, rel=1e-6)
+    assert 1.55 < charm.factor < 1.65  # "a factor 1.6 between public copies"
+    assert str(PAPER_CHARM2_FACTOR_GEVINV) in registry_entry("CHARM-II").conversion
+    (nomad,) = registry_entry("NOMAD").alternatives
+    assert nomad.factor == pytest.approx(1 / math.sqrt(2), rel=1e-7)
+    minerva = {a.label: a.factor for a in registry_entry("MINERvA").alternatives}
+    assert sorted(minerva.values()) == pytest.approx([1 / 1.37, 1.37], rel=1e-6)
+    # the curves already in our convention need no load-time factor
+    assert all(e.factor_to_ours == 1.0 for e in load_registry().limit)
+    # |U|^2 validation curves: mu_tr = 1e-6 GeV^-1 in DarkNews normalisation is d = 5e-7 GeV^-1
+    assert "5×10⁻⁷" in registry_entry("AFH2022_T2K2019_Umu2").coupling_convention
+
+
+def test_curve_alternatives_are_exact_rescalings():
+    rows = _rows("NOMAD")
+    alts = limit_alternatives("NOMAD")
+    assert set(alts) == {"nominal", "NOMAD_without_sqrt2"}
+    assert alts["nominal"] is load_external_limit("NOMAD")
+    np.testing.assert_allclose(alts["NOMAD_without_sqrt2"].excluded_d(rows[:, 0]), rows[:, 1] / math.sqrt(2), rtol=1e-12)
+    m, d = 500.0, float(alts["nominal"].excluded_d(500.0))
+    assert not alts["nominal"].excludes(m, 0.8 * d) and alts["NOMAD_without_sqrt2"].excludes(m, 0.8 * d)
+    # a closed region moves as a whole
+    sk = limit_in_our_convention("SuperK")
+    assert set(limit_alternatives("SuperK")) == {"nominal"}
+    up = sk.scaled(2.0)
+    assert up.excluded_d(30.0) == pytest.approx(2 * sk.excluded_d(30.0), rel=1e-12)
+    assert up.excluded_d_max(30.0) == pytest.approx(2 * sk.excluded_d_max(30.0), rel=1e-12)
+    assert up.log_area == pytest.approx(sk.log_area, rel=1e-12)
+    with pytest.raises(InputError, match="not ambiguous"):
+        limit_in_our_convention("SuperK", "NOMAD_without_sqrt2")
+    with pytest.raises(InputError, match="no alternative"):
+        limit_in_our_convention("NOMAD", "bogus")
+    with pytest.raises(InputError, match="unknown limit alternative"):
+        strongest_external(300.0, alternative="bogus")
+    with pytest.raises(InputError):
+        sk.scaled(0.0)
+
+
+def test_docs_limits_md_in_sync_with_registry():
+    assert DOCS.read_text(encoding="utf-8") == registry_markdown(), (
+        "docs/limits.md is out of date: python -m dipolehnl.analysis.limits > docs/limits.md")
+    for e in load_registry().limit:
+        assert f"### {e.name}" in registry_markdown()
+
+
+_GOOD_ENTRY = """
+[convention]
+coupling = "c"
+width = "w"
+units = "u"
+magnetic_moment = "m"
+
+[[limit]]
+file = "X.csv"
+role = "exclusion"
+description = "x"
+source_paper = "p"
+arxiv = "1234.56789"
+figure = "f"
+source_verified = true
+redrawn_in = "r"
+original_variable = "d"
+original_units = "GeV"
+coupling_convention = "c"
+width_convention = "w"
+conversion = "none"
+factor_to_ours = 1.0
+confidence_level = 0.9
+excluded_side = "above"
+drawn_in_paper = true
+ambiguous = false
+"""
+
+
+def test_parse_registry_rejects_bad_entries():
+    assert parse_registry(_GOOD_ENTRY, "r.toml").entry("X").confidence_level == 0.9
+    bad = {
+        "ambiguous = false": "ambiguous = true",  # ambiguous without alternatives
+        "factor_to_ours = 1.0": "factor_to_ours = -1.0",
+        "excluded_side = \"above\"": "excluded_side = \"left\"",
+        "arxiv = \"1234.56789\"": "arxiv = \"soon\"",
+        "confidence_level = 0.9": "confidence_level = 95",
+        "conversion = \"none\"": "conversion = \"none\"\nfactor = 2",  # unknown key
+        "role = \"exclusion\"": "role = \"preferred\"",  # preferred needs preferred_side
+    }
+    for old, new in bad.items():
+        with pytest.raises(InputError, match=r"^r\.toml: "):
+            parse_registry(_GOOD_ENTRY.replace(old, new), "r.toml")
+    with pytest.raises(InputError, match="cl_note"):
+        parse_registry(_GOOD_ENTRY.replace("confidence_level = 0.9\n", ""), "r.toml")
+    with pytest.raises(InputError, match="not valid TOML"):
+        parse_registry("[[limit]\n", "r.toml")
+    with pytest.raises(InputError, match="more than one entry"):
+        parse_registry(_GOOD_ENTRY + _GOOD_ENTRY.split("[[limit]]")[1].join(["[[limit]]", ""]), "r.toml")
+
+
+def test_mass_ranges_runs():
+    m = np.arange(1.0, 9.0)
+    assert mass_ranges(m, [1, 1, 0, 0, 1, 0, 1, 1]) == [(1.0, 2.0), (5.0, 5.0), (7.0, 8.0)]
+    assert mass_ranges(m, np.zeros(8)) == []
+    assert mass_ranges(m, np.ones(8)) == [(1.0, 8.0)]
+    with pytest.raises(InputError):
+        mass_ranges(m, [True])
+
+
+def test_alternatives_move_world_leading_verdicts_in_the_expected_direction():
+    m = np.geomspace(1.0, 2000.0, 400)
+    ext, names = strongest_external(m, return_names=True)
+    ours = 0.8 * np.where(np.isnan(ext), 1e-6, ext)  # 20% below the strongest nominal limit everywhere
+    nominal = world_leading_mass_ranges(m, ours)
+    assert nominal == [(m[0], m[-1])]
+    wl = world_leading_alternatives(m, ours)
+    assert wl["nominal"] == nominal
+    reg = load_registry()
+    assert set(wl) == {"nominal"} | {a.label for _, a in reg.alternatives()}
+
+    def covered(ranges):
+        return np.zeros(m.size, bool) | np.any([(m >= a) & (m <= b) for a, b in ranges] or [np.zeros(m.size, bool)], axis=0)
+
+    for curve, alt in reg.alternatives():
+        got = covered(wl[alt.label])
+        lim = load_external_limit(curve)
+        d_alt = alt.factor * np.asarray(lim.excluded_d(m))
+        # independent expectation: world-leading unless the rescaled curve now lies below our edge
+        expect = ~(np.isfinite(d_alt) & (d_alt <= ours))
+        np.testing.assert_array_equal(got, expect, err_msg=alt.label)
+        if alt.factor > 1:
+            assert got.all()  # a weaker alternative never removes world-leading masses
+    # the √2 of NOMAD decides the verdict wherever NOMAD is the strongest limit
+    lost = ~covered(wl["NOMAD_without_sqrt2"])
+    assert lost.any()
+    assert lost[names == "NOMAD"].all()  # and near the NOMAD/MINERvA crossing also a little more
+    # a 37% stronger MINERvA removes at least its own masses (0.8 > 1/1.37)
+    assert (~covered(wl["MINERvA_other_copy_stronger"]))[names == "MINERvA"].all()
+    # CHARM-II /1.6 weaker: unchanged here (already world-leading everywhere)
+    assert wl["CHARM-II_muB_over_2"] == nominal
+
+
+class _StubResult:
+    """The part of a ScanResult that world_leading_ranges / miniboone_allowed_coverage use."""
+
+    def __init__(self, m_MeV, d_low):
+        self.masses_GeV = np.asarray(m_MeV) / 1e3
+        self.masses = list(range(len(m_MeV)))
+        self._rows = [{"m_MeV": float(mm), "d_low_GeVinv": float(d) if np.isfinite(d) else None}
+                      for mm, d in zip(1e3 * self.masses_GeV, d_low)]
+        self._d = dict(zip(1e3 * self.masses_GeV, d_low))
+
+    def contour(self, level, which="nominal"):
+        return self._rows
+
+    def excluded_predicate(self, level, which="nominal"):
+        ms = np.array(sorted(self._d))
+        ds = np.array([self._d[x] for x in ms])
+
+        def pred(m, d):
+            edge = np.interp(np.log(m), np.log(ms), np.nan_to_num(ds, nan=np.inf))
+            return np.asarray(d) > edge
+        return pred
+
+
+def test_results_world_leading_ranges_with_alternatives():
+    from dipolehnl.analysis.analyses import Level
+    from dipolehnl.analysis.results import miniboone_allowed_coverage, world_leading_ranges
+
+    m = np.geomspace(100.0, 1000.0, 60)
+    ext = strongest_external(m)
+    d_low = np.where(m > 390.0, 0.8 * np.nan_to_num(ext, nan=1e-6), np.nan)
+    res = _StubResult(m, d_low)
+    lv = Level("95% CL", 0.95, None, 3.0)
+    plain = world_leading_ranges(res, lv)
+    assert isinstance(plain, list) and plain == world_leading_mass_ranges(m, d_low)
+    alt = world_leading_ranges(res, lv, alternatives=True)
+    assert alt["nominal"] == plain
+    assert alt["NOMAD_without_sqrt2"] != plain
+    cov = miniboone_allowed_coverage(res, lv)
+    cov_alt = miniboone_allowed_coverage(res, lv, alternatives=True)
+    assert cov_alt["nominal"] == cov
+    assert set(cov_alt) == {"nominal"} | {a.label for _, a in load_registry().alternatives()}
+
+
+# ---------------------------------------------------------------------------------------
+# Geometry through matplotlib.path: same answers as an independent even-odd implementation
+# ---------------------------------------------------------------------------------------
+def _even_odd_reference(x, y, poly):
+    """Textbook ray casting (W. R. Franklin's pnpoly), one point at a time."""
+    inside = False
+    k = len(poly)
+    j = k - 1
+    for i in range(k):
+        xi, yi = poly[i]
+        xj, yj = poly[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def _even_odd_many(x, y, poly):
+    """The same crossing rule, vectorised over the points (loop over the edges)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    inside = np.zeros(x.shape, bool)
+    for i in range(len(poly)):
+        (xi, yi), (xj, yj) = poly[i], poly[i - 1]
+        if yi == yj:
+            continue
+        inside ^= ((yi > y) != (yj > y)) & (x < (xj - xi) * (y - yi) / (yj - yi) + xi)
+    return inside
+
+
+@pytest.mark.parametrize("name", sorted(EXCLUDED | PREFERRED))
+def test_points_in_polygon_agrees_with_even_odd_reference(name):
+    lim = load_external_limit(name)
+    poly = np.asarray(lim.polygon_log)
+    rng = np.random.default_rng(3)
+    core = poly if lim.shape == "closed" else poly[:-2]
+    lo, hi = core.min(axis=0), core.max(axis=0)
+    pad = 0.1 * (hi - lo) + 0.05
+    pts = rng.uniform(lo - pad, hi + pad, size=(3000, 2))
+    got = points_in_polygon(pts[:, 0], pts[:, 1], poly)
+    ref = _even_odd_many(pts[:, 0], pts[:, 1], poly)
+    np.testing.assert_array_equal(got, ref)
+    few = pts[:200]
+    np.testing.assert_array_equal(ref[:200], [_even_odd_reference(px, py, poly) for px, py in few])
+
+
+def test_fraction_excluded_agrees_with_reference_grid_count():
+    regs = ["MiniBooNE_EnuQE_95CL", "MiniBooNE_EnuQE_95CL_island"]
+    polys = [np.asarray(load_external_limit(r).polygon_log) for r in regs]
+    n = 200
+    allp = np.vstack(polys)
+    (x0, y0), (x1, y1) = allp.min(axis=0), allp.max(axis=0)
+    gx = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    gy = y0 + (np.arange(n) + 0.5) * (y1 - y0) / n
+    X, Y = np.meshgrid(gx, gy, indexing="ij")
+    X, Y = X.ravel(), Y.ravel()
+    inside = np.any([_even_odd_many(X, Y, p) for p in polys], axis=0)
+    ref = np.mean(Y[inside] > -6.0)  # predicate: d > 1e-6 GeV^-1
+    got = fraction_excluded(regs, lambda m, d: d > 1e-6, n=n)
+    assert got == ref
+    _, _, cell = region_grid(regs, n=n)
+    assert cell == pytest.approx((x1 - x0) * (y1 - y0) / n**2)
+
+
+def test_polygon_is_simple_on_random_polygons():
+    rng = np.random.default_rng(11)
+
+    def crosses(p):
+        k = len(p)
+        e = [(p[i], p[(i + 1) % k]) for i in range(k)]
+
+        def orient(a, b, c):
+            return np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+
+        for i in range(k):
+            for j in range(i + 2, k):
+                if i == 0 and j == k - 1:
+                    continue
+                (a, b), (c, d) = e[i], e[j]
+                if orient(a, b, c) * orient(a, b, d) < 0 and orient(c, d, a) * orient(c, d, b) < 0:
+                    return True
+        return False
+
+    for _ in range(60):
+        p = rng.uniform(0, 1, size=(int(rng.integers(4, 9)), 2))
+        assert polygon_is_simple(p) == (not crosses(p))
+    star = np.array([[np.cos(t), np.sin(t)] for t in np.linspace(0, 2 * np.pi, 6)[:-1]])
+    assert polygon_is_simple(star) and not polygon_is_simple(star[[0, 2, 4, 1, 3]])

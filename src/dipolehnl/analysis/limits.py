@@ -1,7 +1,19 @@
 """Other experiments' limits and the MiniBooNE preferred regions (arXiv:2412.15051, Fig. 4).
 
 Data: ``dipolehnl/analysis/data/limits/*.csv``, copies of the digitised curves of the
-reproduction's reference folder.  Every file starts with '#' lines::
+reproduction's reference folder, and ``registry.toml``, the registry of those curves
+(validated by :class:`LimitRegistry`, listed in docs/limits.md): for every curve its source
+(paper, arXiv id, figure), the variable and units the source plots, the source's coupling and
+width convention, the conversion that produced the CSV, ``factor_to_ours`` (applied at load
+time; 1 for every bundled curve), confidence level, excluded side, and for the curves whose
+public copies disagree (CHARM-II, NOMAD, MINERvA) the alternatives with their factors.
+
+API: :func:`load_registry`, :func:`registry_entry`, :func:`limit_in_our_convention`
+(optionally one alternative), :func:`limit_alternatives`, :func:`strongest_external` and
+:func:`world_leading_mass_ranges` (``alternative=`` label), :func:`world_leading_alternatives`
+(nominal and every alternative), :func:`registry_markdown` (docs/limits.md).
+
+Every CSV file starts with '#' lines::
 
     # <name>: <note>
     # kind: excluded_above_curve | preferred_region      (absent for the |U|^2 curves)
@@ -38,21 +50,30 @@ limit is turned into a polygon in log space:
 * ``Umu2`` curves (supplemental Fig. 1): graphs, sorted by mass (AFH2022_T2K2019 has
   two digitised points out of order), log-log interpolated.
 
+Point-in-polygon tests use ``matplotlib.path.Path.contains_points`` (even-odd for these
+simple polygons), self-intersection checks ``Path.intersects_path``; areas are the shoelace
+formula.
+
 ``excluded_d(m)`` is the lower edge of a region at mass m (the minimum over the
 polygon's edges crossing the vertical line), which is log-log interpolation for an
 ordinary curve; NaN outside the mass range.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import tomllib
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Callable, Iterable, Literal, Sequence
 
 import numpy as np
+from matplotlib.path import Path as MplPath
 from numpy.typing import ArrayLike, NDArray
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dipolehnl.constants import E_EM, M_E_GEV
 from dipolehnl.errors import InputError
 
 LimitKind = Literal["excluded_above_curve", "preferred_region", "Umu2"]
@@ -67,7 +88,7 @@ _CHUNK = 2048  # points per block in the vectorised polygon tests (bounds memory
 
 
 # ---------------------------------------------------------------------------------------
-# Polygon helpers (log space)
+# Polygon helpers (log space): matplotlib.path does the geometry
 # ---------------------------------------------------------------------------------------
 def _edges(poly: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
     p1 = poly
@@ -75,28 +96,27 @@ def _edges(poly: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
     return p1[:, 0], p1[:, 1], p2[:, 0], p2[:, 1]
 
 
+def _path(poly: NDArray[np.float64]) -> MplPath:
+    """The closed matplotlib path through the vertices (last joined to the first)."""
+    p = np.asarray(poly, dtype=float)
+    return MplPath(np.vstack([p, p[:1]]), closed=True)
+
+
 def points_in_polygon(x: ArrayLike, y: ArrayLike, poly: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Even-odd (ray casting) point-in-polygon test, vectorised over the points.
+    """Point-in-polygon test (``matplotlib.path.Path.contains_points``), vectorised over the points.
 
     ``poly`` has shape (k, 2) and is closed implicitly (last vertex joined to the first).
-    Points exactly on an edge may fall on either side.
+    For the simple polygons used here this is the even-odd rule.  Points exactly on an
+    edge may fall on either side.
     """
     X, Y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-    Xr, Yr = X.ravel(), Y.ravel()
-    x1, y1, x2, y2 = (a[None, :] for a in _edges(poly))
-    dy = np.where(y2 != y1, y2 - y1, 1.0)
-    out = np.empty(Xr.shape, dtype=bool)
-    for i in range(0, Xr.size, _CHUNK):
-        Xf, Yf = Xr[i : i + _CHUNK, None], Yr[i : i + _CHUNK, None]
-        straddle = (y1 > Yf) != (y2 > Yf)
-        x_cross = x1 + (Yf - y1) * (x2 - x1) / dy
-        out[i : i + _CHUNK] = np.sum(straddle & (Xf < x_cross), axis=1) % 2 == 1
-    return out.reshape(X.shape)
+    pts = np.column_stack([X.ravel(), Y.ravel()])
+    return _path(poly).contains_points(pts).reshape(X.shape)
 
 
 def polygon_area(poly: NDArray[np.float64]) -> float:
-    """Unsigned shoelace area of a simple polygon (here in decades^2)."""
-    x1, y1, x2, y2 = _edges(poly)
+    """Unsigned area of a simple polygon (here in decades^2): the shoelace formula (Green's theorem)."""
+    x1, y1, x2, y2 = _edges(np.asarray(poly, dtype=float))
     return float(abs(np.sum(x1 * y2 - x2 * y1)) / 2.0)
 
 
@@ -122,25 +142,24 @@ def _envelope(x: ArrayLike, poly: NDArray[np.float64], lower: bool) -> NDArray[n
 
 
 def polygon_is_simple(poly: NDArray[np.float64]) -> bool:
-    """True if no two non-adjacent edges of the polygon intersect (O(k^2), for checks)."""
-    k = len(poly)
-    x1, y1, x2, y2 = _edges(poly)
-
-    def orient(ax, ay, bx, by, cx, cy):
-        return np.sign((bx - ax) * (cy - ay) - (by - ay) * (cx - ax))
-
+    """True if no two non-adjacent edges of the polygon intersect (checks; ``Path.intersects_path``)."""
+    p = np.asarray(poly, dtype=float)
+    k = len(p)
+    if k < 4:
+        return True
+    closed = np.vstack([p, p[:1]])
     for i in range(k):
-        j = np.arange(i + 2, k)
-        if i == 0:
-            j = j[j != k - 1]
-        if j.size == 0:
+        edge = MplPath(closed[i : i + 2])
+        # the edges that share no vertex with edge i: from i+2 up to i-2 (cyclically)
+        idx = (np.arange(i + 2, i + k - 1) % k)
+        if idx.size == 0:
             continue
-        o1 = orient(x1[i], y1[i], x2[i], y2[i], x1[j], y1[j])
-        o2 = orient(x1[i], y1[i], x2[i], y2[i], x2[j], y2[j])
-        o3 = orient(x1[j], y1[j], x2[j], y2[j], x1[i], y1[i])
-        o4 = orient(x1[j], y1[j], x2[j], y2[j], x2[i], y2[i])
-        if np.any((o1 * o2 < 0) & (o3 * o4 < 0)):
-            return False
+        # consecutive runs of that cyclic index list form at most two open chains
+        breaks = np.flatnonzero(np.diff(idx) != 1) + 1
+        for run in np.split(idx, breaks):
+            chain = closed[np.append(run, run[-1] + 1)]
+            if edge.intersects_path(MplPath(chain), filled=False):
+                return False
     return True
 
 
@@ -303,6 +322,16 @@ class ExternalLimit:
             return float(out) if np.ndim(out) == 0 else out
         return self.excluded_d(m_MeV)
 
+    def scaled(self, factor: float, name: str | None = None) -> "ExternalLimit":
+        """The same curve with every value multiplied by ``factor`` (a shift by log10(factor) in log space)."""
+        if not (np.isfinite(factor) and factor > 0):
+            raise InputError(f"limit {self.name!r}: scale factor must be finite and > 0, got {factor!r}")
+        if factor == 1.0 and name is None:
+            return self
+        poly = np.array(self.polygon_log, dtype=float)
+        poly[:, 1] += np.log10(factor)
+        return replace(self, name=name or self.name, value=self.value * factor, polygon_log=poly)
+
     def points_for_plot(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(m in MeV, value) vertices to draw: the polygon for closed regions, the curve otherwise."""
         if self.shape == "closed":
@@ -376,8 +405,260 @@ def read_external_limit(path: str | Path) -> ExternalLimit:
     return _parse_limit_text(text, str(p), p.stem)
 
 
+# ---------------------------------------------------------------------------------------
+# Registry: provenance, conventions and conversions of the bundled curves
+# ---------------------------------------------------------------------------------------
+#: Bohr magneton in natural Heaviside-Lorentz units, mu_B = e/(2 m_e) with e = sqrt(4 pi alpha): 296.304 GeV^-1.
+MU_B_GEVINV: float = E_EM / (2.0 * M_E_GEV)
+#: d per unit of a moment in mu_B, for L ⊃ (mu_tr/2) nubar sigma F N + h.c. (d = mu_tr/2): 148.152 GeV^-1.
+D_PER_MU_B_GEVINV: float = MU_B_GEVINV / 2.0
+#: Factor (GeV^-1 per unit of the public file) used for CHARM-II by the plotting code of arXiv:2412.15051.
+PAPER_CHARM2_FACTOR_GEVINV: float = 93.4376
+
+REGISTRY_FILE = "registry.toml"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class LimitAlternative(_Frozen):
+    """One alternative reading of an ambiguous curve: d_alternative = factor x d_nominal."""
+
+    label: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.+-]+$")
+    factor: float = Field(gt=0, allow_inf_nan=False)
+    reason: str = Field(min_length=1)
+
+
+class RegistryEntry(_Frozen):
+    """Provenance and conventions of one bundled curve (one ``[[limit]]`` of registry.toml)."""
+
+    file: str = Field(pattern=r"^[A-Za-z0-9_.+-]+\.csv$")
+    role: Literal["exclusion", "preferred", "validation"]
+    description: str = Field(min_length=1)
+    source_paper: str = Field(min_length=1)
+    arxiv: str = Field(pattern=r"^(\d{4}\.\d{4,5}|[a-z-]+/\d{7})$")
+    figure: str = Field(min_length=1)
+    source_verified: bool
+    redrawn_in: str = Field(min_length=1)
+    original_variable: str = Field(min_length=1)
+    original_units: str = Field(min_length=1)
+    coupling_convention: str = Field(min_length=1)
+    width_convention: str = Field(min_length=1)
+    conversion: str = Field(min_length=1)
+    factor_to_ours: float = Field(gt=0, allow_inf_nan=False)
+    confidence_level: float | None = Field(default=None, gt=0, lt=1)
+    cl_note: str = ""
+    excluded_side: Literal["above", "inside", "none"]
+    preferred_side: Literal["inside", "below", "none"] = "none"
+    drawn_in_paper: bool
+    ambiguous: bool
+    alternatives: tuple[LimitAlternative, ...] = ()
+    notes: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.file[:-4]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "RegistryEntry":
+        if self.ambiguous != bool(self.alternatives):
+            raise ValueError(f"{self.file}: ambiguous = {self.ambiguous} but {len(self.alternatives)} alternatives given")
+        if self.role == "preferred":
+            if self.excluded_side != "none" or self.preferred_side == "none":
+                raise ValueError(f"{self.file}: a preferred region needs excluded_side = 'none' and a preferred_side")
+        elif self.excluded_side == "none" or self.preferred_side != "none":
+            raise ValueError(f"{self.file}: an exclusion needs an excluded_side and preferred_side = 'none'")
+        if self.confidence_level is None and not self.cl_note:
+            raise ValueError(f"{self.file}: without confidence_level, cl_note must say why")
+        return self
+
+
+class RegistryConvention(_Frozen):
+    coupling: str
+    width: str
+    units: str
+    magnetic_moment: str
+
+
+class LimitRegistry(_Frozen):
+    """The whole registry file, validated."""
+
+    convention: RegistryConvention
+    limit: tuple[RegistryEntry, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "LimitRegistry":
+        files_ = [e.file for e in self.limit]
+        if len(set(files_)) != len(files_):
+            raise ValueError("registry: a file has more than one entry")
+        labels = [a.label for _, a in self.alternatives()]
+        if len(set(labels)) != len(labels):
+            raise ValueError("registry: alternative labels must be unique")
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.limit]
+
+    def entry(self, name: str) -> RegistryEntry:
+        for e in self.limit:
+            if e.name == name:
+                return e
+        raise InputError(f"no registry entry for limit {name!r}: expected one of {', '.join(self.names)}")
+
+    def alternatives(self) -> list[tuple[str, LimitAlternative]]:
+        """(curve name, alternative) for every alternative of every ambiguous curve."""
+        return [(e.name, a) for e in self.limit for a in e.alternatives]
+
+    def curve_of_alternative(self, label: str) -> str:
+        for name, a in self.alternatives():
+            if a.label == label:
+                return name
+        known = ", ".join(a.label for _, a in self.alternatives())
+        raise InputError(f"unknown limit alternative {label!r}: expected one of {known}")
+
+
+def parse_registry(text: str, source: str = REGISTRY_FILE) -> LimitRegistry:
+    """Validate registry TOML text; bad content raises InputError naming the file and the field."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        return LimitRegistry.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise InputError(f"{source}: {loc}: {err['msg']}") from None
+
+
 @lru_cache(maxsize=1)
-def _load_all() -> tuple[ExternalLimit, ...]:
+def load_registry() -> LimitRegistry:
+    """The bundled registry (analysis/data/limits/registry.toml), checked against the CSV files:
+    every CSV has exactly one entry and every entry a CSV."""
+    root = files("dipolehnl").joinpath("analysis", "data", "limits")
+    reg = parse_registry(root.joinpath(REGISTRY_FILE).read_text(encoding="utf-8"), REGISTRY_FILE)
+    csvs = {e.name for e in root.iterdir() if e.name.endswith(".csv")}
+    listed = {e.file for e in reg.limit}
+    if csvs != listed:
+        raise InputError(
+            f"{REGISTRY_FILE}: entries and CSV files differ (no entry: {sorted(csvs - listed)}, "
+            f"no file: {sorted(listed - csvs)})"
+        )
+    return reg
+
+
+def registry_entry(name: str) -> RegistryEntry:
+    """The registry entry of the bundled curve ``name`` (file stem)."""
+    return load_registry().entry(name)
+
+
+def limit_in_our_convention(name: str, alternative: str | None = None) -> ExternalLimit:
+    """Bundled curve ``name`` in our convention (d_muN in GeV^-1, L ⊃ d nubar sigma F N + h.c.);
+    with ``alternative`` (a label of that curve's registry alternatives) scaled by its factor."""
+    lim = load_external_limit(name)
+    if alternative is None:
+        return lim
+    entry = registry_entry(name)
+    for a in entry.alternatives:
+        if a.label == alternative:
+            return lim.scaled(a.factor, name=name)
+    raise InputError(
+        f"limit {name!r} has no alternative {alternative!r}"
+        + (f": expected one of {', '.join(a.label for a in entry.alternatives)}" if entry.alternatives else
+           " (it is not ambiguous)")
+    )
+
+
+def limit_alternatives(name: str) -> dict[str, ExternalLimit]:
+    """``{'nominal': curve, label: alternative curve, ...}`` for one bundled curve (only 'nominal'
+    if the curve is not ambiguous)."""
+    out = {"nominal": limit_in_our_convention(name)}
+    for a in registry_entry(name).alternatives:
+        out[a.label] = limit_in_our_convention(name, a.label)
+    return out
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def registry_markdown(registry: LimitRegistry | None = None) -> str:
+    """docs/limits.md, generated from the registry (``python -m dipolehnl.analysis.limits > docs/limits.md``)."""
+    reg = registry or load_registry()
+    c = reg.convention
+    lines = [
+        "# External limits: registry",
+        "",
+        "<!-- Generated from src/dipolehnl/analysis/data/limits/registry.toml by",
+        "     dipolehnl.analysis.limits.registry_markdown(); do not edit by hand:",
+        "     python -m dipolehnl.analysis.limits > docs/limits.md -->",
+        "",
+        "Every curve bundled in `dipolehnl/analysis/data/limits/` with its source, the variable and",
+        "units the source plots, the source's coupling and width convention, the conversion that",
+        "brought it to ours, its confidence level and which side is excluded. Ambiguous curves (public",
+        "copies disagree) list alternatives; `world_leading_ranges(result, level, alternatives=True)`",
+        "recomputes the world-leading verdicts with each of them.",
+        "",
+        "## Our convention",
+        "",
+        f"* coupling: {c.coupling}",
+        f"* width: {c.width}",
+        f"* units: {c.units}",
+        f"* magnetic moments: {c.magnetic_moment}",
+        f"* computed: μ_B = e/(2m_e) = {MU_B_GEVINV:.6g} GeV⁻¹, μ_B/2 = {D_PER_MU_B_GEVINV:.6g} GeV⁻¹; "
+        f"the paper's CHARM-II factor {PAPER_CHARM2_FACTOR_GEVINV:g} GeV⁻¹ is "
+        f"(μ_B/2)/{D_PER_MU_B_GEVINV / PAPER_CHARM2_FACTOR_GEVINV:.5g}",
+        "",
+        "## Summary",
+        "",
+        "| curve | role | source | arXiv | CL | excluded side | drawn in the paper | factor to ours | ambiguous |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in reg.limit:
+        side = e.excluded_side if e.role != "preferred" else f"none (preferred {e.preferred_side})"
+        cl = f"{100 * e.confidence_level:g}%" if e.confidence_level is not None else "not stated"
+        src = _md(e.source_paper) + ("" if e.source_verified else " (unverified)")
+        amb = ", ".join(f"{a.label} (×{a.factor:.6g})" for a in e.alternatives) or "no"
+        lines.append(
+            f"| {e.name} | {e.role} | {src} | {e.arxiv} | {cl} | {side} | {'yes' if e.drawn_in_paper else 'no'} "
+            f"| {e.factor_to_ours:g} | {_md(amb)} |"
+        )
+    lines += ["", "## Ambiguous curves", ""]
+    amb_entries = [e for e in reg.limit if e.ambiguous]
+    lines += ["| curve | alternative | d_alt / d_nominal | reason |", "|---|---|---|---|"]
+    for e in amb_entries:
+        for a in e.alternatives:
+            lines.append(f"| {e.name} | {a.label} | {a.factor:.6g} | {_md(a.reason)} |")
+    lines += ["", "## Entries", ""]
+    fields = [
+        ("description", "what"), ("source_paper", "source"), ("arxiv", "arXiv"), ("figure", "figure"),
+        ("source_verified", "source named by the bundled copy"), ("redrawn_in", "digitised from"),
+        ("original_variable", "original variable"), ("original_units", "original units"),
+        ("coupling_convention", "coupling convention"), ("width_convention", "width convention"),
+        ("conversion", "conversion applied"), ("factor_to_ours", "factor applied at load time"),
+        ("confidence_level", "confidence level"), ("cl_note", "CL note"), ("excluded_side", "excluded side"),
+        ("preferred_side", "preferred side"), ("drawn_in_paper", "drawn in the paper (Fig. 4; suppl. Fig. 1 for |U|²)"),
+        ("notes", "notes"),
+    ]
+    for e in reg.limit:
+        lines += [f"### {e.name}", "", f"File `{e.file}`, role `{e.role}`.", ""]
+        for key, label in fields:
+            v = getattr(e, key)
+            if v is None or v == "" or (key == "preferred_side" and v == "none"):
+                continue
+            if isinstance(v, bool):
+                v = "yes" if v else "no"
+            lines.append(f"* {label}: {v}")
+        for a in e.alternatives:
+            lines.append(f"* alternative `{a.label}`: d × {a.factor:.6g}: {a.reason}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def _load_raw() -> tuple[ExternalLimit, ...]:
     root = files("dipolehnl").joinpath("analysis", "data", "limits")
     out = []
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
@@ -386,8 +667,15 @@ def _load_all() -> tuple[ExternalLimit, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _load_all() -> tuple[ExternalLimit, ...]:
+    """The bundled curves brought to our convention (``factor_to_ours`` of the registry)."""
+    reg = load_registry()
+    return tuple(lim.scaled(reg.entry(lim.name).factor_to_ours) for lim in _load_raw())
+
+
 def load_external_limits() -> dict[str, ExternalLimit]:
-    """All shipped limits and preferred regions, name -> :class:`ExternalLimit`."""
+    """All shipped limits and preferred regions in our convention, name -> :class:`ExternalLimit`."""
     return {lim.name: lim for lim in _load_all()}
 
 
@@ -398,24 +686,34 @@ def load_external_limit(name: str) -> ExternalLimit:
     return lims[name]
 
 
-def excluded_limits(include_not_drawn: bool = False) -> list[ExternalLimit]:
-    """The 'excluded_above_curve' limits; by default only those drawn in the paper's Fig. 4."""
+def excluded_limits(include_not_drawn: bool = False, alternative: str | None = None) -> list[ExternalLimit]:
+    """The 'excluded_above_curve' limits; by default only those drawn in the paper's Fig. 4.
+
+    ``alternative``: the label of one ambiguous-curve alternative of the registry (e.g.
+    ``'NOMAD_without_sqrt2'``); that curve is replaced by its alternative, the others are nominal.
+    """
+    swap: tuple[str, ExternalLimit] | None = None
+    if alternative is not None:
+        name = load_registry().curve_of_alternative(alternative)
+        swap = (name, limit_in_our_convention(name, alternative))
     return [
-        lim
+        (swap[1] if swap is not None and lim.name == swap[0] else lim)
         for lim in _load_all()
         if lim.kind == "excluded_above_curve" and (include_not_drawn or lim.drawn_in_paper)
     ]
 
 
 def strongest_external(
-    m_MeV: ArrayLike, include_not_drawn: bool = False, return_names: bool = False
+    m_MeV: ArrayLike, include_not_drawn: bool = False, return_names: bool = False, alternative: str | None = None
 ) -> NDArray[np.float64] | float | tuple[NDArray[np.float64], NDArray[np.str_]]:
     """Lowest excluded coupling d (GeV^-1) at mass m among the external limits; NaN where none applies.
 
-    By default only the limits drawn in the paper's Fig. 4 (not LSND, SN1987A).  With
-    ``return_names`` also the name of the strongest limit at each mass ('' where none).
+    By default only the limits drawn in the paper's Fig. 4 (not LSND, SN1987A), in our
+    convention; ``alternative`` replaces one ambiguous curve by that alternative (see
+    :func:`excluded_limits`).  With ``return_names`` also the name of the strongest limit at
+    each mass ('' where none).
     """
-    lims = excluded_limits(include_not_drawn)
+    lims = excluded_limits(include_not_drawn, alternative)
     m = np.asarray(m_MeV, dtype=float)
     table = np.stack([np.asarray(lim.excluded_d(m), dtype=float).reshape(m.shape) for lim in lims])
     filled = np.where(np.isnan(table), np.inf, table)
@@ -427,6 +725,41 @@ def strongest_external(
         names = np.where(np.isnan(d), "", names)
         return d, names
     return float(d) if d.ndim == 0 else d
+
+
+def mass_ranges(m_MeV: ArrayLike, mask: ArrayLike) -> list[tuple[float, float]]:
+    """Runs of consecutive True entries of ``mask`` as (first, last) masses of each run."""
+    m = np.asarray(m_MeV, dtype=float)
+    b = np.asarray(mask, dtype=bool)
+    if m.shape != b.shape or m.ndim != 1:
+        raise InputError("mass_ranges: masses and mask must be 1-D arrays of the same length")
+    edges = np.diff(np.concatenate([[0], b.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return [(float(m[i]), float(m[j])) for i, j in zip(starts, stops)]
+
+
+def world_leading_mass_ranges(
+    m_MeV: ArrayLike, d_lower_GeVinv: ArrayLike, alternative: str | None = None, include_not_drawn: bool = False
+) -> list[tuple[float, float]]:
+    """Mass ranges (MeV, at the resolution of ``m_MeV``) where a lower edge of an excluded band,
+    ``d_lower_GeVinv`` (NaN where nothing is excluded), lies below every external limit (in our
+    convention, with ``alternative`` applied if given); a mass no external limit covers counts."""
+    m = np.asarray(m_MeV, dtype=float)
+    ours = np.asarray(d_lower_GeVinv, dtype=float)
+    ext = np.asarray(strongest_external(m, include_not_drawn, alternative=alternative), dtype=float).reshape(m.shape)
+    better = np.isfinite(ours) & (np.isnan(ext) | (ours < ext))
+    return mass_ranges(m, better)
+
+
+def world_leading_alternatives(
+    m_MeV: ArrayLike, d_lower_GeVinv: ArrayLike, include_not_drawn: bool = False
+) -> dict[str, list[tuple[float, float]]]:
+    """World-leading ranges with the nominal curves (key ``'nominal'``) and with each ambiguous
+    alternative of the registry in turn (key: the alternative's label)."""
+    out = {"nominal": world_leading_mass_ranges(m_MeV, d_lower_GeVinv, None, include_not_drawn)}
+    for _, alt in load_registry().alternatives():
+        out[alt.label] = world_leading_mass_ranges(m_MeV, d_lower_GeVinv, alt.label, include_not_drawn)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -502,3 +835,9 @@ def fraction_excluded(
     except (ValueError, TypeError):
         res = np.array([bool(excluded_mask_fn(mi, di)) for mi, di in zip(m, d)])
     return float(np.mean(res.astype(bool)))
+
+
+if __name__ == "__main__":  # python -m dipolehnl.analysis.limits > docs/limits.md
+    import sys
+
+    sys.stdout.write(registry_markdown())

@@ -30,7 +30,8 @@ import numpy as np
 
 from dipolehnl import __version__
 from dipolehnl.analysis.analyses import Level
-from dipolehnl.analysis.limits import fraction_excluded, strongest_external
+from dipolehnl.analysis.limits import (fraction_excluded, load_registry, strongest_external,
+                                       world_leading_alternatives, world_leading_mass_ranges)
 from dipolehnl.analysis.scan import REFINE_TARGET, ScanResult
 from dipolehnl.io import write_json_atomic, write_text_atomic
 
@@ -67,25 +68,22 @@ def lower_edge(result: ScanResult, level: Level, which: str = "nominal") -> np.n
     return out
 
 
-def world_leading_ranges(result: ScanResult, level: Level) -> list[tuple[float, float]]:
+def world_leading_ranges(
+    result: ScanResult, level: Level, alternatives: bool = False
+) -> list[tuple[float, float]] | dict[str, list[tuple[float, float]]]:
     """Mass ranges (MeV, at the grid's resolution) where this result excludes couplings below
-    every bundled external limit drawn in the paper's Fig. 4."""
+    every bundled external limit drawn in the paper's Fig. 4, the limits in our convention
+    (see docs/limits.md).
+
+    With ``alternatives=True``: a dict with the ranges for the nominal curves (``'nominal'``)
+    and, for each ambiguous curve of the registry, with that curve replaced by each of its
+    alternatives (key: the alternative's label, e.g. ``'NOMAD_without_sqrt2'``).
+    """
     m = 1e3 * result.masses_GeV
     ours = lower_edge(result, level)
-    ext = np.asarray(strongest_external(m), dtype=float)
-    better = np.isfinite(ours) & (np.isnan(ext) | (ours < ext))
-    ranges = []
-    i = 0
-    while i < m.size:
-        if better[i]:
-            j = i
-            while j + 1 < m.size and better[j + 1]:
-                j += 1
-            ranges.append((float(m[i]), float(m[j])))
-            i = j + 1
-        else:
-            i += 1
-    return ranges
+    if alternatives:
+        return world_leading_alternatives(m, ours)
+    return world_leading_mass_ranges(m, ours)
 
 
 def miniboone_coverage(result: ScanResult, level: Level, which: str = "nominal") -> dict[str, float]:
@@ -94,13 +92,9 @@ def miniboone_coverage(result: ScanResult, level: Level, which: str = "nominal")
     return {k: float(fraction_excluded(v, pred, n=200)) for k, v in MINIBOONE_REGIONS.items()}
 
 
-def miniboone_allowed_coverage(result: ScanResult, level: Level) -> dict[str, float | None]:
-    """Fraction of the part of each MiniBooNE 95% CL region that the bundled external limits
-    (drawn in the paper's Fig. 4) leave allowed, which this result excludes at ``level``."""
-    pred = result.excluded_predicate(level)
-
+def _allowed_coverage(pred, alternative: str | None) -> dict[str, float | None]:
     def allowed(m, d):
-        ext = np.asarray(strongest_external(m), dtype=float)
+        ext = np.asarray(strongest_external(m, alternative=alternative), dtype=float)
         return np.isnan(ext) | (np.asarray(d) < ext)
 
     out: dict[str, float | None] = {}
@@ -108,6 +102,22 @@ def miniboone_allowed_coverage(result: ScanResult, level: Level) -> dict[str, fl
         f_allowed = fraction_excluded(v, allowed, n=200)
         both = fraction_excluded(v, lambda m, d: allowed(m, d) & pred(m, d), n=200)
         out[k] = float(both / f_allowed) if f_allowed > 0 else None
+    return out
+
+
+def miniboone_allowed_coverage(
+    result: ScanResult, level: Level, alternatives: bool = False
+) -> dict[str, float | None] | dict[str, dict[str, float | None]]:
+    """Fraction of the part of each MiniBooNE 95% CL region that the bundled external limits
+    (drawn in the paper's Fig. 4, in our convention) leave allowed, which this result excludes
+    at ``level``.  With ``alternatives=True``: ``{'nominal': {...}, label: {...}, ...}`` with each
+    ambiguous-curve alternative of the registry in turn."""
+    pred = result.excluded_predicate(level)
+    if not alternatives:
+        return _allowed_coverage(pred, None)
+    out = {"nominal": _allowed_coverage(pred, None)}
+    for _, alt in load_registry().alternatives():
+        out[alt.label] = _allowed_coverage(pred, alt.label)
     return out
 
 
