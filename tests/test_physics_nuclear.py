@@ -139,6 +139,19 @@ def _random_points(ch, n, seed):
     return out
 
 
+def _assert_matches_traces(ch, n, seed):
+    """Our dσ/dQ² equals the numerical traces at n random points, both helicities: 1e-6,
+    or 2e-10 of the helicity sum where HC is < 1e-9 of it (there rounding in (1 ± γ5 s̸),
+    ~1e-16 (E/m)², dominates the traces)."""
+    for m, E, Q2 in _random_points(ch, n, seed):
+        model = HNLModel(m, 5e-7)
+        both = float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2))
+        for h in (1, -1):
+            ours = float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2, helicity=h))
+            ref = _trace_dsigma(ch, model, E, Q2, h)
+            assert ours == pytest.approx(ref, rel=1e-6, abs=2e-10 * both), (ch.label, m, E, Q2, h)
+
+
 # ------------------------------------------------------------------ spin-0 coherent
 @pytest.mark.parametrize("pdg", [C12, O16, AR40, PB208])
 def test_spin0_closed_form_matches_dirac_traces(pdg):
@@ -146,14 +159,7 @@ def test_spin0_closed_form_matches_dirac_traces(pdg):
     D_A, D_B) equals the explicit Dirac-matrix contraction, both helicities, to 1e-6."""
     ch = xsec.channel(pdg, "coherent", SPIN0)
     assert ch.spin_zero
-    for m, E, Q2 in _random_points(ch, 12, seed=pdg % 1000):
-        model = HNLModel(m, 5e-7)
-        both = float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2))
-        for h in (1, -1):
-            ours = float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2, helicity=h))
-            ref = _trace_dsigma(ch, model, E, Q2, h)
-            # abs: where HC is < 1e-9 of the sum, rounding in (1 ± γ5 s̸) (~1e-16 (E/m)²) dominates
-            assert ours == pytest.approx(ref, rel=1e-6, abs=2e-10 * both), (m, E, Q2, h)
+    _assert_matches_traces(ch, n=12, seed=pdg % 1000)
 
 
 @pytest.mark.parametrize("pdg,regime,options", [(C12, "coherent", DARKNEWS), (PB208, "coherent", DARKNEWS),
@@ -162,15 +168,7 @@ def test_dirac_traces_reproduce_eq7(pdg, regime, options):
     """The same traces with the spin-½ vertex F1γ^α + iσ^{αν}q_νF2/2M reproduce eq. (7):
     validates the trace machinery (helicity convention, normalisation, F2 sign) on the
     DarkNews-validated formula, and the n-el channel's vertex with the neutron's F1, F2."""
-    ch = xsec.channel(pdg, regime, options)
-    for m, E, Q2 in _random_points(ch, 8, seed=7 + pdg % 1000):
-        model = HNLModel(m, 5e-7)
-        both = float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2))
-        for h in (1, -1):
-            ours = float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2, helicity=h))
-            ref = _trace_dsigma(ch, model, E, Q2, h)
-            # abs: where HC is < 1e-9 of the sum, rounding in (1 ± γ5 s̸) (~1e-16 (E/m)²) dominates
-            assert ours == pytest.approx(ref, rel=1e-6, abs=2e-10 * both), (m, E, Q2, h)
+    _assert_matches_traces(xsec.channel(pdg, regime, options), n=8, seed=7 + pdg % 1000)
 
 
 @pytest.mark.parametrize("pdg", [C12, PB208])
