@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dipolehnl.constants import FM_TO_INV_GEV, M_PROTON_GEV, MU_PROTON, NUCLEON_DIPOLE_MASS_GEV
+from dipolehnl.errors import InputError
 from dipolehnl.physics.nuclei import Nucleus, fourier_bessel_tables
 
 FormFactor = Callable[[np.ndarray], np.ndarray]
@@ -116,7 +117,7 @@ def neutron_sachs(Q2_GeV2: ArrayLike, electric: str = "galster") -> tuple[np.nda
     ``electric="galster"`` or 0 for ``"zero"``; τ = Q²/4m_n², D = (1 + Q²/0.843²)⁻².
     """
     if electric not in NEUTRON_ELECTRIC_MODELS:
-        raise ValueError(f"unknown neutron electric form factor {electric!r}; choose one of {NEUTRON_ELECTRIC_MODELS}")
+        raise InputError(f"unknown neutron electric form factor {electric!r}; choose one of {', '.join(NEUTRON_ELECTRIC_MODELS)}")
     Q2 = np.asarray(Q2_GeV2, dtype=float)
     tau = Q2 / (4.0 * M_NEUTRON_GEV**2)
     D = _dipole(Q2)

@@ -15,7 +15,7 @@ blocking for ``p-el``/``n-el`` on nuclei with A > 1 (docs/physics.md).
 
 The differential cross section is eq. (6)–(7) with the exact kinematic limits of eq. (11);
 totals integrate dσ/d ln Q² by composite Gauss–Legendre quadrature in ln Q² up to
-Q²_cap = 4 GeV² (coherent) or 25 GeV² (p-el), as DarkNews.  ν̄ primaries have the same
+Q²_cap = 4 GeV² (coherent) or 25 GeV² (p-el, n-el), as DarkNews.  ν̄ primaries have the same
 cross sections (the dipole interaction conserves CP); the HNL helicity flips sign with the
 neutrino's, which leaves lab-frame decay distributions unchanged for a Dirac N̄.
 """
