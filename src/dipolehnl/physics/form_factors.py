@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dipolehnl.constants import FM_TO_INV_GEV, M_PROTON_GEV, MU_PROTON, NUCLEON_DIPOLE_MASS_GEV
+from dipolehnl.errors import InputError
 from dipolehnl.physics.nuclei import Nucleus, fourier_bessel_tables
 
 FormFactor = Callable[[np.ndarray], np.ndarray]
@@ -96,3 +97,46 @@ def proton_F2(Q2_GeV2: ArrayLike) -> np.ndarray:
     Q2 = np.asarray(Q2_GeV2, dtype=float)
     tau = Q2 / (4.0 * M_PROTON_GEV**2)
     return _dipole(Q2) * (MU_PROTON - 1.0) / (1.0 + tau)
+
+
+# ---------------------------------------------------------------- neutron (docs/physics.md, n-el)
+#: neutron mass (GeV), PDG 2022 (= DarkNews ``const.m_neutron``)
+M_NEUTRON_GEV: float = 0.93956542052
+#: neutron magnetic moment in nuclear magnetons, μ_n = κ_n (PDG 2022: −1.91304276)
+MU_NEUTRON: float = -1.91304276
+#: Galster et al., Nucl. Phys. B32 (1971) 221: G_E^n = −μ_n τ G_D/(1 + 5.6 τ)
+GALSTER_B: float = 5.6
+
+NEUTRON_ELECTRIC_MODELS: tuple[str, ...] = ("galster", "zero")
+
+
+def neutron_sachs(Q2_GeV2: ArrayLike, electric: str = "galster") -> tuple[np.ndarray, np.ndarray]:
+    """Neutron Sachs form factors (G_E^n, G_M^n) at Q² (GeV²).
+
+    G_M^n = μ_n D (dipole, as the proton's), G_E^n = −μ_n τ D/(1 + 5.6 τ) (Galster 1971) for
+    ``electric="galster"`` or 0 for ``"zero"``; τ = Q²/4m_n², D = (1 + Q²/0.843²)⁻².
+    """
+    if electric not in NEUTRON_ELECTRIC_MODELS:
+        raise InputError(f"unknown neutron electric form factor {electric!r}; choose one of {', '.join(NEUTRON_ELECTRIC_MODELS)}")
+    Q2 = np.asarray(Q2_GeV2, dtype=float)
+    tau = Q2 / (4.0 * M_NEUTRON_GEV**2)
+    D = _dipole(Q2)
+    GM = MU_NEUTRON * D
+    GE = -MU_NEUTRON * tau * D / (1.0 + GALSTER_B * tau) if electric == "galster" else np.zeros_like(Q2)
+    return GE, GM
+
+
+def neutron_F1(Q2_GeV2: ArrayLike, electric: str = "galster") -> np.ndarray:
+    """Neutron Dirac form factor F1 = (G_E + τ G_M)/(1 + τ); F1(0) = 0."""
+    Q2 = np.asarray(Q2_GeV2, dtype=float)
+    tau = Q2 / (4.0 * M_NEUTRON_GEV**2)
+    GE, GM = neutron_sachs(Q2, electric)
+    return (GE + tau * GM) / (1.0 + tau)
+
+
+def neutron_F2(Q2_GeV2: ArrayLike, electric: str = "galster") -> np.ndarray:
+    """Neutron Pauli form factor F2 = (G_M − G_E)/(1 + τ); F2(0) = κ_n = μ_n."""
+    Q2 = np.asarray(Q2_GeV2, dtype=float)
+    tau = Q2 / (4.0 * M_NEUTRON_GEV**2)
+    GE, GM = neutron_sachs(Q2, electric)
+    return (GM - GE) / (1.0 + tau)

@@ -6,10 +6,16 @@ Two regimes per nucleus (eq. 8):
   skipped for hydrogen.
 * ``p-el``: elastic on the Z protons, each a free proton at rest (M = m_p, n_T = Z, Ẑ = 1,
   dipole nucleon form factors).  No Pauli blocking or binding, as in DarkNews.
+* ``n-el`` (only with ``NuclearOptions(neutron_elastic=True)``): elastic on the A − Z
+  neutrons (M = m_n, n_T = A − Z, Ẑ = 1, neutron F1, F2: magnetic moment + Galster G_E).
+
+:class:`~dipolehnl.physics.nuclear.NuclearOptions` (a field of :class:`Channel`, default
+DarkNews's treatment) selects a spin-0 hadronic current for ``coherent`` and Fermi-gas Pauli
+blocking for ``p-el``/``n-el`` on nuclei with A > 1 (docs/physics.md).
 
 The differential cross section is eq. (6)–(7) with the exact kinematic limits of eq. (11);
 totals integrate dσ/d ln Q² by composite Gauss–Legendre quadrature in ln Q² up to
-Q²_cap = 4 GeV² (coherent) or 25 GeV² (p-el), as DarkNews.  ν̄ primaries have the same
+Q²_cap = 4 GeV² (coherent) or 25 GeV² (p-el, n-el), as DarkNews.  ν̄ primaries have the same
 cross sections (the dipole interaction conserves CP); the HNL helicity flips sign with the
 neutrino's, which leaves lab-frame decay distributions unchanged for a Dirac N̄.
 """
@@ -25,36 +31,59 @@ from numpy.typing import ArrayLike
 
 from dipolehnl.constants import E_EM, HBARC2_GEV2_CM2, M_PROTON_GEV
 from dipolehnl.errors import InputError
-from dipolehnl.physics.form_factors import nuclear_form_factor, proton_F1, proton_F2
+from dipolehnl.physics.form_factors import (
+    M_NEUTRON_GEV,
+    neutron_F1,
+    neutron_F2,
+    nuclear_form_factor,
+    proton_F1,
+    proton_F2,
+)
 from dipolehnl.physics.model import HNLModel
+from dipolehnl.physics.nuclear import (
+    DARKNEWS,
+    NuclearOptions,
+    fermi_momentum_GeV,
+    pauli_suppression,
+    three_momentum_transfer_GeV,
+)
 from dipolehnl.physics.nuclei import Nucleus, nucleus
 
-Regime = Literal["coherent", "p-el"]
-REGIMES: tuple[str, ...] = ("coherent", "p-el")
-Q2_CAP_GEV2 = {"coherent": 4.0, "p-el": 25.0}
+Regime = Literal["coherent", "p-el", "n-el"]
+REGIMES: tuple[str, ...] = ("coherent", "p-el", "n-el")
+Q2_CAP_GEV2 = {"coherent": 4.0, "p-el": 25.0, "n-el": 25.0}
 
 
 @dataclass(frozen=True)
 class Channel:
-    """One upscattering channel: coherent on a nucleus, or elastic on its protons."""
+    """One upscattering channel: coherent on a nucleus, or elastic on its protons (or neutrons).
+
+    ``options`` (default: DarkNews's treatment) selects the coherent hadronic current and
+    Pauli blocking; see :class:`~dipolehnl.physics.nuclear.NuclearOptions`.
+    """
 
     nucleus: Nucleus
     regime: Regime
+    options: NuclearOptions = DARKNEWS
 
     @property
     def M_GeV(self) -> float:
-        """Mass of the scattering centre: nucleus (coherent) or proton (p-el)."""
-        return self.nucleus.mass_GeV if self.regime == "coherent" else M_PROTON_GEV
+        """Mass of the scattering centre: nucleus (coherent), proton (p-el) or neutron (n-el)."""
+        if self.regime == "coherent":
+            return self.nucleus.mass_GeV
+        return M_PROTON_GEV if self.regime == "p-el" else M_NEUTRON_GEV
 
     @property
     def Z_hat(self) -> int:
-        """Charge of the scattering centre (Ẑ)."""
+        """Charge of the scattering centre (Ẑ); 1 for n-el, whose form factors carry the charge."""
         return self.nucleus.Z if self.regime == "coherent" else 1
 
     @property
     def n_targets(self) -> int:
-        """Scattering centres per nucleus (n_T)."""
-        return 1 if self.regime == "coherent" else self.nucleus.Z
+        """Scattering centres per nucleus (n_T): 1, Z or A − Z."""
+        if self.regime == "coherent":
+            return 1
+        return self.nucleus.Z if self.regime == "p-el" else self.nucleus.A - self.nucleus.Z
 
     @property
     def Q2_cap_GeV2(self) -> float:
@@ -64,28 +93,60 @@ class Channel:
     def label(self) -> str:
         return f"{self.nucleus.name}:{self.regime}"
 
+    @property
+    def spin_zero(self) -> bool:
+        """True if dσ/dQ² uses the spin-0 hadronic current (coherent with ``nucleus_spin="zero"``)."""
+        return self.regime == "coherent" and self.options.nucleus_spin == "zero"
+
+    @property
+    def fermi_momentum_GeV(self) -> float | None:
+        """k_F of the Pauli blocking applied to this channel, or None (not blocked: coherent,
+        free hydrogen, or ``pauli_blocking=False``)."""
+        if self.regime == "coherent" or not self.options.pauli_blocking or self.nucleus.A < 2:
+            return None
+        return fermi_momentum_GeV(self.nucleus)
+
     def form_factors(self, Q2_GeV2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(F1, F2) at Q² (GeV²)."""
         if self.regime == "coherent":
             return nuclear_form_factor(self.nucleus)(Q2_GeV2), np.zeros_like(Q2_GeV2)
+        if self.regime == "n-el":
+            el = self.options.neutron_electric
+            return neutron_F1(Q2_GeV2, el), neutron_F2(Q2_GeV2, el)
         return proton_F1(Q2_GeV2), proton_F2(Q2_GeV2)
+
+    def pauli_factor(self, Q2_GeV2: np.ndarray) -> np.ndarray | float:
+        """Pauli-blocking factor S(|q⃗|) at Q² (1 where not blocked); |q⃗| for a nucleon at rest."""
+        kF = self.fermi_momentum_GeV
+        if kF is None:
+            return 1.0
+        return pauli_suppression(three_momentum_transfer_GeV(Q2_GeV2, self.M_GeV), kF)
 
 
 @lru_cache(maxsize=None)
-def channels(pdg: int) -> tuple[Channel, ...]:
-    """Channels of a nucleus: (coherent, p-el), or only p-el for hydrogen (eq. 8)."""
+def channels(pdg: int, options: NuclearOptions = DARKNEWS) -> tuple[Channel, ...]:
+    """Channels of a nucleus: (coherent, p-el[, n-el]), or only p-el for hydrogen (eq. 8).
+
+    ``n-el`` is present if ``options.neutron_elastic`` and the nucleus has neutrons."""
     nuc = nucleus(pdg)
     if nuc.is_proton:
-        return (Channel(nuc, "p-el"),)
-    return (Channel(nuc, "coherent"), Channel(nuc, "p-el"))
+        return (Channel(nuc, "p-el", options),)
+    out = [Channel(nuc, "coherent", options), Channel(nuc, "p-el", options)]
+    if options.neutron_elastic and nuc.A > nuc.Z:
+        out.append(Channel(nuc, "n-el", options))
+    return tuple(out)
 
 
-def channel(pdg: int, regime: str) -> Channel:
-    """The channel of nucleus ``pdg`` in ``regime``."""
-    for ch in channels(pdg):
+def channel(pdg: int, regime: str, options: NuclearOptions = DARKNEWS) -> Channel:
+    """The channel of nucleus ``pdg`` in ``regime`` under ``options``."""
+    for ch in channels(pdg, options):
         if ch.regime == regime:
             return ch
-    raise InputError(f"no {regime!r} channel for {nucleus(pdg).name} (regimes: coherent, p-el; H1 has p-el only)")
+    avail = ", ".join(ch.regime for ch in channels(pdg, options))
+    raise InputError(
+        f"no {regime!r} channel for {nucleus(pdg).name} (available: {avail}; H1 has p-el only, "
+        "n-el needs NuclearOptions(neutron_elastic=True))"
+    )
 
 
 # ---------------------------------------------------------------- kinematics (eq. 11)
@@ -146,6 +207,16 @@ def _msq_bracket(s, t, M, m, F1, F2, h):
     return bracket, sl
 
 
+def _spin_half_minus_zero(s, t, M, m, F1, h, sl):
+    """Eq. (7)'s bracket (F2 = 0) minus its spin-0 counterpart, in the bracket's
+    normalisation: 8F1²M²[√λ D_A + h D_B] with (docs/physics.md, "Spin-0 nuclei")
+    D_A = t(t − m²)(t + 2m²)/2,  D_B = t(t − 2m²)[m²(s − M² − m²) + t(s − M² + m²)]/2."""
+    m2 = m * m
+    DA = t * (t - m2) * (t + 2 * m2) / 2
+    DB = t * (t - 2 * m2) * (m2 * (s - M * M - m2) + t * (s - M * M + m2)) / 2
+    return 8 * F1 * F1 * M * M * (sl * DA + h * DB)
+
+
 def dsigma_dQ2_cm2(
     channel: Channel,
     model: HNLModel,
@@ -157,7 +228,9 @@ def dsigma_dQ2_cm2(
 
     ``helicity``: +1 (helicity flip), −1 (helicity conserving), or None for the sum over
     the helicities of ``model.convention`` (both in ``consistent``, +1 in ``darknews``).
-    Zero outside the kinematic limits and below threshold.
+    Zero outside the kinematic limits and below threshold.  ``channel.options`` selects the
+    spin-0 coherent current (eq. 7 minus :func:`_spin_half_minus_zero`, with the spin-0
+    flux factor) and multiplies p-el/n-el on bound nucleons by S(|q⃗|).
     """
     E, Q2 = np.broadcast_arrays(np.asarray(E_GeV, dtype=float), np.asarray(Q2_GeV2, dtype=float))
     M, m = channel.M_GeV, model.mass_GeV
@@ -170,11 +243,16 @@ def dsigma_dQ2_cm2(
     total = np.zeros_like(E)
     for h in hels:
         br, sl = _msq_bracket(s, t, M, m, F1, F2, h)
+        if channel.spin_zero:
+            br = br - _spin_half_minus_zero(s, t, M, m, F1, h, sl)
         total = total + br
     mu = model.mu_tr_GeVinv
+    # eq. (6): 1/(32π) averages a spin-½ target; a spin-0 target has no spin to average
+    # (the spin-0 |M|² is half the bracket's normalisation, so the factor is the same)
     with np.errstate(divide="ignore", invalid="ignore"):
         msq = E_EM**2 * mu * mu * channel.Z_hat**2 / (4 * M * M * t * t * sl) * total
         out = channel.n_targets * msq / (32.0 * math.pi * (s - M * M) ** 2) * HBARC2_GEV2_CM2
+    out = out * channel.pauli_factor(np.where(inside, Q2, 0.0))
     return np.where(inside & (sl > 0), np.maximum(out, 0.0), 0.0)
 
 
@@ -224,26 +302,41 @@ class XsecTable:
     energies_GeV: np.ndarray
     pdg: tuple[int, ...]
     coherent_cm2: np.ndarray  #: shape (n_nuclei, n_E)
-    incoherent_cm2: np.ndarray  #: shape (n_nuclei, n_E), = Z σ_p
+    incoherent_cm2: np.ndarray  #: shape (n_nuclei, n_E), p-el: Z σ_p (× Pauli blocking if selected)
+    neutron_cm2: np.ndarray | None = None  #: shape (n_nuclei, n_E), n-el; None if not selected
 
     @property
     def total_cm2(self) -> np.ndarray:
-        return self.coherent_cm2 + self.incoherent_cm2
+        tot = self.coherent_cm2 + self.incoherent_cm2
+        return tot if self.neutron_cm2 is None else tot + self.neutron_cm2
 
 
-def xsec_table(model: HNLModel, pdgs: Iterable[int], energies_GeV: Sequence[float], helicity: int | None = None) -> XsecTable:
-    """Coherent and incoherent σ(E) for many nuclei at once.
+def xsec_table(
+    model: HNLModel,
+    pdgs: Iterable[int],
+    energies_GeV: Sequence[float],
+    helicity: int | None = None,
+    options: NuclearOptions = DARKNEWS,
+) -> XsecTable:
+    """Coherent, p-el (and n-el) σ(E) for many nuclei at once.
 
-    The proton cross section is computed once and multiplied by Z (eq. 8).
+    Without Pauli blocking the proton cross section is computed once and multiplied by Z
+    (eq. 8); with it, p-el is computed per nucleus (k_F depends on A).
     """
     E = np.asarray(energies_GeV, dtype=float)
     pdg_list = tuple(nucleus(p).pdg for p in pdgs)
     sigma_p = total_xsec_cm2(channel(1000010010, "p-el"), model, E, helicity)
     coh = np.zeros((len(pdg_list), E.size))
     inc = np.zeros_like(coh)
+    neu = np.zeros_like(coh) if options.neutron_elastic else None
     for i, p in enumerate(pdg_list):
         nuc = nucleus(p)
-        inc[i] = nuc.Z * sigma_p
-        if not nuc.is_proton:
-            coh[i] = total_xsec_cm2(channel(p, "coherent"), model, E, helicity)
-    return XsecTable(E, pdg_list, coh, inc)
+        if nuc.is_proton:
+            inc[i] = sigma_p
+            continue
+        coh[i] = total_xsec_cm2(channel(p, "coherent", options), model, E, helicity)
+        pel = channel(p, "p-el", options)
+        inc[i] = nuc.Z * sigma_p if pel.fermi_momentum_GeV is None else total_xsec_cm2(pel, model, E, helicity)
+        if neu is not None and nuc.A > nuc.Z:
+            neu[i] = total_xsec_cm2(channel(p, "n-el", options), model, E, helicity)
+    return XsecTable(E, pdg_list, coh, inc, neu)
