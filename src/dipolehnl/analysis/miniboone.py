@@ -125,11 +125,9 @@ def _readonly(a: ArrayLike) -> NDArray[np.float64]:
 
 def check_mode(mode: str) -> str:
     """'nu' (neutrino mode) or 'nubar' (antineutrino mode); anything else raises InputError."""
-    m = str(mode).strip().lower()
-    aliases = {"nu": "nu", "numode": "nu", "fhc": "nu", "nubar": "nubar", "nubarmode": "nubar", "rhc": "nubar"}
-    if m not in aliases:
-        raise InputError(f"unknown MiniBooNE mode {mode!r}: expected one of {', '.join(MODES)}")
-    return aliases[m]
+    from dipolehnl.beam.bnb import check_bnb_mode
+
+    return check_bnb_mode(mode)
 
 
 # ---------------------------------------------------------------------------------------
@@ -270,13 +268,18 @@ def oscillation_prediction(
     dm2_eV2: float = DEFAULT_DM2_EV2,
     mode: str = "nu",
 ) -> NDArray[np.float64]:
-    """Predicted nu_e appearance events per E_nu^QE bin of the release, shape (11,)."""
-    m = check_mode(mode)
-    nt = load_fullosc_ntuple(m)
-    p = appearance_probability(sin2_2theta, dm2_eV2, nt.baseline_cm * 1e-5, nt.etrue_MeV * 1e-3)
-    edges = load_release(m).enu_edges_MeV
-    h, _ = np.histogram(nt.ereco_MeV, bins=edges, weights=nt.weight * p)
-    return h / nt.n_rows
+    """Predicted nu_e appearance events per E_nu^QE bin of the release, shape (11,)
+    (read-only; cached per parameter set, so a scan at fixed oscillation pays it once)."""
+    s, d = check_oscillation_parameters(sin2_2theta, dm2_eV2)
+    return _oscillation_prediction(s, d, check_mode(mode))
+
+
+@lru_cache(maxsize=256)
+def _oscillation_prediction(s: float, d: float, mode: str) -> NDArray[np.float64]:
+    nt = load_fullosc_ntuple(mode)
+    p = appearance_probability(s, d, nt.baseline_cm * 1e-5, nt.etrue_MeV * 1e-3)
+    h, _ = np.histogram(nt.ereco_MeV, bins=load_release(mode).enu_edges_MeV, weights=nt.weight * p)
+    return _readonly(h / nt.n_rows)
 
 
 # ---------------------------------------------------------------------------------------

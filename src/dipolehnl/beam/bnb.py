@@ -24,11 +24,12 @@ _FILES = {"nu": "bnb_numode_flux_per_GeV.txt", "nubar": "bnb_nubarmode_flux_per_
 BNB_BASELINE_M: float = 541.0
 
 
-def _check(mode: str) -> str:
+def check_bnb_mode(mode: str) -> str:
+    """'nu' (aliases numode, fhc) or 'nubar' (nubarmode, rhc); anything else raises InputError."""
     m = str(mode).strip().lower()
     aliases = {"nu": "nu", "numode": "nu", "fhc": "nu", "nubar": "nubar", "nubarmode": "nubar", "rhc": "nubar"}
     if m not in aliases:
-        raise InputError(f"unknown BNB mode {mode!r}: expected one of {', '.join(BNB_MODES)}")
+        raise InputError(f"unknown MiniBooNE (BNB) mode {mode!r}: expected one of {', '.join(BNB_MODES)}")
     return aliases[m]
 
 
@@ -46,4 +47,4 @@ def _load(mode: str) -> BeamFlux:
 
 def load_bnb_flux(mode: str = "nu") -> BeamFlux:
     """The BNB flux at MiniBooNE for ``mode`` 'nu' or 'nubar' (per cm^2 per GeV per POT)."""
-    return _load(_check(mode))
+    return _load(check_bnb_mode(mode))
