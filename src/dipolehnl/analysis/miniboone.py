@@ -334,9 +334,10 @@ def collapsed_covariance(
     ``signal`` is the predicted signal per nu_e bin (HNL + oscillation).  ``stat``:
 
     * ``"signal"`` (default, the collaboration's recipe as the release is used in public
-      fits, e.g. Ref. [31]'s and Kopp-Machado's): Poisson variance of the signal
-      prediction added to the signal block's diagonal; the released matrix already holds
-      the background and nu_mu statistical errors.
+      fits, e.g. Ref. [31]'s authors' and Kopp-Machado's; SBNfit's conversion likewise
+      treats the background and nu_mu diagonals as containing a statistical part): Poisson
+      variance of the signal prediction added to the signal block's diagonal; the released
+      matrix already holds the background and nu_mu statistical errors.
     * ``"pearson"``: the prediction (signal + background; nu_mu) added to the collapsed
       diagonal (treats the released matrix as systematic only).
     * ``"cnp"``: the CNP variance of data and prediction added to the collapsed diagonal.
