@@ -70,7 +70,7 @@ def cmd_width(args: argparse.Namespace) -> int:
         "mass_GeV": model.mass_GeV,
         "coupling_GeVinv": model.d_GeVinv,
         "majorana": model.majorana,
-        "convention": model.convention,
+        "convention": model.convention.name,
     }
     _emit(out, args.json)
     return 0
@@ -108,7 +108,7 @@ def cmd_xsec(args: argparse.Namespace) -> int:
         "energy_GeV": args.energy,
         "threshold_GeV": e_th,
         "primary": "numubar" if args.antineutrino else "numu",
-        "convention": model.convention,
+        "convention": model.convention.name,
     }
     _emit(out, args.json)
     return 0
@@ -142,7 +142,7 @@ def _add_simulation_args(p: argparse.ArgumentParser) -> None:
 
 
 def _simulate_from_args(args: argparse.Namespace):
-    from dipolehnl.analysis.presets import get_preset
+    from dipolehnl.config import get_preset
     from dipolehnl.generate.api import simulate
     
     preset = get_preset(args.preset)
@@ -160,18 +160,24 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     if not str(args.out).endswith(".parquet"):
         raise InputError(f"--out must name a .parquet file, got {args.out!r}")
+    from dipolehnl.analysis.analyses import default_channel
+
     sample = _simulate_from_args(args)
-    write_events_parquet(sample, args.out, {"preset": args.preset, "mode": args.mode, "flavor": args.flavor})
+    channel = default_channel(args.preset)
+    extra = {"weight_selected": sample.weights() * channel.selection_factor(sample), **channel.columns(sample)}
+    write_events_parquet(sample, args.out, {"preset": args.preset, "mode": args.mode, "flavor": args.flavor,
+                                            "channel": channel.name, **channel.summary(sample)}, extra)
     sys.stderr.write(f"wrote {sample.n} events to {args.out}\n")
     return 0
 
 
 def cmd_rate(args: argparse.Namespace) -> int:
-    from dipolehnl.generate.api import rate_summary
-    
+    from dipolehnl.analysis.analyses import default_channel
+    from dipolehnl.analysis.summary import rate_summary
+
     pot = check_positive("POT", args.pot)
     sample = _simulate_from_args(args)
-    out = rate_summary(sample, pot).to_json()
+    out = rate_summary(sample, pot, default_channel(args.preset)).to_json()
     out["preset"] = args.preset
     out["mode"] = args.mode
     if args.json:
@@ -180,9 +186,9 @@ def cmd_rate(args: argparse.Namespace) -> int:
         print(f"selected events: {out['selected_events']:.4g} ± {100 * out['rel_mc_error']:.2g}% (MC)")
         print(f"median lab-frame decay length: {out['median_decay_length_m']:.4g} m")
         print("production share: " + ", ".join(f"{k} {v:.1%}" for k, v in out["production_share"].items() if v > 1e-4))
-        for name, t in out["tpcs"].items():
-            print(f"  {name}: decays {t['decays_in_fiducial']:.4g} -> forward {t['forward']:.4g} -> ee {t['ee']:.4g}"
-                  f" -> opening {t['opening_angle']:.4g} -> selected {t['selected']:.4g}")
+        for name, t in out["fiducial_volumes"].items():
+            print(f"  {name}: " + " -> ".join(f"{k.replace('_in_fiducial', '')} {v:.4g}" for k, v in t.items()
+                                            if k != "rel_mc_error"))
     return 0
 
 

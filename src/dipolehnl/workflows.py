@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dipolehnl import __version__
-from dipolehnl.analysis.presets import single_differences
+from dipolehnl.config import single_differences
 from dipolehnl.analysis.results import (lower_edge, miniboone_allowed_coverage, miniboone_coverage,
                                         world_leading_ranges, write_scan_outputs)
 from dipolehnl.analysis.scan import DEFAULT_COUPLINGS_GEVINV, ScanResult, ScanSettings, run_scans
@@ -119,18 +119,63 @@ def kaon_outputs(out_dir: Path, figures_dir: Path | None = None) -> dict:
     return {"files": files, "masses_MeV": list(masses), "ratio_to_AFH2022": ratios, "ratio_to_AFH2022_darknews": ratios_dn}
 
 
+#: Fig. 2: HNL masses (GeV) and coupling (GeV^-1) of the vertex maps (the paper's).
+VERTEX_MASSES_GEV = (0.05, 0.25, 0.6)
+VERTEX_COUPLING_GEVINV = 3.87e-7
+
+
+def vertex_samples(masses_GeV=VERTEX_MASSES_GEV, coupling_GeVinv: float = VERTEX_COUPLING_GEVINV,
+                   preset: str = "default", n_events: int = 20000, seed: int = 1) -> dict:
+    """Event samples of Fig. 2: (detector, mass) → sample, FHC, the preset's flavours."""
+    from dipolehnl.generate.api import simulate
+    from dipolehnl.plots.vertices import DETECTORS
+
+    return {(det, float(m)): simulate(det, float(m), coupling_GeVinv, mode="fhc", n_events=n_events, seed=seed,
+                                      preset=preset)
+            for det in DETECTORS for m in masses_GeV}
+
+
+def vertex_figure(out_dir: Path, samples: dict, preset: str = "default") -> list:
+    """Fig. 2 from event samples ((detector, mass GeV) → sample, all at one coupling): the
+    e⁺e⁻ channel's selected weights, vertex maps, and the FHC exposures of the analysis
+    files (ND280: ``t2k2019``; upgrade: ``t2k+t2k2``, all FHC POT of the programme)."""
+    from dipolehnl.analysis.analyses import default_channel, load_analysis
+    from dipolehnl.analysis.vertices import vertex_maps
+    from dipolehnl.errors import InputError
+    from dipolehnl.plots.geometry import DEFAULT_Y_RANGE_M, DEFAULT_Z_RANGE_M
+    from dipolehnl.plots.vertices import plot_vertices
+
+    channel = default_channel(preset)
+    couplings = {float(s.model.d_GeVinv) for s in samples.values()}
+    if len(couplings) != 1:  # production vertices follow each sample's own decay length: no reweighting
+        raise InputError(f"vertex samples must share one coupling, got {sorted(couplings)}")
+    maps = {key: vertex_maps(s, s.weights() * channel.selection_factor(s), DEFAULT_Z_RANGE_M, DEFAULT_Y_RANGE_M)
+            for key, s in samples.items()}
+    detectors = {det: s.detector for (det, _), s in samples.items()}
+    pot = {"nd280": load_analysis("t2k2019").total_pot("fhc", "nd280"),
+           "nd280-upgrade": load_analysis("t2k+t2k2").total_pot("fhc")}
+    return plot_vertices(out_dir, maps, detectors, couplings.pop(), pot)
+
+
+def decay_length_figure(out_dir: Path, scan: ScanResult) -> list:
+    """Fig. 3 with the analytic iso-lines in the convention of the scan's preset."""
+    from dipolehnl.analysis.decay_length import iso_lines
+    from dipolehnl.plots.decay_length import ISO_LENGTHS_M, iso_line_masses_GeV, plot_decay_length
+
+    m = iso_line_masses_GeV(scan.masses_GeV)
+    return plot_decay_length(scan, out_dir, (m, iso_lines(ISO_LENGTHS_M, m, scan.preset.convention)))
+
+
 def make_figures(out_dir: Path, constraint: ScanResult, sensitivity: ScanResult | None,
                  paper: ScanResult | None = None, vertex_events: int = 20000) -> list[str]:
     """Figures 1–4 (PNG and PDF) into ``out_dir``."""
     from dipolehnl.plots.constraints import plot_constraints
-    from dipolehnl.plots.decay_length import plot_decay_length
     from dipolehnl.plots.geometry import plot_geometry
-    from dipolehnl.plots.vertices import plot_vertices
 
     files = []
     files += plot_geometry(out_dir)
-    files += plot_vertices(out_dir, n_events=vertex_events)
-    files += plot_decay_length(constraint, out_dir)
+    files += vertex_figure(out_dir, vertex_samples(n_events=vertex_events))
+    files += decay_length_figure(out_dir, constraint)
     extra = {"2019, paper preset": (paper, {"color": "0.2", "linestyle": "-.", "linewidth": 1.0})} if paper is not None else None
     files += plot_constraints(out_dir, constraint, sensitivity, extra=extra)
     return [str(f) for f in files]

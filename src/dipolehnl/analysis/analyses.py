@@ -36,6 +36,7 @@ total TPC volume", with the volume ratio of the upgrade counted as 5 TPCs / 3 TP
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dipolehnl.analysis import statistics as st
+from dipolehnl.analysis.channels import CHANNELS, Channel, EeChannel, SinglePhotonChannel
 from dipolehnl.analysis.efficiency import EFFICIENCY_FILES, OUTSIDE_CHOICES, SelectionEfficiency, load_efficiency
 from dipolehnl.errors import InputError
 
@@ -67,7 +69,9 @@ DETECTOR_TPCS: dict[str, tuple[str, ...]] = {
 }
 
 _TOP_KEYS = {"name", "description", "statistic", "asimov_q", "one_sided", "cl", "sigma", "selection", "dataset"}
-_SELECTION_KEYS = {"cos_theta_min", "opening_angle_max_deg", "efficiency", "efficiency_outside"}
+_EE_KEYS = {"channel", "cos_theta_min", "opening_angle_max_deg", "efficiency", "efficiency_outside"}
+_PHOTON_KEYS = {"channel", "photon_energy_min_GeV", "photon_angle_max_deg", "mean_free_path_X0", "max_path_m",
+                "efficiency", "efficiency_outside"}
 _DATASET_KEYS = {"name", "detector", "mode", "pot", "background", "background_scaling", "observed", "tpcs"}
 _SCALING_KEYS = {"reference_pot", "reference_background", "reference_n_tpcs"}
 
@@ -77,21 +81,59 @@ _SCALING_KEYS = {"reference_pot", "reference_background", "reference_n_tpcs"}
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SelectionConfig:
-    """Event selection: cos(theta_N) > cos_theta_min, e+e- opening angle < opening_angle_max_deg, x efficiency(m)."""
+    """The analysis's signal channel and its cuts (``[selection]``; see
+    :mod:`dipolehnl.analysis.channels`).
+
+    ``ee``: cos θ_N > cos_theta_min, e⁺e⁻ opening angle < opening_angle_max_deg (deg),
+    × BR(ee) (the preset's choice), × efficiency(m_N).
+    ``single_photon``: E_γ > photon_energy_min_GeV, photon angle < photon_angle_max_deg
+    (deg), × BR(νγ), × conversion probability (mean free path mean_free_path_X0 X₀, path
+    up to max_path_m m), × efficiency(E_γ) (table abscissa: photon energy in MeV).
+    ``efficiency``: a shipped table name, a path (relative to the analysis file) or "none".
+    """
 
     cos_theta_min: float = 0.992
     opening_angle_max_deg: float = 90.0
     efficiency: str = "t2k2019"
     efficiency_outside: str = "hold"
     base_dir: str = ""
+    channel: str = "ee"
+    photon_energy_min_GeV: float = 0.0
+    photon_angle_max_deg: float = 180.0
+    mean_free_path_X0: float = 9.0 / 7.0
+    max_path_m: float = math.inf
 
-    def efficiency_function(self) -> SelectionEfficiency:
-        """The efficiency versus HNL mass (GeV -> fraction)."""
+    def efficiency_function(self) -> SelectionEfficiency | None:
+        """The efficiency table (abscissa in GeV -> fraction), or None for "none" (1)."""
         ref = self.efficiency
+        if ref == "none":
+            return None
         outside = self.efficiency_outside  # validated by the loader
         if ref in EFFICIENCY_FILES or Path(ref).is_absolute():
             return load_efficiency(ref, outside)  # type: ignore[arg-type]
         return load_efficiency(Path(self.base_dir) / ref, outside)  # type: ignore[arg-type]
+
+    def make_channel(self, br_ee: str = "model") -> Channel:
+        """The :class:`~dipolehnl.analysis.channels.Channel` of this selection (``br_ee``:
+        the preset's BR(ee) choice, used by the ``ee`` channel)."""
+        if self.channel == "ee":
+            return EeChannel(self.cos_theta_min, self.opening_angle_max_deg, self.efficiency_function(), br_ee)
+        return SinglePhotonChannel(self.photon_energy_min_GeV, self.photon_angle_max_deg, self.mean_free_path_X0,
+                                   self.max_path_m, self.efficiency_function())
+
+    def key(self) -> tuple:
+        """Everything that determines the channel (analyses scanned together must agree)."""
+        return dataclasses.astuple(dataclasses.replace(self, base_dir=""))
+
+
+def default_channel(preset=None) -> Channel:
+    """The e⁺e⁻ channel of the shipped analyses for a preset (default ``default``): cos θ_N >
+    0.992, opening angle < 90°, the T2K 2019 efficiency (held at its end values)."""
+    from dipolehnl.config import get_preset
+
+    p = get_preset(preset or "default")
+    eff = load_efficiency("t2k2019", outside=p.efficiency_outside)  # type: ignore[arg-type]
+    return EeChannel(p.cos_theta_min, p.opening_angle_max_deg, eff, p.br_ee)
 
 
 @dataclass(frozen=True)
@@ -343,18 +385,38 @@ def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Anal
             raise v.fail("sigma", f"significances must be > 0, got {z}")
 
     sel_doc = v.get(doc, "selection", "", dict)
-    v.unknown(sel_doc, _SELECTION_KEYS, "selection.")
-    cos_min = v.get(sel_doc, "cos_theta_min", "selection.", float)
-    if not -1 <= cos_min <= 1:
-        raise v.fail("selection.cos_theta_min", f"must be in [-1, 1], got {cos_min}")
-    open_max = v.get(sel_doc, "opening_angle_max_deg", "selection.", float)
-    if not 0 < open_max <= 180:
-        raise v.fail("selection.opening_angle_max_deg", f"must be in (0, 180], got {open_max}")
-    eff = v.get(sel_doc, "efficiency", "selection.", str)
+    channel = v.get(sel_doc, "channel", "selection.", str, required=False, default="ee")
+    if channel not in CHANNELS:
+        raise v.fail("selection.channel", f"unknown channel {channel!r} (expected one of {', '.join(CHANNELS)})")
+    v.unknown(sel_doc, _EE_KEYS if channel == "ee" else _PHOTON_KEYS, "selection.")
+    eff = v.get(sel_doc, "efficiency", "selection.", str, required=channel == "ee", default="none")
     eff_out = v.get(sel_doc, "efficiency_outside", "selection.", str, required=False, default="hold")
     if eff_out not in OUTSIDE_CHOICES:
         raise v.fail("selection.efficiency_outside", f"expected one of {', '.join(OUTSIDE_CHOICES)}, got {eff_out!r}")
-    selection = SelectionConfig(cos_min, open_max, eff, eff_out, base_dir)
+    if channel == "ee":
+        cos_min = v.get(sel_doc, "cos_theta_min", "selection.", float)
+        if not -1 <= cos_min <= 1:
+            raise v.fail("selection.cos_theta_min", f"must be in [-1, 1], got {cos_min}")
+        open_max = v.get(sel_doc, "opening_angle_max_deg", "selection.", float)
+        if not 0 < open_max <= 180:
+            raise v.fail("selection.opening_angle_max_deg", f"must be in (0, 180], got {open_max}")
+        selection = SelectionConfig(cos_min, open_max, eff, eff_out, base_dir)
+    else:
+        e_min = v.get(sel_doc, "photon_energy_min_GeV", "selection.", float, required=False, default=0.0)
+        if e_min < 0:
+            raise v.fail("selection.photon_energy_min_GeV", f"must be >= 0, got {e_min}")
+        ang = v.get(sel_doc, "photon_angle_max_deg", "selection.", float, required=False, default=180.0)
+        if not 0 < ang <= 180:
+            raise v.fail("selection.photon_angle_max_deg", f"must be in (0, 180], got {ang}")
+        mfp = v.get(sel_doc, "mean_free_path_X0", "selection.", float, required=False, default=9.0 / 7.0)
+        if not mfp > 0:
+            raise v.fail("selection.mean_free_path_X0", f"must be > 0, got {mfp}")
+        max_path = v.get(sel_doc, "max_path_m", "selection.", float, required=False, default=math.inf)
+        if not max_path > 0:
+            raise v.fail("selection.max_path_m", f"must be > 0, got {max_path}")
+        selection = SelectionConfig(efficiency=eff, efficiency_outside=eff_out, base_dir=base_dir, channel="single_photon",
+                                    photon_energy_min_GeV=e_min, photon_angle_max_deg=ang, mean_free_path_X0=mfp,
+                                    max_path_m=max_path)
     try:
         selection.efficiency_function()
     except InputError as exc:

@@ -23,8 +23,9 @@ import numpy as np
 
 from dipolehnl import __version__
 from dipolehnl.analysis.analyses import Analysis, Level, load_analysis
-from dipolehnl.analysis.presets import Preset, get_preset
+from dipolehnl.config import Preset, get_preset
 from dipolehnl.errors import InputError
+from dipolehnl.generate.stratified import stratified_variance
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +140,9 @@ def _detector(name: str, gas: float | None):
 
 def run_mass(task: MassTask) -> tuple[MassResult, ...]:
     """Simulate one mass once per detector and evaluate every coupling for every analysis."""
-    from dipolehnl.analysis.selection import Selection
+    from dipolehnl.analysis.summary import weighted_median_columns
     from dipolehnl.beam.flux import flux_fractional_error, load_flux
-    from dipolehnl.generate.api import weighted_median_columns
-    from dipolehnl.generate.generator import GeneratorSettings, generate
+    from dipolehnl.generate.sampling import GeneratorSettings, generate
     from dipolehnl.physics.model import HNLModel
 
     t0 = time.perf_counter()
@@ -154,12 +154,9 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
     model = HNLModel(task.mass_GeV, d_gen, majorana=st.majorana, convention=preset.convention)
     sel_cfg = analyses[0].selection
     for a in analyses[1:]:
-        if (a.selection.cos_theta_min, a.selection.opening_angle_max_deg, a.selection.efficiency,
-                a.selection.efficiency_outside) != (sel_cfg.cos_theta_min, sel_cfg.opening_angle_max_deg,
-                                                    sel_cfg.efficiency, sel_cfg.efficiency_outside):
+        if a.selection.key() != sel_cfg.key():
             raise InputError("analyses scanned together must share their selection")
-    selection = Selection(cos_theta_min=sel_cfg.cos_theta_min, opening_angle_max_deg=sel_cfg.opening_angle_max_deg,
-                          efficiency=sel_cfg.efficiency_function(), br_ee=preset.br_ee)
+    channel = sel_cfg.make_channel(preset.br_ee)
     share_idx = np.unique(np.r_[np.arange(0, K, SHARE_STRIDE), K - 1])
     acc = [_Accumulator(len(a.datasets), K, share_idx.size) for a in analyses]
     n_events = 0
@@ -177,11 +174,11 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
 
         def dataset_vectors(smp, grp):
             """Per-event selected events (for each data set's POT) per unit coupling factor."""
-            base = smp.selection_factor() * smp.kin_weight
+            base = channel.selection_factor(smp) * smp.kin_weight
             out = []
             for i, ds in grp:
                 names_ = [f"{ds.mode}:{f}" for f in preset.flavors_for(ds.mode)]
-                out.append((i, base * smp.flux_factor(names_) * np.isin(smp.columns["tpc"], ds.tpcs) * ds.pot))
+                out.append((i, base * smp.flux_factor(names_) * np.isin(smp.columns["fiducial_volume"], ds.tpcs) * ds.pot))
             return out
 
         last: dict = {}
@@ -197,7 +194,7 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
                     continue
                 Wm = sum(v for _, v in dataset_vectors(smp, grp))[:, None] * Rm
                 S = Wm.sum(axis=0)
-                err = np.sqrt(np.maximum(_stratified_variance(Wm, smp.columns["stratum"]), 0.0))
+                err = np.sqrt(np.maximum(stratified_variance(Wm, smp.columns["stratum"]), 0.0))
                 bad = (S > REFINE_WINDOW[0]) & (S < REFINE_WINDOW[1]) & (err > REFINE_TARGET * S)
                 if bad.any():
                     cols.append(Wm[:, bad])
@@ -206,7 +203,7 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
                 return None
             return np.concatenate(cols, axis=1), (worst / REFINE_TARGET) ** 2 - 1.0
 
-        sample = generate(det, model, comps, selection, GeneratorSettings(n_events=st.n_events, seed=st.mass_seed(task.mass_GeV)),
+        sample = generate(det, model, comps, GeneratorSettings(n_events=st.n_events, seed=st.mass_seed(task.mass_GeV)),
                           fiducial=tpcs, allocation_couplings=couplings, refine=refine if st.refine else None)
         n_events += sample.n
         R = last["R"] if last.get("sample") is sample else sample.coupling_matrix(couplings)  # (n, K)
@@ -222,7 +219,7 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
                 ac.sig_hi[i] = (v * (1 + ferr)) @ R
                 v_tot += v
             W = v_tot[:, None] * R
-            ac.var += _stratified_variance(W, sample.columns["stratum"])
+            ac.var += stratified_variance(W, sample.columns["stratum"])
             ac.lam.append(sample.columns["decay_length_m"])
             ac.w.append(W)
             for j, nm in enumerate(names):
@@ -253,17 +250,6 @@ class _Accumulator:
         shares = np.divide(shares, tot, out=np.zeros_like(shares), where=tot > 0)
         return MassResult(mass, self.signal, self.sig_lo, self.sig_hi, np.sqrt(self.var), med, couplings[share_idx],
                           names, shares, n_events, wall)
-
-
-def _stratified_variance(W: np.ndarray, stratum: np.ndarray) -> np.ndarray:
-    """Variance of Σ_i W[i, k] for stratified samples: Σ_s n_s/(n_s−1) [Σ W² − (Σ W)²/n_s]."""
-    n_s = np.bincount(stratum)
-    onehot_sum = np.zeros((n_s.size, W.shape[1]))
-    onehot_sq = np.zeros_like(onehot_sum)
-    np.add.at(onehot_sum, stratum, W)
-    np.add.at(onehot_sq, stratum, W * W)
-    f = np.where(n_s > 1, n_s / np.maximum(n_s - 1, 1), 1.0)[:, None]
-    return np.sum(f * (onehot_sq - onehot_sum**2 / np.maximum(n_s, 1)[:, None]), axis=0)
 
 
 # ---------------------------------------------------------------- contours

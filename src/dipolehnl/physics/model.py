@@ -17,20 +17,58 @@ Conventions (PHYSICS.md, introduction and §5):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from dipolehnl.constants import M_E_GEV
 from dipolehnl.errors import InputError, check_positive
 
-Convention = Literal["consistent", "darknews"]
-CONVENTIONS: tuple[str, ...] = ("consistent", "darknews")
+@dataclass(frozen=True)
+class Convention:
+    """The physics choices that distinguish the two conventions, as data (no string branches).
+
+    Attributes
+    ----------
+    name: ``"consistent"`` or ``"darknews"`` (see module docstring).
+    photon_width_factor: Γ(N→νγ) = photon_width_factor × d² m³/(4π) for a Dirac HNL
+        (×2 Majorana); 1 (consistent) or 1/2 (DarkNews's μ² m³/(32π), μ = 2d).
+    ee_width_factor: Γ(N→νℓ⁺ℓ⁻) = (α/3π) I(m_ℓ/m) × ee_width_factor × d² m³/(4π);
+        1 (consistent: the photon width's normalisation) or 1/4 (DarkNews: μ² m³/(64π)).
+    ee_width_majorana_doubles: whether Γ_ℓℓ doubles for a Majorana HNL as Γ_γ does
+        (consistent) or not (DarkNews 0.4.8).
+    dimuon_in_total: whether Γ(N→νμ⁺μ⁻) is part of the total width.
+    helicities: HNL helicities produced in upscattering: (+1, −1) or (+1,) (``noHC=True``).
+    pair_polarisation_sign: the polarisation entering N→νe⁺e⁻ is sign × h: −1 (γ* follows
+        PHYSICS.md eq. 3, angular momentum) or +1 (eq. 5 as printed).
+    """
+
+    name: str
+    photon_width_factor: float
+    ee_width_factor: float
+    ee_width_majorana_doubles: bool
+    dimuon_in_total: bool
+    helicities: tuple[int, ...]
+    pair_polarisation_sign: int
+
+    def __str__(self) -> str:
+        return self.name
 
 
-def check_convention(convention: str) -> Convention:
-    """Validate a convention name."""
+CONVENTIONS: dict[str, Convention] = {
+    "consistent": Convention("consistent", photon_width_factor=1.0, ee_width_factor=1.0,
+                             ee_width_majorana_doubles=True, dimuon_in_total=True, helicities=(1, -1),
+                             pair_polarisation_sign=-1),
+    "darknews": Convention("darknews", photon_width_factor=0.5, ee_width_factor=0.25,
+                           ee_width_majorana_doubles=False, dimuon_in_total=False, helicities=(1,),
+                           pair_polarisation_sign=1),
+}
+
+
+def check_convention(convention: "str | Convention") -> Convention:
+    """The :class:`Convention` of a name (or the object itself); InputError if unknown."""
+    if isinstance(convention, Convention):
+        return convention
     if convention not in CONVENTIONS:
         raise InputError(f"unknown convention {convention!r}; choose one of {', '.join(CONVENTIONS)}")
-    return convention  # type: ignore[return-value]
+    return CONVENTIONS[convention]
 
 
 #: lightest mass for which N → ν e⁺e⁻ is open (GeV)
@@ -48,18 +86,18 @@ class HNLModel:
     mass_GeV: HNL mass m_N in GeV, 2 m_e < m_N ≤ 5 GeV.
     d_GeVinv: transition dipole coupling d_μN in GeV^-1 (> 0).
     majorana: Majorana (True) or Dirac (False, default) HNL.
-    convention: ``"consistent"`` (default) or ``"darknews"``; see module docstring.
+    convention: a :class:`Convention` (a name is accepted and converted); see module docstring.
     """
 
     mass_GeV: float
     d_GeVinv: float
     majorana: bool = False
-    convention: Convention = "consistent"
+    convention: Convention = "consistent"  # type: ignore[assignment]  # a name is converted
 
     def __post_init__(self) -> None:
         m = check_positive("mass", self.mass_GeV)
         check_positive("coupling", self.d_GeVinv)
-        check_convention(self.convention)
+        object.__setattr__(self, "convention", check_convention(self.convention))
         if m <= MIN_MASS_GEV:
             raise InputError(f"mass {m} GeV is below the e+e- threshold 2 m_e = {MIN_MASS_GEV:.6g} GeV")
         if m > MAX_MASS_GEV:
@@ -73,7 +111,7 @@ class HNLModel:
     @property
     def helicities(self) -> tuple[int, ...]:
         """HNL helicities produced in upscattering: (+1, -1) in ``consistent``, (+1,) in ``darknews``."""
-        return (1, -1) if self.convention == "consistent" else (1,)
+        return self.convention.helicities
 
     def with_coupling(self, d_GeVinv: float) -> "HNLModel":
         """Same model at another coupling."""

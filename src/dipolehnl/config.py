@@ -1,4 +1,4 @@
-"""Presets: every choice that distinguishes our best physics from the paper's, in one place.
+"""Presets (``dipolehnl.config``): every choice that distinguishes our best physics from the paper's, in one place.
 
 ``default``
     convention ``consistent`` (widths from the production Lagrangian, both HNL helicities),
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from dipolehnl.errors import InputError
+from dipolehnl.physics.model import Convention, check_convention
 
 PAPER_GAS_DENSITY_G_CM3 = 1.855
 
@@ -29,7 +30,7 @@ class Preset:
     """A set of physics and analysis choices (see module docstring)."""
 
     name: str
-    convention: str = "consistent"
+    convention: Convention = "consistent"  # type: ignore[assignment]  # a name is converted
     br_ee: str = "model"  # "model" | "paper-code"
     tpc_gas_density_g_cm3: float | None = None  # None: the detector model's own (physical)
     flavors: Mapping[str, tuple[str, ...]] = field(
@@ -38,6 +39,9 @@ class Preset:
     cos_theta_min: float = 0.992
     opening_angle_max_deg: float = 90.0
     efficiency_outside: str = "hold"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "convention", check_convention(self.convention))
 
     def flavors_for(self, mode: str) -> tuple[str, ...]:
         return tuple(self.flavors[mode])
