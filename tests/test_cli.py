@@ -67,7 +67,7 @@ def test_bad_input_one_line_exit_2(capsys, argv):
 
 def test_simulate_parquet_and_reproducibility(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
-    args = ["simulate", "--detector", "nd280", "--mode", "fhc", "--mass", "0.3", "--coupling", "1e-6",
+    args = ["simulate", "--experiment", "t2k-nd280", "--mode", "fhc", "--mass", "0.3", "--coupling", "1e-6",
             "--events", "600", "--seed", "7"]
     assert main(args + ["--out", str(tmp_path / "a.parquet")]) == 0
     assert main(args + ["--out", str(tmp_path / "b.parquet")]) == 0
@@ -86,7 +86,7 @@ def test_simulate_parquet_and_reproducibility(tmp_path, capsys):
 
 
 def test_rate_json_contract(capsys):
-    code, out, _ = run(capsys, "rate", "--detector", "nd280-upgrade", "--mode", "rhc", "--mass", "0.3",
+    code, out, _ = run(capsys, "rate", "--experiment", "t2k-nd280-upgrade", "--mode", "rhc", "--mass", "0.3",
                        "--coupling", "1e-6", "--pot", "1e21", "--events", "2000", "--json")
     assert code == 0
     d = json.loads(out)

@@ -39,8 +39,8 @@ def sensitivity_scan():
 
 @pytest.fixture(scope="module")
 def samples():
-    return {(det, m): simulate(det, m, 3.87e-7, mode="fhc", n_events=300, seed=3)
-            for det in fv.DETECTORS for m in (0.05, 0.6)}
+    return {(exp, m): simulate(exp, m, 3.87e-7, mode="fhc", n_events=300, seed=3)
+            for exp in fv.EXPERIMENTS for m in (0.05, 0.6)}
 
 
 def _check_files(paths, stem):
@@ -57,7 +57,7 @@ def test_vertices_figure(tmp_path, samples):
     _check_files(paths, "fig2_vertices")
     # samples at different couplings cannot be drawn together (production vertices follow their own decay length)
     other = dict(samples)
-    other[("nd280", 0.05)] = simulate("nd280", 0.05, 1e-6, mode="fhc", n_events=100, seed=3)
+    other[("t2k-nd280", 0.05)] = simulate("t2k-nd280", 0.05, 1e-6, mode="fhc", n_events=100, seed=3)
     with pytest.raises(InputError):
         workflows.vertex_figure(tmp_path / "x", other)
 
@@ -74,7 +74,7 @@ def test_vertex_maps_normalisation_and_rock_share(samples):
         yc = 0.5 * (vm.y_edges[1:] + vm.y_edges[:-1])
         Z, Y = np.meshgrid(zc, yc)
         near = np.zeros(Z.shape, dtype=bool)
-        for box in smp.detector.fiducial_volumes.values():
+        for box in smp.fiducial_shapes.values():
             lo, hi = box.lower_m, box.upper_m
             near |= (Z > lo[2] - 0.1) & (Z < hi[2] + 0.1) & (Y > lo[1] - 0.1) & (Y < hi[1] + 0.1)
         assert vm.decay[~near].sum() == 0.0
@@ -88,8 +88,8 @@ def test_vertex_maps_normalisation_and_rock_share(samples):
         sel = smp.weights() * default_channel().selection_factor(smp)
         return vertex_maps(smp, sel, fg.DEFAULT_Z_RANGE_M, fg.DEFAULT_Y_RANGE_M).rock_share
 
-    assert rock(samples[("nd280", 0.05)]) > 0.9
-    assert rock(samples[("nd280", 0.6)]) < 0.01
+    assert rock(samples[("t2k-nd280", 0.05)]) > 0.9
+    assert rock(samples[("t2k-nd280", 0.6)]) < 0.01
 
 
 # ---------------------------------------------------------------- Fig. 3

@@ -7,8 +7,9 @@
     exclusion-type Asimov statistic q = 2[s − b ln(1 + s/b)] for sensitivities.
 ``paper``
     the choices of arXiv:2412.15051 as its text and public analysis code document them:
-    convention ``darknews``, the paper-code closed form for BR(ee), FHC ν_μ and RHC ν̄_μ only,
-    TPC gas density 1.855 g/cm³ in every TPC of both detectors (SIREN's upgrade-file defect;
+    convention ``darknews``, the paper-code closed form for BR(ee), only the dominant flux
+    component of each beam mode (FHC ν_μ and RHC ν̄_μ), density 1.855 g/cm³ for the
+    material ``GAS`` (the TPC gas) in both detectors (SIREN's upgrade-file defect;
     see the reference README for why the ND280 results used it too), and the Asimov
     statistic as printed, 2[(s + b) ln(1 + s/b) − s].
 Both use cos θ_N > 0.992, opening angle < 90°, and the T2K 2019 efficiency held at its end
@@ -17,12 +18,19 @@ values outside 150–475 MeV.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from dipolehnl.errors import InputError
 from dipolehnl.physics.model import Convention, check_convention
 
+if TYPE_CHECKING:
+    from dipolehnl.beam.flux import FluxComponent
+
 PAPER_GAS_DENSITY_G_CM3 = 1.855
+FLUX_COMPONENT_CHOICES: tuple[str, ...] = ("all", "dominant")
+#: Coupling flavour α of d_α → the neutrino flavours it upscatters (ν_α, ν̄_α).
+COUPLING_FLAVORS: dict[str, tuple[str, str]] = {"e": ("nue", "nuebar"), "mu": ("numu", "numubar"),
+                                                "tau": ("nutau", "nutaubar")}
 
 
 @dataclass(frozen=True)
@@ -32,9 +40,12 @@ class Preset:
     name: str
     convention: Convention = "consistent"  # type: ignore[assignment]  # a name is converted
     br_ee: str = "model"  # "model" | "paper-code"
-    tpc_gas_density_g_cm3: float | None = None  # None: the detector model's own (physical)
-    flavors: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: {"fhc": ("numu", "numubar"), "rhc": ("numu", "numubar")})
+    #: material name → density (g/cm³) set in every volume of that material (empty: the
+    #: detector model's own densities)
+    material_densities_g_cm3: Mapping[str, float] = field(default_factory=dict)
+    #: flux components used in every beam mode, for the coupled flavour α: "all" (ν_α and ν̄_α)
+    #: or "dominant" (only the one with the larger integrated flux in that mode)
+    flux_components: str = "all"
     asimov_q: str = "exclusion"  # "exclusion" | "discovery"
     cos_theta_min: float = 0.992
     opening_angle_max_deg: float = 90.0
@@ -42,9 +53,23 @@ class Preset:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "convention", check_convention(self.convention))
+        object.__setattr__(self, "material_densities_g_cm3", dict(self.material_densities_g_cm3))
+        if self.flux_components not in FLUX_COMPONENT_CHOICES:
+            raise InputError(f"flux_components must be one of {', '.join(FLUX_COMPONENT_CHOICES)}, "
+                             f"got {self.flux_components!r}")
 
-    def flavors_for(self, mode: str) -> tuple[str, ...]:
-        return tuple(self.flavors[mode])
+    def flavors_for(self, fluxes: Mapping[str, "FluxComponent"], coupling_flavors: Sequence[str] = ("mu",)
+                    ) -> tuple[str, ...]:
+        """Flux flavours used in one beam mode: for every coupled flavour α (``"e"``, ``"mu"``,
+        ``"tau"``), ν_α and ν̄_α that the mode has (``fluxes``: flavour → flux), or only the
+        one with the larger integrated flux (``flux_components = "dominant"``)."""
+        out: list[str] = []
+        for a in coupling_flavors:
+            pair = [f for f in COUPLING_FLAVORS[a] if f in fluxes]
+            if self.flux_components == "dominant" and pair:
+                pair = [max(pair, key=lambda f: fluxes[f].integral())]
+            out += pair
+        return tuple(out)
 
     def with_(self, **changes) -> "Preset":
         """A copy with some choices changed (used to measure each single difference)."""
@@ -57,8 +82,8 @@ PRESETS: dict[str, Preset] = {
         "paper",
         convention="darknews",
         br_ee="paper-code",
-        tpc_gas_density_g_cm3=PAPER_GAS_DENSITY_G_CM3,
-        flavors={"fhc": ("numu",), "rhc": ("numubar",)},
+        material_densities_g_cm3={"GAS": PAPER_GAS_DENSITY_G_CM3},
+        flux_components="dominant",
         asimov_q="discovery",
     ),
 }
@@ -80,7 +105,7 @@ def single_differences() -> dict[str, Preset]:
     return {
         "convention=darknews": d.with_(name="default+darknews", convention=p.convention),
         "br_ee=paper-code": d.with_(name="default+paper-BR", br_ee=p.br_ee),
-        "flux=numu(FHC)+numubar(RHC)": d.with_(name="default+paper-flux", flavors=dict(p.flavors)),
-        "gas=1.855 g/cm3": d.with_(name="default+dense-gas", tpc_gas_density_g_cm3=p.tpc_gas_density_g_cm3),
+        "flux=numu(FHC)+numubar(RHC)": d.with_(name="default+paper-flux", flux_components=p.flux_components),
+        "gas=1.855 g/cm3": d.with_(name="default+dense-gas", material_densities_g_cm3=p.material_densities_g_cm3),
         "asimov=discovery": d.with_(name="default+discovery-q", asimov_q=p.asimov_q),
     }

@@ -128,15 +128,15 @@ def vertex_samples(masses_GeV=VERTEX_MASSES_GEV, coupling_GeVinv: float = VERTEX
                    preset: str = "default", n_events: int = 20000, seed: int = 1) -> dict:
     """Event samples of Fig. 2: (detector, mass) → sample, FHC, the preset's flavours."""
     from dipolehnl.generate.api import simulate
-    from dipolehnl.plots.vertices import DETECTORS
+    from dipolehnl.plots.vertices import EXPERIMENTS
 
-    return {(det, float(m)): simulate(det, float(m), coupling_GeVinv, mode="fhc", n_events=n_events, seed=seed,
+    return {(exp, float(m)): simulate(exp, float(m), coupling_GeVinv, mode="fhc", n_events=n_events, seed=seed,
                                       preset=preset)
-            for det in DETECTORS for m in masses_GeV}
+            for exp in EXPERIMENTS for m in masses_GeV}
 
 
 def vertex_figure(out_dir: Path, samples: dict, preset: str = "default") -> list:
-    """Fig. 2 from event samples ((detector, mass GeV) → sample, all at one coupling): the
+    """Fig. 2 from event samples ((experiment, mass GeV) → sample, all at one coupling): the
     e⁺e⁻ channel's selected weights, vertex maps, and the FHC exposures of the analysis
     files (ND280: ``t2k2019``; upgrade: ``t2k+t2k2``, all FHC POT of the programme)."""
     from dipolehnl.analysis.analyses import default_channel, load_analysis
@@ -152,9 +152,10 @@ def vertex_figure(out_dir: Path, samples: dict, preset: str = "default") -> list
     maps = {key: vertex_maps(s, s.weights() * channel.selection_factor(s), DEFAULT_Z_RANGE_M, DEFAULT_Y_RANGE_M)
             for key, s in samples.items()}
     detectors = {det: s.detector for (det, _), s in samples.items()}
-    pot = {"nd280": load_analysis("t2k2019").total_pot("fhc", "nd280"),
-           "nd280-upgrade": load_analysis("t2k+t2k2").total_pot("fhc")}
-    return plot_vertices(out_dir, maps, detectors, couplings.pop(), pot)
+    pot = {"t2k-nd280": load_analysis("t2k2019").total_pot("fhc", "t2k-nd280"),
+           "t2k-nd280-upgrade": load_analysis("t2k+t2k2").total_pot("fhc")}
+    fvs = {exp: s.fiducial_shapes for (exp, _), s in samples.items()}
+    return plot_vertices(out_dir, maps, detectors, couplings.pop(), pot, fvs)
 
 
 def decay_length_figure(out_dir: Path, scan: ScanResult) -> list:

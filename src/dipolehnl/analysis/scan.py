@@ -49,6 +49,7 @@ class ScanSettings:
     seed: int = 2412
     majorana: bool = False
     refine: bool = True
+    coupling_flavor: str = "mu"  # the flavour α of the scanned coupling d_α ("e", "mu", "tau")
 
     def __post_init__(self) -> None:
         for name, vals in (("mass", self.masses_GeV), ("coupling", self.couplings_GeVinv)):
@@ -57,6 +58,8 @@ class ScanSettings:
                 raise InputError(f"{name} grid must be a non-empty list of positive finite numbers")
         if np.any(np.diff(self.couplings_GeVinv) <= 0):
             raise InputError("couplings must be strictly increasing")
+        if self.coupling_flavor not in ("e", "mu", "tau"):
+            raise InputError(f"unknown coupling flavour {self.coupling_flavor!r}; choose one of e, mu, tau")
         if int(self.n_events) < 100:
             raise InputError(f"a scan needs at least 100 events per mass, got {self.n_events}")
 
@@ -116,7 +119,7 @@ def _analysis_from_json(text: str) -> Analysis:
 
     d = json.loads(text)
     d["selection"] = SelectionConfig(**d["selection"])
-    d["datasets"] = tuple(DataSet(**{**x, "tpcs": tuple(x["tpcs"])}) for x in d["datasets"])
+    d["datasets"] = tuple(DataSet(**{**x, "fiducial_volumes": tuple(x["fiducial_volumes"])}) for x in d["datasets"])
     d["cl"], d["sigma"] = tuple(d["cl"]), tuple(d["sigma"])
     return Analysis(**d)
 
@@ -129,19 +132,19 @@ def with_preset(analysis: Analysis, preset: Preset) -> Analysis:
 _DETECTORS: dict = {}
 
 
-def _detector(name: str, gas: float | None):
-    from dipolehnl.detector import load_detector
-
-    key = (name, gas)
+def _detector(experiment, densities: dict):
+    """The experiment's detector with the preset's material densities (cached per process)."""
+    key = (experiment.source, tuple(sorted(densities.items())))
     if key not in _DETECTORS:
-        _DETECTORS[key] = load_detector(name, tpc_gas_density_g_cm3=gas)
+        det = experiment.detector
+        _DETECTORS[key] = det.with_material_densities(densities) if densities else det
     return _DETECTORS[key]
 
 
 def run_mass(task: MassTask) -> tuple[MassResult, ...]:
     """Simulate one mass once per detector and evaluate every coupling for every analysis."""
     from dipolehnl.analysis.summary import weighted_median_columns
-    from dipolehnl.beam.flux import flux_fractional_error, load_flux
+    from dipolehnl.experiment import load_experiment
     from dipolehnl.generate.sampling import GeneratorSettings, generate
     from dipolehnl.physics.model import HNLModel
 
@@ -151,7 +154,8 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
     couplings = np.asarray(st.couplings_GeVinv, dtype=float)
     K = couplings.size
     d_gen = float(np.sqrt(couplings[0] * couplings[-1]))
-    model = HNLModel(task.mass_GeV, d_gen, majorana=st.majorana, convention=preset.convention)
+    model = HNLModel.for_flavor(task.mass_GeV, d_gen, st.coupling_flavor, majorana=st.majorana,
+                                convention=preset.convention)
     sel_cfg = analyses[0].selection
     for a in analyses[1:]:
         if a.selection.key() != sel_cfg.key():
@@ -160,25 +164,29 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
     share_idx = np.unique(np.r_[np.arange(0, K, SHARE_STRIDE), K - 1])
     acc = [_Accumulator(len(a.datasets), K, share_idx.size) for a in analyses]
     n_events = 0
-    detectors = dict.fromkeys(ds.detector for a in analyses for ds in a.datasets)
-    for det_name in detectors:
-        groups = [[(i, ds) for i, ds in enumerate(a.datasets) if ds.detector == det_name] for a in analyses]
+    experiments = dict.fromkeys(ds.experiment for a in analyses for ds in a.datasets)
+    for exp_key in experiments:
+        exp = load_experiment(exp_key)
+        groups = [[(i, ds) for i, ds in enumerate(a.datasets) if ds.experiment == exp_key] for a in analyses]
+        flavors = {m: preset.flavors_for(exp.fluxes[m], (st.coupling_flavor,)) for m in exp.modes}
         comps = {}
         for grp in groups:
             for _, ds in grp:
-                flux = load_flux(ds.mode)
-                for f in preset.flavors_for(ds.mode):
-                    comps[f"{ds.mode}:{f}"] = flux.component(f)
-        tpcs = tuple(dict.fromkeys(t for grp in groups for _, ds in grp for t in ds.tpcs))
-        det = _detector(det_name, preset.tpc_gas_density_g_cm3)
+                for f in flavors[ds.mode]:
+                    comps[f"{ds.mode}:{f}"] = exp.flux(ds.mode, f)
+        if not comps:
+            raise InputError(f"experiment {exp.name!r} has no flux of the flavour coupled by d_{st.coupling_flavor}")
+        fvs = exp.shapes(dict.fromkeys(t for grp in groups for _, ds in grp for t in ds.fiducial_volumes))
+        det = _detector(exp, preset.material_densities_g_cm3)
 
         def dataset_vectors(smp, grp):
             """Per-event selected events (for each data set's POT) per unit coupling factor."""
             base = channel.selection_factor(smp) * smp.kin_weight
             out = []
             for i, ds in grp:
-                names_ = [f"{ds.mode}:{f}" for f in preset.flavors_for(ds.mode)]
-                out.append((i, base * smp.flux_factor(names_) * np.isin(smp.columns["fiducial_volume"], ds.tpcs) * ds.pot))
+                names_ = [f"{ds.mode}:{f}" for f in flavors[ds.mode]]
+                in_fv = np.isin(smp.columns["fiducial_volume"], ds.fiducial_volumes)
+                out.append((i, base * smp.flux_factor(names_) * in_fv * ds.pot))
             return out
 
         last: dict = {}
@@ -204,10 +212,10 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
             return np.concatenate(cols, axis=1), (worst / REFINE_TARGET) ** 2 - 1.0
 
         sample = generate(det, model, comps, GeneratorSettings(n_events=st.n_events, seed=st.mass_seed(task.mass_GeV)),
-                          fiducial=tpcs, allocation_couplings=couplings, refine=refine if st.refine else None)
+                          fiducial=fvs, allocation_couplings=couplings, refine=refine if st.refine else None)
         n_events += sample.n
         R = last["R"] if last.get("sample") is sample else sample.coupling_matrix(couplings)  # (n, K)
-        ferr = np.asarray(flux_fractional_error(sample.columns["E_nu_GeV"]), dtype=float)
+        ferr = np.asarray(exp.flux_fractional_error(sample.columns["E_nu_GeV"]), dtype=float)
         names, frac = sample.production_fractions_at(couplings[share_idx])
         for grp, ac in zip(groups, acc):
             if not grp:

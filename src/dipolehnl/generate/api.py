@@ -1,9 +1,8 @@
-"""High-level simulation API: detector + beam + model → :class:`EventSample`, and summaries."""
+"""High-level simulation API: experiment (beam, detector, fiducial volumes) + model → :class:`EventSample`, and summaries."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-from dipolehnl.beam.flux import MODES, load_flux
 from dipolehnl.config import Preset, get_preset
 from dipolehnl.detector import Detector, load_detector
 from dipolehnl.errors import InputError, check_positive
@@ -11,44 +10,69 @@ from dipolehnl.generate.sample import EventSample
 from dipolehnl.generate.sampling import GeneratorSettings, generate
 from dipolehnl.physics.model import HNLModel
 
-FLAVOR_CHOICES = ("numu", "numubar", "both")
+if TYPE_CHECKING:
+    from dipolehnl.experiment import Experiment
+
+#: ``flavor`` choices of :func:`simulate`: one neutrino flavour, or "both" (ν_α and ν̄_α of
+#: every coupled flavour α, as the preset selects them).
+FLAVOR_CHOICES = ("numu", "numubar", "nue", "nuebar", "nutau", "nutaubar", "both")
 
 
-def flux_components(mode: str, flavor: str = "both", preset: Preset | str | None = None,
-                    flux_file: str | None = None) -> dict:
-    """Flux components ``{"fhc:numu": FluxComponent, ...}`` for a beam mode.
+def flux_components(experiment: "str | Experiment", mode: str, flavor: str = "both",
+                    preset: Preset | str | None = None, flux_file: str | None = None,
+                    coupling_flavors: Sequence[str] = ("mu",)) -> dict:
+    """Flux components ``{"fhc:numu": FluxComponent, ...}`` of one beam mode of an experiment.
 
-    ``flavor``: "numu", "numubar" or "both"; "both" with a preset means the preset's
-    flavours for that mode (``paper``: ν_μ in FHC, ν̄_μ in RHC).  ``flux_file``: a table in
-    the T2K release format (validated) used instead of the shipped flux of that mode.
+    ``flavor``: one neutrino flavour, or "both": ν_α and ν̄_α for every coupled flavour α
+    (``coupling_flavors``), as the preset selects them (``paper``: only the mode's dominant
+    one, ν_μ in FHC and ν̄_μ in RHC).  ``flux_file``: a table in the T2K release format
+    (validated) used instead of the experiment's flux of that mode.
     """
     from dipolehnl.beam.flux import read_flux_table
 
-    mode = mode.lower()
-    if mode not in MODES:
-        raise InputError(f"unknown beam mode {mode!r}; choose one of {', '.join(MODES)}")
+    exp = resolve_experiment(experiment)
+    mode = exp.check_mode(mode)
     if flavor not in FLAVOR_CHOICES:
         raise InputError(f"unknown flavor {flavor!r}; choose one of {', '.join(FLAVOR_CHOICES)}")
-    flux = read_flux_table(flux_file, mode) if flux_file else load_flux(mode)
+    if flux_file:
+        table = read_flux_table(flux_file, mode)
+        fluxes = dict(table.components)
+    else:
+        fluxes = exp.fluxes[mode]
     if flavor == "both":
-        flavors = get_preset(preset).flavors_for(mode) if preset is not None else ("numu", "numubar")
+        flavors = get_preset(preset or "default").flavors_for(fluxes, coupling_flavors)
     else:
         flavors = (flavor,)
-    return {f"{mode}:{f}": flux.component(f) for f in flavors}
+    missing = [f for f in flavors if f not in fluxes]
+    if missing or not flavors:
+        raise InputError(f"experiment {exp.name!r}, mode {mode}: no flux for {', '.join(missing) or 'the coupled flavours'}"
+                         f" (has {', '.join(fluxes)})")
+    return {f"{mode}:{f}": fluxes[f] for f in flavors}
 
 
-def resolve_detector(detector: str | Detector, preset: Preset | str = "default",
-                     tpc_gas_density_g_cm3: float | None = None) -> Detector:
-    """Load a detector by name/path, applying the preset's (or an explicit) TPC gas density."""
+def resolve_experiment(experiment: "str | Experiment") -> "Experiment":
+    """An :class:`~dipolehnl.experiment.Experiment` from a shipped name or a file path."""
+    from dipolehnl.experiment import Experiment, load_experiment
+
+    return experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+
+
+def resolve_detector(experiment: "str | Experiment", preset: Preset | str = "default",
+                     detector: str | Detector | None = None,
+                     material_densities_g_cm3: Mapping[str, float] | None = None) -> Detector:
+    """The experiment's detector (or ``detector``, a name, path or Detector, instead), with the
+    preset's material densities updated by ``material_densities_g_cm3`` (material → g/cm³)."""
     p = get_preset(preset)
-    gas = tpc_gas_density_g_cm3 if tpc_gas_density_g_cm3 is not None else p.tpc_gas_density_g_cm3
-    if isinstance(detector, Detector):
-        return detector.with_tpc_gas_density(gas) if gas is not None else detector
-    return load_detector(detector, tpc_gas_density_g_cm3=gas)
+    dens = {**p.material_densities_g_cm3, **dict(material_densities_g_cm3 or {})}
+    if detector is None:
+        det = resolve_experiment(experiment).detector
+    else:
+        det = detector if isinstance(detector, Detector) else load_detector(detector)
+    return det.with_material_densities(dens) if dens else det
 
 
 def simulate(
-    detector: str | Detector,
+    experiment: "str | Experiment",
     mass_GeV: float,
     coupling_GeVinv: float,
     mode: str = "fhc",
@@ -57,22 +81,34 @@ def simulate(
     seed: int = 12345,
     preset: Preset | str = "default",
     majorana: bool = False,
-    tpc_gas_density_g_cm3: float | None = None,
+    material_densities_g_cm3: Mapping[str, float] | None = None,
     allocation_couplings: Sequence[float] | None = None,
     flux_file: str | None = None,
+    coupling_flavor: str = "mu",
+    detector: str | Detector | None = None,
+    fiducial_volumes: Sequence[str] | None = None,
 ) -> EventSample:
-    """Generate weighted HNL decays in the TPC fiducial volumes of ``detector``.
+    """Generate weighted HNL decays in the fiducial volumes of an experiment.
 
-    Masses in GeV, coupling in GeV⁻¹.  Weights are events per POT (see ``EventSample``).
+    ``experiment``: a shipped experiment name (``dipolehnl experiments``) or an experiment
+    TOML file.  Mass in GeV, coupling d_α in GeV⁻¹ with α = ``coupling_flavor`` ("e", "mu",
+    "tau").  ``detector``: use this detector instead of the experiment's (then its own
+    fiducial volumes, if it has any).  ``fiducial_volumes``: names (default: all).  Weights
+    are events per POT (see ``EventSample``).
     """
     p = get_preset(preset)
-    model = HNLModel(mass_GeV, coupling_GeVinv, majorana=majorana, convention=p.convention)
-    det = resolve_detector(detector, p, tpc_gas_density_g_cm3)
-    comps = flux_components(mode, flavor, p, flux_file)
-    return generate(det, model, comps, GeneratorSettings(n_events=n_events, seed=seed),
+    exp = resolve_experiment(experiment)
+    model = HNLModel.for_flavor(mass_GeV, coupling_GeVinv, coupling_flavor, majorana=majorana, convention=p.convention)
+    det = resolve_detector(exp, p, detector, material_densities_g_cm3)
+    fvs = dict(det.fiducial_volumes) if (detector is not None and det.fiducial_volumes) else dict(exp.fiducial_volumes)
+    if fiducial_volumes:
+        missing = [n for n in fiducial_volumes if n not in fvs]
+        if missing:
+            raise InputError(f"unknown fiducial volume {missing[0]!r} (have {', '.join(fvs)})")
+        fvs = {n: fvs[n] for n in fiducial_volumes}
+    comps = flux_components(exp, mode, flavor, p, flux_file, model.coupling_flavors)
+    return generate(det, model, comps, GeneratorSettings(n_events=n_events, seed=seed), fiducial=fvs,
                     allocation_couplings=allocation_couplings)
-
-
 
 
 def write_events_parquet(sample: EventSample, path, metadata: dict | None = None,

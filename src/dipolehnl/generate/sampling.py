@@ -385,7 +385,8 @@ def _assemble(parts, strata, channels, shapes, detector, model, comps, settings,
     chan_idx = np.array([strata[s][0] for s in stratum])
     fv_idx = np.array([strata[s][1] for s in stratum])
     kin_w = merged["g"] / n_per[stratum]
-    flux = np.stack([np.asarray(c(merged["E_nu"]), dtype=float) for c in comps.values()], axis=1)
+    flux = np.stack([np.asarray(c(merged["E_nu"]), dtype=float) * _coupling_share(model, c) for c in comps.values()],
+                    axis=1)
     seg = Segments(merged["seg_offsets"], merged["seg_a"], merged["seg_b"], merged["seg_n"], merged["seg_vol"])
 
     # flavour label ∝ φ_k(E) among the components
@@ -427,6 +428,17 @@ def _assemble(parts, strata, channels, shapes, detector, model, comps, settings,
                        columns=columns, segments=seg, kin_weight=kin_w, flux_density=flux, settings=settings,
                        strata={f"{channels[c].label}@{names[t]}": int(k) for (c, t), k in zip(strata, n_per)},
                        fiducial_shapes=dict(shapes))
+
+
+#: Neutrino flavour of a flux component → the coupling (d_α) that upscatters it.
+_NU_TO_COUPLING = {"nue": "e", "nuebar": "e", "numu": "mu", "numubar": "mu", "nutau": "tau", "nutaubar": "tau"}
+
+
+def _coupling_share(model: HNLModel, comp: FluxComponent) -> float:
+    """d_α²/Σ d² for the flavour α of a flux component (1 for a single coupling; the cross
+    sections are computed at the total coupling).  Components of unknown flavour count as ν_μ."""
+    a = _NU_TO_COUPLING.get(comp.flavor, "mu")
+    return model.flavor_fraction(a)
 
 
 def _fiducial_shapes(detector: Detector, fiducial) -> dict[str, Shape]:

@@ -33,16 +33,17 @@ from pathlib import Path
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap, LogNorm
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Circle, Rectangle
 
 from dipolehnl.analysis.vertices import VertexMaps
 from dipolehnl.detector.geometry import Detector
+from dipolehnl.detector.shapes import Shape, Sphere
 from dipolehnl.errors import InputError
 from dipolehnl.plots.geometry import DEFAULT_Y_RANGE_M, DEFAULT_Z_RANGE_M, DETECTOR_TITLES, slice_cells
 from dipolehnl.plots.style import DOUBLE_COLUMN_IN, FIDUCIAL_COLOR, new_figure, save_figure, style_context
 
-#: Detectors drawn, top row first (the paper's order).
-DETECTORS: tuple[str, str] = ("nd280-upgrade", "nd280")
+#: Experiments drawn, top row first (the paper's order).
+EXPERIMENTS: tuple[str, str] = ("t2k-nd280-upgrade", "t2k-nd280")
 #: Decades shown by the logarithmic colour scales.
 DYNAMIC_RANGE: float = 4.0
 #: Colour maps of the upscattering and decay vertex densities.
@@ -55,17 +56,20 @@ _BACKGROUND_CMAP = LinearSegmentedColormap.from_list("detector", ["#ffffff", "#b
 _BACKGROUND_NORM = LogNorm(1e-3, 12.0)
 
 
-def _draw_background(ax: Axes, detector, z_range_m, y_range_m) -> None:
+def _draw_background(ax: Axes, detector, z_range_m, y_range_m, fiducial_volumes) -> None:
     z_edges, y_edges, idx = slice_cells(detector, z_range_m, y_range_m)
     rho = np.asarray(detector.densities_g_cm3)
     dens = np.where(idx >= 0, rho[np.maximum(idx, 0)], np.nan)
     dens = np.ma.masked_invalid(np.clip(dens, _BACKGROUND_NORM.vmin, None))
     ax.pcolormesh(z_edges, y_edges, dens, cmap=_BACKGROUND_CMAP, norm=_BACKGROUND_NORM, shading="flat",
                   rasterized=True, antialiased=False, linewidth=0, zorder=0)
-    for box in detector.fiducial_volumes.values():
-        lo, hi = box.lower_m, box.upper_m
-        ax.add_patch(Rectangle((lo[2], lo[1]), hi[2] - lo[2], hi[1] - lo[1], fill=False, edgecolor=FIDUCIAL_COLOR,
-                               linewidth=0.7, linestyle=(0, (3.0, 1.5)), zorder=4))
+    style = {"fill": False, "edgecolor": FIDUCIAL_COLOR, "linewidth": 0.7, "linestyle": (0, (3.0, 1.5)), "zorder": 4}
+    for shape in fiducial_volumes.values():
+        lo, hi = shape.bounds_m
+        if isinstance(shape, Sphere):  # its (z, y) outline; boxes and cylinders: their (z, y) extent
+            ax.add_patch(Circle((shape.center_m[2], shape.center_m[1]), shape.radius_m, **style))
+        else:
+            ax.add_patch(Rectangle((lo[2], lo[1]), hi[2] - lo[2], hi[1] - lo[1], **style))
 
 
 def _format_events(n: float) -> str:
@@ -105,23 +109,25 @@ def plot_vertices(
     maps: Mapping[tuple[str, float], VertexMaps],
     detectors: Mapping[str, Detector],
     coupling_GeVinv: float,
-    pot_by_detector: Mapping[str, float],
+    pot_by_experiment: Mapping[str, float],
+    fiducial_volumes: Mapping[str, Mapping[str, Shape]],
     *,
     stem: str = "fig2_vertices",
 ) -> list[Path]:
     """Draw Fig. 2 (upscattering and decay vertices of the selected signal); write
     ``<stem>.png`` and ``<stem>.pdf`` in ``out_dir`` and return their paths.
 
-    ``maps``: (detector name, mass in GeV) → :class:`~dipolehnl.analysis.vertices.VertexMaps`
+    ``maps``: (experiment name, mass in GeV) → :class:`~dipolehnl.analysis.vertices.VertexMaps`
     (computed by the workflow, ``dipolehnl.workflows.vertex_figure``), one row per
-    detector of :data:`DETECTORS` and one column per mass; ``detectors``: name → Detector
-    drawn underneath; ``coupling_GeVinv``: d of the samples (GeV^-1), for the caption;
-    ``pot_by_detector``: the exposure (POT) for the expected events written in each panel.
+    experiment of :data:`EXPERIMENTS` and one column per mass; ``detectors``: experiment →
+    Detector drawn underneath; ``coupling_GeVinv``: d of the samples (GeV^-1), for the
+    caption; ``pot_by_experiment``: the exposure (POT) for the expected events in each panel;
+    ``fiducial_volumes``: experiment → name → shape, outlined dashed.
     """
     masses = sorted({float(m) for _, m in maps})
     if not masses:
         raise InputError("no mass to draw")
-    for det in DETECTORS:
+    for det in EXPERIMENTS:
         for m in masses:
             if (det, m) not in maps:
                 raise InputError(f"no vertex map for ({det}, {m} GeV)")
@@ -153,11 +159,11 @@ def plot_vertices(
                 y0 = bottom_in + (1 - r) * (panel_h + gap_in)
                 axes[r, j] = fig.add_axes([x0 / W, y0 / height, panel_w / W, panel_h / height])
         pm = dm = None
-        for r, det in enumerate(DETECTORS):
+        for r, det in enumerate(EXPERIMENTS):
             for j, m in enumerate(masses):
                 ax: Axes = axes[r, j]
                 vm = maps[(det, m)]
-                _draw_background(ax, dets[det], z_range, y_range)
+                _draw_background(ax, dets[det], z_range, y_range, fiducial_volumes[det])
                 prod = np.ma.masked_less_equal(vm.production, 0.0)
                 dec = np.ma.masked_less_equal(vm.decay, 0.0)
                 pm = ax.pcolormesh(vm.z_edges, vm.y_edges, prod,
@@ -166,7 +172,7 @@ def plot_vertices(
                 dm = ax.pcolormesh(vm.z_edges, vm.y_edges, dec,
                                    cmap=DECAY_CMAP, norm=dnorm, shading="flat", rasterized=True, zorder=3,
                                    linewidth=0, antialiased=False)
-                pot = float(pot_by_detector[det])
+                pot = float(pot_by_experiment[det])
                 rock = _format_share(vm.rock_share)
                 text = (f"produced in rock: {rock}\n"
                         rf"$N_{{\rm sel}} = {_format_events(vm.events_per_pot * pot)}$ ({'$' + _sci(pot) + '$'} POT)")
@@ -181,7 +187,7 @@ def plot_vertices(
                 if r == 1:
                     ax.set_xlabel(r"$z$ (m)")
                 if j == 0:
-                    ax.set_ylabel(f"{DETECTOR_TITLES.get(det, det)}\n" + r"$y$ (m)", fontsize=7.5)
+                    ax.set_ylabel(f"{DETECTOR_TITLES.get(dets[det].name, det)}\n" + r"$y$ (m)", fontsize=7.5)
                 if r == 0:
                     ax.set_title(rf"$m_N = {1e3 * m:.4g}$ MeV", fontsize=7.5, pad=3)
         # beam direction, once, in the top-left panel
