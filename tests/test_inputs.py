@@ -261,3 +261,79 @@ def test_valid_analysis_file_parses(tmp_path):
     f.write_text(T2K2019.replace('name = "t2k2019"', 'name = "mine"', 1))
     a = load_analysis(f)
     assert a.name == "mine" and len(a.datasets) == 2
+
+
+# ------------------------------------------------------------------ experiment files
+TOY = Path(__file__).parent / "data" / "toy"
+
+
+@pytest.fixture()
+def toy_dir(tmp_path):
+    for f in TOY.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    return tmp_path
+
+
+def test_valid_experiment_file_runs(capsys, toy_dir):
+    code, out, err = run_cli(capsys, rate(experiment=toy_dir / "toy-experiment.toml", mode="nu"))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("old,new,frags", [
+    ('name = "toy"', "", ["name", "field required"]),
+    ('name = "toy"', 'name = "toy"\ncolour = "red"', ["colour", "extra inputs"]),
+    ("distance_m = 500.0", "distance_m = -5.0", ["beam.distance_m", "greater than 0"]),
+    ("distance_m = 500.0", 'distance_m = "far"', ["beam.distance_m"]),
+    ("[beam.modes.nu.numu]", "[beam.modes.nu.numuu]", ["beam.modes.nu", "numuu"]),
+    ('file = "toy-flux.txt"', 'file = "nowhere.txt"', ["beam.modes.nu.numu.file", "not found"]),
+    ('format = "bins"', 'format = "root"', ["beam.modes.nu.numu.format"]),
+    ('units = "cm-2 GeV-1 POT-1"', 'units = "per furlong"', ["beam.modes.nu.numu.units"]),
+    ('format = "bins"', 'format = "t2k"', ["beam.modes.nu.numu", "toy-flux.txt"]),
+    ('file = "toy-detector.toml"', 'file = "nowhere.toml"', ["detector.file", "not found"]),
+    ('shape = "sphere"', 'shape = "cone"', ["fiducial_volumes.ball.shape"]),
+    ("radius_m = 0.8", "radius_m = -0.8", ["fiducial_volumes.ball.radius_m"]),
+    ("radius_m = 0.8", "", ["fiducial_volumes.ball", "radius_m"]),
+    ("center_m = [0.0, 0.0, 6.0]", "center_m = [0.0, 0.0, 60.0]", ["fiducial_volumes.ball", "not inside the detector"]),
+    ("center_m = [0.0, 0.0, 6.0]", "center_m = [0.0, 6.0]", ["fiducial_volumes.ball.center_m"]),
+    ("[detector]", "[detector", ["invalid TOML"]),
+])
+def test_invalid_experiment_files(capsys, toy_dir, old, new, frags):
+    text = (toy_dir / "toy-experiment.toml").read_text()
+    assert old in text, old
+    f = toy_dir / "bad_experiment.toml"
+    f.write_text(text.replace(old, new, 1))
+    err = assert_input_error(capsys, rate(experiment=f, mode="nu"), *frags)
+    assert "bad_experiment.toml" in err  # the message names the file
+
+
+def test_bad_flux_table_named_with_experiment_key(capsys, toy_dir):
+    (toy_dir / "toy-flux.txt").write_text("0.0 0.1 1e-9\n0.2 0.3 1e-9\n")
+    err = assert_input_error(capsys, rate(experiment=toy_dir / "toy-experiment.toml", mode="nu"), "beam.modes.nu.numu",
+                             "not contiguous")
+    assert "toy-experiment.toml" in err
+
+
+def test_unknown_mode_of_experiment(capsys, toy_dir):
+    assert_input_error(capsys, rate(experiment=toy_dir / "toy-experiment.toml", mode="fhc"), "no beam mode", "fhc")
+
+
+def test_unknown_experiment(capsys):
+    assert_input_error(capsys, rate(experiment="superk"), "unknown experiment", "superk")
+
+
+@pytest.mark.parametrize("old,new,frags", [
+    ('experiment = "toy-experiment.toml"', 'experiment = "other.toml"', ["dataset[0].experiment", "other.toml"]),
+    ('mode = "nu"', 'mode = "fhc"', ["dataset[0].mode", "fhc"]),
+    ('fiducial_volumes = ["tank"]', 'fiducial_volumes = ["TPC1"]', ["dataset[0].fiducial_volumes", "TPC1"]),
+    ("photon_angle_max_deg = 30.0", "photon_angle_max_deg = 300.0", ["selection.photon_angle_max_deg"]),
+    ("mean_free_path_X0 = 1.2857142857142858", "mean_free_path_X0 = 0", ["selection.mean_free_path_X0"]),
+    ('channel = "single_photon"', 'channel = "single_photon"\ncos_theta_min = 0.9', ["selection.cos_theta_min",
+                                                                                     "unknown key"]),
+])
+def test_invalid_toy_analysis_files(capsys, toy_dir, old, new, frags):
+    text = (toy_dir / "toy-photon.toml").read_text()
+    assert old in text, old
+    f = toy_dir / "bad_analysis.toml"
+    f.write_text(text.replace(old, new, 1))
+    err = assert_input_error(capsys, SCAN + ["--analysis", f, "--out", toy_dir / "out"], *frags)
+    assert "bad_analysis.toml" in err
