@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from dipolehnl.config import Preset, get_preset
+from dipolehnl.config import COUPLING_FLAVORS, Preset, get_preset
 from dipolehnl.detector import Detector, load_detector
 from dipolehnl.errors import InputError, check_positive
 from dipolehnl.generate.sample import EventSample
@@ -41,12 +41,13 @@ def flux_components(experiment: "str | Experiment", mode: str, flavor: str = "bo
         fluxes = exp.fluxes[mode]
     if flavor == "both":
         flavors = get_preset(preset or "default").flavors_for(fluxes, coupling_flavors)
+        wanted = [f for a in coupling_flavors for f in COUPLING_FLAVORS[a]]
     else:
-        flavors = (flavor,)
-    missing = [f for f in flavors if f not in fluxes]
+        flavors = wanted = (flavor,)
+    missing = [f for f in wanted if f not in fluxes] if not flavors else [f for f in flavors if f not in fluxes]
     if missing or not flavors:
-        raise InputError(f"experiment {exp.name!r}, mode {mode}: no flux for {', '.join(missing) or 'the coupled flavours'}"
-                         f" (has {', '.join(fluxes)})")
+        raise InputError(f"experiment {exp.name!r}, mode {mode}: no flux for {', '.join(missing)} "
+                         f"(has {', '.join(fluxes)})")
     return {f"{mode}:{f}": fluxes[f] for f in flavors}
 
 
