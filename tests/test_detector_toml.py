@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import math
+
 import numpy as np
 import pytest
 import tomllib
@@ -216,3 +218,13 @@ def test_invalid_toml_syntax(tmp_path):
         load_detector_toml(p)
     with pytest.raises(InputError, match="cannot read"):
         load_detector_toml(tmp_path / "missing.toml")
+
+
+def test_fiducial_volumes_of_any_shape_round_trip():
+    text = BASE + ('[fiducial_volumes.ball]\nshape = "sphere"\ncenter_m = [0.0, 0.0, 3.0]\nradius_m = 0.5\n'
+                   '[fiducial_volumes.can]\nshape = "cylinder"\ncenter_m = [0.0, 0.0, -3.0]\nradius_m = 0.5\n'
+                   'length_m = 1.0\naxis = "x"\n')
+    det = loads_detector_toml(text, source="t.toml")
+    assert det.fiducial_volumes["ball"].volume_m3 == pytest.approx(4 / 3 * math.pi * 0.125)
+    back = loads_detector_toml(dumps_detector_toml(det), source="back.toml")
+    assert {n: s.to_dict() for n, s in back.fiducial_volumes.items()} == {n: s.to_dict() for n, s in det.fiducial_volumes.items()}

@@ -185,7 +185,7 @@ def test_valid_detector_file_runs(capsys, tmp_path, detector_text):
 
 @pytest.mark.parametrize("old,new,frags", [
     ('material = "GAS"', 'material = "STEEL"', ["unknown material", "STEEL"]),
-    ("components = [[1000180400, 1.0]]", "components = [[1000189990, 1.0]]", ["unknown nucleus"]),
+    ("[1000180400, 1.0]", "[1000189990, 1.0]", ["unknown nucleus"]),
     ("density_g_cm3 = 2.9", "density_g_cm3 = -2.9", ["density", ">= 0"]),
     ("density_g_cm3 = 2.9", "density_g_cm3 = nan", ["density", "finite"]),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, 0.0, 3.0]", ["size_m must be > 0"]),

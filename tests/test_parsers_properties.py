@@ -405,8 +405,8 @@ def _base_toml() -> str:
 
 
 @pytest.mark.parametrize("old,new,match", [
-    ("[[1000180400, 1.0]]", "[[99999999999999999999999, 1.0]]", "not a nuclear PDG code"),
-    ("[[1000180400, 1.0]]", "[[1000180400, 1" + "0" * 400 + "]]", "out of range"),
+    ("[1000180400, 1.0]", "[99999999999999999999999, 1.0]", "not a nuclear PDG code"),
+    ("[1000180400, 1.0]", "[1000180400, 1" + "0" * 400 + "]", "out of range"),
     ("density_g_cm3 = 2.9", "density_g_cm3 = 1" + "0" * 400, "out of range"),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2, 2, 1" + "0" * 400 + "]", "out of range"),
     ("radius_m = 5.0", "radius_m = 1" + "0" * 400, "out of range"),
