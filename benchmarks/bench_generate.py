@@ -10,7 +10,8 @@ import time
 import numpy as np
 
 from dipolehnl.analysis.scan import DEFAULT_COUPLINGS_GEVINV
-from dipolehnl.generate.api import rate_summary, simulate
+from dipolehnl.analysis.summary import rate_summary
+from dipolehnl.generate.api import simulate
 
 
 def main() -> None:

@@ -97,12 +97,12 @@ def test_t2k2019():
     assert a.statistic == "poisson_zero_background" and a.cl == (0.95,) and a.sigma == ()
     assert a.selection.cos_theta_min == 0.992 and a.selection.opening_angle_max_deg == 90.0
     assert a.selection.efficiency == "t2k2019" and a.selection.efficiency_outside == "hold"
-    assert [(d.detector, d.mode) for d in a.datasets] == [("nd280", "fhc"), ("nd280", "rhc")]
+    assert [(d.experiment, d.mode) for d in a.datasets] == [("t2k-nd280", "fhc"), ("t2k-nd280", "rhc")]
     for d in a.datasets:
         assert d.pot == pytest.approx(POT_2019[d.mode], rel=1e-12)
         assert d.background == pytest.approx(B_2019[d.mode], rel=1e-12)
         assert d.observed == 0 and not d.is_asimov
-        assert d.tpcs == ("TPC1", "TPC2", "TPC3")
+        assert d.fiducial_volumes == ("TPC1", "TPC2", "TPC3")
     (lvl,) = a.levels()
     assert lvl.threshold == pytest.approx(-np.log(0.05))
     # exclusion when the total expected signal exceeds 3.00 events
@@ -117,7 +117,7 @@ def test_t2k_full_backgrounds_scaled_by_pot():
     assert a.statistic == "asimov"
     assert len(a.datasets) == 2
     for d in a.datasets:
-        assert d.detector == "nd280" and d.is_asimov
+        assert d.experiment == "t2k-nd280" and d.is_asimov
         assert d.pot == pytest.approx(POT_FULL[d.mode], rel=1e-12)
         assert d.background == pytest.approx(B_2019[d.mode] * POT_FULL[d.mode] / POT_2019[d.mode], rel=1e-12)
     assert a.datasets[0].background == pytest.approx(0.8988, abs=1e-4)
@@ -127,8 +127,8 @@ def test_t2k_full_backgrounds_scaled_by_pot():
 def test_t2k_plus_t2k2():
     a = load_analysis("t2k+t2k2")
     assert a.statistic == "asimov" and a.cl == (0.95,) and a.sigma == (5.0,)
-    nd = [d for d in a.datasets if d.detector == "nd280"]
-    up = [d for d in a.datasets if d.detector == "nd280-upgrade"]
+    nd = [d for d in a.datasets if d.experiment == "t2k-nd280"]
+    up = [d for d in a.datasets if d.experiment == "t2k-nd280-upgrade"]
     assert len(nd) == 2 and len(up) == 2
     for d in nd:
         assert d.pot == pytest.approx(POT_FULL[d.mode], rel=1e-12)
@@ -137,10 +137,10 @@ def test_t2k_plus_t2k2():
         pot = POT_T2K2_TOTAL - POT_FULL[d.mode]
         assert d.pot == pytest.approx(pot, rel=1e-12)
         assert d.background == pytest.approx(B_2019[d.mode] * pot / POT_2019[d.mode] * 5.0 / 3.0, rel=1e-12)
-        assert set(d.tpcs) == {"TPC1", "TPC2", "TPC3", "HATPC_top", "HATPC_bottom"}
+        assert set(d.fiducial_volumes) == {"TPC1", "TPC2", "TPC3", "HATPC_top", "HATPC_bottom"}
     # about 2e22 POT in total (paper)
     assert a.total_pot() == pytest.approx(2e22, rel=1e-12)
-    assert a.total_pot(detector="nd280-upgrade") == pytest.approx(2e22 - 19.7e20 - 16.3e20)
+    assert a.total_pot(experiment="t2k-nd280-upgrade") == pytest.approx(2e22 - 19.7e20 - 16.3e20)
     # levels: one-sided 95% CL and 5 sigma
     l95, l5 = a.levels()
     assert l95.threshold == pytest.approx(st.q_threshold(0.95)) and l5.threshold == pytest.approx(25.0)
@@ -178,11 +178,11 @@ opening_angle_max_deg = 90
 efficiency = "t2k2019"
 [[dataset]]
 name = "a"
-detector = "nd280"
+experiment = "t2k-nd280"
 mode = "fhc"
 pot = 1e21
 background = 0.5
-tpcs = ["TPC2"]
+fiducial_volumes = ["TPC2"]
 """
 
 
@@ -196,7 +196,7 @@ def test_user_analysis(tmp_path):
     a = load_analysis(_write(tmp_path, GOOD))
     assert a.name == "mine" and a.cl == (0.9, 0.95) and a.asimov_q == "discovery" and a.one_sided
     assert a.selection.efficiency_outside == "hold"
-    assert a.datasets[0].observed is None and a.datasets[0].tpcs == ("TPC2",)
+    assert a.datasets[0].observed is None and a.datasets[0].fiducial_volumes == ("TPC2",)
     # efficiency from a file next to the TOML
     (tmp_path / "eff.txt").write_text("100 0.5\n200 0.3\n")
     a2 = load_analysis(_write(tmp_path, GOOD.replace('efficiency = "t2k2019"', 'efficiency = "eff.txt"\nefficiency_outside = "zero"')))
@@ -208,7 +208,7 @@ def test_user_analysis(tmp_path):
             tmp_path,
             GOOD.replace(
                 "background = 0.5",
-                "background_scaling = { reference_pot = 5e20, reference_background = 0.2, reference_n_tpcs = 2 }",
+                "background_scaling = { reference_pot = 5e20, reference_background = 0.2, reference_n_fiducial_volumes = 2 }",
             ),
         )
     )
@@ -221,13 +221,13 @@ def test_user_analysis(tmp_path):
         ('name = "mine"\n', "", r"ana\.toml: name: missing key"),
         ('statistic = "asimov"', 'statistic = "cls"', r"ana\.toml: statistic: unknown statistic"),
         ('mode = "fhc"', 'mode = "numode"', r"ana\.toml: dataset\[0\]\.mode: unknown beam mode"),
-        ('detector = "nd280"', 'detector = "superk"', r"dataset\[0\]\.detector: unknown detector"),
+        ('experiment = "t2k-nd280"', 'experiment = "superk"', r"dataset\[0\]\.experiment: unknown experiment"),
         ("pot = 1e21", 'pot = "many"', r"dataset\[0\]\.pot: expected a number"),
         ("pot = 1e21", "pot = -1.0", r"dataset\[0\]\.pot: must be > 0"),
         ("pot = 1e21\n", "", r"dataset\[0\]\.pot: missing key"),
-        ('tpcs = ["TPC2"]', 'tpcs = ["HATPC_top"]', r"dataset\[0\]\.tpcs: unknown fiducial volume"),
-        ('tpcs = ["TPC2"]', "tpcs = []", r"dataset\[0\]\.tpcs"),
-        ('tpcs = ["TPC2"]', 'tpcs = ["TPC2", "TPC2"]', r"duplicate"),
+        ('fiducial_volumes = ["TPC2"]', 'fiducial_volumes = ["HATPC_top"]', r"dataset\[0\]\.fiducial_volumes: unknown fiducial volume"),
+        ('fiducial_volumes = ["TPC2"]', "fiducial_volumes = []", r"dataset\[0\]\.fiducial_volumes"),
+        ('fiducial_volumes = ["TPC2"]', 'fiducial_volumes = ["TPC2", "TPC2"]', r"duplicate"),
         ("background = 0.5\n", "", r"dataset\[0\]\.background: give exactly one"),
         ("background = 0.5", "background = 0.5\nbackground_scaling = { reference_pot = 1e20, reference_background = 1.0 }", r"exactly one"),
         ("background = 0.5", "background_scaling = { reference_pot = 1e20 }", r"background_scaling\.reference_background: missing key"),

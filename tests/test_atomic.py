@@ -129,7 +129,7 @@ def test_scan_outputs_failing_over_a_previous_run(monkeypatch, tmp_path, scan_re
 def sample():
     from dipolehnl.generate.api import simulate
 
-    return simulate("nd280", 0.3, 1e-6, n_events=300, seed=7)
+    return simulate("t2k-nd280", 0.3, 1e-6, n_events=300, seed=7)
 
 
 def _failing_parquet_writer(monkeypatch):

@@ -67,7 +67,7 @@ def test_bad_input_one_line_exit_2(capsys, argv):
 
 def test_simulate_parquet_and_reproducibility(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
-    args = ["simulate", "--detector", "nd280", "--mode", "fhc", "--mass", "0.3", "--coupling", "1e-6",
+    args = ["simulate", "--experiment", "t2k-nd280", "--mode", "fhc", "--mass", "0.3", "--coupling", "1e-6",
             "--events", "600", "--seed", "7"]
     assert main(args + ["--out", str(tmp_path / "a.parquet")]) == 0
     assert main(args + ["--out", str(tmp_path / "b.parquet")]) == 0
@@ -76,28 +76,28 @@ def test_simulate_parquet_and_reproducibility(tmp_path, capsys):
     df = pd.read_parquet(tmp_path / "a.parquet")
     assert len(df) == 600
     for col in ("weight", "E_nu_GeV", "flavor", "target_pdg", "production_volume", "production_vertex_m_z",
-                "p_N_E", "decay_vertex_m_z", "tpc", "p_eplus_E", "p_eminus_pz", "pass_forward",
+                "p_N_E", "decay_vertex_m_z", "fiducial_volume", "p_eplus_E", "p_eminus_pz", "pass_forward",
                 "pass_opening_angle", "efficiency"):
         assert col in df.columns
-    assert set(df["tpc"]) <= {"TPC1", "TPC2", "TPC3"}
+    assert set(df["fiducial_volume"]) <= {"TPC1", "TPC2", "TPC3"}
     assert set(df["flavor"]) <= {"numu", "numubar"}
     # no temporary files left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.parquet", "b.parquet"]
 
 
 def test_rate_json_contract(capsys):
-    code, out, _ = run(capsys, "rate", "--detector", "nd280-upgrade", "--mode", "rhc", "--mass", "0.3",
+    code, out, _ = run(capsys, "rate", "--experiment", "t2k-nd280-upgrade", "--mode", "rhc", "--mass", "0.3",
                        "--coupling", "1e-6", "--pot", "1e21", "--events", "2000", "--json")
     assert code == 0
     d = json.loads(out)
-    for key in ("selected_events", "rel_mc_error", "median_decay_length_m", "production_share", "tpcs"):
+    for key in ("selected_events", "rel_mc_error", "median_decay_length_m", "production_share", "fiducial_volumes"):
         assert key in d
-    assert set(d["tpcs"]) == {"TPC1", "TPC2", "TPC3", "HATPC_top", "HATPC_bottom"}
+    assert set(d["fiducial_volumes"]) == {"TPC1", "TPC2", "TPC3", "HATPC_top", "HATPC_bottom"}
     assert "rock" in d["production_share"] and "P0D" not in d["production_share"]
     assert sum(d["production_share"].values()) == pytest.approx(1.0)
-    for t in d["tpcs"].values():
+    for t in d["fiducial_volumes"].values():
         assert t["decays_in_fiducial"] >= t["forward"] >= t["ee"] >= t["opening_angle"] >= t["selected"] >= 0
-    assert d["selected_events"] == pytest.approx(sum(t["selected"] for t in d["tpcs"].values()))
+    assert d["selected_events"] == pytest.approx(sum(t["selected"] for t in d["fiducial_volumes"].values()))
 
 
 def test_console_script_no_traceback():

@@ -378,24 +378,25 @@ def test_detector_validation():
         Volume("nan", box((0, 0, 0), (1, 1, 1)), CARBON, float("nan"))
 
 
-def test_fiducial_must_be_in_tpc_gas():
+def test_fiducial_volumes_any_shape_in_any_medium_but_inside_the_detector():
     vols = [
         Volume("world", box((0, 0, 0), (10, 10, 10)), CARBON, 1.0, "rock"),
         Volume("gas", box((0, 0, 0), (2, 2, 2)), GAS, 0.001855, "TPC"),
     ]
-    Detector("ok", vols, {"FV": box((0, 0, 0), (1, 1, 1))})
-    with pytest.raises(InputError, match="not inside any TPC gas"):
-        Detector("bad", vols, {"FV": box((0, 0, 3), (1, 1, 1))})
-    with pytest.raises(InputError, match="not inside any TPC gas"):
-        Detector("bad", vols, {"FV": box((0.9, 0, 0), (1, 1, 1))})  # sticks out
-    # gas material in a non-TPC subsystem is not TPC gas
-    vols2 = [vols[0], Volume("gas", box((0, 0, 0), (2, 2, 2)), GAS, 0.001855, "other")]
-    with pytest.raises(InputError):
-        Detector("bad", vols2, {"FV": box((0, 0, 0), (1, 1, 1))})
-    # a later non-gas volume hiding part of the fiducial volume
-    vols3 = vols + [Volume("rod", box((0, 0, 0), (0.1, 0.1, 4)), IRON, 7.0, "other")]
-    with pytest.raises(InputError, match="overlaps volume 'rod'"):
-        Detector("bad", vols3, {"FV": box((0, 0, 0), (1, 1, 1))})
+    det = Detector("ok", vols, {"FV": box((0, 0, 0), (1, 1, 1)), "rock": box((0, 0, 3), (1, 1, 1)),
+                                "ball": Sphere((0, 0, -3), 0.5)})
+    assert det.volumes[det.fiducial_medium_volume("FV")].name == "gas"
+    assert det.volumes[det.fiducial_medium_volume("rock")].name == "world"
+    assert det.volumes[det.fiducial_medium_volume("ball")].name == "world"
+    with pytest.raises(InputError, match="not inside the detector"):
+        Detector("bad", vols, {"FV": box((0, 0, 5.2), (1, 1, 1))})  # sticks out of the world
+
+
+def test_with_material_densities(nd280):
+    gas = nd280.with_material_densities({"GAS": 1.855})
+    assert gas.densities_g_cm3.tolist() == nd280.with_tpc_gas_density(1.855).densities_g_cm3.tolist()
+    with pytest.raises(InputError, match="no material 'STEEL'"):
+        nd280.with_material_densities({"STEEL": 7.9})
 
 
 def test_with_tpc_gas_density(nd280):

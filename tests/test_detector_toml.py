@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import math
+
 import numpy as np
 import pytest
 import tomllib
@@ -80,12 +82,12 @@ def test_shipped_models_content():
     assert set(up.fiducial_volumes) == {"TPC1", "TPC2", "TPC3", "HATPC_top", "HATPC_bottom"}
     for det in (nd, up):
         for fv_name, fv in det.fiducial_volumes.items():
-            gas = det.volumes[det.fiducial_gas_volume(fv_name)]
+            gas = det.volumes[det.fiducial_medium_volume(fv_name)]
             assert gas.is_tpc_gas and gas.density_g_cm3 == 0.001855
             # inside the gas box, and everything in it is that gas
             assert gas.shape.contains_box(fv)
             pts = fv.sample(2000, np.random.default_rng(0))
-            assert np.all(det.volume_at(pts) == det.fiducial_gas_volume(fv_name))
+            assert np.all(det.volume_at(pts) == det.fiducial_medium_volume(fv_name))
     np.testing.assert_allclose(up.fiducial_volumes["HATPC_top"].center_m, [0, 0.74, -2.205])
     np.testing.assert_allclose(up.fiducial_volumes["HATPC_bottom"].size_m, [1.59, 0.27, 1.71])
     np.testing.assert_allclose(nd.fiducial_volumes["TPC3"].center_m, [0, 0, 2.355])
@@ -150,7 +152,7 @@ size_m = [2.0, 2.0, 2.0]
 def test_base_is_valid():
     det = loads_detector_toml(BASE + "[fiducial_volumes.FV]\ncenter_m = [0.0, 0.0, 0.0]\nsize_m = [1.0, 1.0, 1.0]\n")
     assert det.volume_names == ("world", "gas")
-    assert det.fiducial_gas_volume("FV") == 1
+    assert det.fiducial_medium_volume("FV") == 1
 
 
 @pytest.mark.parametrize(
@@ -193,8 +195,7 @@ def _replace_last(s: str, old: str, new: str) -> str:
 @pytest.mark.parametrize(
     "fv,match",
     [
-        ("center_m = [0.0, 0.0, 3.0]\nsize_m = [1.0, 1.0, 1.0]", "not inside any TPC gas volume"),
-        ("center_m = [0.0, 0.0, 0.0]\nsize_m = [3.0, 1.0, 1.0]", "not inside any TPC gas volume"),
+        ("center_m = [0.0, 0.0, 30.0]\nsize_m = [1.0, 1.0, 1.0]", "not inside the detector"),
         ("center_m = [0.0, 0.0, 0.0]\nsize_m = [1.0, -1.0, 1.0]", "size_m must be > 0"),
         ("center_m = [0.0, 0.0, 0.0]", "needs center_m and size_m"),
     ],
@@ -204,10 +205,10 @@ def test_invalid_fiducial(fv, match):
         loads_detector_toml(BASE + "[fiducial_volumes.FV]\n" + fv + "\n")
 
 
-def test_fiducial_in_gas_of_non_tpc_subsystem_rejected():
+def test_fiducial_in_any_medium_accepted():
     text = BASE.replace('subsystem = "TPC"', 'subsystem = "FGD"')
-    with pytest.raises(InputError, match="not inside any TPC gas"):
-        loads_detector_toml(text + "[fiducial_volumes.FV]\ncenter_m = [0.0, 0.0, 0.0]\nsize_m = [1.0, 1.0, 1.0]\n")
+    det = loads_detector_toml(text + "[fiducial_volumes.FV]\ncenter_m = [0.0, 0.0, 0.0]\nsize_m = [1.0, 1.0, 1.0]\n")
+    assert det.volumes[det.fiducial_medium_volume("FV")].subsystem == "FGD"
 
 
 def test_invalid_toml_syntax(tmp_path):
@@ -217,3 +218,13 @@ def test_invalid_toml_syntax(tmp_path):
         load_detector_toml(p)
     with pytest.raises(InputError, match="cannot read"):
         load_detector_toml(tmp_path / "missing.toml")
+
+
+def test_fiducial_volumes_of_any_shape_round_trip():
+    text = BASE + ('[fiducial_volumes.ball]\nshape = "sphere"\ncenter_m = [0.0, 0.0, 3.0]\nradius_m = 0.5\n'
+                   '[fiducial_volumes.can]\nshape = "cylinder"\ncenter_m = [0.0, 0.0, -3.0]\nradius_m = 0.5\n'
+                   'length_m = 1.0\naxis = "x"\n')
+    det = loads_detector_toml(text, source="t.toml")
+    assert det.fiducial_volumes["ball"].volume_m3 == pytest.approx(4 / 3 * math.pi * 0.125)
+    back = loads_detector_toml(dumps_detector_toml(det), source="back.toml")
+    assert {n: s.to_dict() for n, s in back.fiducial_volumes.items()} == {n: s.to_dict() for n, s in det.fiducial_volumes.items()}

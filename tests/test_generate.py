@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from dipolehnl.analysis.selection import Selection
 from dipolehnl.beam.flux import FluxComponent
 from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Box
 from dipolehnl.generate import kinematics as kin
-from dipolehnl.generate.generator import GeneratorSettings, Segments, generate
+from dipolehnl.generate.sample import Segments
+from dipolehnl.generate.sampling import GeneratorSettings, generate
 from dipolehnl.physics import decays, xsec
 from dipolehnl.physics.model import HNLModel
 from dipolehnl.physics.nuclei import HYDROGEN_PDG
@@ -80,7 +80,7 @@ def _relerr(w):
 @pytest.mark.parametrize("d", [3.5e-6, 1.5e-5])
 def test_toy_geometry_rate_matches_direct_integration(d):
     model = HNLModel(0.1, d)
-    sample = generate(toy_detector(), model, FLUX, Selection(), GeneratorSettings(n_events=6000, seed=11))
+    sample = generate(toy_detector(), model, FLUX, GeneratorSettings(n_events=6000, seed=11))
     w = sample.weights()
     expected = direct_rate(model)
     assert w.sum() == pytest.approx(expected, rel=4 * _relerr(w) + 1e-3)
@@ -88,11 +88,11 @@ def test_toy_geometry_rate_matches_direct_integration(d):
 
 def test_reweighting_matches_direct_integration_and_regeneration():
     det = toy_detector()
-    base = generate(det, HNLModel(0.1, 3.5e-6), FLUX, Selection(), GeneratorSettings(n_events=6000, seed=5),
+    base = generate(det, HNLModel(0.1, 3.5e-6), FLUX, GeneratorSettings(n_events=6000, seed=5),
                     allocation_couplings=[1e-6, 3.5e-6, 1.2e-5])
     for d in (1e-6, 1.2e-5):
         rew = base.weights(coupling=d)
-        regen = generate(det, HNLModel(0.1, d), FLUX, Selection(), GeneratorSettings(n_events=6000, seed=99)).weights()
+        regen = generate(det, HNLModel(0.1, d), FLUX, GeneratorSettings(n_events=6000, seed=99)).weights()
         sigma = math.hypot(_relerr(rew) * rew.sum(), _relerr(regen) * regen.sum())
         assert abs(rew.sum() - regen.sum()) < 4 * sigma
         assert rew.sum() == pytest.approx(direct_rate(HNLModel(0.1, d)), rel=4 * _relerr(rew) + 1e-3)
@@ -119,12 +119,12 @@ def test_decay_probability_in_a_slab_closed_form():
 
 def test_same_seed_identical_and_other_seed_different():
     det = toy_detector()
-    kw = dict(flux_components=FLUX, selection=Selection(), settings=GeneratorSettings(n_events=400, seed=3))
+    kw = dict(flux_components=FLUX, settings=GeneratorSettings(n_events=400, seed=3))
     a = generate(det, HNLModel(0.1, 3.5e-6), **kw)
     b = generate(det, HNLModel(0.1, 3.5e-6), **kw)
     np.testing.assert_array_equal(a.weights(), b.weights())
     np.testing.assert_array_equal(a.columns["p_eminus"], b.columns["p_eminus"])
-    c = generate(det, HNLModel(0.1, 3.5e-6), FLUX, Selection(), GeneratorSettings(n_events=400, seed=4))
+    c = generate(det, HNLModel(0.1, 3.5e-6), FLUX, GeneratorSettings(n_events=400, seed=4))
     assert not np.array_equal(a.weights(), c.weights())
 
 
@@ -135,7 +135,7 @@ def _msq(p):
 @pytest.mark.parametrize("convention", ["consistent", "darknews"])
 def test_event_four_momenta_conserve_energy_and_momentum(convention):
     model = HNLModel(0.3, 3e-6, convention=convention)
-    s = generate(toy_detector(), model, FLUX, Selection(), GeneratorSettings(n_events=500, seed=2))
+    s = generate(toy_detector(), model, FLUX, GeneratorSettings(n_events=500, seed=2))
     c = s.columns
     pN = c["p_N"]
     np.testing.assert_allclose(c["p_eminus"] + c["p_eplus"] + c["p_nu_ee_mode"], pN, atol=1e-10)

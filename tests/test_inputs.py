@@ -185,7 +185,7 @@ def test_valid_detector_file_runs(capsys, tmp_path, detector_text):
 
 @pytest.mark.parametrize("old,new,frags", [
     ('material = "GAS"', 'material = "STEEL"', ["unknown material", "STEEL"]),
-    ("components = [[1000180400, 1.0]]", "components = [[1000189990, 1.0]]", ["unknown nucleus"]),
+    ("[1000180400, 1.0]", "[1000189990, 1.0]", ["unknown nucleus"]),
     ("density_g_cm3 = 2.9", "density_g_cm3 = -2.9", ["density", ">= 0"]),
     ("density_g_cm3 = 2.9", "density_g_cm3 = nan", ["density", "finite"]),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, 0.0, 3.0]", ["size_m must be > 0"]),
@@ -193,10 +193,8 @@ def test_valid_detector_file_runs(capsys, tmp_path, detector_text):
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, inf, 3.0]", ["size_m", "finite"]),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [nan, 2.5, 3.0]", ["size_m", "finite"]),
     ("center_m = [0.0, 0.0, 0.5]", "center_m = [0.0, inf, 0.5]", ["center_m", "finite"]),
-    ("center_m = [0.0, 0.25, 0.5]", "center_m = [0.0, 0.25, 5.0]", ["TPC1", "not inside any TPC gas volume"]),
-    ("center_m = [0.0, 0.25, 0.5]", "center_m = [0.0, 0.25, 1.6]", ["TPC1", "not inside any TPC gas volume"]),
+    ("center_m = [0.0, 0.25, 0.5]", "center_m = [0.0, 0.25, 50.0]", ["TPC1", "not inside the detector"]),
     ('name = "gas"', 'name = "world"', ["duplicate volume name", "world"]),
-    ('subsystem = "TPC"', 'subsystem = "FGD"', ["not inside any TPC gas volume"]),
     ("format_version = 1", "format_version = 7", ["format_version"]),
     ('shape = "box"\ncenter_m = [0.0, 0.0, 0.5]', 'shape = "cone"\ncenter_m = [0.0, 0.0, 0.5]', ["unknown shape"]),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, 2.5]", ["3 numbers"]),
@@ -234,12 +232,14 @@ SCAN = ["scan", "--masses", "0.1", "--couplings", "1e-7:1e-4:8", "--events", "30
     ("pot = 12.34e20", "pot = nan", ["dataset[0].pot", "finite"]),
     ("pot = 12.34e20", "pot = -1.0", ["dataset[0].pot", "> 0"]),
     ("observed = 0", "observed = 0.5", ["observed", "integer"]),
-    ('tpcs = ["TPC1", "TPC2", "TPC3"]', 'tpcs = "TPC1"', ["tpcs", "expected list"]),
-    ('tpcs = ["TPC1", "TPC2", "TPC3"]', 'tpcs = ["TPC9"]', ["tpcs", "TPC9"]),
+    ('fiducial_volumes = ["TPC1", "TPC2", "TPC3"]', 'fiducial_volumes = "TPC1"', ["fiducial_volumes", "expected list"]),
+    ('fiducial_volumes = ["TPC1", "TPC2", "TPC3"]', 'fiducial_volumes = ["TPC9"]', ["fiducial_volumes", "TPC9"]),
     ('name = "t2k2019"', "name = 2019", ["name", "expected str"]),
     ("cl = [0.95]", 'cl = "0.95"', ["cl", "list of numbers"]),
     ("cl = [0.95]", "cl = [1.5]", ["cl", "(0, 1)"]),
-    ('detector = "nd280"', 'detector = "sk"', ["detector", "unknown detector"]),
+    ('experiment = "t2k-nd280"', 'experiment = "sk"', ["dataset[0].experiment", "unknown experiment"]),
+    ('experiment = "t2k-nd280"', 'experiment = "nowhere.toml"', ["dataset[0].experiment", "nowhere.toml"]),
+    ('channel = "ee"', 'channel = "mu_mu"', ["selection.channel", "unknown channel"]),
     ('mode = "fhc"', 'mode = "xhc"', ["mode", "xhc"]),
     ('efficiency = "t2k2019"', "efficiency = 5", ["selection.efficiency", "expected str"]),
     ("[selection]", "colour = 1\n[selection]", ["colour", "unknown key"]),
@@ -261,3 +261,79 @@ def test_valid_analysis_file_parses(tmp_path):
     f.write_text(T2K2019.replace('name = "t2k2019"', 'name = "mine"', 1))
     a = load_analysis(f)
     assert a.name == "mine" and len(a.datasets) == 2
+
+
+# ------------------------------------------------------------------ experiment files
+TOY = Path(__file__).parent / "data" / "toy"
+
+
+@pytest.fixture()
+def toy_dir(tmp_path):
+    for f in TOY.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    return tmp_path
+
+
+def test_valid_experiment_file_runs(capsys, toy_dir):
+    code, out, err = run_cli(capsys, rate(experiment=toy_dir / "toy-experiment.toml", mode="nu"))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("old,new,frags", [
+    ('name = "toy"', "", ["name", "field required"]),
+    ('name = "toy"', 'name = "toy"\ncolour = "red"', ["colour", "extra inputs"]),
+    ("distance_m = 500.0", "distance_m = -5.0", ["beam.distance_m", "greater than 0"]),
+    ("distance_m = 500.0", 'distance_m = "far"', ["beam.distance_m"]),
+    ("[beam.modes.nu.numu]", "[beam.modes.nu.numuu]", ["beam.modes.nu", "numuu"]),
+    ('file = "toy-flux.txt"', 'file = "nowhere.txt"', ["beam.modes.nu.numu.file", "not found"]),
+    ('format = "bins"', 'format = "root"', ["beam.modes.nu.numu.format"]),
+    ('units = "cm-2 GeV-1 POT-1"', 'units = "per furlong"', ["beam.modes.nu.numu.units"]),
+    ('format = "bins"', 'format = "t2k"', ["beam.modes.nu.numu", "toy-flux.txt"]),
+    ('file = "toy-detector.toml"', 'file = "nowhere.toml"', ["detector.file", "not found"]),
+    ('shape = "sphere"', 'shape = "cone"', ["fiducial_volumes.ball.shape"]),
+    ("radius_m = 0.8", "radius_m = -0.8", ["fiducial_volumes.ball.radius_m"]),
+    ("radius_m = 0.8", "", ["fiducial_volumes.ball", "radius_m"]),
+    ("center_m = [0.0, 0.0, 6.0]", "center_m = [0.0, 0.0, 60.0]", ["fiducial_volumes.ball", "not inside the detector"]),
+    ("center_m = [0.0, 0.0, 6.0]", "center_m = [0.0, 6.0]", ["fiducial_volumes.ball.center_m"]),
+    ("[detector]", "[detector", ["invalid TOML"]),
+])
+def test_invalid_experiment_files(capsys, toy_dir, old, new, frags):
+    text = (toy_dir / "toy-experiment.toml").read_text()
+    assert old in text, old
+    f = toy_dir / "bad_experiment.toml"
+    f.write_text(text.replace(old, new, 1))
+    err = assert_input_error(capsys, rate(experiment=f, mode="nu"), *frags)
+    assert "bad_experiment.toml" in err  # the message names the file
+
+
+def test_bad_flux_table_named_with_experiment_key(capsys, toy_dir):
+    (toy_dir / "toy-flux.txt").write_text("0.0 0.1 1e-9\n0.2 0.3 1e-9\n")
+    err = assert_input_error(capsys, rate(experiment=toy_dir / "toy-experiment.toml", mode="nu"), "beam.modes.nu.numu",
+                             "not contiguous")
+    assert "toy-experiment.toml" in err
+
+
+def test_unknown_mode_of_experiment(capsys, toy_dir):
+    assert_input_error(capsys, rate(experiment=toy_dir / "toy-experiment.toml", mode="fhc"), "no beam mode", "fhc")
+
+
+def test_unknown_experiment(capsys):
+    assert_input_error(capsys, rate(experiment="superk"), "unknown experiment", "superk")
+
+
+@pytest.mark.parametrize("old,new,frags", [
+    ('experiment = "toy-experiment.toml"', 'experiment = "other.toml"', ["dataset[0].experiment", "other.toml"]),
+    ('mode = "nu"', 'mode = "fhc"', ["dataset[0].mode", "fhc"]),
+    ('fiducial_volumes = ["tank"]', 'fiducial_volumes = ["TPC1"]', ["dataset[0].fiducial_volumes", "TPC1"]),
+    ("photon_angle_max_deg = 30.0", "photon_angle_max_deg = 300.0", ["selection.photon_angle_max_deg"]),
+    ("mean_free_path_X0 = 1.2857142857142858", "mean_free_path_X0 = 0", ["selection.mean_free_path_X0"]),
+    ('channel = "single_photon"', 'channel = "single_photon"\ncos_theta_min = 0.9', ["selection.cos_theta_min",
+                                                                                     "unknown key"]),
+])
+def test_invalid_toy_analysis_files(capsys, toy_dir, old, new, frags):
+    text = (toy_dir / "toy-photon.toml").read_text()
+    assert old in text, old
+    f = toy_dir / "bad_analysis.toml"
+    f.write_text(text.replace(old, new, 1))
+    err = assert_input_error(capsys, SCAN + ["--analysis", f, "--out", toy_dir / "out"], *frags)
+    assert "bad_analysis.toml" in err

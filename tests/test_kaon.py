@@ -100,7 +100,7 @@ def _numerical_probability(lam, z1, z2, d1, d2):
 @pytest.mark.parametrize("window", [(-0.6565, -0.0935), (1.5735, 3.1365), (-3.06, -1.35)])
 def test_decay_probability_matches_numerical_integral(lam, window):
     z1, z2 = window
-    d1, d2 = kaon.DEFAULT_PRODUCTION_DISTANCE_M
+    d1, d2 = kaon.default_production_distance_m()
     got = float(kaon.decay_probability(lam, z1, z2, (d1, d2)))
     want = _numerical_probability(lam, z1, z2, d1, d2)
     assert got == pytest.approx(want, rel=1e-7, abs=1e-300)
@@ -135,10 +135,10 @@ def test_decay_probability_rejects_bad_input():
 # Event rates and limits
 # ---------------------------------------------------------------------------------------
 def test_events_vanish_above_threshold_and_scale_with_pot():
-    e1 = kaon.events_per_unit_U2(0.39, kaon.EXPOSURE_2019)
+    e1 = kaon.events_per_unit_U2(0.39, kaon.default_exposures()[0])
     assert e1 == 0.0
-    one = kaon.KaonExposure("x", {"fhc": 1e21}, "nd280", ("TPC1",))
-    two = kaon.KaonExposure("x", {"fhc": 2e21}, "nd280", ("TPC1",))
+    one = kaon.KaonExposure("x", {"fhc": 1e21}, "t2k-nd280", ("TPC1",))
+    two = kaon.KaonExposure("x", {"fhc": 2e21}, "t2k-nd280", ("TPC1",))
     a = kaon.events_per_unit_U2(0.1, one)
     assert a > 0
     assert kaon.events_per_unit_U2(0.1, two) == pytest.approx(2 * a, rel=1e-12)
@@ -146,10 +146,10 @@ def test_events_vanish_above_threshold_and_scale_with_pot():
 
 def test_signal_variants_are_ordered():
     # decays >= decays x BR_ee >= decays x BR_ee x efficiency
-    n = {s: kaon.events_per_unit_U2(0.1, kaon.EXPOSURE_2019, signal=s) for s in kaon.SIGNAL_VARIANTS}
+    n = {s: kaon.events_per_unit_U2(0.1, kaon.default_exposures()[0], signal=s) for s in kaon.SIGNAL_VARIANTS}
     assert n["decays"] > n["br_ee"] > n["br_ee_eff"] > 0
     with pytest.raises(InputError):
-        kaon.events_per_unit_U2(0.1, kaon.EXPOSURE_2019, signal="nope")
+        kaon.events_per_unit_U2(0.1, kaon.default_exposures()[0], signal="nope")
 
 
 def test_long_lived_rate_matches_closed_form():
@@ -160,7 +160,7 @@ def test_long_lived_rate_matches_closed_form():
     from dipolehnl.physics.model import HNLModel
 
     m = 0.02
-    box_exp = kaon.KaonExposure("x", {"fhc": 1e21}, "nd280", ("TPC2",))
+    box_exp = kaon.KaonExposure("x", {"fhc": 1e21}, "t2k-nd280", ("TPC2",))
     d = 5e-9  # 100x below the validation coupling: lab decay lengths > 1e6 m
     got = kaon.events_per_unit_U2(m, box_exp, convention="consistent", signal="decays", d_GeVinv=d)
     model = HNLModel(m, d, convention="consistent")
@@ -236,7 +236,7 @@ def test_limit_interpolation_and_csv(tmp_path, consistent_result):
 
 
 def test_infinite_limit_written_as_inf(tmp_path):
-    r = kaon.kaon_validation([0.1, 0.39], exposures=[kaon.EXPOSURE_2019])
+    r = kaon.kaon_validation([0.1, 0.39], exposures=[kaon.default_exposures()[0]])
     assert math.isinf(r.limits_Umu2["2019"][1])
     text = kaon.write_kaon_validation_csv(r, tmp_path)[0].read_text()
     assert text.strip().splitlines()[-1].split(",")[2] == "inf"
@@ -252,7 +252,7 @@ def test_bad_arguments():
     with pytest.raises(InputError):
         kaon.KaonExposure("x", {"xhc": 1e20})
     with pytest.raises(InputError):
-        kaon.KaonExposure("x", {"fhc": 1e20}, "nd280", ("TPC9",)).fiducial_boxes()
+        kaon.KaonExposure("x", {"fhc": 1e20}, "t2k-nd280", ("TPC9",)).fiducial_boxes()
 
 
 def test_reference_curves_are_bundled():

@@ -344,16 +344,16 @@ def analysis_docs(draw):
         doc["asimov_q"] = draw(st.sampled_from(["discovery", "exclusion"]))
     names = draw(st.lists(label, min_size=1, max_size=3, unique=True))
     for n in names:
-        det = draw(st.sampled_from(["nd280", "nd280-upgrade"]))
-        tpcs = ["TPC1", "TPC2", "TPC3"] + (["HATPC_top", "HATPC_bottom"] if det == "nd280-upgrade" else [])
-        ds = {"name": n, "detector": det, "mode": draw(st.sampled_from(["fhc", "rhc", "FHC"])),
+        det = draw(st.sampled_from(["t2k-nd280", "t2k-nd280-upgrade"]))
+        tpcs = ["TPC1", "TPC2", "TPC3"] + (["HATPC_top", "HATPC_bottom"] if det == "t2k-nd280-upgrade" else [])
+        ds = {"name": n, "experiment": det, "mode": draw(st.sampled_from(["fhc", "rhc", "FHC"])),
               "pot": draw(st.one_of(positive, st.integers(1, 10**18))),
-              "tpcs": draw(st.lists(st.sampled_from(tpcs), min_size=1, unique=True))}
+              "fiducial_volumes": draw(st.lists(st.sampled_from(tpcs), min_size=1, unique=True))}
         if draw(st.booleans()):
             ds["background"] = draw(st.floats(0.0, 1e3))
         else:
             ds["background_scaling"] = {"reference_pot": draw(positive), "reference_background": draw(st.floats(0.0, 10.0)),
-                                        "reference_n_tpcs": draw(st.integers(1, 5))}
+                                        "reference_n_fiducial_volumes": draw(st.integers(1, 5))}
         if draw(st.booleans()):
             ds["observed"] = draw(st.integers(0, 100))
         doc["dataset"].append(ds)
@@ -371,8 +371,8 @@ def test_valid_analysis_files_parse(workdir, doc):
     assert a.selection.cos_theta_min == doc["selection"]["cos_theta_min"]
     assert len(a.datasets) == len(doc["dataset"])
     for ds, d in zip(a.datasets, doc["dataset"]):
-        assert ds.name == d["name"] and ds.detector == d["detector"] and ds.mode == d["mode"].lower()
-        assert ds.pot == float(d["pot"]) and ds.tpcs == tuple(d["tpcs"])
+        assert ds.name == d["name"] and ds.experiment == d["experiment"] and ds.mode == d["mode"].lower()
+        assert ds.pot == float(d["pot"]) and ds.fiducial_volumes == tuple(d["fiducial_volumes"])
         assert ds.observed == d.get("observed")
         if "background" in d:
             assert ds.background == d["background"]
@@ -405,8 +405,8 @@ def _base_toml() -> str:
 
 
 @pytest.mark.parametrize("old,new,match", [
-    ("[[1000180400, 1.0]]", "[[99999999999999999999999, 1.0]]", "not a nuclear PDG code"),
-    ("[[1000180400, 1.0]]", "[[1000180400, 1" + "0" * 400 + "]]", "out of range"),
+    ("[1000180400, 1.0]", "[99999999999999999999999, 1.0]", "not a nuclear PDG code"),
+    ("[1000180400, 1.0]", "[1000180400, 1" + "0" * 400 + "]", "out of range"),
     ("density_g_cm3 = 2.9", "density_g_cm3 = 1" + "0" * 400, "out of range"),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2, 2, 1" + "0" * 400 + "]", "out of range"),
     ("radius_m = 5.0", "radius_m = 1" + "0" * 400, "out of range"),

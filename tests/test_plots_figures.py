@@ -10,11 +10,17 @@ from matplotlib.path import Path as MplPath
 from dipolehnl.analysis.execution import LocalExecutor
 from dipolehnl.analysis.scan import ScanSettings, run_scan
 from dipolehnl.errors import InputError
-from dipolehnl.generate.api import rate_summary, simulate
+from dipolehnl.analysis.analyses import default_channel
+from dipolehnl.analysis.decay_length import ANALYTIC_TARGET_PDG, analytic_decay_length_m, iso_decay_length_coupling, median_momentum_GeV
+from dipolehnl.analysis.summary import rate_summary
+from dipolehnl.analysis.vertices import vertex_maps
+from dipolehnl.generate.api import simulate
+from dipolehnl import workflows
 from dipolehnl.physics import decays
 from dipolehnl.physics.model import HNLModel
 from dipolehnl.plots import constraints as fc
 from dipolehnl.plots import decay_length as fd
+from dipolehnl.plots import geometry as fg
 from dipolehnl.plots import vertices as fv
 
 TINY = ScanSettings(masses_GeV=(0.03, 0.2, 0.5), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 20)),
@@ -33,8 +39,8 @@ def sensitivity_scan():
 
 @pytest.fixture(scope="module")
 def samples():
-    return {(det, m): simulate(det, m, 3.87e-7, mode="fhc", n_events=300, seed=3)
-            for det in fv.DETECTORS for m in (0.05, 0.6)}
+    return {(exp, m): simulate(exp, m, 3.87e-7, mode="fhc", n_events=300, seed=3)
+            for exp in fv.EXPERIMENTS for m in (0.05, 0.6)}
 
 
 def _check_files(paths, stem):
@@ -47,16 +53,19 @@ def _check_files(paths, stem):
 
 # ---------------------------------------------------------------- Fig. 2
 def test_vertices_figure(tmp_path, samples):
-    paths = fv.plot_vertices(tmp_path, masses_GeV=(0.05, 0.6), samples=samples)
+    paths = workflows.vertex_figure(tmp_path, samples)
     _check_files(paths, "fig2_vertices")
-    # samples at another coupling cannot be used (their production vertices follow their own decay length)
+    # samples at different couplings cannot be drawn together (production vertices follow their own decay length)
+    other = dict(samples)
+    other[("t2k-nd280", 0.05)] = simulate("t2k-nd280", 0.05, 1e-6, mode="fhc", n_events=100, seed=3)
     with pytest.raises(InputError):
-        fv.plot_vertices(tmp_path / "x", masses_GeV=(0.05, 0.6), coupling_GeVinv=1e-6, samples=samples)
+        workflows.vertex_figure(tmp_path / "x", other)
 
 
 def test_vertex_maps_normalisation_and_rock_share(samples):
     for (det, m), smp in samples.items():
-        vm = fv.vertex_maps(smp)
+        sel = smp.weights() * default_channel().selection_factor(smp)
+        vm = vertex_maps(smp, sel, fg.DEFAULT_Z_RANGE_M, fg.DEFAULT_Y_RANGE_M)
         area = np.diff(vm.z_edges)[0] * np.diff(vm.y_edges)[0]
         # every selected decay is inside a fiducial volume, inside the window: the map integrates to 1
         assert vm.decay.sum() * area == pytest.approx(1.0, rel=1e-9)
@@ -65,7 +74,7 @@ def test_vertex_maps_normalisation_and_rock_share(samples):
         yc = 0.5 * (vm.y_edges[1:] + vm.y_edges[:-1])
         Z, Y = np.meshgrid(zc, yc)
         near = np.zeros(Z.shape, dtype=bool)
-        for box in smp.detector.fiducial_volumes.values():
+        for box in smp.fiducial_shapes.values():
             lo, hi = box.lower_m, box.upper_m
             near |= (Z > lo[2] - 0.1) & (Z < hi[2] + 0.1) & (Y > lo[1] - 0.1) & (Y < hi[1] + 0.1)
         assert vm.decay[~near].sum() == 0.0
@@ -73,15 +82,19 @@ def test_vertex_maps_normalisation_and_rock_share(samples):
         assert 0.0 <= vm.in_window <= 1.0 + 1e-12
         assert vm.rock_share == pytest.approx(rate_summary(smp, 1.0).data["production_share"]["rock"], rel=1e-9,
                                               abs=1e-12)
-        assert vm.events_per_pot == pytest.approx(float((smp.weights() * smp.selection_factor()).sum()), rel=1e-12)
+        assert vm.events_per_pot == pytest.approx(float(sel.sum()), rel=1e-12)
     # light HNLs come from the rock, heavy ones from the detector
-    assert fv.vertex_maps(samples[("nd280", 0.05)]).rock_share > 0.9
-    assert fv.vertex_maps(samples[("nd280", 0.6)]).rock_share < 0.01
+    def rock(smp):
+        sel = smp.weights() * default_channel().selection_factor(smp)
+        return vertex_maps(smp, sel, fg.DEFAULT_Z_RANGE_M, fg.DEFAULT_Y_RANGE_M).rock_share
+
+    assert rock(samples[("t2k-nd280", 0.05)]) > 0.9
+    assert rock(samples[("t2k-nd280", 0.6)]) < 0.01
 
 
 # ---------------------------------------------------------------- Fig. 3
 def test_decay_length_figure(tmp_path, constraint_scan):
-    _check_files(fd.plot_decay_length(constraint_scan, tmp_path), "fig3_decay_length")
+    _check_files(workflows.decay_length_figure(tmp_path, constraint_scan), "fig3_decay_length")
 
 
 def test_decay_length_figure_blank_cells_and_one_mass(tmp_path, constraint_scan):
@@ -90,22 +103,22 @@ def test_decay_length_figure_blank_cells_and_one_mass(tmp_path, constraint_scan)
     scan = copy.deepcopy(constraint_scan)
     scan.masses[1].median_decay_length_m[:5] = np.nan  # no signal: left blank
     scan.masses = scan.masses[1:2]
-    _check_files(fd.plot_decay_length(scan, tmp_path, analytic=False), "fig3_decay_length")
+    _check_files(fd.plot_decay_length(scan, tmp_path, None), "fig3_decay_length")
 
 
 def test_analytic_iso_line_has_its_decay_length():
     masses = np.array([0.012, 0.08, 0.3, 0.7, 1.8])
     for lam in (1.0, 1e-2, 1e3):
-        d = fd.iso_decay_length_coupling(lam, masses, "consistent")
+        d = iso_decay_length_coupling(lam, masses, "consistent")
         assert np.all(np.isfinite(d)) and np.all(d > 0)
-        np.testing.assert_allclose(fd.analytic_decay_length_m(masses, d, "consistent"), lam, rtol=1e-12)
+        np.testing.assert_allclose(analytic_decay_length_m(masses, d, "consistent"), lam, rtol=1e-12)
         # the same through the physics API: (p/m) c tau with the median momentum
-        p = fd.median_momentum_GeV(masses, "consistent")
+        p = median_momentum_GeV(masses, "consistent")
         direct = [decays.decay_length_m(HNLModel(float(m), float(di)), pi) for m, di, pi in zip(masses, d, p)]
         np.testing.assert_allclose(direct, lam, rtol=1e-10)
     # the darknews width is half the consistent one (Dirac, nu gamma dominates): twice the decay length
-    d1 = fd.iso_decay_length_coupling(1.0, masses, "consistent")
-    assert np.all(fd.analytic_decay_length_m(masses, d1, "darknews") > 1.9)
+    d1 = iso_decay_length_coupling(1.0, masses, "consistent")
+    assert np.all(analytic_decay_length_m(masses, d1, "darknews") > 1.9)
 
 
 def test_median_momentum_is_the_median():
@@ -115,12 +128,12 @@ def test_median_momentum_is_the_median():
 
     m = 0.25
     flux = load_flux("fhc").component("numu")
-    ch = xsec.channel(fd.ANALYTIC_TARGET_PDG, "coherent")
+    ch = xsec.channel(ANALYTIC_TARGET_PDG, "coherent")
     E = np.linspace(xsec.threshold_energy(m, ch.M_GeV), flux.max_energy_GeV, 20001)[1:]
     w = np.asarray(flux(E)) * xsec.total_xsec_cm2(ch, HNLModel(m, 1e-6), E, panels=8)
     c = np.cumsum(w) / w.sum()
     e_med = E[np.searchsorted(c, 0.5)]
-    assert fd.median_momentum_GeV(m) == pytest.approx(math.sqrt(e_med**2 - m**2), rel=2e-3)
+    assert median_momentum_GeV(m) == pytest.approx(math.sqrt(e_med**2 - m**2), rel=2e-3)
 
 
 # ---------------------------------------------------------------- Fig. 4

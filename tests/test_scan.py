@@ -43,7 +43,7 @@ def test_scan_cache_resume_and_invalidation(tmp_path):
     assert not np.array_equal(a.signal(), c.signal())
     # partially finished: drop one cached mass, re-run fills it in with identical numbers
     from dipolehnl.analysis.analyses import load_analysis
-    from dipolehnl.analysis.presets import get_preset
+    from dipolehnl.config import get_preset
     from dipolehnl.analysis.scan import settings_hash, with_preset
 
     p = get_preset("default")

@@ -44,17 +44,24 @@ def _emit(obj: dict, as_json: bool) -> None:
 # ---------------------------------------------------------------- width
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mass", type=_float, required=True, help="HNL mass m_N in GeV")
-    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_muN in GeV^-1")
+    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1")
+    _add_flavor_arg(p)
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
     p.add_argument("--convention", default="consistent", choices=["consistent", "darknews"],
                    help="physics convention (default: consistent)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
 
 
+def _add_flavor_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--coupling-flavor", default="mu", choices=["e", "mu", "tau"],
+                   help="flavour alpha of the coupling d_alphaN (default mu)")
+
+
 def _model(args: argparse.Namespace):
     from dipolehnl.physics.model import HNLModel
 
-    return HNLModel(args.mass, args.coupling, majorana=args.majorana, convention=args.convention)
+    return HNLModel.for_flavor(args.mass, args.coupling, args.coupling_flavor, majorana=args.majorana,
+                               convention=args.convention)
 
 
 def cmd_width(args: argparse.Namespace) -> int:
@@ -69,8 +76,9 @@ def cmd_width(args: argparse.Namespace) -> int:
         "ctau_m": decays.ctau_m(model),
         "mass_GeV": model.mass_GeV,
         "coupling_GeVinv": model.d_GeVinv,
+        "coupling_flavor": args.coupling_flavor,
         "majorana": model.majorana,
-        "convention": model.convention,
+        "convention": model.convention.name,
     }
     _emit(out, args.json)
     return 0
@@ -107,8 +115,8 @@ def cmd_xsec(args: argparse.Namespace) -> int:
         "target_pdg": nuc.pdg,
         "energy_GeV": args.energy,
         "threshold_GeV": e_th,
-        "primary": "numubar" if args.antineutrino else "numu",
-        "convention": model.convention,
+        "primary": {"e": "nue", "mu": "numu", "tau": "nutau"}[args.coupling_flavor] + ("bar" if args.antineutrino else ""),
+        "convention": model.convention.name,
     }
     _emit(out, args.json)
     return 0
@@ -126,33 +134,39 @@ def _positive_int(text: str) -> int:
 
 
 def _add_simulation_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--detector", default="nd280", help="nd280, nd280-upgrade, or a detector file (.toml or SIREN .dat)")
-    p.add_argument("--mode", default="fhc", choices=["fhc", "rhc"], help="beam mode (default fhc)")
-    p.add_argument("--flavor", default="both", choices=["numu", "numubar", "both"],
-                   help="flux component(s): numu, numubar or both (default; with --preset paper: the paper's)")
+    p.add_argument("--experiment", default="t2k-nd280",
+                   help="a shipped experiment (see 'dipolehnl experiments') or an experiment .toml file (default t2k-nd280)")
+    p.add_argument("--detector", help="use this detector instead of the experiment's: a shipped model name or a "
+                                      "detector file (.toml or SIREN .dat); its own fiducial volumes if it has any")
+    p.add_argument("--mode", default="fhc", help="beam mode of the experiment (default fhc)")
+    p.add_argument("--flavor", default="both",
+                   help="flux component: numu, numubar, nue, nuebar, nutau, nutaubar, or both (default: nu and nubar "
+                        "of the coupled flavour; with --preset paper: the dominant one of the mode)")
     p.add_argument("--mass", type=_float, required=True, help="HNL mass m_N in GeV")
-    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_muN in GeV^-1")
+    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1")
+    _add_flavor_arg(p)
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
     p.add_argument("--preset", default="default", choices=["default", "paper"], help="physics preset (default: default)")
     p.add_argument("--convention", choices=["consistent", "darknews"], help="override the preset's convention")
-    p.add_argument("--gas-density", type=_float, help="TPC gas density in g/cm^3 (default: the preset's)")
+    p.add_argument("--gas-density", type=_float, help="density of the material GAS in g/cm^3 (default: the preset's)")
     p.add_argument("--flux-file", help="flux table in the T2K release format to use instead of the shipped one")
     p.add_argument("--events", type=_positive_int, default=20000, help="number of weighted events (default 20000)")
     p.add_argument("--seed", type=int, default=12345, help="random seed (same seed -> identical output)")
 
 
 def _simulate_from_args(args: argparse.Namespace):
-    from dipolehnl.analysis.presets import get_preset
+    from dipolehnl.config import get_preset
     from dipolehnl.generate.api import simulate
     
     preset = get_preset(args.preset)
     if args.convention:
         preset = preset.with_(convention=args.convention)
-    gas = check_positive("gas density", args.gas_density) if args.gas_density is not None else None
-    log.info("simulating %s %s m=%g GeV d=%g GeV^-1 with %d events", args.detector, args.mode, args.mass, args.coupling, args.events)
-    return simulate(args.detector, args.mass, args.coupling, mode=args.mode, flavor=args.flavor, n_events=args.events,
-                    seed=args.seed, preset=preset, majorana=args.majorana, tpc_gas_density_g_cm3=gas,
-                    flux_file=args.flux_file)
+    dens = {"GAS": check_positive("gas density", args.gas_density)} if args.gas_density is not None else None
+    log.info("simulating %s %s m=%g GeV d=%g GeV^-1 with %d events", args.experiment, args.mode, args.mass, args.coupling,
+             args.events)
+    return simulate(args.experiment, args.mass, args.coupling, mode=args.mode, flavor=args.flavor, n_events=args.events,
+                    seed=args.seed, preset=preset, majorana=args.majorana, material_densities_g_cm3=dens,
+                    flux_file=args.flux_file, coupling_flavor=args.coupling_flavor, detector=args.detector)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -160,18 +174,24 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     if not str(args.out).endswith(".parquet"):
         raise InputError(f"--out must name a .parquet file, got {args.out!r}")
+    from dipolehnl.analysis.analyses import default_channel
+
     sample = _simulate_from_args(args)
-    write_events_parquet(sample, args.out, {"preset": args.preset, "mode": args.mode, "flavor": args.flavor})
+    channel = default_channel(args.preset)
+    extra = {"weight_selected": sample.weights() * channel.selection_factor(sample), **channel.columns(sample)}
+    write_events_parquet(sample, args.out, {"preset": args.preset, "mode": args.mode, "flavor": args.flavor,
+                                            "channel": channel.name, **channel.summary(sample)}, extra)
     sys.stderr.write(f"wrote {sample.n} events to {args.out}\n")
     return 0
 
 
 def cmd_rate(args: argparse.Namespace) -> int:
-    from dipolehnl.generate.api import rate_summary
-    
+    from dipolehnl.analysis.analyses import default_channel
+    from dipolehnl.analysis.summary import rate_summary
+
     pot = check_positive("POT", args.pot)
     sample = _simulate_from_args(args)
-    out = rate_summary(sample, pot).to_json()
+    out = rate_summary(sample, pot, default_channel(args.preset)).to_json()
     out["preset"] = args.preset
     out["mode"] = args.mode
     if args.json:
@@ -180,9 +200,9 @@ def cmd_rate(args: argparse.Namespace) -> int:
         print(f"selected events: {out['selected_events']:.4g} ± {100 * out['rel_mc_error']:.2g}% (MC)")
         print(f"median lab-frame decay length: {out['median_decay_length_m']:.4g} m")
         print("production share: " + ", ".join(f"{k} {v:.1%}" for k, v in out["production_share"].items() if v > 1e-4))
-        for name, t in out["tpcs"].items():
-            print(f"  {name}: decays {t['decays_in_fiducial']:.4g} -> forward {t['forward']:.4g} -> ee {t['ee']:.4g}"
-                  f" -> opening {t['opening_angle']:.4g} -> selected {t['selected']:.4g}")
+        for name, t in out["fiducial_volumes"].items():
+            print(f"  {name}: " + " -> ".join(f"{k.replace('_in_fiducial', '')} {v:.4g}" for k, v in t.items()
+                                            if k != "rel_mc_error"))
     return 0
 
 
@@ -227,7 +247,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     settings = ScanSettings(
         masses_GeV=_grid(args.masses, "mass") if args.masses else DEFAULT_MASSES_GEV,
         couplings_GeVinv=tuple(sorted(_grid(args.couplings, "coupling"))) if args.couplings else DEFAULT_COUPLINGS_GEVINV,
-        n_events=args.events or DEFAULT_EVENTS, seed=args.seed, majorana=args.majorana)
+        n_events=args.events or DEFAULT_EVENTS, seed=args.seed, majorana=args.majorana,
+        coupling_flavor=args.coupling_flavor)
     executor = _executor_from_args(args)
     progress = not args.quiet and sys.stderr.isatty()
     try:
@@ -241,6 +262,23 @@ def cmd_scan(args: argparse.Namespace) -> int:
         wl = summary["world_leading_MeV"]
         sys.stderr.write(f"{result.analysis.name} [{result.preset.name}]: {len(result.masses)} masses in {result.wall_time_s:.1f} s; "
                          f"world-leading {'%.0f-%.0f MeV' % tuple(wl) if wl else 'nowhere'}; wrote {args.out}\n")
+    return 0
+
+
+def cmd_experiments(args: argparse.Namespace) -> int:
+    from dipolehnl.experiment import experiments_summary
+
+    out = experiments_summary()
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    for e in out:
+        print(f"{e['name']}: {e['description']}")
+        print(f"  detector {e['detector']}, {e['distance_m']:g} m from the source")
+        for mode, flavors in e["modes"].items():
+            print(f"  mode {mode}: {', '.join(flavors)}")
+        print("  fiducial volumes: " + ", ".join(f"{n} ({v['shape']}, {v['volume_m3']:.3g} m^3)"
+                                                 for n, v in e["fiducial_volumes"].items()))
     return 0
 
 
@@ -310,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--antineutrino", action="store_true", help="nu_mu-bar primary (same cross section by CP)")
     p.set_defaults(func=cmd_xsec)
 
-    p = sub.add_parser("simulate", help="generate weighted HNL events in the TPC fiducial volumes (Parquet)")
+    p = sub.add_parser("simulate", help="generate weighted HNL events in the fiducial volumes (Parquet)")
     _add_simulation_args(p)
     p.add_argument("--out", required=True, help="output .parquet file (one row per event)")
     p.set_defaults(func=cmd_simulate)
@@ -322,16 +360,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rate)
 
     p = sub.add_parser("scan", help="scan (m_N, d) for an analysis: expected events, contours, summary")
-    p.add_argument("--analysis", required=True, help="t2k2019, t2k-full, t2k+t2k2, or an analysis .toml file")
+    p.add_argument("--analysis", required=True, help="a shipped analysis (t2k2019, t2k-full, t2k+t2k2) or an analysis .toml file")
     p.add_argument("--preset", default="default", choices=["default", "paper"], help="physics preset")
     p.add_argument("--masses", help="HNL masses in GeV: 'a,b,c' or 'lo:hi:n' (default 0.01:2:60)")
     p.add_argument("--couplings", help="couplings in GeV^-1: 'a,b,c' or 'lo:hi:n' (default 1e-8:1e-4:200)")
     p.add_argument("--events", type=_positive_int, help="events per mass and detector (default 10000, refined adaptively)")
     p.add_argument("--seed", type=int, default=2412, help="random seed")
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
+    _add_flavor_arg(p)
     p.add_argument("--out", required=True, help="output directory")
     _add_execution_args(p)
     p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("experiments", help="list the shipped experiments: beam modes, flavours, fiducial volumes")
+    p.add_argument("--json", action="store_true", help="machine-readable JSON output")
+    p.set_defaults(func=cmd_experiments)
 
     p = sub.add_parser("kaon-validation", help="|U_muN|^2 limits from HNLs of kaon decays (supplemental check), CSV + figure")
     p.add_argument("--out", required=True, help="output directory")

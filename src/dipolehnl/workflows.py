@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dipolehnl import __version__
-from dipolehnl.analysis.presets import single_differences
+from dipolehnl.config import single_differences
 from dipolehnl.analysis.results import (lower_edge, miniboone_allowed_coverage, miniboone_coverage,
                                         world_leading_ranges, write_scan_outputs)
 from dipolehnl.analysis.scan import DEFAULT_COUPLINGS_GEVINV, ScanResult, ScanSettings, run_scans
@@ -40,11 +40,14 @@ class ReproduceSettings:
     main: ScanSettings
     study: ScanSettings  # reduced grid for the one-difference-at-a-time study
     vertex_events: int = 20000
+    electron: ScanSettings | None = None  # the d_eN scans (coupling to nu_e), a new result
 
     @classmethod
     def full(cls) -> "ReproduceSettings":
         return cls(ScanSettings(), ScanSettings(masses_GeV=tuple(np.geomspace(0.03, 1.2, 8)),
-                                                couplings_GeVinv=DEFAULT_COUPLINGS_GEVINV, n_events=5000, refine=False))
+                                                couplings_GeVinv=DEFAULT_COUPLINGS_GEVINV, n_events=5000, refine=False),
+                   electron=ScanSettings(masses_GeV=tuple(np.geomspace(0.01, 2.0, 30)), n_events=6000, refine=False,
+                                         coupling_flavor="e"))
 
     @classmethod
     def fast(cls) -> "ReproduceSettings":
@@ -53,7 +56,9 @@ class ReproduceSettings:
                                 refine=False),
                    ScanSettings(masses_GeV=tuple(np.geomspace(0.05, 1.0, 4)), couplings_GeVinv=c, n_events=1000,
                                 refine=False),
-                   vertex_events=3000)
+                   vertex_events=3000,
+                   electron=ScanSettings(masses_GeV=tuple(np.geomspace(0.02, 1.5, 6)), couplings_GeVinv=c,
+                                         n_events=1000, refine=False, coupling_flavor="e"))
 
 
 def edge_at(result: ScanResult, m_MeV: float, level=None) -> float:
@@ -87,6 +92,8 @@ def _ranges(r: list[list[float]] | list[tuple[float, float]]) -> str:
 # ---------------------------------------------------------------- pieces
 #: analyses scanned together (one simulation per mass and detector) for each preset
 MAIN_SCANS = {"default": ("t2k2019", "t2k-full", "t2k+t2k2"), "paper": ("t2k2019", "t2k+t2k2")}
+#: analyses scanned for the coupling to nu_e (d_eN; preset default): not in the paper
+ELECTRON_SCANS = ("t2k2019", "t2k+t2k2")
 
 
 def main_scans(cfg: "ReproduceSettings", cache: Path, executor=None, progress: bool = False,
@@ -119,20 +126,75 @@ def kaon_outputs(out_dir: Path, figures_dir: Path | None = None) -> dict:
     return {"files": files, "masses_MeV": list(masses), "ratio_to_AFH2022": ratios, "ratio_to_AFH2022_darknews": ratios_dn}
 
 
-def make_figures(out_dir: Path, constraint: ScanResult, sensitivity: ScanResult | None,
-                 paper: ScanResult | None = None, vertex_events: int = 20000) -> list[str]:
-    """Figures 1–4 (PNG and PDF) into ``out_dir``."""
-    from dipolehnl.plots.constraints import plot_constraints
-    from dipolehnl.plots.decay_length import plot_decay_length
-    from dipolehnl.plots.geometry import plot_geometry
+#: Fig. 2: HNL masses (GeV) and coupling (GeV^-1) of the vertex maps (the paper's).
+VERTEX_MASSES_GEV = (0.05, 0.25, 0.6)
+VERTEX_COUPLING_GEVINV = 3.87e-7
+
+
+def vertex_samples(masses_GeV=VERTEX_MASSES_GEV, coupling_GeVinv: float = VERTEX_COUPLING_GEVINV,
+                   preset: str = "default", n_events: int = 20000, seed: int = 1) -> dict:
+    """Event samples of Fig. 2: (detector, mass) → sample, FHC, the preset's flavours."""
+    from dipolehnl.generate.api import simulate
+    from dipolehnl.plots.vertices import EXPERIMENTS
+
+    return {(exp, float(m)): simulate(exp, float(m), coupling_GeVinv, mode="fhc", n_events=n_events, seed=seed,
+                                      preset=preset)
+            for exp in EXPERIMENTS for m in masses_GeV}
+
+
+def vertex_figure(out_dir: Path, samples: dict, preset: str = "default") -> list:
+    """Fig. 2 from event samples ((experiment, mass GeV) → sample, all at one coupling): the
+    e⁺e⁻ channel's selected weights, vertex maps, and the FHC exposures of the analysis
+    files (ND280: ``t2k2019``; upgrade: ``t2k+t2k2``, all FHC POT of the programme)."""
+    from dipolehnl.analysis.analyses import default_channel, load_analysis
+    from dipolehnl.analysis.vertices import vertex_maps
+    from dipolehnl.errors import InputError
+    from dipolehnl.plots.geometry import DEFAULT_Y_RANGE_M, DEFAULT_Z_RANGE_M
     from dipolehnl.plots.vertices import plot_vertices
+
+    channel = default_channel(preset)
+    couplings = {float(s.model.d_GeVinv) for s in samples.values()}
+    if len(couplings) != 1:  # production vertices follow each sample's own decay length: no reweighting
+        raise InputError(f"vertex samples must share one coupling, got {sorted(couplings)}")
+    maps = {key: vertex_maps(s, s.weights() * channel.selection_factor(s), DEFAULT_Z_RANGE_M, DEFAULT_Y_RANGE_M)
+            for key, s in samples.items()}
+    detectors = {det: s.detector for (det, _), s in samples.items()}
+    pot = {"t2k-nd280": load_analysis("t2k2019").total_pot("fhc", "t2k-nd280"),
+           "t2k-nd280-upgrade": load_analysis("t2k+t2k2").total_pot("fhc")}
+    fvs = {exp: s.fiducial_shapes for (exp, _), s in samples.items()}
+    return plot_vertices(out_dir, maps, detectors, couplings.pop(), pot, fvs)
+
+
+def decay_length_figure(out_dir: Path, scan: ScanResult) -> list:
+    """Fig. 3 with the analytic iso-lines in the convention of the scan's preset."""
+    from dipolehnl.analysis.decay_length import iso_lines
+    from dipolehnl.plots.decay_length import ISO_LENGTHS_M, iso_line_masses_GeV, plot_decay_length
+
+    m = iso_line_masses_GeV(scan.masses_GeV)
+    return plot_decay_length(scan, out_dir, (m, iso_lines(ISO_LENGTHS_M, m, scan.preset.convention)))
+
+
+def make_figures(out_dir: Path, constraint: ScanResult, sensitivity: ScanResult | None,
+                 paper: ScanResult | None = None, vertex_events: int = 20000,
+                 electron: dict[str, ScanResult] | None = None) -> list[str]:
+    """Figures 1–4 (PNG and PDF) into ``out_dir``; ``electron``: the d_eN scans
+    (analysis → result), drawn as extra curves in Fig. 4."""
+    from dipolehnl.plots.constraints import plot_constraints
+    from dipolehnl.plots.geometry import plot_geometry
 
     files = []
     files += plot_geometry(out_dir)
-    files += plot_vertices(out_dir, n_events=vertex_events)
-    files += plot_decay_length(constraint, out_dir)
-    extra = {"2019, paper preset": (paper, {"color": "0.2", "linestyle": "-.", "linewidth": 1.0})} if paper is not None else None
-    files += plot_constraints(out_dir, constraint, sensitivity, extra=extra)
+    files += vertex_figure(out_dir, vertex_samples(n_events=vertex_events))
+    files += decay_length_figure(out_dir, constraint)
+    extra = {"2019, paper preset": (paper, {"color": "0.2", "linestyle": "-.", "linewidth": 1.0})} if paper is not None else {}
+    if electron:
+        if "t2k2019" in electron:
+            extra[r"2019, coupling to $\nu_e$ ($d_{eN}$)"] = (electron["t2k2019"],
+                                                          {"color": "#7b3294", "linestyle": "-", "linewidth": 1.1})
+        if "t2k+t2k2" in electron:
+            extra[r"T2K+T2K-II 95% CL, $d_{eN}$"] = (electron["t2k+t2k2"],
+                                                   {"color": "#7b3294", "linestyle": "--", "linewidth": 1.1})
+    files += plot_constraints(out_dir, constraint, sensitivity, extra=extra or None)
     return [str(f) for f in files]
 
 
@@ -155,10 +217,17 @@ def reproduce(out_dir: str | Path, fast: bool = False, executor=None, progress: 
 
     scans = main_scans(cfg, cache, executor, progress, timings)
     default, paper = scans["default"], scans["paper"]
+    electron: dict[str, ScanResult] = {}
+    if cfg.electron is not None:
+        electron = dict(zip(ELECTRON_SCANS, timed("scans, d_eN (preset default)", run_scans, list(ELECTRON_SCANS),
+                                                  "default", cfg.electron, cache_dir=cache, executor=executor,
+                                                  progress=progress)))
     summaries = {}
     for preset, group in (("default", default), ("paper", paper)):
         for name, res in group.items():
             summaries[(name, preset)] = write_scan_outputs(res, out / "scans" / f"{name}_{preset}")
+    for name, res in electron.items():
+        summaries[(name, "default, d_eN")] = write_scan_outputs(res, out / "scans" / f"{name}_default_dE")
 
     # one difference at a time (reduced grid), for the constraint and the sensitivity
     def study():
@@ -177,9 +246,9 @@ def reproduce(out_dir: str | Path, fast: bool = False, executor=None, progress: 
     diffs = timed("one-difference study", study)
     kaon = timed("kaon validation", kaon_outputs, out)
     timed("figures", make_figures, out / "figures", default["t2k2019"], default["t2k+t2k2"], paper["t2k2019"],
-                 cfg.vertex_events)
+                 cfg.vertex_events, electron)
     wall = time.perf_counter() - t0
-    report = _report(default, paper, summaries, diffs, kaon, cfg, timings, wall, fast)
+    report = _report(default, paper, summaries, diffs, kaon, cfg, timings, wall, fast, electron)
     write_text_atomic(out / "report.md", report)
     from dipolehnl.markdown import to_html
 
@@ -199,7 +268,7 @@ def _headline(res: ScanResult) -> dict:
     return s
 
 
-def _report(default, paper, summaries, diffs, kaon, cfg, timings, wall, fast) -> str:
+def _report(default, paper, summaries, diffs, kaon, cfg, timings, wall, fast, electron=None) -> str:
     L: list[str] = []
     add = L.append
     add("# Dipole-portal HNLs at T2K ND280 and its upgrade: constraints and sensitivities")
@@ -239,13 +308,16 @@ def _report(default, paper, summaries, diffs, kaon, cfg, timings, wall, fast) ->
     add("Lower edge of the excluded band (95% CL, GeV⁻¹), interpolated log–log between grid masses; '—': nothing excluded "
         "there (or outside the grid).")
     add("")
-    hdr = "| m_N (MeV) | " + " | ".join(f"{n} ({p})" for p, g in (("default", default), ("paper", paper)) for n in g) + " |"
+    groups = [("default", default), ("paper", paper)] + ([("default, d_eN", electron)] if electron else [])
+    hdr = "| m_N (MeV) | " + " | ".join(f"{n} ({p})" for p, g in groups for n in g) + " |"
     add(hdr)
-    add("|" + "---|" * (1 + len(default) + len(paper)))
+    add("|" + "---|" * (1 + sum(len(g) for _, g in groups)))
     for m in TABLE_MASSES_MEV:
-        cells = [_fmt(edge_at(g[n], m)) for _, g in (("default", default), ("paper", paper)) for n in g]
+        cells = [_fmt(edge_at(g[n], m)) for _, g in groups for n in g]
         add(f"| {m} | " + " | ".join(cells) + " |")
     add("")
+    if electron:
+        _electron(add, default, electron)
     _production(add, default["t2k2019"], paper["t2k2019"])
     _differences(add, diffs)
     _kaon(add, kaon)
@@ -277,6 +349,42 @@ def _report(default, paper, summaries, diffs, kaon, cfg, timings, wall, fast) ->
     add("- per-analysis outputs: `scans/<analysis>_<preset>/` (expected_events.csv, contour_*.csv, production_shares.csv, summary.json)")
     add("")
     return "\n".join(L) + "\n"
+
+
+def _electron(add, default, electron) -> None:
+    """The new result: the 2019 constraint and the T2K + T2K-II sensitivity on d_eN."""
+    add("### New: the coupling to ν_e (d_eN)")
+    add("")
+    st = next(iter(electron.values())).settings
+    rows = []
+    for name, res in electron.items():
+        lv = res.analysis.levels()[0]
+        e = lower_edge(res, lv)
+        mu = lower_edge(default[name], lv) if name in default else None
+        ok = np.isfinite(e)
+        best = int(np.nanargmin(np.where(ok, e, np.nan))) if ok.any() else None
+        if best is None:
+            rows.append(f"- {name} ({lv.label}): nothing excluded on the grid.")
+            continue
+        m_best = 1e3 * res.masses_GeV[best]
+        ratio = ""
+        if mu is not None:
+            m_e, m_mu = 1e3 * res.masses_GeV, 1e3 * default[name].masses_GeV
+            mu_at = np.exp(np.interp(np.log(m_e), np.log(m_mu), np.log(np.where(np.isfinite(mu), mu, np.nan))))
+            r = e / mu_at
+            r = r[np.isfinite(r)]
+            if r.size:
+                ratio = f"; d_eN / d_μN reach at equal mass: median {np.median(r):.2g} (range {r.min():.2g}–{r.max():.2g})"
+        rows.append(f"- {name} ({lv.label}): excluded from {1e3 * res.masses_GeV[ok][0]:.0f} to "
+                    f"{1e3 * res.masses_GeV[ok][-1]:.0f} MeV; strongest at m_N = {m_best:.0f} MeV, d_eN > "
+                    f"{e[best]:.3g} GeV⁻¹{ratio}.")
+    add("Not in the paper: the same analyses for an HNL coupled only to ν_e, with the ν_e and ν̄_e columns of the "
+        f"T2K flux tables (preset default, {len(st.masses_GeV)} masses, {st.n_events} events per mass and detector). "
+        "The d_eN columns of the table above are its lower edges; Fig. 4 draws both curves in purple.")
+    add("")
+    for r in rows:
+        add(r)
+    add("")
 
 
 def _verdicts(add, default, paper) -> None:

@@ -14,28 +14,32 @@ sensitivity).  Format (see docs/analysis.md)::
     sigma = [5.0]                              # significance levels (optional)
 
     [selection]
-    cos_theta_min = 0.992                      # HNL direction w.r.t. the beam axis
-    opening_angle_max_deg = 90.0               # e+ e- opening angle
-    efficiency = "t2k2019"                     # shipped table name or a path (relative to the TOML file)
-    efficiency_outside = "hold"                # "hold" or "zero" outside the table's mass range
+    channel = "ee"                             # or "single_photon" (analysis.channels)
+    cos_theta_min = 0.992                      # ee: HNL direction w.r.t. the beam axis
+    opening_angle_max_deg = 90.0               # ee: e+ e- opening angle
+    efficiency = "t2k2019"                     # shipped table name, a path (relative to the TOML file) or "none"
+    efficiency_outside = "hold"                # "hold" or "zero" outside the table's range
+    # single_photon: photon_energy_min_GeV, photon_angle_max_deg, mean_free_path_X0 (9/7), max_path_m
 
     [[dataset]]
     name = "nd280-fhc"
-    detector = "nd280"                         # or "nd280-upgrade"
-    mode = "fhc"                               # or "rhc"
+    experiment = "t2k-nd280"                   # shipped experiment or experiment file (relative path)
+    mode = "fhc"                               # a beam mode of the experiment
     pot = 12.34e20
     background = 0.563                         # expected background events, or instead:
-    # background_scaling = { reference_pot = 12.34e20, reference_background = 0.563, reference_n_tpcs = 3 }
+    # background_scaling = { reference_pot = 12.34e20, reference_background = 0.563, reference_n_fiducial_volumes = 3 }
     observed = 0                               # optional; absent = Asimov data (= background)
-    tpcs = ["TPC1", "TPC2", "TPC3"]
+    fiducial_volumes = ["TPC1", "TPC2", "TPC3"]   # fiducial volumes of the experiment
 
+Data sets are validated against the loaded experiment (modes and fiducial volumes).
 ``background_scaling`` computes background = reference_background x (pot /
-reference_pot) x (len(tpcs) / reference_n_tpcs); ``reference_n_tpcs`` is optional
+reference_pot) x (len(fiducial_volumes) / reference_n_fiducial_volumes); the last is optional
 (default: no volume scaling).  This is the paper's "scales linearly with the POT and
 total TPC volume", with the volume ratio of the upgrade counted as 5 TPCs / 3 TPCs.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from dataclasses import dataclass
@@ -53,23 +57,21 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dipolehnl.analysis import statistics as st
+from dipolehnl.analysis.channels import CHANNELS, Channel, EeChannel, SinglePhotonChannel
 from dipolehnl.analysis.efficiency import EFFICIENCY_FILES, OUTSIDE_CHOICES, SelectionEfficiency, load_efficiency
 from dipolehnl.errors import InputError
+from dipolehnl.experiment import available_experiments, load_experiment
 
 STATISTICS: tuple[str, ...] = ("poisson_zero_background", "asimov")
 ASIMOV_Q: tuple[str, ...] = ("discovery", "exclusion")
-DETECTORS: tuple[str, ...] = ("nd280", "nd280-upgrade")
-MODES: tuple[str, ...] = ("fhc", "rhc")
-#: Fiducial volumes (TPC gas) allowed for each detector.
-DETECTOR_TPCS: dict[str, tuple[str, ...]] = {
-    "nd280": ("TPC1", "TPC2", "TPC3"),
-    "nd280-upgrade": ("TPC1", "TPC2", "TPC3", "HATPC_top", "HATPC_bottom"),
-}
 
 _TOP_KEYS = {"name", "description", "statistic", "asimov_q", "one_sided", "cl", "sigma", "selection", "dataset"}
-_SELECTION_KEYS = {"cos_theta_min", "opening_angle_max_deg", "efficiency", "efficiency_outside"}
-_DATASET_KEYS = {"name", "detector", "mode", "pot", "background", "background_scaling", "observed", "tpcs"}
-_SCALING_KEYS = {"reference_pot", "reference_background", "reference_n_tpcs"}
+_EE_KEYS = {"channel", "cos_theta_min", "opening_angle_max_deg", "efficiency", "efficiency_outside"}
+_PHOTON_KEYS = {"channel", "photon_energy_min_GeV", "photon_angle_max_deg", "mean_free_path_X0", "max_path_m",
+                "efficiency", "efficiency_outside"}
+_DATASET_KEYS = {"name", "experiment", "mode", "pot", "background", "background_scaling", "observed",
+                 "fiducial_volumes"}
+_SCALING_KEYS = {"reference_pot", "reference_background", "reference_n_fiducial_volumes"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -77,45 +79,84 @@ _SCALING_KEYS = {"reference_pot", "reference_background", "reference_n_tpcs"}
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SelectionConfig:
-    """Event selection: cos(theta_N) > cos_theta_min, e+e- opening angle < opening_angle_max_deg, x efficiency(m)."""
+    """The analysis's signal channel and its cuts (``[selection]``; see
+    :mod:`dipolehnl.analysis.channels`).
+
+    ``ee``: cos θ_N > cos_theta_min, e⁺e⁻ opening angle < opening_angle_max_deg (deg),
+    × BR(ee) (the preset's choice), × efficiency(m_N).
+    ``single_photon``: E_γ > photon_energy_min_GeV, photon angle < photon_angle_max_deg
+    (deg), × BR(νγ), × conversion probability (mean free path mean_free_path_X0 X₀, path
+    up to max_path_m m), × efficiency(E_γ) (table abscissa: photon energy in MeV).
+    ``efficiency``: a shipped table name, a path (relative to the analysis file) or "none".
+    """
 
     cos_theta_min: float = 0.992
     opening_angle_max_deg: float = 90.0
     efficiency: str = "t2k2019"
     efficiency_outside: str = "hold"
     base_dir: str = ""
+    channel: str = "ee"
+    photon_energy_min_GeV: float = 0.0
+    photon_angle_max_deg: float = 180.0
+    mean_free_path_X0: float = 9.0 / 7.0
+    max_path_m: float = math.inf
 
-    def efficiency_function(self) -> SelectionEfficiency:
-        """The efficiency versus HNL mass (GeV -> fraction)."""
+    def efficiency_function(self) -> SelectionEfficiency | None:
+        """The efficiency table (abscissa in GeV -> fraction), or None for "none" (1)."""
         ref = self.efficiency
+        if ref == "none":
+            return None
         outside = self.efficiency_outside  # validated by the loader
         if ref in EFFICIENCY_FILES or Path(ref).is_absolute():
             return load_efficiency(ref, outside)  # type: ignore[arg-type]
         return load_efficiency(Path(self.base_dir) / ref, outside)  # type: ignore[arg-type]
 
+    def make_channel(self, br_ee: str = "model") -> Channel:
+        """The :class:`~dipolehnl.analysis.channels.Channel` of this selection (``br_ee``:
+        the preset's BR(ee) choice, used by the ``ee`` channel)."""
+        if self.channel == "ee":
+            return EeChannel(self.cos_theta_min, self.opening_angle_max_deg, self.efficiency_function(), br_ee)
+        return SinglePhotonChannel(self.photon_energy_min_GeV, self.photon_angle_max_deg, self.mean_free_path_X0,
+                                   self.max_path_m, self.efficiency_function())
+
+    def key(self) -> tuple:
+        """Everything that determines the channel (analyses scanned together must agree)."""
+        return dataclasses.astuple(dataclasses.replace(self, base_dir=""))
+
+
+def default_channel(preset=None) -> Channel:
+    """The e⁺e⁻ channel of the shipped analyses for a preset (default ``default``): cos θ_N >
+    0.992, opening angle < 90°, the T2K 2019 efficiency (held at its end values)."""
+    from dipolehnl.config import get_preset
+
+    p = get_preset(preset or "default")
+    eff = load_efficiency("t2k2019", outside=p.efficiency_outside)  # type: ignore[arg-type]
+    return EeChannel(p.cos_theta_min, p.opening_angle_max_deg, eff, p.br_ee)
+
 
 @dataclass(frozen=True)
 class DataSet:
-    """One data set: a detector, a beam mode and its exposure.
+    """One data set: an experiment, a beam mode of it and its exposure.
 
     Attributes
     ----------
     name: label.
-    detector: 'nd280' or 'nd280-upgrade'.
-    mode: 'fhc' or 'rhc'.
+    experiment: a shipped experiment name (e.g. 't2k-nd280') or the absolute path of an
+        experiment file (:mod:`dipolehnl.experiment`).
+    mode: a beam mode of the experiment (e.g. 'fhc').
     pot: protons on target.
-    background: expected background events (in all ``tpcs`` together, after selection).
+    background: expected background events (in all ``fiducial_volumes`` together, after selection).
     observed: observed events, or None for an Asimov data set (observed = background).
-    tpcs: fiducial volumes used, e.g. ('TPC1', 'TPC2', 'TPC3').
+    fiducial_volumes: fiducial volumes of the experiment used, e.g. ('TPC1', 'TPC2', 'TPC3').
     """
 
     name: str
-    detector: str
+    experiment: str
     mode: str
     pot: float
     background: float
     observed: int | None
-    tpcs: tuple[str, ...]
+    fiducial_volumes: tuple[str, ...]
 
     @property
     def is_asimov(self) -> bool:
@@ -156,10 +197,11 @@ class Analysis:
         """Expected background per data set."""
         return np.array([d.background for d in self.datasets])
 
-    def total_pot(self, mode: str | None = None, detector: str | None = None) -> float:
-        """Sum of the POT over data sets, optionally of one mode and/or detector."""
+    def total_pot(self, mode: str | None = None, experiment: str | None = None) -> float:
+        """Sum of the POT over data sets, optionally of one mode and/or experiment."""
         return float(
-            sum(d.pot for d in self.datasets if (mode is None or d.mode == mode) and (detector is None or d.detector == detector))
+            sum(d.pot for d in self.datasets
+                if (mode is None or d.mode == mode) and (experiment is None or d.experiment == experiment))
         )
 
     def levels(self) -> list[Level]:
@@ -266,30 +308,34 @@ class _V:
         return tuple(self.to_float(key, v) for v in val)
 
 
-def _parse_dataset(v: _V, ds: Any, i: int) -> DataSet:
+def _parse_dataset(v: _V, ds: Any, i: int, base_dir: str = "") -> DataSet:
     where = f"dataset[{i}]."
     if not isinstance(ds, dict):
         raise v.fail(f"dataset[{i}]", "expected a table ([[dataset]])")
     v.unknown(ds, _DATASET_KEYS, where)
     name = v.get(ds, "name", where, str)
-    detector = v.get(ds, "detector", where, str)
-    if detector not in DETECTORS:
-        raise v.fail(where + "detector", f"unknown detector {detector!r} (expected one of {', '.join(DETECTORS)})")
+    exp_ref = v.get(ds, "experiment", where, str)
+    try:
+        exp = load_experiment(exp_ref, base_dir or None)
+    except InputError as exc:
+        raise v.fail(where + "experiment", str(exc)) from None
+    exp_key = exp_ref if exp_ref in available_experiments() else exp.source
     mode = v.get(ds, "mode", where, str).lower()
-    if mode not in MODES:
-        raise v.fail(where + "mode", f"unknown beam mode {mode!r} (expected one of {', '.join(MODES)})")
+    if mode not in exp.modes:
+        raise v.fail(where + "mode", f"unknown beam mode {mode!r} of {exp.name} (expected one of {', '.join(exp.modes)})")
     pot = v.get(ds, "pot", where, float)
     if pot <= 0:
         raise v.fail(where + "pot", f"must be > 0, got {pot}")
-    tpcs_raw = v.get(ds, "tpcs", where, list)
+    tpcs_raw = v.get(ds, "fiducial_volumes", where, list)
     if not tpcs_raw or not all(isinstance(t, str) for t in tpcs_raw):
-        raise v.fail(where + "tpcs", "expected a non-empty list of fiducial-volume names")
-    allowed = DETECTOR_TPCS[detector]
+        raise v.fail(where + "fiducial_volumes", "expected a non-empty list of fiducial-volume names")
+    allowed = tuple(exp.fiducial_volumes)
     for t in tpcs_raw:
         if t not in allowed:
-            raise v.fail(where + "tpcs", f"unknown fiducial volume {t!r} for {detector} (expected some of {', '.join(allowed)})")
+            raise v.fail(where + "fiducial_volumes",
+                         f"unknown fiducial volume {t!r} of {exp.name} (expected some of {', '.join(allowed)})")
     if len(set(tpcs_raw)) != len(tpcs_raw):
-        raise v.fail(where + "tpcs", "duplicate fiducial volume")
+        raise v.fail(where + "fiducial_volumes", "duplicate fiducial volume")
     tpcs = tuple(tpcs_raw)
     has_b, has_scaling = "background" in ds, "background_scaling" in ds
     if has_b == has_scaling:
@@ -302,20 +348,20 @@ def _parse_dataset(v: _V, ds: Any, i: int) -> DataSet:
         v.unknown(sc, _SCALING_KEYS, w2)
         ref_pot = v.get(sc, "reference_pot", w2, float)
         ref_b = v.get(sc, "reference_background", w2, float)
-        ref_n = v.get(sc, "reference_n_tpcs", w2, int, required=False, default=None)
+        ref_n = v.get(sc, "reference_n_fiducial_volumes", w2, int, required=False, default=None)
         if ref_pot <= 0:
             raise v.fail(w2 + "reference_pot", "must be > 0")
         if ref_b < 0:
             raise v.fail(w2 + "reference_background", "must be >= 0")
         if ref_n is not None and ref_n <= 0:
-            raise v.fail(w2 + "reference_n_tpcs", "must be > 0")
+            raise v.fail(w2 + "reference_n_fiducial_volumes", "must be > 0")
         background = ref_b * pot / ref_pot * (len(tpcs) / ref_n if ref_n else 1.0)
     if background < 0:
         raise v.fail(where + "background", f"must be >= 0, got {background}")
     observed = v.get(ds, "observed", where, int, required=False, default=None)
     if observed is not None and not 0 <= observed < 2**53:
         raise v.fail(where + "observed", f"must be >= 0 (and < 2^53), got {observed}")
-    return DataSet(name, detector, mode, pot, float(background), observed, tpcs)
+    return DataSet(name, exp_key, mode, pot, float(background), observed, tpcs)
 
 
 def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Analysis:
@@ -343,18 +389,38 @@ def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Anal
             raise v.fail("sigma", f"significances must be > 0, got {z}")
 
     sel_doc = v.get(doc, "selection", "", dict)
-    v.unknown(sel_doc, _SELECTION_KEYS, "selection.")
-    cos_min = v.get(sel_doc, "cos_theta_min", "selection.", float)
-    if not -1 <= cos_min <= 1:
-        raise v.fail("selection.cos_theta_min", f"must be in [-1, 1], got {cos_min}")
-    open_max = v.get(sel_doc, "opening_angle_max_deg", "selection.", float)
-    if not 0 < open_max <= 180:
-        raise v.fail("selection.opening_angle_max_deg", f"must be in (0, 180], got {open_max}")
-    eff = v.get(sel_doc, "efficiency", "selection.", str)
+    channel = v.get(sel_doc, "channel", "selection.", str, required=False, default="ee")
+    if channel not in CHANNELS:
+        raise v.fail("selection.channel", f"unknown channel {channel!r} (expected one of {', '.join(CHANNELS)})")
+    v.unknown(sel_doc, _EE_KEYS if channel == "ee" else _PHOTON_KEYS, "selection.")
+    eff = v.get(sel_doc, "efficiency", "selection.", str, required=channel == "ee", default="none")
     eff_out = v.get(sel_doc, "efficiency_outside", "selection.", str, required=False, default="hold")
     if eff_out not in OUTSIDE_CHOICES:
         raise v.fail("selection.efficiency_outside", f"expected one of {', '.join(OUTSIDE_CHOICES)}, got {eff_out!r}")
-    selection = SelectionConfig(cos_min, open_max, eff, eff_out, base_dir)
+    if channel == "ee":
+        cos_min = v.get(sel_doc, "cos_theta_min", "selection.", float)
+        if not -1 <= cos_min <= 1:
+            raise v.fail("selection.cos_theta_min", f"must be in [-1, 1], got {cos_min}")
+        open_max = v.get(sel_doc, "opening_angle_max_deg", "selection.", float)
+        if not 0 < open_max <= 180:
+            raise v.fail("selection.opening_angle_max_deg", f"must be in (0, 180], got {open_max}")
+        selection = SelectionConfig(cos_min, open_max, eff, eff_out, base_dir)
+    else:
+        e_min = v.get(sel_doc, "photon_energy_min_GeV", "selection.", float, required=False, default=0.0)
+        if e_min < 0:
+            raise v.fail("selection.photon_energy_min_GeV", f"must be >= 0, got {e_min}")
+        ang = v.get(sel_doc, "photon_angle_max_deg", "selection.", float, required=False, default=180.0)
+        if not 0 < ang <= 180:
+            raise v.fail("selection.photon_angle_max_deg", f"must be in (0, 180], got {ang}")
+        mfp = v.get(sel_doc, "mean_free_path_X0", "selection.", float, required=False, default=9.0 / 7.0)
+        if not mfp > 0:
+            raise v.fail("selection.mean_free_path_X0", f"must be > 0, got {mfp}")
+        max_path = v.get(sel_doc, "max_path_m", "selection.", float, required=False, default=math.inf)
+        if not max_path > 0:
+            raise v.fail("selection.max_path_m", f"must be > 0, got {max_path}")
+        selection = SelectionConfig(efficiency=eff, efficiency_outside=eff_out, base_dir=base_dir, channel="single_photon",
+                                    photon_energy_min_GeV=e_min, photon_angle_max_deg=ang, mean_free_path_X0=mfp,
+                                    max_path_m=max_path)
     try:
         selection.efficiency_function()
     except InputError as exc:
@@ -367,7 +433,7 @@ def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Anal
     ds_list = v.get(doc, "dataset", "", list)
     if not ds_list:
         raise v.fail("dataset", "at least one [[dataset]] is needed")
-    datasets = tuple(_parse_dataset(v, ds, i) for i, ds in enumerate(ds_list))
+    datasets = tuple(_parse_dataset(v, ds, i, base_dir) for i, ds in enumerate(ds_list))
     names = [d.name for d in datasets]
     if len(set(names)) != len(names):
         raise v.fail("dataset", "data set names must be unique")

@@ -27,9 +27,10 @@ difference matters only near threshold).
 
 Flight and decay
 ----------------
-Kaons decay in the 96 m decay volume that starts at the target; ND280's centre is
-284.9 m from the target, so by default the production distance D to the ND280 centre
-is uniform in [188.9, 284.9] m and the decay probability is averaged over it.  HNLs fly
+Kaons decay in the decay volume that starts at the target (96 m; the ``beam.source`` of
+the experiment file); ND280's centre is 284.9 m from the target (``beam.distance_m``), so
+by default the production distance D to the ND280 centre is uniform in [188.9, 284.9] m
+and the decay probability (:mod:`dipolehnl.physics.meson_decays`) is averaged over it.  HNLs fly
 along the beam (z).  A fiducial volume (FV) of area A (x·y) between the planes z₁ < z₂
 (detector coordinates, origin at the ND280 centre) sees
 
@@ -69,11 +70,12 @@ from dipolehnl.analysis.limits import load_external_limit
 from dipolehnl.analysis.statistics import poisson_zero_background_limit
 from dipolehnl.beam.flux import check_mode, kaon_numu_flux
 from dipolehnl.constants import M_KAON_GEV, M_MU_GEV
-from dipolehnl.detector import load_detector
 from dipolehnl.detector.shapes import Box
 from dipolehnl.errors import InputError
 from dipolehnl.io import write_text_atomic
 from dipolehnl.physics import decays
+from dipolehnl.physics import meson_decays
+from dipolehnl.physics.meson_decays import _production_interval, hnl_flux_ratio, kallen, shrock_factor  # noqa: F401
 from dipolehnl.physics.model import HNLModel, check_convention
 
 FloatArray = NDArray[np.float64]
@@ -84,15 +86,23 @@ SIGNAL_VARIANTS: tuple[str, ...] = ("decays", "br_ee", "br_ee_eff")
 
 #: Transition magnetic moment of the validation, DarkNews's mu_tr (GeV^-1); d = mu_tr / 2.
 MU_TR_VALIDATION_GEVINV: float = 1.0e-6
-#: Distance from the T2K target to the ND280 centre (m), arXiv:2412.15051 Sec. III.
-ND280_DISTANCE_FROM_TARGET_M: float = 284.9
-#: Length of the T2K decay volume (m), starting at the target.
-T2K_DECAY_VOLUME_LENGTH_M: float = 96.0
-#: Default production distances to the ND280 centre (m): kaon decays uniform over the decay volume.
-DEFAULT_PRODUCTION_DISTANCE_M: tuple[float, float] = (
-    ND280_DISTANCE_FROM_TARGET_M - T2K_DECAY_VOLUME_LENGTH_M,
-    ND280_DISTANCE_FROM_TARGET_M,
-)
+#: The experiment whose beam geometry (distance to the target, decay volume) and fiducial
+#: volumes the validation uses, and the analyses whose exposures it takes.
+EXPERIMENT = "t2k-nd280"
+EXPOSURE_ANALYSES: tuple[tuple[str, str, str], ...] = (("2019", "t2k2019", "t2k-nd280"),
+                                                       ("T2K+T2K-II", "t2k+t2k2", "t2k-nd280-upgrade"))
+
+
+def default_production_distance_m(experiment: str = EXPERIMENT) -> tuple[float, float]:
+    """Production distances to the detector centre (m): kaon decays uniform over the decay
+    volume, [distance − decay volume length, distance] of the experiment file (T2K ND280:
+    [188.9, 284.9] m)."""
+    from dipolehnl.experiment import load_experiment
+
+    exp = load_experiment(experiment)
+    if exp.decay_volume_length_m is None:
+        return (exp.distance_m, exp.distance_m)
+    return (exp.distance_m - exp.decay_volume_length_m, exp.distance_m)
 #: Kinematic end point of K -> mu N (GeV).
 M_N_MAX_GEV: float = M_KAON_GEV - M_MU_GEV
 #: Default mass grid (GeV): log-spaced over the range of the AFH2022 curves and up to the end point.
@@ -107,94 +117,6 @@ _RATIO_GRID_GEV = np.arange(0.025, 10.0, 0.05)
 
 
 # ---------------------------------------------------------------------------------------
-# Production
-# ---------------------------------------------------------------------------------------
-def kallen(x: ArrayLike, y: ArrayLike, z: ArrayLike) -> FloatArray:
-    """Källén function λ(x, y, z) = x² + y² + z² − 2xy − 2yz − 2zx."""
-    x, y, z = (np.asarray(v, dtype=float) for v in (x, y, z))
-    return x * x + y * y + z * z - 2.0 * (x * y + y * z + z * x)
-
-
-def shrock_factor(
-    m_N_GeV: ArrayLike, m_lepton_GeV: float = M_MU_GEV, m_meson_GeV: float = M_KAON_GEV
-) -> FloatArray | float:
-    """ρ/|U|² = Γ(P→ℓN)/(|U|² Γ(P→ℓν)) for a pseudoscalar P (Shrock 1980).
-
-    ρ/|U|² = [a + b − (a − b)²] λ^{1/2}(1, a, b) / [a (1 − a)²], a = m_ℓ²/m_P²,
-    b = m_N²/m_P²; 1 at m_N = 0 and 0 for m_N ≥ m_P − m_ℓ.  Masses in GeV.
-    """
-    m = np.asarray(m_N_GeV, dtype=float)
-    if np.any(~np.isfinite(m)) or np.any(m < 0):
-        raise InputError("HNL masses must be finite and >= 0 GeV")
-    a = (m_lepton_GeV / m_meson_GeV) ** 2
-    b = (m / m_meson_GeV) ** 2
-    open_ = m < m_meson_GeV - m_lepton_GeV
-    lam = np.where(open_, kallen(1.0, a, b), 0.0)
-    out = np.where(open_, (a + b - (a - b) ** 2) * np.sqrt(np.clip(lam, 0.0, None)) / (a * (1.0 - a) ** 2), 0.0)
-    return float(out) if out.ndim == 0 else out
-
-
-def hnl_flux_ratio(m_N_GeV: ArrayLike, U2: ArrayLike = 1.0) -> FloatArray | float:
-    """ρ = |U_μN|² × :func:`shrock_factor` for K⁺ → μ⁺ N: HNL flux / ν_μ-from-kaon flux."""
-    out = np.asarray(U2, dtype=float) * np.asarray(shrock_factor(m_N_GeV))
-    return float(out) if out.ndim == 0 else out
-
-
-# ---------------------------------------------------------------------------------------
-# Decay probability
-# ---------------------------------------------------------------------------------------
-def _production_interval(production_distance_m: float | Sequence[float]) -> tuple[float, float]:
-    if np.ndim(production_distance_m) == 0:
-        d1 = d2 = float(production_distance_m)  # type: ignore[arg-type]
-    else:
-        vals = [float(v) for v in production_distance_m]  # type: ignore[union-attr]
-        if len(vals) != 2:
-            raise InputError(f"production distance must be a number or (min, max) in m, got {production_distance_m!r}")
-        d1, d2 = vals
-    if not (math.isfinite(d1) and math.isfinite(d2)) or d1 <= 0 or d2 < d1:
-        raise InputError(f"production distance must satisfy 0 < min <= max (m), got {production_distance_m!r}")
-    return d1, d2
-
-
-def decay_probability(
-    decay_length_m: ArrayLike,
-    z1_m: float,
-    z2_m: float,
-    production_distance_m: float | Sequence[float] = DEFAULT_PRODUCTION_DISTANCE_M,
-) -> FloatArray:
-    """Probability that an HNL decays between the planes z₁ < z₂ (m, ND280 coordinates).
-
-    The HNL is produced a distance D upstream of the ND280 centre (z = 0) and flies along
-    +z with lab decay length λ (m).  For D uniform in [D₁, D₂] (``production_distance_m``
-    = (D₁, D₂); a single number means a point source)::
-
-        P = ⟨e^{−(D+z₁)/λ} − e^{−(D+z₂)/λ}⟩_D = S(λ) T(λ),
-        S = λ/(D₂−D₁) (e^{−D₁/λ} − e^{−D₂/λ})   (e^{−D₁/λ} if D₁ = D₂),
-        T = e^{−z₁/λ} − e^{−z₂/λ},
-
-    evaluated with expm1 so that it is accurate for λ ≫ D (P → (z₂−z₁)/λ) and
-    underflows cleanly to 0 for λ ≪ D.  λ = 0 gives 0; λ = inf gives 0.
-    """
-    lam = np.asarray(decay_length_m, dtype=float)
-    if np.any(np.isnan(lam)) or np.any(lam < 0):
-        raise InputError("decay lengths must be >= 0 m")
-    if not z2_m > z1_m:
-        raise InputError(f"need z1 < z2, got z1 = {z1_m}, z2 = {z2_m} m")
-    d1, d2 = _production_interval(production_distance_m)
-    if d1 + z1_m <= 0:
-        raise InputError(f"the fiducial volume (z1 = {z1_m} m) must lie downstream of the production point ({d1} m upstream)")
-    out = np.zeros_like(lam)
-    ok = (lam > 0) & np.isfinite(lam)
-    inv = 1.0 / lam[ok]
-    # one exponential for the distance to the near face (d1 + z1 > 0), so nothing overflows
-    near = np.exp(-(d1 + z1_m) * inv)
-    window = -np.expm1(-(z2_m - z1_m) * inv)
-    spread = -np.expm1(-(d2 - d1) * inv) * lam[ok] / (d2 - d1) if d2 > d1 else 1.0
-    out[ok] = near * window * spread
-    return out
-
-
-# ---------------------------------------------------------------------------------------
 # Exposures
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -206,14 +128,14 @@ class KaonExposure:
     name: label ('2019', 'T2K+T2K-II', ...).
     pot_by_mode: {'fhc' | 'rhc': POT}; each mode uses its own kaon ν_μ flux
         (:func:`dipolehnl.beam.flux.kaon_numu_flux`; RHC = FHC × the RHC/FHC ratio table).
-    detector: shipped detector whose ``fiducial_volumes`` are used ('nd280' or 'nd280-upgrade').
+    experiment: experiment whose (box) fiducial volumes are used ('t2k-nd280' or 't2k-nd280-upgrade').
     fiducial_names: which of them (None: all).
-    boxes: explicit fiducial boxes (name -> Box, m), overriding ``detector``.
+    boxes: explicit fiducial boxes (name -> Box, m), overriding ``experiment``.
     """
 
     name: str
     pot_by_mode: Mapping[str, float]
-    detector: str = "nd280"
+    experiment: str = "t2k-nd280"
     fiducial_names: tuple[str, ...] | None = None
     boxes: Mapping[str, Box] | None = None
 
@@ -229,7 +151,7 @@ class KaonExposure:
 
     def fiducial_boxes(self) -> dict[str, Box]:
         """The fiducial volumes (name -> Box, m) of this exposure."""
-        boxes = dict(self.boxes) if self.boxes is not None else dict(_shipped_fiducial_volumes(self.detector))
+        boxes = dict(self.boxes) if self.boxes is not None else dict(_shipped_fiducial_volumes(self.experiment))
         if self.fiducial_names is not None:
             missing = [n for n in self.fiducial_names if n not in boxes]
             if missing:
@@ -240,17 +162,45 @@ class KaonExposure:
         return boxes
 
 
+def decay_probability(decay_length_m: ArrayLike, z1_m: float, z2_m: float,
+                      production_distance_m: float | Sequence[float] | None = None) -> FloatArray:
+    """:func:`dipolehnl.physics.meson_decays.decay_probability` with the production distances
+    of the experiment file by default (:func:`default_production_distance_m`)."""
+    if production_distance_m is None:
+        production_distance_m = default_production_distance_m()
+    return meson_decays.decay_probability(decay_length_m, z1_m, z2_m, production_distance_m)
+
+
 @lru_cache(maxsize=None)
-def _shipped_fiducial_volumes(detector: str) -> tuple[tuple[str, Box], ...]:
-    """Fiducial volumes of a detector model, loaded once per process."""
-    return tuple(load_detector(detector).fiducial_volumes.items())
+def _shipped_fiducial_volumes(experiment: str) -> tuple[tuple[str, Box], ...]:
+    """Box fiducial volumes of an experiment, loaded once per process (the slab formula of
+    :func:`decay_probability` needs boxes)."""
+    from dipolehnl.experiment import load_experiment
+
+    fvs = load_experiment(experiment).fiducial_volumes
+    for name, shape in fvs.items():
+        if not isinstance(shape, Box):
+            raise InputError(f"kaon validation: fiducial volume {name!r} of {experiment} is not a box")
+    return tuple(fvs.items())  # type: ignore[arg-type]
 
 
-#: T2K 2019 HNL search (PRD 100, 052006): FHC and RHC data, ND280 TPC1-3.
-EXPOSURE_2019 = KaonExposure("2019", {"fhc": 12.34e20, "rhc": 6.29e20}, "nd280", ("TPC1", "TPC2", "TPC3"))
-#: T2K + T2K-II projection: 1e22 POT per mode (the paper's 2e22 total), TPC1-3 and both HA-TPCs.
-EXPOSURE_T2K_T2KII = KaonExposure("T2K+T2K-II", {"fhc": 1.0e22, "rhc": 1.0e22}, "nd280-upgrade", None)
-DEFAULT_EXPOSURES: tuple[KaonExposure, ...] = (EXPOSURE_2019, EXPOSURE_T2K_T2KII)
+def exposure_from_analysis(label: str, analysis: str, experiment: str) -> KaonExposure:
+    """A kaon exposure with the POT per beam mode of an analysis file (summed over its data
+    sets) and the fiducial volumes of ``experiment`` that the analysis uses: the 2019
+    search (``t2k2019``: 12.34e20 FHC + 6.29e20 RHC POT, TPC1-3) and the T2K + T2K-II
+    projection (``t2k+t2k2``: 1e22 POT per mode, TPC1-3 and both HA-TPCs of the upgrade)."""
+    from dipolehnl.analysis.analyses import load_analysis
+
+    a = load_analysis(analysis)
+    modes = dict.fromkeys(d.mode for d in a.datasets)
+    fvs = tuple(dict.fromkeys(f for d in a.datasets if d.experiment == experiment for f in d.fiducial_volumes))
+    return KaonExposure(label, {m: a.total_pot(m) for m in modes}, experiment, fvs or None)
+
+
+@lru_cache(maxsize=None)
+def default_exposures() -> tuple[KaonExposure, ...]:
+    """The paper's two exposures (:data:`EXPOSURE_ANALYSES`), from the analysis files."""
+    return tuple(exposure_from_analysis(*e) for e in EXPOSURE_ANALYSES)
 
 
 # ---------------------------------------------------------------------------------------
@@ -288,15 +238,18 @@ def events_per_unit_U2(
     d_GeVinv: float = MU_TR_VALIDATION_GEVINV / 2.0,
     majorana: bool = False,
     signal: str = "br_ee_eff",
-    production_distance_m: float | Sequence[float] = DEFAULT_PRODUCTION_DISTANCE_M,
+    production_distance_m: float | Sequence[float] | None = None,
     efficiency: str = "t2k2019",
 ) -> float:
     """Expected signal events for |U_μN|² = 1 (the rate is linear in |U|², see module docstring).
 
     N/|U|² = Σ_modes POT Σ_FV A_FV[cm²] ∫ dE φ_K(E)[cm⁻² GeV⁻¹ POT⁻¹] (ρ/|U|²) P(λ(p)) w,
     with p = √(E² − m²) and λ = (p/m) cτ (:func:`dipolehnl.physics.decays.decay_length_m`).
-    Zero at and above the end point m_K − m_μ.
+    Zero at and above the end point m_K − m_μ.  ``production_distance_m``: (min, max) or one
+    number (m); None: :func:`default_production_distance_m`.
     """
+    if production_distance_m is None:
+        production_distance_m = default_production_distance_m()
     m = float(m_N_GeV)
     if not (math.isfinite(m) and m > 0):
         raise InputError(f"HNL mass must be > 0 GeV, got {m_N_GeV!r}")
@@ -373,8 +326,8 @@ def kaon_validation(
     signal: str = "br_ee_eff",
     d_GeVinv: float = MU_TR_VALIDATION_GEVINV / 2.0,
     majorana: bool = False,
-    production_distance_m: float | Sequence[float] = DEFAULT_PRODUCTION_DISTANCE_M,
-    exposures: Sequence[KaonExposure] = DEFAULT_EXPOSURES,
+    production_distance_m: float | Sequence[float] | None = None,
+    exposures: Sequence[KaonExposure] | None = None,
     cl: float = 0.90,
     efficiency: str = "t2k2019",
 ) -> KaonValidationResult:
@@ -389,9 +342,11 @@ def kaon_validation(
     signal: 'decays', 'br_ee' or 'br_ee_eff' (default, Ref. [41]'s treatment; see :data:`SIGNAL_VARIANTS`).
     d_GeVinv: dipole coupling d = μ_tr/2 (GeV⁻¹), default 5e-7 (μ_tr = 1e-6).
     majorana: Dirac (False, the paper's and Ref. [41]'s choice) or Majorana HNL.
-    production_distance_m: (min, max) distance kaon-decay point -> ND280 centre (m), or one number.
-    exposures: data sets; default 2019 (12.34e20 FHC + 6.29e20 RHC POT, TPC1-3) and
-        T2K+T2K-II (1e22 + 1e22 POT, TPC1-3 + both HA-TPCs of the upgrade).
+    production_distance_m: (min, max) distance kaon-decay point -> ND280 centre (m), or one number;
+        default from the experiment file (:func:`default_production_distance_m`).
+    exposures: data sets; default :func:`default_exposures` (from the analysis files): 2019
+        (12.34e20 FHC + 6.29e20 RHC POT, TPC1-3) and T2K+T2K-II (1e22 + 1e22 POT, TPC1-3 +
+        both HA-TPCs of the upgrade).
     cl: confidence level of the zero-background Poisson limit (0.90: 2.303 events).
     efficiency: efficiency table for ``signal='br_ee_eff'``.
     """
@@ -399,6 +354,10 @@ def kaon_validation(
     if m.ndim != 1 or m.size == 0 or np.any(~np.isfinite(m)) or np.any(m <= 0):
         raise InputError("masses must be a non-empty 1-D array of positive, finite values (GeV)")
     check_convention(convention)
+    if production_distance_m is None:
+        production_distance_m = default_production_distance_m()
+    if exposures is None:
+        exposures = default_exposures()
     if signal not in SIGNAL_VARIANTS:
         raise InputError(f"unknown signal variant {signal!r}; choose one of {', '.join(SIGNAL_VARIANTS)}")
     d1, d2 = _production_interval(production_distance_m)
@@ -429,7 +388,7 @@ def kaon_validation(
         events[exp.name] = n
         limits[exp.name] = lim
     settings: dict[str, Any] = {
-        "convention": convention,
+        "convention": str(convention),
         "signal": signal,
         "d_GeVinv": float(d_GeVinv),
         "mu_tr_GeVinv": 2.0 * float(d_GeVinv),
@@ -442,7 +401,7 @@ def kaon_validation(
         "exposures": {
             e.name: {
                 "pot_by_mode": dict(e.pot_by_mode),
-                "detector": e.detector if e.boxes is None else "explicit boxes",
+                "experiment": e.experiment if e.boxes is None else "explicit boxes",
                 "fiducial_volumes": list(e.fiducial_boxes()),
             }
             for e in exposures
@@ -495,7 +454,7 @@ def write_kaon_validation_csv(result: KaonValidationResult, out_dir: str | Path,
     ]
     for name, e in s.get("exposures", {}).items():
         pots = ", ".join(f"{k.upper()} {v:.4g} POT" for k, v in e["pot_by_mode"].items())
-        lines.append(f"# exposure {name}: {pots}; {e['detector']} fiducial volumes {', '.join(e['fiducial_volumes'])}")
+        lines.append(f"# exposure {name}: {pots}; {e['experiment']} fiducial volumes {', '.join(e['fiducial_volumes'])}")
     cols = ["m_GeV", "m_MeV"]
     for name in result.exposures:
         cols += [f"Umu2_limit_{name}", f"events_per_Umu2_{name}"]

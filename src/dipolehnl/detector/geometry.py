@@ -230,15 +230,15 @@ class Detector:
     ----------
     name: model name (e.g. ``"nd280"``).
     volumes: in precedence order (a later volume hides earlier ones where they overlap).
-    fiducial_volumes: analysis fiducial volumes by name (boxes, m). Each must lie inside
-        a TPC gas volume (:attr:`Volume.is_tpc_gas`) and be covered by TPC gas only
-        (no later non-gas volume may overlap it); otherwise :class:`InputError`.
+    fiducial_volumes: fiducial volumes by name (any shape, m, in any medium; experiment
+        files define their own, see :mod:`dipolehnl.experiment`). Each must lie inside the
+        detector's bounding box; otherwise :class:`InputError`.
     description: free text (provenance).
     """
 
     name: str
     volumes: Sequence[Volume]
-    fiducial_volumes: Mapping[str, Box] = field(default_factory=dict)
+    fiducial_volumes: Mapping[str, Shape] = field(default_factory=dict)
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -264,11 +264,12 @@ class Detector:
         for k, box in fvs.items():
             if not isinstance(k, str) or not k:
                 raise InputError(f"detector {self.name!r}: fiducial volume names must be non-empty strings")
-            if not isinstance(box, Box):
-                raise InputError(f"detector {self.name!r}: fiducial volume {k!r} must be a Box")
+            if not isinstance(box, Shape):
+                raise InputError(f"detector {self.name!r}: fiducial volume {k!r} must be a Box, Cylinder or Sphere")
         self.fiducial_volumes = fvs
         self._build_cache()
-        self._fiducial_gas = {k: self._check_fiducial(k, b) for k, b in fvs.items()}
+        for k, b in fvs.items():
+            self._check_fiducial(k, b)
 
     # ------------------------------------------------------------------ basics
     def _build_cache(self) -> None:
@@ -333,37 +334,37 @@ class Detector:
         desc = f"{desc}\n{note}" if desc else note
         return Detector(self.name, vols, dict(self.fiducial_volumes), desc)
 
-    def fiducial_gas_volume(self, fiducial_name: str) -> int:
-        """Index of the TPC gas volume that contains fiducial volume ``fiducial_name``."""
+    def with_material_densities(self, densities_g_cm3: Mapping[str, float]) -> Detector:
+        """Copy in which every volume of material ``name`` has density ``densities_g_cm3[name]``
+        (g/cm^3); InputError for a material the detector does not use."""
+        mats = self.materials
+        for name, rho in densities_g_cm3.items():
+            if name not in mats:
+                raise InputError(f"detector {self.name!r} has no material {name!r} (has {', '.join(mats)})")
+        vols = [v.with_density(float(densities_g_cm3[v.material.name])) if v.material.name in densities_g_cm3 else v
+                for v in self.volumes]
+        note = "densities set: " + ", ".join(f"{k} {float(v):g} g/cm^3" for k, v in densities_g_cm3.items())
+        desc = f"{self.description}\n{note}" if self.description else note
+        return Detector(self.name, vols, dict(self.fiducial_volumes), desc)
+
+    def fiducial_medium_volume(self, fiducial_name: str) -> int:
+        """Index of the volume visible at the centre of fiducial volume ``fiducial_name``
+        (its medium; -1 outside every volume)."""
         try:
-            return self._fiducial_gas[fiducial_name]
+            shape = self.fiducial_volumes[fiducial_name]
         except KeyError:
             raise InputError(
                 f"detector {self.name!r} has no fiducial volume {fiducial_name!r} "
                 f"(available: {', '.join(self.fiducial_volumes) or 'none'})"
             ) from None
+        lo, hi = shape.bounds_m
+        return int(self.volume_at(0.5 * (lo + hi))[0])
 
-    def _check_fiducial(self, name: str, box: Box) -> int:
-        corners = _box_corners(box)
-        gas = [i for i, v in enumerate(self.volumes) if v.is_tpc_gas and bool(np.all(v.shape.contains(corners)))]
-        if not gas:
-            raise InputError(
-                f"detector {self.name!r}: fiducial volume {name!r} ({box!r}) is not inside any TPC gas volume "
-                f"(subsystem in {TPC_SUBSYSTEMS} and material {TPC_GAS_MATERIAL!r})"
-            )
-        g = gas[-1]
-        lo, hi = box.bounds_m
-        for j in range(g + 1, self.n_volumes):
-            v = self.volumes[j]
-            if v.is_tpc_gas:
-                continue
-            overlap = np.minimum(hi, self._hi[j]) - np.maximum(lo, self._lo[j])
-            if np.all(overlap > SNAP_M):
-                raise InputError(
-                    f"detector {self.name!r}: fiducial volume {name!r} overlaps volume {v.name!r} "
-                    f"({v.material.name}), which hides the TPC gas {self.volumes[g].name!r} there"
-                )
-        return g
+    def _check_fiducial(self, name: str, shape: Shape) -> None:
+        lo, hi = shape.bounds_m
+        dlo, dhi = self.bounds_m
+        if np.any(lo < dlo - SNAP_M) or np.any(hi > dhi + SNAP_M):
+            raise InputError(f"detector {self.name!r}: fiducial volume {name!r} ({shape!r}) is not inside the detector")
 
     # --------------------------------------------------------- nuclei, volumes
     @property

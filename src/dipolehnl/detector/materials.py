@@ -94,6 +94,17 @@ class Material:
         """Mass of one atom of each component (K,), g."""
         return np.array([n.atomic_mass_g for n in self.nuclei])
 
+    @property
+    def radiation_length_g_cm2(self) -> float:
+        """Radiation length X₀ in g/cm² (docs/physics.md, "Photon conversion"): the PDG fit
+        X₀ = 716.4 A / (Z (Z + 1) ln(287/√Z)) g/cm² per element (within 2.5% of the
+        tabulated values for Z > 2), combined as 1/X₀ = Σ_j w_j / X₀_j."""
+        inv = 0.0
+        for n, w in zip(self.nuclei, self.mass_fraction):
+            x0 = 716.4 * n.A / (n.Z * (n.Z + 1) * math.log(287.0 / math.sqrt(n.Z)))
+            inv += float(w) / x0
+        return 1.0 / inv
+
     def number_densities_cm3(self, density_g_cm3: float) -> NDArray[np.float64]:
         """Number of nuclei per cm^3 of each component (K,) at mass density ``density_g_cm3``.
 

@@ -1,4 +1,4 @@
-"""Human-readable TOML detector format (read with :mod:`tomllib`, written by a tiny writer).
+"""Human-readable TOML detector format (read with :mod:`tomllib`, written with ``tomli_w``).
 
 Layout (``format_version = 1``)::
 
@@ -13,9 +13,9 @@ Layout (``format_version = 1``)::
     [materials.ROCK]                       # one table per material
     components = [[1000140280, 0.4674349], [1000080160, 0.5325651]]   # [PDG, mass fraction]
 
-    [fiducial_volumes.TPC1]                # analysis fiducial volumes: boxes in TPC gas
-    center_m = [0.0, 0.0, -0.375]
-    size_m = [1.7, 1.96, 0.563]
+    [fiducial_volumes.TPC1]                # optional fiducial volumes (experiment files define
+    center_m = [0.0, 0.0, -0.375]          # their own): a box by default, or shape = "sphere" /
+    size_m = [1.7, 1.96, 0.563]            # "cylinder" with its keys; inside the detector
 
     [[volumes]]                            # in precedence order: a later volume wins
     name = "surr_earth"
@@ -29,11 +29,10 @@ Layout (``format_version = 1``)::
 Lengths in m, densities in g/cm^3. Loading validates everything and raises
 :class:`InputError` naming the file and the offending entry (unknown material or key,
 negative density, zero-size or non-finite box, duplicate names, fiducial volume outside
-TPC gas...).
+the detector...).
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -45,7 +44,7 @@ from typing import Any
 
 from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.materials import Material
-from dipolehnl.detector.shapes import Box, shape_from_dict
+from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -61,7 +60,6 @@ _DETECTOR_KEYS = {"name", "description"}
 _MATERIAL_KEYS = {"components"}
 _VOLUME_KEYS = {"name", "subsystem", "material", "density_g_cm3"}
 _SHAPE_KEYS = {"shape", "center_m", "size_m", "radius_m", "length_m", "axis"}
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 # ---------------------------------------------------------------------------- reading
@@ -175,19 +173,18 @@ def _detector_from_doc(doc: Mapping[str, Any]) -> Detector:
         shape = shape_from_dict(_shape_spec(vt, where), where)
         volumes.append(Volume(vname, shape, materials[mat], rho, subsystem))
 
-    fiducials: dict[str, Box] = {}
+    fiducials: dict[str, Shape] = {}
     for fname, ft in _table(doc, "fiducial_volumes", "", required=False).items():
         where = f"[fiducial_volumes.{fname}]"
         if not isinstance(ft, dict):
-            raise InputError(f"{where} must be a table with center_m and size_m")
-        _check_keys(ft, {"center_m", "size_m"}, where)
-        if "center_m" not in ft or "size_m" not in ft:
-            raise InputError(f"{where}: needs center_m and size_m")
+            raise InputError(f"{where} must be a table with center_m and size_m (or a shape)")
+        _check_keys(ft, set(_SHAPE_KEYS), where)
         spec = _shape_spec(ft, where)
-        try:
-            fiducials[fname] = Box(center_m=spec["center_m"], size_m=spec["size_m"])
-        except InputError as exc:
-            raise InputError(f"{where}: {exc}") from None
+        if "shape" not in spec:  # the default: a box
+            if "center_m" not in ft or "size_m" not in ft:
+                raise InputError(f"{where}: needs center_m and size_m")
+            spec["shape"] = "box"
+        fiducials[fname] = shape_from_dict(spec, where)
     return Detector(name=name, volumes=volumes, fiducial_volumes=fiducials, description=description)
 
 
@@ -227,67 +224,52 @@ def _shape_spec(table: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- writing
-def _key(k: str) -> str:
-    return k if _BARE_KEY.match(k) else _string(k)
+def dumps_detector_toml(detector: Detector, header: str = "") -> str:
+    """TOML text of ``detector`` (written by ``tomli_w``); ``header`` lines are written as
+    leading comments."""
+    import tomli_w
 
-
-def _string(s: str) -> str:
-    # JSON string escapes are valid TOML basic-string escapes; DEL must be escaped too.
-    return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _value(v: object) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
+    def num(x) -> float:
+        v = float(x)
         if not math.isfinite(v):
             raise InputError(f"cannot write non-finite number {v!r}")
-        return repr(v)
-    if isinstance(v, str):
-        return _string(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} as TOML")
+        return v
+
+    def shape_table(shape, fiducial: bool) -> dict[str, Any]:
+        d = shape.to_dict()
+        if fiducial and d.get("shape") == "box":  # boxes: center_m and size_m only (the format's default)
+            d.pop("shape")
+        return {k: ([num(x) for x in v] if isinstance(v, list) else num(v) if _is_real(v) else v)
+                for k, v in d.items()}
+
+    doc: dict[str, Any] = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "detector": {"name": detector.name, "description": detector.description},
+        "materials": {name: {"components": [[int(p), num(w)] for p, w in mat.components()]}
+                      for name, mat in detector.materials.items()},
+    }
+    if detector.fiducial_volumes:
+        doc["fiducial_volumes"] = {n: shape_table(sh, True) for n, sh in detector.fiducial_volumes.items()}
+    doc["volumes"] = [{"name": v.name, "subsystem": v.subsystem, "material": v.material.name,
+                       "density_g_cm3": num(v.density_g_cm3), **shape_table(v.shape, False)}
+                      for v in detector.volumes]
+    head = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    return head + ("\n" if header else "") + _one_line_arrays(tomli_w.dumps(doc))
 
 
-def dumps_detector_toml(detector: Detector, header: str = "") -> str:
-    """TOML text of ``detector``; ``header`` lines are written as leading comments."""
-    out: list[str] = []
-    for line in header.splitlines():
-        out.append(f"# {line}".rstrip())
-    if header:
-        out.append("")
-    out.append(f"format = {_string(FORMAT_NAME)}")
-    out.append(f"format_version = {FORMAT_VERSION}")
-    out.append("")
-    out.append("[detector]")
-    out.append(f"name = {_string(detector.name)}")
-    out.append(f"description = {_string(detector.description)}")
-    out.append("")
-    for name, mat in detector.materials.items():
-        out.append(f"[materials.{_key(name)}]")
-        comps = ", ".join(f"[{p}, {_value(w)}]" for p, w in mat.components())
-        out.append(f"components = [{comps}]")
-        out.append("")
-    for name, box in detector.fiducial_volumes.items():
-        out.append(f"[fiducial_volumes.{_key(name)}]")
-        out.append(f"center_m = {_value([float(x) for x in box.center_m])}")
-        out.append(f"size_m = {_value([float(x) for x in box.size_m])}")
-        out.append("")
-    for v in detector.volumes:
-        out.append("[[volumes]]")
-        out.append(f"name = {_string(v.name)}")
-        out.append(f"subsystem = {_string(v.subsystem)}")
-        out.append(f"material = {_string(v.material.name)}")
-        out.append(f"density_g_cm3 = {_value(float(v.density_g_cm3))}")
-        for k, val in v.shape.to_dict().items():
-            if isinstance(val, list):
-                val = [float(x) for x in val]
-            out.append(f"{k} = {_value(val)}")
-        out.append("")
-    return "\n".join(out)
+_MULTILINE_ARRAY = re.compile(r"\[\n((?:[ \t]+[^\[\]\n]+,\n)+)[ \t]*\]")
+
+
+def _one_line_arrays(text: str) -> str:
+    """Write tomli_w's one-item-per-line arrays of numbers on one line (innermost first), so
+    that 3-vectors and [PDG, fraction] pairs stay readable; the TOML value is unchanged."""
+    while True:
+        new = _MULTILINE_ARRAY.sub(lambda m: "[" + ", ".join(x.strip().rstrip(",") for x in m.group(1).splitlines()) + "]",
+                                   text)
+        if new == text:
+            return text
+        text = new
 
 
 def dump_detector_toml(detector: Detector, path: str | os.PathLike[str], header: str = "") -> None:

@@ -1,67 +1,79 @@
-"""High-level simulation API: detector + beam + model → :class:`EventSample`, and summaries."""
+"""High-level simulation API: experiment (beam, detector, fiducial volumes) + model → :class:`EventSample`, and summaries."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-import numpy as np
-
-from dipolehnl.analysis.presets import Preset, get_preset
-from dipolehnl.analysis.selection import Selection
-from dipolehnl.beam.flux import MODES, load_flux
+from dipolehnl.config import COUPLING_FLAVORS, Preset, get_preset
 from dipolehnl.detector import Detector, load_detector
 from dipolehnl.errors import InputError, check_positive
-from dipolehnl.generate.generator import EventSample, GeneratorSettings, generate
+from dipolehnl.generate.sample import EventSample
+from dipolehnl.generate.sampling import GeneratorSettings, generate
 from dipolehnl.physics.model import HNLModel
 
-FLAVOR_CHOICES = ("numu", "numubar", "both")
+if TYPE_CHECKING:
+    from dipolehnl.experiment import Experiment
+
+#: ``flavor`` choices of :func:`simulate`: one neutrino flavour, or "both" (ν_α and ν̄_α of
+#: every coupled flavour α, as the preset selects them).
+FLAVOR_CHOICES = ("numu", "numubar", "nue", "nuebar", "nutau", "nutaubar", "both")
 
 
-def flux_components(mode: str, flavor: str = "both", preset: Preset | str | None = None,
-                    flux_file: str | None = None) -> dict:
-    """Flux components ``{"fhc:numu": FluxComponent, ...}`` for a beam mode.
+def flux_components(experiment: "str | Experiment", mode: str, flavor: str = "both",
+                    preset: Preset | str | None = None, flux_file: str | None = None,
+                    coupling_flavors: Sequence[str] = ("mu",)) -> dict:
+    """Flux components ``{"fhc:numu": FluxComponent, ...}`` of one beam mode of an experiment.
 
-    ``flavor``: "numu", "numubar" or "both"; "both" with a preset means the preset's
-    flavours for that mode (``paper``: ν_μ in FHC, ν̄_μ in RHC).  ``flux_file``: a table in
-    the T2K release format (validated) used instead of the shipped flux of that mode.
+    ``flavor``: one neutrino flavour, or "both": ν_α and ν̄_α for every coupled flavour α
+    (``coupling_flavors``), as the preset selects them (``paper``: only the mode's dominant
+    one, ν_μ in FHC and ν̄_μ in RHC).  ``flux_file``: a table in the T2K release format
+    (validated) used instead of the experiment's flux of that mode.
     """
     from dipolehnl.beam.flux import read_flux_table
 
-    mode = mode.lower()
-    if mode not in MODES:
-        raise InputError(f"unknown beam mode {mode!r}; choose one of {', '.join(MODES)}")
+    exp = resolve_experiment(experiment)
+    mode = exp.check_mode(mode)
     if flavor not in FLAVOR_CHOICES:
         raise InputError(f"unknown flavor {flavor!r}; choose one of {', '.join(FLAVOR_CHOICES)}")
-    flux = read_flux_table(flux_file, mode) if flux_file else load_flux(mode)
-    if flavor == "both":
-        flavors = get_preset(preset).flavors_for(mode) if preset is not None else ("numu", "numubar")
+    if flux_file:
+        table = read_flux_table(flux_file, mode)
+        fluxes = dict(table.components)
     else:
-        flavors = (flavor,)
-    return {f"{mode}:{f}": flux.component(f) for f in flavors}
+        fluxes = exp.fluxes[mode]
+    if flavor == "both":
+        flavors = get_preset(preset or "default").flavors_for(fluxes, coupling_flavors)
+        wanted = [f for a in coupling_flavors for f in COUPLING_FLAVORS[a]]
+    else:
+        flavors = wanted = (flavor,)
+    missing = [f for f in wanted if f not in fluxes] if not flavors else [f for f in flavors if f not in fluxes]
+    if missing or not flavors:
+        raise InputError(f"experiment {exp.name!r}, mode {mode}: no flux for {', '.join(missing)} "
+                         f"(has {', '.join(fluxes)})")
+    return {f"{mode}:{f}": fluxes[f] for f in flavors}
 
 
-def make_selection(preset: Preset | str = "default", efficiency: str | None = "t2k2019") -> Selection:
-    """The e⁺e⁻ selection for a preset (T2K 2019 efficiency unless ``efficiency`` is None)."""
-    from dipolehnl.analysis.efficiency import load_efficiency
+def resolve_experiment(experiment: "str | Experiment") -> "Experiment":
+    """An :class:`~dipolehnl.experiment.Experiment` from a shipped name or a file path."""
+    from dipolehnl.experiment import Experiment, load_experiment
 
+    return experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+
+
+def resolve_detector(experiment: "str | Experiment", preset: Preset | str = "default",
+                     detector: str | Detector | None = None,
+                     material_densities_g_cm3: Mapping[str, float] | None = None) -> Detector:
+    """The experiment's detector (or ``detector``, a name, path or Detector, instead), with the
+    preset's material densities updated by ``material_densities_g_cm3`` (material → g/cm³)."""
     p = get_preset(preset)
-    eff = load_efficiency(efficiency, outside=p.efficiency_outside) if efficiency else None
-    return Selection(cos_theta_min=p.cos_theta_min, opening_angle_max_deg=p.opening_angle_max_deg,
-                     efficiency=eff, br_ee=p.br_ee)
-
-
-def resolve_detector(detector: str | Detector, preset: Preset | str = "default",
-                     tpc_gas_density_g_cm3: float | None = None) -> Detector:
-    """Load a detector by name/path, applying the preset's (or an explicit) TPC gas density."""
-    p = get_preset(preset)
-    gas = tpc_gas_density_g_cm3 if tpc_gas_density_g_cm3 is not None else p.tpc_gas_density_g_cm3
-    if isinstance(detector, Detector):
-        return detector.with_tpc_gas_density(gas) if gas is not None else detector
-    return load_detector(detector, tpc_gas_density_g_cm3=gas)
+    dens = {**p.material_densities_g_cm3, **dict(material_densities_g_cm3 or {})}
+    if detector is None:
+        det = resolve_experiment(experiment).detector
+    else:
+        det = detector if isinstance(detector, Detector) else load_detector(detector)
+    return det.with_material_densities(dens) if dens else det
 
 
 def simulate(
-    detector: str | Detector,
+    experiment: "str | Experiment",
     mass_GeV: float,
     coupling_GeVinv: float,
     mode: str = "fhc",
@@ -70,108 +82,43 @@ def simulate(
     seed: int = 12345,
     preset: Preset | str = "default",
     majorana: bool = False,
-    tpc_gas_density_g_cm3: float | None = None,
+    material_densities_g_cm3: Mapping[str, float] | None = None,
     allocation_couplings: Sequence[float] | None = None,
     flux_file: str | None = None,
+    coupling_flavor: str = "mu",
+    detector: str | Detector | None = None,
+    fiducial_volumes: Sequence[str] | None = None,
 ) -> EventSample:
-    """Generate weighted HNL decays in the TPC fiducial volumes of ``detector``.
+    """Generate weighted HNL decays in the fiducial volumes of an experiment.
 
-    Masses in GeV, coupling in GeV⁻¹.  Weights are events per POT (see ``EventSample``).
+    ``experiment``: a shipped experiment name (``dipolehnl experiments``) or an experiment
+    TOML file.  Mass in GeV, coupling d_α in GeV⁻¹ with α = ``coupling_flavor`` ("e", "mu",
+    "tau").  ``detector``: use this detector instead of the experiment's (then its own
+    fiducial volumes, if it has any).  ``fiducial_volumes``: names (default: all).  Weights
+    are events per POT (see ``EventSample``).
     """
     p = get_preset(preset)
-    model = HNLModel(mass_GeV, coupling_GeVinv, majorana=majorana, convention=p.convention)
-    det = resolve_detector(detector, p, tpc_gas_density_g_cm3)
-    comps = flux_components(mode, flavor, p, flux_file)
-    return generate(det, model, comps, make_selection(p), GeneratorSettings(n_events=n_events, seed=seed),
+    exp = resolve_experiment(experiment)
+    model = HNLModel.for_flavor(mass_GeV, coupling_GeVinv, coupling_flavor, majorana=majorana, convention=p.convention)
+    det = resolve_detector(exp, p, detector, material_densities_g_cm3)
+    fvs = dict(det.fiducial_volumes) if (detector is not None and det.fiducial_volumes) else dict(exp.fiducial_volumes)
+    if fiducial_volumes:
+        missing = [n for n in fiducial_volumes if n not in fvs]
+        if missing:
+            raise InputError(f"unknown fiducial volume {missing[0]!r} (have {', '.join(fvs)})")
+        fvs = {n: fvs[n] for n in fiducial_volumes}
+    comps = flux_components(exp, mode, flavor, p, flux_file, model.coupling_flavors)
+    return generate(det, model, comps, GeneratorSettings(n_events=n_events, seed=seed), fiducial=fvs,
                     allocation_couplings=allocation_couplings)
 
 
-def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
-    """Median of ``x`` with non-negative weights ``w`` (nan if the weights sum to 0)."""
-    if w.sum() <= 0:
-        return float("nan")
-    order = np.argsort(x)
-    cw = np.cumsum(w[order])
-    return float(x[order][np.searchsorted(cw, 0.5 * cw[-1])])
+def write_events_parquet(sample: EventSample, path, metadata: dict | None = None,
+                         extra_columns: dict | None = None) -> None:
+    """Write one row per event to Parquet atomically (schema metadata: settings as JSON).
 
-
-def weighted_median_columns(x: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Weighted median of ``x`` (n,) for every column of weights ``W`` (n, K); nan where a
-    column sums to 0.  Sorts once."""
-    order = np.argsort(x)
-    cw = np.cumsum(W[order], axis=0)
-    total = cw[-1]
-    idx = np.array([np.searchsorted(cw[:, k], 0.5 * total[k]) for k in range(W.shape[1])])
-    out = x[order][np.minimum(idx, x.size - 1)]
-    return np.where(total > 0, out, np.nan)
-
-
-@dataclass(frozen=True)
-class RateSummary:
-    """Expected events for an exposure (see :func:`rate_summary`)."""
-
-    data: dict
-
-    def to_json(self) -> dict:
-        return self.data
-
-
-def rate_summary(sample: EventSample, pot: float, coupling: float | None = None) -> RateSummary:
-    """Expected selected events for ``pot`` protons on target, with the MC uncertainty, the
-    production share per detector region (rock, each sub-system; exact, from the decay
-    integrals), the weighted median lab-frame decay length of the selected HNLs, and the
-    per-TPC cut flow: decays in the fiducial volume (all modes) → cos θ_N > cut → × BR(ee)
-    → opening angle < cut → × efficiency."""
-    pot = check_positive("POT", pot)
-    c = sample.columns
-    w = sample.weights(coupling) * pot
-    fwd = w * c["pass_forward"]
-    ee = fwd * sample.br_ee
-    opening = ee * c["pass_opening_angle"]
-    sel = opening * sample.efficiency
-    total = float(sel.sum())
-    rel = sample.mc_error(sel) / total if total > 0 else float("nan")
-    basis = sel if total > 0 else w
-    subsystems, frac = sample.production_fractions()
-    share_w = (frac * basis[:, None]).sum(axis=0)
-    share_w = share_w / share_w.sum() if share_w.sum() > 0 else share_w
-    tpcs = {}
-    for name in sample.fiducial_names:
-        k = c["tpc"] == name
-        tpcs[name] = {
-            "decays_in_fiducial": float(w[k].sum()),
-            "forward": float(fwd[k].sum()),
-            "ee": float(ee[k].sum()),
-            "opening_angle": float(opening[k].sum()),
-            "selected": float(sel[k].sum()),
-            "rel_mc_error": (sample.mc_error(np.where(k, sel, 0.0)) / float(sel[k].sum())) if sel[k].sum() > 0 else float("nan"),
-        }
-    d = sample.model.d_GeVinv if coupling is None else coupling
-    lam = c["decay_length_m"] * (sample.model.d_GeVinv / d) ** 2
-    data = {
-        "selected_events": total,
-        "rel_mc_error": rel,
-        "median_decay_length_m": weighted_median(lam, basis),
-        "production_share": {s: float(v) for s, v in zip(subsystems, share_w)},
-        "tpcs": tpcs,
-        "decays_in_fiducial": float(w.sum()),
-        "br_ee": sample.br_ee,
-        "efficiency": sample.efficiency,
-        "pot": pot,
-        "mass_GeV": sample.model.mass_GeV,
-        "coupling_GeVinv": d,
-        "convention": sample.model.convention,
-        "majorana": sample.model.majorana,
-        "detector": sample.detector.name,
-        "flux_components": list(sample.component_names),
-        "n_events": sample.n,
-        "seed": sample.settings.seed,
-    }
-    return RateSummary(data)
-
-
-def write_events_parquet(sample: EventSample, path, metadata: dict | None = None) -> None:
-    """Write one row per event to Parquet atomically (schema metadata: settings as JSON)."""
+    ``extra_columns``: per-event columns added to the sample's (e.g. a channel's cut flags
+    and ``weight_selected``, see ``dipolehnl.workflows.simulate_events``).
+    """
     import json
 
     import pyarrow as pa
@@ -179,13 +126,12 @@ def write_events_parquet(sample: EventSample, path, metadata: dict | None = None
 
     from dipolehnl.io import atomic_path
 
-    table = pa.Table.from_pandas(sample.to_frame(), preserve_index=False)
+    table = pa.Table.from_pandas(sample.to_frame(extra=extra_columns), preserve_index=False)
     meta = {
         "mass_GeV": sample.model.mass_GeV, "coupling_GeVinv": sample.model.d_GeVinv,
-        "majorana": sample.model.majorana, "convention": sample.model.convention,
+        "majorana": sample.model.majorana, "convention": sample.model.convention.name,
         "detector": sample.detector.name, "flux_components": list(sample.component_names),
-        "n_events": sample.n, "seed": sample.settings.seed, "br_ee": sample.br_ee,
-        "efficiency": sample.efficiency, "weight_unit": "events per POT",
+        "n_events": sample.n, "seed": sample.settings.seed, "weight_unit": "events per POT",
         "units": "GeV, m; four-momenta (E, px, py, pz) in GeV; beam along +z",
     }
     meta.update(metadata or {})

@@ -57,9 +57,7 @@ def gamma_nu_gamma(model: HNLModel) -> float:
     darknews: μ² m³/(32π) = d² m³/(8π) Dirac, twice that Majorana.
     """
     m, d = model.mass_GeV, model.d_GeVinv
-    g = d * d * m**3 / (4.0 * math.pi)
-    if model.convention == "darknews":
-        g /= 2.0
+    g = model.convention.photon_width_factor * d * d * m**3 / (4.0 * math.pi)
     return 2.0 * g if model.majorana else g
 
 
@@ -71,9 +69,9 @@ def gamma_nu_ll(model: HNLModel, lepton_mass_GeV: float = M_E_GEV) -> float:
     """
     m, d = model.mass_GeV, model.d_GeVinv
     ratio = ALPHA_EM / (3.0 * math.pi) * float(dilepton_integral(lepton_mass_GeV / m))
-    if model.convention == "darknews":
-        return ratio * d * d * m**3 / (16.0 * math.pi)
-    return ratio * gamma_nu_gamma(model)
+    conv = model.convention
+    g = ratio * conv.ee_width_factor * d * d * m**3 / (4.0 * math.pi)
+    return 2.0 * g if (model.majorana and conv.ee_width_majorana_doubles) else g
 
 
 def gamma_nu_ee(model: HNLModel) -> float:
@@ -84,7 +82,7 @@ def gamma_nu_ee(model: HNLModel) -> float:
 def gamma_total(model: HNLModel) -> float:
     """Total width in GeV: νγ + νe⁺e⁻ (+ νμ⁺μ⁻ in convention ``consistent``)."""
     total = gamma_nu_gamma(model) + gamma_nu_ee(model)
-    if model.convention == "consistent":
+    if model.convention.dimuon_in_total:
         total += gamma_nu_ll(model, M_MU_GEV)
     return total
 

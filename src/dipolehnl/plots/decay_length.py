@@ -26,16 +26,14 @@ production median where λ is short, because only the fastest HNLs reach the TPC
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from dipolehnl.errors import InputError
 from dipolehnl.plots.style import SINGLE_COLUMN_IN, new_figure, save_figure, style_context
@@ -43,88 +41,14 @@ from dipolehnl.plots.style import SINGLE_COLUMN_IN, new_figure, save_figure, sty
 #: Decay lengths (m) of the analytic iso-lines and their labels.
 ISO_LENGTHS_M: tuple[float, ...] = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3)
 ISO_LABELS: dict[float, str] = {1e-2: "1 cm", 1e-1: "10 cm", 1.0: "1 m", 10.0: "10 m", 100.0: "100 m", 1e3: "1 km"}
-#: Target nucleus of the analytic momentum estimate (carbon-12) and the upscattering regimes summed.
-ANALYTIC_TARGET_PDG: int = 1000060120
-ANALYTIC_REGIMES: tuple[str, ...] = ("coherent",)
 #: Default colour range (m); values outside get the end colours (colour bar with arrows).
 COLOR_RANGE_M: tuple[float, float] = (1e-3, 1e7)
-_N_ENERGY = 400
-_D_REF = 1.0e-6  # GeV^-1, reference coupling of the analytic estimate (the result does not depend on it)
 
 
-@lru_cache(maxsize=4096)
-def _median_energy(mass_GeV: float, convention: str, mode: str, flavor: str, target_pdg: int,
-                   regimes: tuple[str, ...]) -> float:
-    from dipolehnl.beam.flux import load_flux
-    from dipolehnl.physics import xsec
-    from dipolehnl.physics.model import HNLModel
-
-    flux = load_flux(mode).component(flavor)
-    chans = [ch for ch in xsec.channels(target_pdg) if ch.regime in regimes]
-    if not chans:
-        raise InputError(f"no upscattering channel {regimes} for nucleus {target_pdg}")
-    e_th = min(xsec.threshold_energy(mass_GeV, ch.M_GeV) for ch in chans)
-    e_max = flux.max_energy_GeV
-    if not e_th < e_max:
-        return float("nan")
-    # geometric grid above threshold (σ rises steeply there) plus the flux bin edges (φ steps)
-    grid = np.geomspace(e_th, e_max, _N_ENERGY)
-    edges = np.asarray(flux.edges_GeV)
-    E = np.unique(np.concatenate([grid, edges[(edges > e_th) & (edges < e_max)]]))
-    model = HNLModel(mass_GeV, _D_REF, convention=convention)
-    # the flux is constant on [lo, hi) bins: evaluate it at the midpoint of every interval
-    mid = 0.5 * (E[1:] + E[:-1])
-    # per nucleus; 8 Gauss-Legendre panels in ln Q² are accurate to < 1e-6 here (32 is the default)
-    sig = sum(np.asarray(xsec.total_xsec_cm2(ch, model, E, panels=8), dtype=float) for ch in chans)
-    f = np.asarray(flux(mid), dtype=float) * 0.5 * (sig[1:] + sig[:-1]) * np.diff(E)
-    total = f.sum()
-    if not total > 0:
-        return float("nan")
-    cum = np.concatenate([[0.0], np.cumsum(f)]) / total
-    return float(np.interp(0.5, cum, E))
-
-
-def median_momentum_GeV(mass_GeV: ArrayLike, convention: str = "consistent", mode: str = "fhc",
-                        flavor: str = "numu", target_pdg: int = ANALYTIC_TARGET_PDG,
-                        regimes: tuple[str, ...] = ANALYTIC_REGIMES) -> NDArray[np.float64] | float:
-    """Median HNL momentum (GeV) of the production, p̃ = √(Ẽ² − m²) (module docstring).
-
-    Ẽ: median of E under φ(E) σ(E), φ the flux ``mode``/``flavor``, σ the upscattering
-    cross section per nucleus ``target_pdg`` summed over ``regimes`` ("coherent", "p-el"),
-    integrated on a fine grid above threshold; NaN if the flux cannot produce the mass.
-    """
-    m = np.asarray(mass_GeV, dtype=float)
-    reg = tuple(sorted(regimes))
-    flat = [_median_energy(float(x), convention, mode, flavor, int(target_pdg), reg) for x in m.ravel()]
-    E = np.array(flat).reshape(m.shape)
-    p = np.sqrt(np.maximum(E * E - m * m, 0.0))
-    return float(p) if p.ndim == 0 else p
-
-
-def analytic_decay_length_m(mass_GeV: ArrayLike, d_GeVinv: ArrayLike, convention: str = "consistent",
-                            **kwargs: Any) -> NDArray[np.float64] | float:
-    """λ = (p̃/m) cτ(m, d) in metres (broadcast over mass and coupling; ``kwargs`` go to
-    :func:`median_momentum_GeV`)."""
-    from dipolehnl.physics import decays
-    from dipolehnl.physics.model import HNLModel
-
-    m, d = np.broadcast_arrays(np.asarray(mass_GeV, dtype=float), np.asarray(d_GeVinv, dtype=float))
-    mu = np.unique(m)
-    p = np.atleast_1d(median_momentum_GeV(mu, convention, **kwargs))
-    ctau_ref = np.array([decays.ctau_m(HNLModel(float(x), _D_REF, convention=convention)) for x in mu])
-    lam_ref = dict(zip(mu.tolist(), (p / mu * ctau_ref).tolist()))
-    out = np.array([lam_ref[x] for x in m.ravel()]).reshape(m.shape) * (_D_REF / d) ** 2
-    return float(out) if out.ndim == 0 else out
-
-
-def iso_decay_length_coupling(lambda_m: float, masses_GeV: ArrayLike, convention: str = "consistent",
-                              **kwargs: Any) -> NDArray[np.float64]:
-    """The coupling d(m) (GeV^-1) at which the analytic decay length equals ``lambda_m`` (m)."""
-    if not lambda_m > 0:
-        raise InputError(f"decay length must be positive, got {lambda_m}")
-    m = np.asarray(masses_GeV, dtype=float)
-    lam_ref = np.asarray(analytic_decay_length_m(m, _D_REF, convention, **kwargs), dtype=float)
-    return _D_REF * np.sqrt(lam_ref / float(lambda_m))
+def iso_line_masses_GeV(masses_GeV) -> NDArray[np.float64]:
+    """100 masses (GeV) spanning the figure's mass axis for a scan with grid ``masses_GeV``."""
+    edges = _log_edges(np.sort(np.asarray(masses_GeV, dtype=float)))
+    return np.geomspace(edges[0], edges[-1], 100)
 
 
 def _log_edges(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -158,16 +82,20 @@ def _label_line(ax: Axes, x: NDArray[np.float64], y: NDArray[np.float64], text: 
             bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
 
 
-def plot_decay_length(scan, out_dir: str | os.PathLike[str], analytic: bool = True, *,
+def plot_decay_length(scan, out_dir: str | os.PathLike[str],
+                      iso_lines: tuple[NDArray[np.float64], dict[float, NDArray[np.float64]]] | None = None, *,
                       color_range_m: tuple[float, float] | None = COLOR_RANGE_M,
                       stem: str = "fig3_decay_length") -> list[Path]:
     """Draw Fig. 3 from a :class:`~dipolehnl.analysis.scan.ScanResult`; write ``<stem>.png``
     and ``<stem>.pdf`` in ``out_dir`` and return their paths.
 
-    ``analytic``: also draw the dashed analytic iso-lines (module docstring) in the
-    convention of ``scan.preset``.  ``color_range_m``: range of the logarithmic colour
-    scale in metres (None: the decades spanned by the data, at most 12).
+    ``iso_lines``: (masses in GeV, {decay length in m: coupling in GeV^-1 at those masses})
+    of the dashed analytic iso-lines (computed by
+    :func:`dipolehnl.analysis.decay_length.iso_lines`), or None for none.
+    ``color_range_m``: range of the logarithmic colour scale in metres (None: the decades
+    spanned by the data, at most 12).
     """
+    analytic = iso_lines is not None
     masses = np.asarray(scan.masses_GeV, dtype=float)
     couplings = np.asarray(scan.couplings, dtype=float)
     if masses.size == 0:
@@ -191,7 +119,7 @@ def plot_decay_length(scan, out_dir: str | os.PathLike[str], analytic: bool = Tr
         vmin = max(vmin, vmax * 1e-12)
     else:
         vmin, vmax = 1e-3, 1e3
-    convention = getattr(getattr(scan, "preset", None), "convention", "consistent")
+    convention = str(getattr(getattr(scan, "preset", None), "convention", "consistent"))
     with style_context():
         fig = new_figure(SINGLE_COLUMN_IN, 2.75)
         ax = fig.add_subplot(1, 1, 1)
@@ -202,12 +130,13 @@ def plot_decay_length(scan, out_dir: str | os.PathLike[str], analytic: bool = Tr
         ax.set_yscale("log")
         ax.set_xlim(m_edges[0], m_edges[-1])
         ax.set_ylim(d_edges[0], d_edges[-1])
-        if analytic:
-            mline = np.geomspace(m_edges[0], m_edges[-1], 100) / 1e3
+        if iso_lines is not None:
+            mline, lines = iso_lines
+            mline = np.asarray(mline, dtype=float)
             halo = [patheffects.withStroke(linewidth=2.0, foreground="white", alpha=0.7)]
-            n_iso = len(ISO_LENGTHS_M)
-            for k, lam in enumerate(ISO_LENGTHS_M):
-                d_iso = iso_decay_length_coupling(lam, mline, convention)
+            n_iso = len(lines)
+            for k, (lam, d_iso) in enumerate(sorted(lines.items())):
+                d_iso = np.asarray(d_iso, dtype=float)
                 ok = np.isfinite(d_iso)
                 ax.plot(1e3 * mline[ok], d_iso[ok], color="black", linestyle=(0, (4.0, 2.0)), linewidth=0.9,
                         path_effects=halo, zorder=5)

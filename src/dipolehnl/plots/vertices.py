@@ -5,7 +5,7 @@ rows ND280 upgrade (top) and ND280 (bottom), columns the HNL masses; all panels 
 coupling (3.87e-7 GeV^-1, as the paper), FHC beam (the flavours of the preset).
 
 Every panel shows two weighted densities of the *selected* signal (event weight x
-``EventSample.selection_factor()``: decays in the TPC fiducial volumes, forward HNL,
+the channel's ``selection_factor``: decays in the TPC fiducial volumes, forward HNL,
 BR(ee), opening-angle cut, efficiency), projected onto the (z, y) plane (integrated over
 x) and normalised to the panel's total selected signal, so the unit is "fraction of the
 selected events per m^2" and the colour scales are shared by all panels:
@@ -20,34 +20,30 @@ volumes outlined dashed in :data:`~dipolehnl.plots.style.FIDUCIAL_COLOR`.  Produ
 the rock upstream (z < -18.5 m) is outside the window; each panel states its share,
 computed exactly from :meth:`EventSample.production_fractions` weighted by the selected
 weight, and the expected number of selected events for the exposure of the detector
-(:data:`POT_BY_DETECTOR`: 12.34e20 POT for ND280, 1e22 POT for the upgrade, FHC, all
-fiducial volumes of the detector).
+(given: the workflow takes the FHC POT of the analysis files, 12.34e20 POT for ND280
+from ``t2k2019``, 1e22 POT for the upgrade from ``t2k+t2k2``).  This module only draws:
+the maps are computed by :mod:`dipolehnl.analysis.vertices`.
 """
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap, LogNorm
-from matplotlib.patches import Rectangle
-from numpy.typing import NDArray
+from matplotlib.patches import Circle, Rectangle
 
+from dipolehnl.analysis.vertices import VertexMaps
+from dipolehnl.detector.geometry import Detector
+from dipolehnl.detector.shapes import Shape, Sphere
 from dipolehnl.errors import InputError
-from dipolehnl.generate.generator import EventSample
 from dipolehnl.plots.geometry import DEFAULT_Y_RANGE_M, DEFAULT_Z_RANGE_M, DETECTOR_TITLES, slice_cells
 from dipolehnl.plots.style import DOUBLE_COLUMN_IN, FIDUCIAL_COLOR, new_figure, save_figure, style_context
 
-#: Detectors drawn, top row first (the paper's order).
-DETECTORS: tuple[str, str] = ("nd280-upgrade", "nd280")
-#: Exposure (FHC POT) used for the expected number of events in each panel.
-POT_BY_DETECTOR: dict[str, float] = {"nd280": 12.34e20, "nd280-upgrade": 1.0e22}
-#: Histogram bin size (m) in z and y.
-BIN_M: float = 0.06
+#: Experiments drawn, top row first (the paper's order).
+EXPERIMENTS: tuple[str, str] = ("t2k-nd280-upgrade", "t2k-nd280")
 #: Decades shown by the logarithmic colour scales.
 DYNAMIC_RANGE: float = 4.0
 #: Colour maps of the upscattering and decay vertex densities.
@@ -60,85 +56,20 @@ _BACKGROUND_CMAP = LinearSegmentedColormap.from_list("detector", ["#ffffff", "#b
 _BACKGROUND_NORM = LogNorm(1e-3, 12.0)
 
 
-@dataclass(frozen=True)
-class VertexMaps:
-    """Weighted vertex densities of one sample in the (z, y) plane.
-
-    ``production`` and ``decay`` are (n_y, n_z) arrays of the fraction of the selected
-    signal per m^2 in each bin (``z_edges``/``y_edges`` in m); ``rock_share`` is the
-    exact fraction of the selected signal produced in the rock; ``events_per_pot`` the
-    selected events per POT; ``in_window`` the fraction of the production vertices inside
-    the window.
-    """
-
-    z_edges: NDArray[np.float64]
-    y_edges: NDArray[np.float64]
-    production: NDArray[np.float64]
-    decay: NDArray[np.float64]
-    rock_share: float
-    events_per_pot: float
-    in_window: float
-
-
-def vertex_maps(
-    sample: EventSample,
-    z_range_m: tuple[float, float] = DEFAULT_Z_RANGE_M,
-    y_range_m: tuple[float, float] = DEFAULT_Y_RANGE_M,
-    bin_m: float = BIN_M,
-) -> VertexMaps:
-    """Histogram the production and decay vertices of the selected signal of ``sample``.
-
-    Weights: ``sample.weights() * sample.selection_factor()`` (events per POT); events with
-    zero weight (no target along the backward ray, hence no production vertex) are dropped.
-    Densities are normalised to the total selected weight, per m^2 of the (z, y) plane.
-    """
-    if not bin_m > 0:
-        raise InputError(f"bin size must be positive, got {bin_m}")
-    w = np.asarray(sample.weights(), dtype=float) * np.asarray(sample.selection_factor(), dtype=float)
-    c = sample.columns
-    prod = np.asarray(c["production_vertex_m"], dtype=float)
-    dec = np.asarray(c["decay_vertex_m"], dtype=float)
-    ok = np.isfinite(w) & (w > 0) & np.all(np.isfinite(prod), axis=1)
-    total = float(w[ok].sum())
-    nz = max(1, int(round((z_range_m[1] - z_range_m[0]) / bin_m)))
-    ny = max(1, int(round((y_range_m[1] - y_range_m[0]) / bin_m)))
-    z_edges = np.linspace(z_range_m[0], z_range_m[1], nz + 1)
-    y_edges = np.linspace(y_range_m[0], y_range_m[1], ny + 1)
-    area = (z_edges[1] - z_edges[0]) * (y_edges[1] - y_edges[0])
-    if total <= 0:
-        zero = np.zeros((ny, nz))
-        return VertexMaps(z_edges, y_edges, zero, zero.copy(), float("nan"), 0.0, float("nan"))
-    wn = w[ok] / total
-
-    def hist(pts: NDArray[np.float64]) -> NDArray[np.float64]:
-        h, _, _ = np.histogram2d(pts[:, 1], pts[:, 2], bins=(y_edges, z_edges), weights=wn)
-        return h / area
-
-    hp = hist(prod[ok])
-    hd = hist(dec[ok])
-    names, frac = sample.production_fractions()
-    rock = float((frac[ok, list(names).index("rock")] * wn).sum()) if "rock" in names else 0.0
-    return VertexMaps(z_edges, y_edges, hp, hd, rock, total, float(hp.sum() * area))
-
-
-def _find_sample(samples: Mapping[tuple[str, float], EventSample], det: str, m: float) -> EventSample | None:
-    for (d, mm), smp in samples.items():
-        if d == det and math.isclose(float(mm), m, rel_tol=1e-9):
-            return smp
-    return None
-
-
-def _draw_background(ax: Axes, detector, z_range_m, y_range_m) -> None:
+def _draw_background(ax: Axes, detector, z_range_m, y_range_m, fiducial_volumes) -> None:
     z_edges, y_edges, idx = slice_cells(detector, z_range_m, y_range_m)
     rho = np.asarray(detector.densities_g_cm3)
     dens = np.where(idx >= 0, rho[np.maximum(idx, 0)], np.nan)
     dens = np.ma.masked_invalid(np.clip(dens, _BACKGROUND_NORM.vmin, None))
     ax.pcolormesh(z_edges, y_edges, dens, cmap=_BACKGROUND_CMAP, norm=_BACKGROUND_NORM, shading="flat",
                   rasterized=True, antialiased=False, linewidth=0, zorder=0)
-    for box in detector.fiducial_volumes.values():
-        lo, hi = box.lower_m, box.upper_m
-        ax.add_patch(Rectangle((lo[2], lo[1]), hi[2] - lo[2], hi[1] - lo[1], fill=False, edgecolor=FIDUCIAL_COLOR,
-                               linewidth=0.7, linestyle=(0, (3.0, 1.5)), zorder=4))
+    style = {"fill": False, "edgecolor": FIDUCIAL_COLOR, "linewidth": 0.7, "linestyle": (0, (3.0, 1.5)), "zorder": 4}
+    for shape in fiducial_volumes.values():
+        lo, hi = shape.bounds_m
+        if isinstance(shape, Sphere):  # its (z, y) outline; boxes and cylinders: their (z, y) extent
+            ax.add_patch(Circle((shape.center_m[2], shape.center_m[1]), shape.radius_m, **style))
+        else:
+            ax.add_patch(Rectangle((lo[2], lo[1]), hi[2] - lo[2], hi[1] - lo[1], **style))
 
 
 def _format_events(n: float) -> str:
@@ -175,45 +106,33 @@ def _sci(x: float, digits: int = 4) -> str:
 
 def plot_vertices(
     out_dir: str | os.PathLike[str],
-    masses_GeV: Sequence[float] = (0.05, 0.25, 0.6),
-    coupling_GeVinv: float = 3.87e-7,
-    preset: str = "default",
-    n_events: int = 20000,
-    seed: int = 1,
-    samples: Mapping[tuple[str, float], EventSample] | None = None,
+    maps: Mapping[tuple[str, float], VertexMaps],
+    detectors: Mapping[str, Detector],
+    coupling_GeVinv: float,
+    pot_by_experiment: Mapping[str, float],
+    fiducial_volumes: Mapping[str, Mapping[str, Shape]],
     *,
     stem: str = "fig2_vertices",
 ) -> list[Path]:
     """Draw Fig. 2 (upscattering and decay vertices of the selected signal); write
     ``<stem>.png`` and ``<stem>.pdf`` in ``out_dir`` and return their paths.
 
-    ``masses_GeV``: one column per mass; ``coupling_GeVinv``: d in GeV^-1.  Samples are
-    generated with :func:`dipolehnl.generate.api.simulate` (FHC, the preset's flavours,
-    ``n_events`` events, ``seed``) unless ``samples`` holds one under the key
-    ``(detector, mass_GeV)`` (detector ``'nd280-upgrade'`` or ``'nd280'``); a given sample must
-    have been generated at ``coupling_GeVinv`` (its production vertices were drawn with that
-    decay length, so it cannot be reweighted to another coupling for this figure).
+    ``maps``: (experiment name, mass in GeV) → :class:`~dipolehnl.analysis.vertices.VertexMaps`
+    (computed by the workflow, ``dipolehnl.workflows.vertex_figure``), one row per
+    experiment of :data:`EXPERIMENTS` and one column per mass; ``detectors``: experiment →
+    Detector drawn underneath; ``coupling_GeVinv``: d of the samples (GeV^-1), for the
+    caption; ``pot_by_experiment``: the exposure (POT) for the expected events in each panel;
+    ``fiducial_volumes``: experiment → name → shape, outlined dashed.
     """
-    from dipolehnl.generate.api import simulate
-
-    masses = [float(m) for m in masses_GeV]
+    masses = sorted({float(m) for _, m in maps})
     if not masses:
         raise InputError("no mass to draw")
-    given = dict(samples or {})
-    z_range, y_range = DEFAULT_Z_RANGE_M, DEFAULT_Y_RANGE_M
-    maps: dict[tuple[str, float], VertexMaps] = {}
-    dets = {}
-    for det in DETECTORS:
+    for det in EXPERIMENTS:
         for m in masses:
-            smp = _find_sample(given, det, m)
-            if smp is None:
-                smp = simulate(det, m, coupling_GeVinv, mode="fhc", n_events=n_events, seed=seed, preset=preset)
-            elif not math.isclose(smp.model.d_GeVinv, coupling_GeVinv, rel_tol=1e-9):
-                # production vertices were sampled at the sample's own decay length: no reweighting
-                raise InputError(f"sample for ({det}, {m} GeV) has d = {smp.model.d_GeVinv:g} GeV^-1, "
-                                 f"not {coupling_GeVinv:g}")
-            maps[(det, m)] = vertex_maps(smp, z_range, y_range)
-            dets.setdefault(det, smp.detector)
+            if (det, m) not in maps:
+                raise InputError(f"no vertex map for ({det}, {m} GeV)")
+    z_range, y_range = DEFAULT_Z_RANGE_M, DEFAULT_Y_RANGE_M
+    dets = dict(detectors)
 
     # shared colour scales: the largest density of each kind over all panels, DYNAMIC_RANGE decades
     pmax = max((float(v.production.max()) for v in maps.values()), default=0.0)
@@ -240,11 +159,11 @@ def plot_vertices(
                 y0 = bottom_in + (1 - r) * (panel_h + gap_in)
                 axes[r, j] = fig.add_axes([x0 / W, y0 / height, panel_w / W, panel_h / height])
         pm = dm = None
-        for r, det in enumerate(DETECTORS):
+        for r, det in enumerate(EXPERIMENTS):
             for j, m in enumerate(masses):
                 ax: Axes = axes[r, j]
                 vm = maps[(det, m)]
-                _draw_background(ax, dets[det], z_range, y_range)
+                _draw_background(ax, dets[det], z_range, y_range, fiducial_volumes[det])
                 prod = np.ma.masked_less_equal(vm.production, 0.0)
                 dec = np.ma.masked_less_equal(vm.decay, 0.0)
                 pm = ax.pcolormesh(vm.z_edges, vm.y_edges, prod,
@@ -253,7 +172,7 @@ def plot_vertices(
                 dm = ax.pcolormesh(vm.z_edges, vm.y_edges, dec,
                                    cmap=DECAY_CMAP, norm=dnorm, shading="flat", rasterized=True, zorder=3,
                                    linewidth=0, antialiased=False)
-                pot = POT_BY_DETECTOR.get(det, 1.0)
+                pot = float(pot_by_experiment[det])
                 rock = _format_share(vm.rock_share)
                 text = (f"produced in rock: {rock}\n"
                         rf"$N_{{\rm sel}} = {_format_events(vm.events_per_pot * pot)}$ ({'$' + _sci(pot) + '$'} POT)")
@@ -268,7 +187,7 @@ def plot_vertices(
                 if r == 1:
                     ax.set_xlabel(r"$z$ (m)")
                 if j == 0:
-                    ax.set_ylabel(f"{DETECTOR_TITLES.get(det, det)}\n" + r"$y$ (m)", fontsize=7.5)
+                    ax.set_ylabel(f"{DETECTOR_TITLES.get(dets[det].name, det)}\n" + r"$y$ (m)", fontsize=7.5)
                 if r == 0:
                     ax.set_title(rf"$m_N = {1e3 * m:.4g}$ MeV", fontsize=7.5, pad=3)
         # beam direction, once, in the top-left panel

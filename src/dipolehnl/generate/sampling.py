@@ -25,18 +25,20 @@ recomputed from the stored segments (``EventSample.weights``).
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from dipolehnl.analysis.selection import Selection
 from dipolehnl.beam.flux import FluxComponent
 from dipolehnl.detector.geometry import Detector
+from dipolehnl.detector.shapes import Box, Shape
 from dipolehnl.errors import InputError
 from dipolehnl.generate import kinematics as kin
+from dipolehnl.generate.decay import decay_kinematics
+from dipolehnl.generate.sample import EventSample, Segments, _segment_sum
+from dipolehnl.generate.stratified import neyman_scores
 from dipolehnl.physics import decays, xsec
 from dipolehnl.physics.model import HNLModel
 from dipolehnl.physics.nuclei import HYDROGEN_PDG, nucleus
@@ -79,178 +81,6 @@ class _Channel:
     density_column: Array  # number density of scattering centres in every volume, cm^-3
 
 
-@dataclass
-class Segments:
-    """Per-event backward-ray segments with non-zero density (CSR): the exact decay integral."""
-
-    offsets: NDArray[np.int64]
-    a_m: Array
-    b_m: Array
-    n_cm3: Array
-    volume: NDArray[np.int64]
-
-    def decay_integral(self, lam_m: Array) -> Array:
-        """J = Σ n (e^{−a/λ} − e^{−b/λ}) per event, for λ (n_events,), in cm^-3."""
-        return _segment_sum(self, lam_m, per_segment=False)
-
-    def decay_integral_scaled(self, lam0_m: Array, scale: Array) -> Array:
-        """J at λ = lam0[i]/scale[k] for every event i and k: (n_events, K), in cm^-3."""
-        from dipolehnl.generate._kernels import decay_integral_grid
-
-        return decay_integral_grid(self.offsets, self.a_m, self.b_m, self.n_cm3,
-                                   np.ascontiguousarray(lam0_m, dtype=float), np.ascontiguousarray(scale, dtype=float))
-
-
-def _segment_sum(seg: Segments, lam_m: Array, per_segment: bool) -> Array:
-    """Per-segment contributions n (e^{−a/λ} − e^{−b/λ}) (per_segment) or their sum per event,
-    for one λ per event."""
-    lam = np.asarray(lam_m, dtype=float)
-    counts = np.diff(seg.offsets)
-    lam_seg = np.repeat(lam, counts)
-    contrib = seg.n_cm3 * (np.exp(-seg.a_m / lam_seg) - np.exp(-seg.b_m / lam_seg))
-    if per_segment:
-        return contrib
-    out = np.zeros(counts.size)
-    nonempty = counts > 0
-    if contrib.shape[0]:
-        out[nonempty] = np.add.reduceat(contrib, seg.offsets[:-1][nonempty], axis=0)
-    return out
-
-
-@dataclass
-class EventSample:
-    """Weighted HNL decays inside fiducial volumes, for one detector, model and flux set.
-
-    Per-event arrays (length ``n``) are in :attr:`columns`; weights in events per POT
-    follow from :meth:`weights`.  ``kin_weight`` × φ_k(E) × (d/d₀)² J(λ) is the weight for
-    flux component k at coupling d (events per POT of decays in the fiducial volume, all
-    decay modes), with J the exact decay integral of the event's backward ray and d₀ the
-    model's coupling.  Nothing that was sampled depends on d, so every coupling is exact.
-    """
-
-    model: HNLModel
-    detector: Detector
-    fiducial_names: tuple[str, ...]
-    flux_components: dict[str, FluxComponent]
-    selection: Selection
-    columns: dict[str, np.ndarray]
-    segments: Segments
-    kin_weight: Array  # (n,) everything but φ(E) and J: cm² GeV cm³ / (stratum size)
-    flux_density: Array  # (n, n_components) φ_k(E_i)
-    br_ee: float
-    efficiency: float
-    settings: GeneratorSettings
-    strata: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def n(self) -> int:
-        return int(self.kin_weight.shape[0])
-
-    @property
-    def base_weight(self) -> Array:
-        """Weight per unit flux density at the model's coupling: kin_weight × J(λ₀)."""
-        return self.kin_weight * self.columns["decay_integral_cm3"]
-
-    @property
-    def component_names(self) -> tuple[str, ...]:
-        return tuple(self.flux_components)
-
-    def flux_factor(self, components: Sequence[str] | None = None) -> Array:
-        """Σ_k φ_k(E_i) over the chosen flux components (per cm² per GeV per POT), per event."""
-        names = self.component_names
-        if components is None:
-            return self.flux_density.sum(axis=1)
-        idx = []
-        for c in components:
-            if c not in names:
-                raise InputError(f"flux component {c!r} not in this sample ({', '.join(names)})")
-            idx.append(names.index(c))
-        return self.flux_density[:, idx].sum(axis=1)
-
-    def weights(self, coupling: float | None = None, components: Sequence[str] | None = None) -> Array:
-        """Events per POT of HNL decays (all modes) in the fiducial volumes, per event.
-
-        ``coupling``: reweight exactly to another d (GeV^-1) at the same mass.
-        ``components``: flux components to include (default: all of the sample).
-        """
-        if coupling is None or coupling == self.model.d_GeVinv:
-            return self.base_weight * self.flux_factor(components)
-        return self.kin_weight * self.flux_factor(components) * self.coupling_matrix([coupling])[:, 0]
-
-    def weights_grid(self, couplings: Sequence[float], components: Sequence[str] | None = None) -> Array:
-        """Weights (n_events, n_couplings) at many couplings (exact reweighting)."""
-        return (self.kin_weight * self.flux_factor(components))[:, None] * self.coupling_matrix(couplings)
-
-    def coupling_matrix(self, couplings: Sequence[float]) -> Array:
-        """(d/d₀)² J(λ₀ d₀²/d²) per event and coupling, (n_events, n_couplings), cm⁻³:
-        weights at coupling d are ``kin_weight × flux × coupling_matrix``."""
-        c = np.asarray(couplings, dtype=float)
-        if c.ndim != 1 or np.any(~np.isfinite(c)) or np.any(c <= 0):
-            raise InputError("couplings must be positive and finite")
-        r2 = (c / self.model.d_GeVinv) ** 2  # σ ∝ d², λ ∝ 1/d²
-        return r2[None, :] * self.segments.decay_integral_scaled(self.columns["decay_length_m"], r2)
-
-    def selection_factor(self) -> Array:
-        """Per-event factor BR(ee) × flags × efficiency turning decays into selected events."""
-        c = self.columns
-        return self.br_ee * c["pass_forward"] * c["pass_opening_angle"] * self.efficiency
-
-    def mc_error(self, w: Array) -> float:
-        """Standard error of Σ w for per-event weights ``w`` of this sample (stratified
-        sampling: Σ_strata [Σ w² − (Σ w)²/n_s])."""
-        st = self.columns["stratum"]
-        n_s = np.bincount(st)
-        s1 = np.bincount(st, weights=w, minlength=n_s.size)
-        s2 = np.bincount(st, weights=w * w, minlength=n_s.size)
-        var = np.sum(np.where(n_s > 1, (s2 - s1 * s1 / np.maximum(n_s, 1)) * n_s / np.maximum(n_s - 1, 1), s2))
-        return float(math.sqrt(max(var, 0.0)))
-
-    def production_fractions(self) -> tuple[tuple[str, ...], Array]:
-        """Exact share of every event's weight produced in each detector subsystem.
-
-        Returns (subsystem names, fractions (n_events, n_subsystems)).
-        """
-        names, frac = self.production_fractions_at(np.array([self.model.d_GeVinv]))
-        return names, frac[:, 0, :]
-
-    def production_fractions_at(self, couplings: Sequence[float]) -> tuple[tuple[str, ...], Array]:
-        """Production shares per event and subsystem at other couplings: (names, (n, K, n_sub))."""
-        subsystems = tuple(sorted({v.subsystem for v in self.detector.volumes}))
-        index = {s: i for i, s in enumerate(subsystems)}
-        vol_sub = np.array([index[v.subsystem] for v in self.detector.volumes], dtype=np.int64)
-        seg_sub = vol_sub[self.segments.volume]
-        ev = np.repeat(np.arange(self.n), np.diff(self.segments.offsets))
-        flat = ev * len(subsystems) + seg_sub
-        lam0 = self.columns["decay_length_m"]
-        c = np.asarray(couplings, dtype=float)
-        out = np.zeros((self.n, c.size, len(subsystems)))
-        for k, d in enumerate(c):
-            contrib = _segment_sum(self.segments, lam0 * (self.model.d_GeVinv / d) ** 2, per_segment=True)
-            acc = np.bincount(flat, weights=contrib, minlength=self.n * len(subsystems)).reshape(self.n, -1)
-            J = acc.sum(axis=1, keepdims=True)
-            out[:, k, :] = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
-        return subsystems, out
-
-    def to_frame(self, coupling: float | None = None, components: Sequence[str] | None = None):
-        """The events as a pandas DataFrame (one row per event; see docs/events.md)."""
-        import pandas as pd
-
-        w = self.weights(coupling, components)
-        data = {"weight": w, "weight_selected": w * self.selection_factor()}
-        skip = {"decay_integral_cm3"}
-        for k, v in self.columns.items():
-            if k in skip:
-                continue
-            if v.ndim == 2:
-                for j, ax in enumerate(("E", "px", "py", "pz") if v.shape[1] == 4 else ("x", "y", "z")):
-                    data[f"{k}_{ax}"] = v[:, j]
-            else:
-                data[k] = v
-        return pd.DataFrame(data)
-
-
-
-# ---------------------------------------------------------------- set-up helpers
 def _channels(detector: Detector, model: HNLModel, E_max: float) -> list[_Channel]:
     """Coherent channel per nucleus present (not H) and one proton channel (density Σ Z n_A)."""
     pdgs = np.asarray(detector.nuclei_pdg)
@@ -398,15 +228,18 @@ def generate(
     detector: Detector,
     model: HNLModel,
     flux_components: Mapping[str, FluxComponent],
-    selection: Selection | None = None,
     settings: GeneratorSettings | None = None,
-    fiducial: Sequence[str] | None = None,
+    fiducial: Sequence[str] | Mapping[str, Shape] | None = None,
     allocation_couplings: Sequence[float] | None = None,
     refine: Callable[[EventSample], Array | None] | None = None,
     max_refine_rounds: int = 2,
 ) -> EventSample:
     """Generate weighted HNL decays in the fiducial volumes of ``detector``.
 
+    ``fiducial``: names of the detector's own fiducial volumes, or name → shape (m) of
+    fiducial volumes of any shape in any medium (e.g. from an experiment file); default:
+    all of the detector's.  Decay points are uniform in each (boxes: along the beam axis a
+    mixture with exponentials from the upstream face, see ``SHORT_LIVED_SHARE``).
     ``flux_components``: name → flux (e.g. ``{"fhc:numu": ..., "fhc:numubar": ...}``); one
     sample serves all of them (E is drawn from their sum).  ``allocation_couplings``:
     couplings at which the events will be used (scan grid); strata get events in proportion
@@ -419,13 +252,10 @@ def generate(
     the same strata (exact: a stratum's proposal does not depend on its number of events).
     """
     settings = settings or GeneratorSettings()
-    selection = selection or Selection()
     if not flux_components:
         raise InputError("no flux components given")
-    names = tuple(fiducial) if fiducial else tuple(detector.fiducial_volumes)
-    for nm in names:
-        if nm not in detector.fiducial_volumes:
-            raise InputError(f"unknown fiducial volume {nm!r}; {detector.name} has {', '.join(detector.fiducial_volumes)}")
+    shapes = _fiducial_shapes(detector, fiducial)
+    names = tuple(shapes)
     comps = dict(flux_components)
     phi_sum = _sum_flux(list(comps.values()))
     if model.mass_GeV >= phi_sum.max_energy_GeV:
@@ -444,7 +274,7 @@ def generate(
     n_total = int(settings.n_events)
     n_pilot = max(len(strata) * 4, int(settings.pilot_fraction * n_total))
     alloc = np.full(len(strata), max(n_pilot // len(strata), 4))
-    parts = [_generate_stratum(rng, detector, model, channels[c], proposals[c], names[t], t, int(alloc[i]), settings)
+    parts = [_generate_stratum(rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(alloc[i]), settings)
              for i, (c, t) in enumerate(strata)]
     n_main = n_total - int(alloc.sum())
     if n_main > 0:
@@ -461,43 +291,25 @@ def generate(
         extra[np.argsort(extra - exact)[: n_main - int(extra.sum())]] += 1  # largest remainders
         for i, (c, t) in enumerate(strata):
             if extra[i] > 0:
-                more = _generate_stratum(rng, detector, model, channels[c], proposals[c], names[t], t, int(extra[i]), settings)
+                more = _generate_stratum(rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(extra[i]), settings)
                 parts[i] = _concat(parts[i], more)
-    sample = _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, selection, settings, rng)
+    sample = _assemble(parts, strata, channels, shapes, detector, model, comps, settings, rng)
     for _ in range(max_refine_rounds if refine is not None else 0):
         request = refine(sample)
         if request is None:
             break
         contrib, factor = request
-        score = _neyman_scores(np.asarray(contrib, dtype=float), sample.columns["stratum"], len(strata))
+        score = neyman_scores(np.asarray(contrib, dtype=float), sample.columns["stratum"], len(strata))
         n_more = int(min(max(factor, 0.25), 1.5) * sample.n)
         exact = n_more * score
         extra = np.floor(exact).astype(int)
         extra[np.argsort(extra - exact)[: n_more - int(extra.sum())]] += 1
         for i, (c, t) in enumerate(strata):
             if extra[i] > 0:
-                more = _generate_stratum(rng, detector, model, channels[c], proposals[c], names[t], t, int(extra[i]), settings)
+                more = _generate_stratum(rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(extra[i]), settings)
                 parts[i] = _concat(parts[i], more)
-        sample = _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, selection, settings, rng)
+        sample = _assemble(parts, strata, channels, shapes, detector, model, comps, settings, rng)
     return sample
-
-
-def _neyman_scores(contrib: Array, stratum: NDArray[np.int64], n_strata: int) -> Array:
-    """Share of new events per stratum ∝ its standard deviation (per event) at the worst
-    column of ``contrib`` (per-event contributions (n, K), already divided by n_s)."""
-    n_s = np.bincount(stratum, minlength=n_strata).astype(float)
-    f = contrib * n_s[stratum][:, None]  # per-event integrand estimates
-    s1 = np.zeros((n_strata, f.shape[1]))
-    s2 = np.zeros_like(s1)
-    np.add.at(s1, stratum, f)
-    np.add.at(s2, stratum, f * f)
-    mean = s1 / np.maximum(n_s, 1)[:, None]
-    sd = np.sqrt(np.maximum(s2 / np.maximum(n_s, 1)[:, None] - mean**2, 0.0))
-    var_total = np.sum(sd**2 / np.maximum(n_s, 1)[:, None], axis=0)
-    total = np.abs(mean.sum(axis=0))
-    worst = int(np.argmax(np.divide(np.sqrt(var_total), total, out=np.zeros_like(total), where=total > 0)))
-    score = sd[:, worst]
-    return score / score.sum() if score.sum() > 0 else np.full(n_strata, 1.0 / n_strata)
 
 
 def _sum_flux(components: list[FluxComponent]) -> FluxComponent:
@@ -507,7 +319,7 @@ def _sum_flux(components: list[FluxComponent]) -> FluxComponent:
     return FluxComponent(edges, dens, flavor="sum", mode="sum")
 
 
-def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal, fv_name: str, fv_index: int,
+def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal, shape: Shape,
                       n: int, settings: GeneratorSettings) -> dict[str, np.ndarray]:
     component = (rng.uniform(0.0, 1.0, n) < SHORT_LIVED_SHARE).astype(np.int64)
     E = prop.sample(rng, component)
@@ -515,20 +327,25 @@ def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal,
     E_N, p_N, cos = kin.upscatter_lab(E, Q2, model.mass_GeV, ch.xs.M_GeV)
     phi = rng.uniform(0.0, 2 * np.pi, n)
     u = kin.direction(cos, phi)
-    box = detector.fiducial_volumes[fv_name]
-    lo, hi = np.asarray(box.lower_m), np.asarray(box.upper_m)
-    x_dec = lo + (hi - lo) * rng.uniform(0.0, 1.0, (n, 3))
-    short = component == 1
-    x_dec[short, 2] = _depth_sample(rng, int(short.sum()), lo[2], hi[2])
+    if isinstance(shape, Box):
+        lo, hi = np.asarray(shape.lower_m), np.asarray(shape.upper_m)
+        x_dec = lo + (hi - lo) * rng.uniform(0.0, 1.0, (n, 3))
+        short = component == 1
+        x_dec[short, 2] = _depth_sample(rng, int(short.sum()), lo[2], hi[2])
+        area_cm2 = float((hi[0] - lo[0]) * (hi[1] - lo[1])) * 1.0e4
+        # joint proposal density of (E, z) in 1/(GeV m), mixture of the two components
+        q_Ez = ((1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) / (hi[2] - lo[2])
+                + SHORT_LIVED_SHARE * prop.density(E, 1) * _depth_density(x_dec[:, 2], lo[2], hi[2]))
+        volume_over_q = area_cm2 * 100.0 / q_Ez  # cm³ GeV
+    else:  # any other shape: decay points exactly uniform in it (the shape's own sampler)
+        x_dec = shape.sample(n, rng)
+        q_E = (1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) + SHORT_LIVED_SHARE * prop.density(E, 1)
+        volume_over_q = shape.volume_m3 * 1.0e6 / q_E  # cm³ GeV
     lam = decays.decay_length_m(model, p_N)
     seg = _trace_segments(detector, x_dec, u, ch.density_column)
     J = seg.decay_integral(lam)
-    area_cm2 = float((hi[0] - lo[0]) * (hi[1] - lo[1])) * 1.0e4
-    # joint proposal density of (E, z) in 1/(GeV m), mixture of the two components
-    q_Ez = ((1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) / (hi[2] - lo[2])
-            + SHORT_LIVED_SHARE * prop.density(E, 1) * _depth_density(x_dec[:, 2], lo[2], hi[2]))
-    # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) A / q(E, z)   [cm² GeV cm³]
-    g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * area_cm2 * 100.0 / q_Ez
+    # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) V / q(E, x)   [cm² GeV cm³]
+    g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q
     if len(model.helicities) > 1:
         h = np.where(rng.uniform(0.0, 1.0, n) * f < f_plus, 1.0, -1.0)
     else:
@@ -557,7 +374,8 @@ def _stratum_rate(part: dict, model: HNLModel, couplings: Array, phi_sum: FluxCo
     return w.mean(axis=0)
 
 
-def _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, selection, settings, rng) -> EventSample:
+def _assemble(parts, strata, channels, shapes, detector, model, comps, settings, rng) -> EventSample:
+    names = tuple(shapes)
     n_per = np.array([p["E_nu"].size for p in parts])
     merged = parts[0]
     for p in parts[1:]:
@@ -567,7 +385,8 @@ def _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, s
     chan_idx = np.array([strata[s][0] for s in stratum])
     fv_idx = np.array([strata[s][1] for s in stratum])
     kin_w = merged["g"] / n_per[stratum]
-    flux = np.stack([np.asarray(c(merged["E_nu"]), dtype=float) for c in comps.values()], axis=1)
+    flux = np.stack([np.asarray(c(merged["E_nu"]), dtype=float) * _coupling_share(model, c) for c in comps.values()],
+                    axis=1)
     seg = Segments(merged["seg_offsets"], merged["seg_a"], merged["seg_b"], merged["seg_n"], merged["seg_vol"])
 
     # flavour label ∝ φ_k(E) among the components
@@ -582,24 +401,9 @@ def _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, s
     x_prod = merged["x_dec"] - s_prod[:, None] * merged["u"]
     vol_names = np.array([v.name for v in detector.volumes] + [""])
     vol_sub = np.array([v.subsystem for v in detector.volumes] + [""])
+    vol_mat = np.array([v.material.name for v in detector.volumes] + [""])
 
-    # decays (every event carries both channels' kinematics)
-    m = model.mass_GeV
-    h = merged["h"] if not model.majorana else np.zeros(n)
-    # consistent: γ* follows eq. (3) (angular momentum); darknews: eq. (5) as printed
-    h_pair = -h if model.convention == "consistent" else h
-    gam_r, nug_r = kin.decay_nu_gamma(rng, m, h)
-    em_r, ep_r, nue_r = kin.decay_nu_ee(rng, m, h_pair)
-    gamma_f = merged["E_N"] / m
-    p_gamma = kin.to_lab(gam_r, merged["u"], gamma_f)
-    p_em = kin.to_lab(em_r, merged["u"], gamma_f)
-    p_ep = kin.to_lab(ep_r, merged["u"], gamma_f)
-    p_nu = kin.to_lab(nue_r, merged["u"], gamma_f)
-    p_N = np.concatenate([merged["E_N"][:, None], merged["p_N"][:, None] * merged["u"]], axis=1)
-
-    cos_open = kin.opening_angle_cos(p_em, p_ep)
-    br = decays.br_ee(model) if selection.br_ee == "model" else decays.br_ee_paper_code(m)
-    eff = selection.efficiency_at(m)
+    decay_columns = decay_kinematics(rng, model, merged["h"], merged["u"], merged["E_N"], merged["p_N"])
     target_pdg = np.array([channels[c].target_pdg for c in range(len(channels))])[chan_idx]
     columns = {
         "stratum": stratum,
@@ -611,25 +415,45 @@ def _assemble(parts, strata, channels, names, detector, model, comps, phi_sum, s
         "helicity": merged["h"],
         "production_volume": vol_names[vol_prod],
         "production_subsystem": vol_sub[vol_prod],
+        "production_material": vol_mat[vol_prod],
         "production_vertex_m": x_prod,
-        "p_N": p_N,
         "cos_theta_N": merged["cos_theta_N"],
         "decay_vertex_m": merged["x_dec"],
-        "tpc": np.array(names)[fv_idx],
+        "fiducial_volume": np.array(names)[fv_idx],
         "decay_length_m": merged["lam"],
         "decay_integral_cm3": merged["J"],
-        "p_gamma": p_gamma,
-        "p_nu_gamma_mode": kin.to_lab(nug_r, merged["u"], gamma_f),
-        "p_eminus": p_em,
-        "p_eplus": p_ep,
-        "p_nu_ee_mode": p_nu,
-        "opening_angle_deg": np.degrees(np.arccos(np.clip(cos_open, -1, 1))),
-        "pass_forward": merged["cos_theta_N"] > selection.cos_theta_min,
-        "pass_opening_angle": cos_open > selection.cos_opening_min,
-        "efficiency": np.full(n, eff),
-        "br_ee": np.full(n, br),
+        **decay_columns,
     }
-    return EventSample(model=model, detector=detector, fiducial_names=tuple(names), flux_components=dict(comps),
-                       selection=selection, columns=columns, segments=seg, kin_weight=kin_w, flux_density=flux,
-                       br_ee=br, efficiency=eff, settings=settings,
-                       strata={f"{channels[c].label}@{names[t]}": int(k) for (c, t), k in zip(strata, n_per)})
+    return EventSample(model=model, detector=detector, fiducial_names=names, flux_components=dict(comps),
+                       columns=columns, segments=seg, kin_weight=kin_w, flux_density=flux, settings=settings,
+                       strata={f"{channels[c].label}@{names[t]}": int(k) for (c, t), k in zip(strata, n_per)},
+                       fiducial_shapes=dict(shapes))
+
+
+#: Neutrino flavour of a flux component → the coupling (d_α) that upscatters it.
+_NU_TO_COUPLING = {"nue": "e", "nuebar": "e", "numu": "mu", "numubar": "mu", "nutau": "tau", "nutaubar": "tau"}
+
+
+def _coupling_share(model: HNLModel, comp: FluxComponent) -> float:
+    """d_α²/Σ d² for the flavour α of a flux component (1 for a single coupling; the cross
+    sections are computed at the total coupling).  Components of unknown flavour count as ν_μ."""
+    a = _NU_TO_COUPLING.get(comp.flavor, "mu")
+    return model.flavor_fraction(a)
+
+
+def _fiducial_shapes(detector: Detector, fiducial) -> dict[str, Shape]:
+    """Name → shape of the fiducial volumes to fill (see :func:`generate`)."""
+    if fiducial is None or (not isinstance(fiducial, Mapping) and not fiducial):
+        return dict(detector.fiducial_volumes)
+    if isinstance(fiducial, Mapping):
+        out = dict(fiducial)
+        for nm, sh in out.items():
+            if not isinstance(sh, Shape):
+                raise InputError(f"fiducial volume {nm!r} must be a Box, Cylinder or Sphere")
+        return out
+    out = {}
+    for nm in fiducial:
+        if nm not in detector.fiducial_volumes:
+            raise InputError(f"unknown fiducial volume {nm!r}; {detector.name} has {', '.join(detector.fiducial_volumes)}")
+        out[nm] = detector.fiducial_volumes[nm]
+    return out

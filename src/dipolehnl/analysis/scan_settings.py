@@ -1,0 +1,82 @@
+"""Scan settings: the (m_N, d) grid, Monte Carlo sizes and refinement targets, and the
+picklable task of one mass (analyses travel as JSON, so workers never depend on paths)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from dipolehnl.analysis.analyses import Analysis
+from dipolehnl.config import Preset
+from dipolehnl.errors import InputError
+
+DEFAULT_MASSES_GEV = tuple(np.geomspace(0.01, 2.0, 60))
+DEFAULT_COUPLINGS_GEVINV = tuple(np.geomspace(1e-8, 1e-4, 200))
+DEFAULT_EVENTS = 10000
+SHARE_STRIDE = 20  # production shares are computed at every SHARE_STRIDE-th coupling
+#: adaptive refinement: add events until the relative MC error of each data-set group's
+#: expected signal is below REFINE_TARGET wherever that signal is within REFINE_WINDOW events
+REFINE_TARGET = 0.019
+REFINE_WINDOW = (1.0, 100.0)
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """Grid and Monte Carlo settings of a scan (masses in GeV, couplings in GeV⁻¹)."""
+
+    masses_GeV: tuple[float, ...] = DEFAULT_MASSES_GEV
+    couplings_GeVinv: tuple[float, ...] = DEFAULT_COUPLINGS_GEVINV
+    n_events: int = DEFAULT_EVENTS
+    seed: int = 2412
+    majorana: bool = False
+    refine: bool = True
+    coupling_flavor: str = "mu"  # the flavour α of the scanned coupling d_α ("e", "mu", "tau")
+
+    def __post_init__(self) -> None:
+        for name, vals in (("mass", self.masses_GeV), ("coupling", self.couplings_GeVinv)):
+            arr = np.asarray(vals, dtype=float)
+            if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+                raise InputError(f"{name} grid must be a non-empty list of positive finite numbers")
+        if np.any(np.diff(self.couplings_GeVinv) <= 0):
+            raise InputError("couplings must be strictly increasing")
+        if self.coupling_flavor not in ("e", "mu", "tau"):
+            raise InputError(f"unknown coupling flavour {self.coupling_flavor!r}; choose one of e, mu, tau")
+        if int(self.n_events) < 100:
+            raise InputError(f"a scan needs at least 100 events per mass, got {self.n_events}")
+
+    def mass_seed(self, mass_GeV: float) -> int:
+        """Seed of one mass: depends only on the scan seed and the mass (not on the grid)."""
+        return zlib.crc32(f"{self.seed}:{mass_GeV:.12e}".encode())
+
+
+@dataclass(frozen=True)
+class MassTask:
+    """Everything a worker needs for one mass (picklable).  Several analyses share the
+    simulation of every detector they have in common."""
+
+    analysis_docs: tuple[str, ...]  # the analyses as JSON (so that workers never depend on paths)
+    preset: Preset
+    settings: ScanSettings
+    mass_GeV: float
+
+
+def _analysis_to_json(a: Analysis) -> str:
+    return json.dumps(dataclasses.asdict(a), sort_keys=True, default=str)
+
+
+def _analysis_from_json(text: str) -> Analysis:
+    from dipolehnl.analysis.analyses import DataSet, SelectionConfig
+
+    d = json.loads(text)
+    d["selection"] = SelectionConfig(**d["selection"])
+    d["datasets"] = tuple(DataSet(**{**x, "fiducial_volumes": tuple(x["fiducial_volumes"])}) for x in d["datasets"])
+    d["cl"], d["sigma"] = tuple(d["cl"]), tuple(d["sigma"])
+    return Analysis(**d)
+
+
+def with_preset(analysis: Analysis, preset: Preset) -> Analysis:
+    """The analysis with the preset's statistical choices (Asimov statistic)."""
+    return dataclasses.replace(analysis, asimov_q=preset.asimov_q)

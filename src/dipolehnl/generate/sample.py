@@ -1,0 +1,196 @@
+"""The weighted event sample: per-event kinematics and weights, exact reweighting in the
+coupling and the flux components, production shares (docs/method.md).
+
+An :class:`EventSample` knows nothing about analyses: it holds the upscattering and decay
+kinematics of both decay modes (N → νγ and N → νe⁺e⁻), the production volume, subsystem
+and material, and the fiducial volume of every decay.  Selections are applied afterwards
+by an analysis channel (:mod:`dipolehnl.analysis.channels`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dipolehnl.beam.flux import FluxComponent
+from dipolehnl.detector.geometry import Detector
+from dipolehnl.detector.shapes import Shape
+from dipolehnl.errors import InputError
+from dipolehnl.generate.stratified import stratified_variance
+from dipolehnl.physics.model import HNLModel
+
+if TYPE_CHECKING:
+    from dipolehnl.generate.sampling import GeneratorSettings
+
+Array = NDArray[np.float64]
+
+
+@dataclass
+class Segments:
+    """Per-event backward-ray segments with non-zero density (CSR): the exact decay integral."""
+
+    offsets: NDArray[np.int64]
+    a_m: Array
+    b_m: Array
+    n_cm3: Array
+    volume: NDArray[np.int64]
+
+    def decay_integral(self, lam_m: Array) -> Array:
+        """J = Σ n (e^{−a/λ} − e^{−b/λ}) per event, for λ (n_events,), in cm^-3."""
+        return _segment_sum(self, lam_m, per_segment=False)
+
+    def decay_integral_scaled(self, lam0_m: Array, scale: Array) -> Array:
+        """J at λ = lam0[i]/scale[k] for every event i and k: (n_events, K), in cm^-3."""
+        from dipolehnl.generate._kernels import decay_integral_grid
+
+        return decay_integral_grid(self.offsets, self.a_m, self.b_m, self.n_cm3,
+                                   np.ascontiguousarray(lam0_m, dtype=float), np.ascontiguousarray(scale, dtype=float))
+
+
+def _segment_sum(seg: Segments, lam_m: Array, per_segment: bool) -> Array:
+    """Per-segment contributions n (e^{−a/λ} − e^{−b/λ}) (per_segment) or their sum per event,
+    for one λ per event."""
+    lam = np.asarray(lam_m, dtype=float)
+    counts = np.diff(seg.offsets)
+    lam_seg = np.repeat(lam, counts)
+    contrib = seg.n_cm3 * (np.exp(-seg.a_m / lam_seg) - np.exp(-seg.b_m / lam_seg))
+    if per_segment:
+        return contrib
+    out = np.zeros(counts.size)
+    nonempty = counts > 0
+    if contrib.shape[0]:
+        out[nonempty] = np.add.reduceat(contrib, seg.offsets[:-1][nonempty], axis=0)
+    return out
+
+
+@dataclass
+class EventSample:
+    """Weighted HNL decays inside fiducial volumes, for one detector, model and flux set.
+
+    Per-event arrays (length ``n``) are in :attr:`columns`; weights in events per POT
+    follow from :meth:`weights`.  ``kin_weight`` × φ_k(E) × (d/d₀)² J(λ) is the weight for
+    flux component k at coupling d (events per POT of decays in the fiducial volume, all
+    decay modes), with J the exact decay integral of the event's backward ray and d₀ the
+    model's coupling.  Nothing that was sampled depends on d, so every coupling is exact.
+    """
+
+    model: HNLModel
+    detector: Detector
+    fiducial_names: tuple[str, ...]
+    flux_components: dict[str, FluxComponent]
+    columns: dict[str, np.ndarray]
+    segments: Segments
+    kin_weight: Array  # (n,) everything but φ(E) and J: cm² GeV cm³ / (stratum size)
+    flux_density: Array  # (n, n_components) φ_k(E_i)
+    settings: "GeneratorSettings"
+    strata: dict[str, int] = field(default_factory=dict)
+    fiducial_shapes: dict[str, Shape] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.kin_weight.shape[0])
+
+    @property
+    def base_weight(self) -> Array:
+        """Weight per unit flux density at the model's coupling: kin_weight × J(λ₀)."""
+        return self.kin_weight * self.columns["decay_integral_cm3"]
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        return tuple(self.flux_components)
+
+    def flux_factor(self, components: Sequence[str] | None = None) -> Array:
+        """Σ_k φ_k(E_i) over the chosen flux components (per cm² per GeV per POT), per event."""
+        names = self.component_names
+        if components is None:
+            return self.flux_density.sum(axis=1)
+        idx = []
+        for c in components:
+            if c not in names:
+                raise InputError(f"flux component {c!r} not in this sample ({', '.join(names)})")
+            idx.append(names.index(c))
+        return self.flux_density[:, idx].sum(axis=1)
+
+    def weights(self, coupling: float | None = None, components: Sequence[str] | None = None) -> Array:
+        """Events per POT of HNL decays (all modes) in the fiducial volumes, per event.
+
+        ``coupling``: reweight exactly to another d (GeV^-1) at the same mass.
+        ``components``: flux components to include (default: all of the sample).
+        """
+        if coupling is None or coupling == self.model.d_GeVinv:
+            return self.base_weight * self.flux_factor(components)
+        return self.kin_weight * self.flux_factor(components) * self.coupling_matrix([coupling])[:, 0]
+
+    def weights_grid(self, couplings: Sequence[float], components: Sequence[str] | None = None) -> Array:
+        """Weights (n_events, n_couplings) at many couplings (exact reweighting)."""
+        return (self.kin_weight * self.flux_factor(components))[:, None] * self.coupling_matrix(couplings)
+
+    def coupling_matrix(self, couplings: Sequence[float]) -> Array:
+        """(d/d₀)² J(λ₀ d₀²/d²) per event and coupling, (n_events, n_couplings), cm⁻³:
+        weights at coupling d are ``kin_weight × flux × coupling_matrix``."""
+        c = np.asarray(couplings, dtype=float)
+        if c.ndim != 1 or np.any(~np.isfinite(c)) or np.any(c <= 0):
+            raise InputError("couplings must be positive and finite")
+        r2 = (c / self.model.d_GeVinv) ** 2  # σ ∝ d², λ ∝ 1/d²
+        return r2[None, :] * self.segments.decay_integral_scaled(self.columns["decay_length_m"], r2)
+
+    def mc_error(self, w: Array) -> float:
+        """Standard error of Σ w for per-event weights ``w`` of this sample (stratified
+        sampling, :func:`dipolehnl.generate.stratified.stratified_variance`)."""
+        var = float(stratified_variance(np.asarray(w, dtype=float), self.columns["stratum"]))
+        return float(math.sqrt(max(var, 0.0)))
+
+    def production_material(self) -> np.ndarray:
+        """Material name of every event's production volume ('' where none)."""
+        return self.columns["production_material"]
+
+    def production_fractions(self) -> tuple[tuple[str, ...], Array]:
+        """Exact share of every event's weight produced in each detector subsystem.
+
+        Returns (subsystem names, fractions (n_events, n_subsystems)).
+        """
+        names, frac = self.production_fractions_at(np.array([self.model.d_GeVinv]))
+        return names, frac[:, 0, :]
+
+    def production_fractions_at(self, couplings: Sequence[float]) -> tuple[tuple[str, ...], Array]:
+        """Production shares per event and subsystem at other couplings: (names, (n, K, n_sub))."""
+        subsystems = tuple(sorted({v.subsystem for v in self.detector.volumes}))
+        index = {s: i for i, s in enumerate(subsystems)}
+        vol_sub = np.array([index[v.subsystem] for v in self.detector.volumes], dtype=np.int64)
+        seg_sub = vol_sub[self.segments.volume]
+        ev = np.repeat(np.arange(self.n), np.diff(self.segments.offsets))
+        flat = ev * len(subsystems) + seg_sub
+        lam0 = self.columns["decay_length_m"]
+        c = np.asarray(couplings, dtype=float)
+        out = np.zeros((self.n, c.size, len(subsystems)))
+        for k, d in enumerate(c):
+            contrib = _segment_sum(self.segments, lam0 * (self.model.d_GeVinv / d) ** 2, per_segment=True)
+            acc = np.bincount(flat, weights=contrib, minlength=self.n * len(subsystems)).reshape(self.n, -1)
+            J = acc.sum(axis=1, keepdims=True)
+            out[:, k, :] = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
+        return subsystems, out
+
+    def to_frame(self, coupling: float | None = None, components: Sequence[str] | None = None,
+                 extra: Mapping[str, np.ndarray] | None = None):
+        """The events as a pandas DataFrame (one row per event; see docs/events.md).
+
+        ``extra``: further per-event columns (e.g. an analysis channel's cut flags and
+        ``weight_selected``), added after ``weight``.
+        """
+        import pandas as pd
+
+        w = self.weights(coupling, components)
+        data = {"weight": w, **{k: np.asarray(v) for k, v in (extra or {}).items()}}
+        skip = {"decay_integral_cm3"}
+        for k, v in self.columns.items():
+            if k in skip:
+                continue
+            if v.ndim == 2:
+                for j, ax in enumerate(("E", "px", "py", "pz") if v.shape[1] == 4 else ("x", "y", "z")):
+                    data[f"{k}_{ax}"] = v[:, j]
+            else:
+                data[k] = v
+        return pd.DataFrame(data)

@@ -1,0 +1,52 @@
+"""Stratified Monte Carlo: per-stratum sums, the variance of a stratified estimate, and
+Neyman allocation (one implementation for the generator, rate summaries and scans).
+
+A stratified sample has n_s events in stratum s, each with weight W_i (already divided by
+n_s, so the estimate of the total is Σ_i W_i).  Its variance is estimated by
+
+    Var(Σ W) = Σ_s n_s/(n_s − 1) [Σ_{i∈s} W_i² − (Σ_{i∈s} W_i)²/n_s]      (n_s > 1),
+
+and Σ_{i∈s} W_i² − (Σ W_i)² for a stratum of one event (no variance information: 0).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+
+def stratum_sums(W: Array, stratum: NDArray[np.int64], n_strata: int | None = None) -> tuple[Array, Array, Array]:
+    """(n_s, Σ W, Σ W²) per stratum for weights W of shape (n,) or (n, K)."""
+    W = np.asarray(W, dtype=float)
+    n_s = np.bincount(stratum, minlength=n_strata or 0)
+    shape = (n_s.size,) + W.shape[1:]
+    s1 = np.zeros(shape)
+    s2 = np.zeros(shape)
+    np.add.at(s1, stratum, W)
+    np.add.at(s2, stratum, W * W)
+    return n_s, s1, s2
+
+
+def stratified_variance(W: Array, stratum: NDArray[np.int64]) -> Array:
+    """Variance of Σ_i W[i] (per column for W of shape (n, K); a float for W of shape (n,))."""
+    n_s, s1, s2 = stratum_sums(W, stratum)
+    f = np.where(n_s > 1, n_s / np.maximum(n_s - 1, 1), 1.0)
+    f = f.reshape((-1,) + (1,) * (s1.ndim - 1))
+    nn = np.maximum(n_s, 1).reshape(f.shape)
+    return np.sum(f * (s2 - s1**2 / nn), axis=0)
+
+
+def neyman_scores(contrib: Array, stratum: NDArray[np.int64], n_strata: int) -> Array:
+    """Share of new events per stratum ∝ its standard deviation (per event) at the worst
+    column of ``contrib`` (per-event contributions (n, K), already divided by n_s)."""
+    n_s = np.bincount(stratum, minlength=n_strata).astype(float)
+    f = contrib * n_s[stratum][:, None]  # per-event integrand estimates
+    _, s1, s2 = stratum_sums(f, stratum, n_strata)
+    mean = s1 / np.maximum(n_s, 1)[:, None]
+    sd = np.sqrt(np.maximum(s2 / np.maximum(n_s, 1)[:, None] - mean**2, 0.0))
+    var_total = np.sum(sd**2 / np.maximum(n_s, 1)[:, None], axis=0)
+    total = np.abs(mean.sum(axis=0))
+    worst = int(np.argmax(np.divide(np.sqrt(var_total), total, out=np.zeros_like(total), where=total > 0)))
+    score = sd[:, worst]
+    return score / score.sum() if score.sum() > 0 else np.full(n_strata, 1.0 / n_strata)
