@@ -81,3 +81,15 @@ def test_ee_channel_is_the_default_selection(slab_sample):
     np.testing.assert_array_equal(ch.selection_factor(slab_sample), want)
     assert ch.efficiency_at(0.2) == pytest.approx(float(ch.efficiency(0.2)))
     assert math.isclose(ch.cos_opening_min, 0.0, abs_tol=1e-15)
+
+
+def test_conversion_only_in_chosen_subsystems(slab_sample):
+    """Counting only the iron slab: t = ρ ℓ / X0(Fe) along forward photons."""
+    p = SinglePhotonChannel(conversion_subsystems=("slab",)).conversion_probability(slab_sample)
+    c = slab_sample.columns
+    u = c["p_gamma"][:, 1:] / np.linalg.norm(c["p_gamma"][:, 1:], axis=1)[:, None]
+    fwd = u[:, 2] > 0.999
+    fe_x0 = Material.from_components("FE", [[1000260560, 1.0]]).radiation_length_g_cm2
+    np.testing.assert_allclose(p[fwd], -np.expm1(-7.874 * 2.0 / u[fwd, 2] / fe_x0 * 7 / 9), rtol=1e-9)
+    none = SinglePhotonChannel(conversion_subsystems=("nothing",)).conversion_probability(slab_sample)
+    assert np.all(none == 0)

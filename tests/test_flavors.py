@@ -125,3 +125,19 @@ def test_d_e_scan_and_report_section():
     workflows._electron(lines.append, mu, e)
     text = "\n".join(lines)
     assert "d_eN" in text and "t2k2019" in text and "t2k+t2k2" in text
+
+
+@pytest.mark.darknews
+def test_photon_width_per_flavour_against_live_darknews(darknews):
+    """DarkNews sums |mu_tr_alpha4|^2 over the light flavours for N -> nu gamma; ours with
+    d_alpha = mu_tr_alpha4 / 2 (convention darknews) agrees within 0.5%."""
+    from DarkNews import model, pdg, processes
+
+    for m in (0.02, 0.2, 1.0):
+        for mu_e, mu_mu, mu_tau in ((1e-6, 0.0, 0.0), (0.0, 0.0, 2e-6), (1e-6, 2e-6, 0.5e-6)):
+            kw = {k: v for k, v in (("mu_tr_e4", mu_e), ("mu_tr_mu4", mu_mu), ("mu_tr_tau4", mu_tau)) if v}
+            dnm = model.GenericHNLModel(m4=m, HNLtype="dirac", **kw)
+            g = processes.FermionSinglePhotonDecay(pdg.neutrino4, pdg.nulight, dnm, h_parent=-1).total_width()
+            ours = HNLModel(m, None, convention="darknews", d_e_GeVinv=mu_e / 2, d_mu_GeVinv=mu_mu / 2,
+                            d_tau_GeVinv=mu_tau / 2)
+            assert decays.gamma_nu_gamma(ours) == pytest.approx(g, rel=5e-3), (m, kw)

@@ -86,3 +86,15 @@ def test_experiments_command_lists_shipped(capsys):
     assert set(d["t2k-nd280-upgrade"]["fiducial_volumes"]) == {"TPC1", "TPC2", "TPC3", "HATPC_top", "HATPC_bottom"}
     code, out, _ = run(capsys, "experiments")
     assert code == 0 and "t2k-nd280" in out
+
+
+def test_rate_with_the_channel_of_an_analysis(capsys):
+    """``--analysis`` takes the signal channel from an analysis file (here single photons
+    converting in the water tank: nothing from the argon ball)."""
+    code, out, err = run(capsys, "rate", "--experiment", TOY / "toy-experiment.toml", "--mode", "nu", "--mass", "0.05",
+                         "--coupling", "1e-6", "--pot", "1e20", "--events", "1000", "--json",
+                         "--analysis", TOY / "toy-photon.toml")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["channel"] == "single_photon" and "br_nu_gamma" in d
+    assert d["fiducial_volumes"]["ball"]["selected"] == 0.0 < d["fiducial_volumes"]["tank"]["selected"]

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from dipolehnl.config import PRESETS
 from dipolehnl.errors import InputError, check_positive
+from dipolehnl.physics.model import CONVENTIONS
 
 log = logging.getLogger("dipolehnl")
 
@@ -47,7 +49,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1")
     _add_flavor_arg(p)
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
-    p.add_argument("--convention", default="consistent", choices=["consistent", "darknews"],
+    p.add_argument("--convention", default="consistent", choices=list(CONVENTIONS),
                    help="physics convention (default: consistent)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
 
@@ -146,8 +148,10 @@ def _add_simulation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1")
     _add_flavor_arg(p)
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
-    p.add_argument("--preset", default="default", choices=["default", "paper"], help="physics preset (default: default)")
-    p.add_argument("--convention", choices=["consistent", "darknews"], help="override the preset's convention")
+    p.add_argument("--preset", default="default", choices=list(PRESETS), help="physics preset (default: default)")
+    p.add_argument("--convention", choices=list(CONVENTIONS), help="override the preset's convention")
+    p.add_argument("--analysis", help="take the signal channel from this analysis (shipped name or .toml file; "
+                                      "default: the e+e- selection of the shipped analyses)")
     p.add_argument("--gas-density", type=_float, help="density of the material GAS in g/cm^3 (default: the preset's)")
     p.add_argument("--flux-file", help="flux table in the T2K release format to use instead of the shipped one")
     p.add_argument("--events", type=_positive_int, default=20000, help="number of weighted events (default 20000)")
@@ -169,15 +173,23 @@ def _simulate_from_args(args: argparse.Namespace):
                     flux_file=args.flux_file, coupling_flavor=args.coupling_flavor, detector=args.detector)
 
 
+def _channel_from_args(args: argparse.Namespace):
+    """The signal channel: the ``[selection]`` of ``--analysis``, or the shipped e+e- one."""
+    from dipolehnl.analysis.analyses import default_channel, load_analysis
+    from dipolehnl.config import get_preset
+
+    if args.analysis:
+        return load_analysis(args.analysis).selection.make_channel(get_preset(args.preset).br_ee)
+    return default_channel(args.preset)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from dipolehnl.generate.api import write_events_parquet
 
     if not str(args.out).endswith(".parquet"):
         raise InputError(f"--out must name a .parquet file, got {args.out!r}")
-    from dipolehnl.analysis.analyses import default_channel
-
     sample = _simulate_from_args(args)
-    channel = default_channel(args.preset)
+    channel = _channel_from_args(args)
     extra = {"weight_selected": sample.weights() * channel.selection_factor(sample), **channel.columns(sample)}
     write_events_parquet(sample, args.out, {"preset": args.preset, "mode": args.mode, "flavor": args.flavor,
                                             "channel": channel.name, **channel.summary(sample)}, extra)
@@ -186,12 +198,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_rate(args: argparse.Namespace) -> int:
-    from dipolehnl.analysis.analyses import default_channel
     from dipolehnl.analysis.summary import rate_summary
 
     pot = check_positive("POT", args.pot)
+    channel = _channel_from_args(args)  # validate the analysis before simulating
     sample = _simulate_from_args(args)
-    out = rate_summary(sample, pot, default_channel(args.preset)).to_json()
+    out = rate_summary(sample, pot, channel).to_json()
     out["preset"] = args.preset
     out["mode"] = args.mode
     if args.json:
@@ -361,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scan", help="scan (m_N, d) for an analysis: expected events, contours, summary")
     p.add_argument("--analysis", required=True, help="a shipped analysis (t2k2019, t2k-full, t2k+t2k2) or an analysis .toml file")
-    p.add_argument("--preset", default="default", choices=["default", "paper"], help="physics preset")
+    p.add_argument("--preset", default="default", choices=list(PRESETS), help="physics preset")
     p.add_argument("--masses", help="HNL masses in GeV: 'a,b,c' or 'lo:hi:n' (default 0.01:2:60)")
     p.add_argument("--couplings", help="couplings in GeV^-1: 'a,b,c' or 'lo:hi:n' (default 1e-8:1e-4:200)")
     p.add_argument("--events", type=_positive_int, help="events per mass and detector (default 10000, refined adaptively)")

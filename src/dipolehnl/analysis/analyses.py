@@ -68,7 +68,7 @@ ASIMOV_Q: tuple[str, ...] = ("discovery", "exclusion")
 _TOP_KEYS = {"name", "description", "statistic", "asimov_q", "one_sided", "cl", "sigma", "selection", "dataset"}
 _EE_KEYS = {"channel", "cos_theta_min", "opening_angle_max_deg", "efficiency", "efficiency_outside"}
 _PHOTON_KEYS = {"channel", "photon_energy_min_GeV", "photon_angle_max_deg", "mean_free_path_X0", "max_path_m",
-                "efficiency", "efficiency_outside"}
+                "conversion_subsystems", "efficiency", "efficiency_outside"}
 _DATASET_KEYS = {"name", "experiment", "mode", "pot", "background", "background_scaling", "observed",
                  "fiducial_volumes"}
 _SCALING_KEYS = {"reference_pot", "reference_background", "reference_n_fiducial_volumes"}
@@ -86,7 +86,8 @@ class SelectionConfig:
     × BR(ee) (the preset's choice), × efficiency(m_N).
     ``single_photon``: E_γ > photon_energy_min_GeV, photon angle < photon_angle_max_deg
     (deg), × BR(νγ), × conversion probability (mean free path mean_free_path_X0 X₀, path
-    up to max_path_m m), × efficiency(E_γ) (table abscissa: photon energy in MeV).
+    up to max_path_m m, in conversion_subsystems only if given), × efficiency(E_γ) (table
+    abscissa: photon energy in MeV).
     ``efficiency``: a shipped table name, a path (relative to the analysis file) or "none".
     """
 
@@ -100,6 +101,7 @@ class SelectionConfig:
     photon_angle_max_deg: float = 180.0
     mean_free_path_X0: float = 9.0 / 7.0
     max_path_m: float = math.inf
+    conversion_subsystems: tuple[str, ...] | None = None
 
     def efficiency_function(self) -> SelectionEfficiency | None:
         """The efficiency table (abscissa in GeV -> fraction), or None for "none" (1)."""
@@ -117,7 +119,8 @@ class SelectionConfig:
         if self.channel == "ee":
             return EeChannel(self.cos_theta_min, self.opening_angle_max_deg, self.efficiency_function(), br_ee)
         return SinglePhotonChannel(self.photon_energy_min_GeV, self.photon_angle_max_deg, self.mean_free_path_X0,
-                                   self.max_path_m, self.efficiency_function())
+                                   self.max_path_m, self.efficiency_function(),
+                                   tuple(self.conversion_subsystems) if self.conversion_subsystems else None)
 
     def key(self) -> tuple:
         """Everything that determines the channel (analyses scanned together must agree)."""
@@ -418,9 +421,12 @@ def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Anal
         max_path = v.get(sel_doc, "max_path_m", "selection.", float, required=False, default=math.inf)
         if not max_path > 0:
             raise v.fail("selection.max_path_m", f"must be > 0, got {max_path}")
+        subs = v.get(sel_doc, "conversion_subsystems", "selection.", list, required=False, default=None)
+        if subs is not None and (not subs or not all(isinstance(x, str) and x for x in subs)):
+            raise v.fail("selection.conversion_subsystems", "expected a non-empty list of subsystem names")
         selection = SelectionConfig(efficiency=eff, efficiency_outside=eff_out, base_dir=base_dir, channel="single_photon",
                                     photon_energy_min_GeV=e_min, photon_angle_max_deg=ang, mean_free_path_X0=mfp,
-                                    max_path_m=max_path)
+                                    max_path_m=max_path, conversion_subsystems=tuple(subs) if subs else None)
     try:
         selection.efficiency_function()
     except InputError as exc:

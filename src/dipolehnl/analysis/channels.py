@@ -18,8 +18,9 @@ Two implementations, chosen in an analysis file (``[selection] channel = "ee"``)
     angle to the beam below ``photon_angle_max_deg``, × BR(N→νγ), × the probability that the
     photon converts in the detector along its path from the decay point,
     P = 1 − exp(−t/λ) with t the traversed depth in radiation lengths (Σ ρ ℓ / X₀ over the
-    traced segments, up to ``max_path_m``) and λ = ``mean_free_path_X0`` (9/7 X₀ for
-    pair production at high energy), × an efficiency table versus photon energy.
+    traced segments, up to ``max_path_m``, optionally only in ``conversion_subsystems``) and
+    λ = ``mean_free_path_X0`` (9/7 X₀ for pair production at high energy), × an efficiency
+    table versus photon energy.
 """
 from __future__ import annotations
 
@@ -126,6 +127,8 @@ class SinglePhotonChannel:
     mean_free_path_X0: photon conversion length in radiation lengths (9/7).
     max_path_m: photon path traced from the decay point (m); inf: to the edge of the detector.
     efficiency: callable E_γ (GeV) → efficiency, or None (1).
+    conversion_subsystems: subsystems whose material counts for the conversion (e.g. the
+        instrumented ones); None: every volume along the path.
     """
 
     photon_energy_min_GeV: float = 0.0
@@ -133,6 +136,7 @@ class SinglePhotonChannel:
     mean_free_path_X0: float = 9.0 / 7.0
     max_path_m: float = math.inf
     efficiency: Callable[[np.ndarray], np.ndarray] | None = None
+    conversion_subsystems: tuple[str, ...] | None = None
     name: str = "single_photon"
 
     def __post_init__(self) -> None:
@@ -155,7 +159,9 @@ class SinglePhotonChannel:
         det = sample.detector
         seg = det.trace(c["decay_vertex_m"], c["p_gamma"][:, 1:], self.max_path_m)
         x0 = np.array([v.material.radiation_length_g_cm2 for v in det.volumes])
-        depth_seg = seg.column_density_g_cm2() / x0[seg.volume]
+        counts = np.array([self.conversion_subsystems is None or v.subsystem in self.conversion_subsystems
+                           for v in det.volumes], dtype=float)
+        depth_seg = seg.column_density_g_cm2() / x0[seg.volume] * counts[seg.volume]
         depth = np.bincount(seg.ray, weights=depth_seg, minlength=sample.n)
         return -np.expm1(-depth / self.mean_free_path_X0)
 

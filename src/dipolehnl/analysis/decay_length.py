@@ -12,12 +12,15 @@ how well it follows the simulated median.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from dipolehnl.errors import InputError
+
+if TYPE_CHECKING:
+    from dipolehnl.physics.model import Convention
 
 #: Target nucleus of the analytic momentum estimate (carbon-12) and the upscattering regimes summed.
 ANALYTIC_TARGET_PDG: int = 1000060120
@@ -27,13 +30,14 @@ _D_REF = 1.0e-6  # GeV^-1, reference coupling of the analytic estimate (the resu
 
 
 @lru_cache(maxsize=4096)
-def _median_energy(mass_GeV: float, convention, mode: str, flavor: str, target_pdg: int,
-                   regimes: tuple[str, ...]) -> float:
-    from dipolehnl.beam.flux import load_flux
+def _median_energy(mass_GeV: float, convention: "str | Convention", mode: str, flavor: str, target_pdg: int,
+                   regimes: tuple[str, ...], experiment: str = "t2k-nd280") -> float:
     from dipolehnl.physics import xsec
     from dipolehnl.physics.model import HNLModel
 
-    flux = load_flux(mode).component(flavor)
+    from dipolehnl.experiment import load_experiment
+
+    flux = load_experiment(experiment).flux(mode, flavor)
     chans = [ch for ch in xsec.channels(target_pdg) if ch.regime in regimes]
     if not chans:
         raise InputError(f"no upscattering channel {regimes} for nucleus {target_pdg}")
@@ -58,24 +62,26 @@ def _median_energy(mass_GeV: float, convention, mode: str, flavor: str, target_p
     return float(np.interp(0.5, cum, E))
 
 
-def median_momentum_GeV(mass_GeV: ArrayLike, convention = "consistent", mode: str = "fhc",
+def median_momentum_GeV(mass_GeV: ArrayLike, convention: "str | Convention" = "consistent", mode: str = "fhc",
                         flavor: str = "numu", target_pdg: int = ANALYTIC_TARGET_PDG,
-                        regimes: tuple[str, ...] = ANALYTIC_REGIMES) -> NDArray[np.float64] | float:
+                        regimes: tuple[str, ...] = ANALYTIC_REGIMES,
+                        experiment: str = "t2k-nd280") -> NDArray[np.float64] | float:
     """Median HNL momentum (GeV) of the production, p̃ = √(Ẽ² − m²) (module docstring).
 
-    Ẽ: median of E under φ(E) σ(E), φ the flux ``mode``/``flavor``, σ the upscattering
+    Ẽ: median of E under φ(E) σ(E), φ the flux ``mode``/``flavor`` of ``experiment`` (a
+    shipped name or an experiment file), σ the upscattering
     cross section per nucleus ``target_pdg`` summed over ``regimes`` ("coherent", "p-el"),
     integrated on a fine grid above threshold; NaN if the flux cannot produce the mass.
     """
     m = np.asarray(mass_GeV, dtype=float)
     reg = tuple(sorted(regimes))
-    flat = [_median_energy(float(x), convention, mode, flavor, int(target_pdg), reg) for x in m.ravel()]
+    flat = [_median_energy(float(x), convention, mode, flavor, int(target_pdg), reg, str(experiment)) for x in m.ravel()]
     E = np.array(flat).reshape(m.shape)
     p = np.sqrt(np.maximum(E * E - m * m, 0.0))
     return float(p) if p.ndim == 0 else p
 
 
-def analytic_decay_length_m(mass_GeV: ArrayLike, d_GeVinv: ArrayLike, convention = "consistent",
+def analytic_decay_length_m(mass_GeV: ArrayLike, d_GeVinv: ArrayLike, convention: "str | Convention" = "consistent",
                             **kwargs: Any) -> NDArray[np.float64] | float:
     """λ = (p̃/m) cτ(m, d) in metres (broadcast over mass and coupling; ``kwargs`` go to
     :func:`median_momentum_GeV`)."""
@@ -91,7 +97,7 @@ def analytic_decay_length_m(mass_GeV: ArrayLike, d_GeVinv: ArrayLike, convention
     return float(out) if out.ndim == 0 else out
 
 
-def iso_decay_length_coupling(lambda_m: float, masses_GeV: ArrayLike, convention = "consistent",
+def iso_decay_length_coupling(lambda_m: float, masses_GeV: ArrayLike, convention: "str | Convention" = "consistent",
                               **kwargs: Any) -> NDArray[np.float64]:
     """The coupling d(m) (GeV^-1) at which the analytic decay length equals ``lambda_m`` (m)."""
     if not lambda_m > 0:
@@ -101,7 +107,7 @@ def iso_decay_length_coupling(lambda_m: float, masses_GeV: ArrayLike, convention
     return _D_REF * np.sqrt(lam_ref / float(lambda_m))
 
 
-def iso_lines(lengths_m, masses_GeV: ArrayLike, convention="consistent") -> dict[float, NDArray[np.float64]]:
+def iso_lines(lengths_m, masses_GeV: ArrayLike, convention: "str | Convention" = "consistent") -> dict[float, NDArray[np.float64]]:
     """Decay length (m) → coupling d(m) (GeV^-1) of the analytic iso-line at ``masses_GeV``."""
     m = np.asarray(masses_GeV, dtype=float)
     return {float(lam): iso_decay_length_coupling(float(lam), m, convention) for lam in lengths_m}
