@@ -12,6 +12,7 @@ and look at them before committing.  ``test_altered_figures_fail_the_comparison`
 that the comparison is sensitive: figures with a broken legend, axis or colour map
 differ from the baselines by more than the tolerance.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -64,8 +65,11 @@ def _synthetic_scan(analysis: str, scale: float) -> ScanResult:
         s_tot = scale * (d / 1e-7) ** 2 * (m / 0.2) ** 0.5 * np.exp(-((d / (3e-5 * (0.1 / m) ** 1.5)) ** 2))
         per_ds = np.outer(np.full(len(an.datasets), 1.0 / len(an.datasets)), s_tot)
         lam = 10.0 * (1e-6 / d) ** 2 * (0.1 / m) ** 4
-        rows.append(MassResult(m, per_ds, 0.8 * per_ds, 1.2 * per_ds, 0.01 * s_tot, lam, d[:1], ("rock",),
-                               np.ones((1, 1)), 300, 0.0))
+        rows.append(
+            MassResult(
+                m, per_ds, 0.8 * per_ds, 1.2 * per_ds, 0.01 * s_tot, lam, d[:1], ("rock",), np.ones((1, 1)), 300, 0.0
+            )
+        )
     settings = ScanSettings(masses_GeV=MASSES_GEV, couplings_GeVinv=COUPLINGS_GEVINV, n_events=300, refine=False)
     return ScanResult(an, get_preset("default"), settings, rows)
 
@@ -95,8 +99,9 @@ def draw_vertices(monkeypatch) -> Figure:
         for j, m in enumerate((0.05, 0.6)):
             prod = _blob(z, y, -2.5 + j, 0.3 * k, 0.4) + 0.2 * _blob(z, y, 1.5, 1.5, 0.6)
             dec = _blob(z, y, 0.4 + j, 0.0, 0.3)
-            maps[(exp, m)] = VertexMaps(z, y, prod / prod.sum(), dec / dec.sum(), 0.1 + 0.2 * j, 1e-21 * (1 + k + j),
-                                        0.9)
+            maps[(exp, m)] = VertexMaps(
+                z, y, prod / prod.sum(), dec / dec.sum(), 0.1 + 0.2 * j, 1e-21 * (1 + k + j), 0.9
+            )
     pot = {exp: 1e21 for exp in vertices.EXPERIMENTS}
     vertices.plot_vertices("unused", maps, dets, 3.87e-7, pot, fvs)
     return figs[0]
@@ -121,14 +126,23 @@ def draw_kaon(monkeypatch) -> Figure:
     figs = _capture(monkeypatch, kaon)
     m = np.geomspace(0.02, 0.35, 12)
     lim19 = 1e-8 * (0.1 / m) ** 2
-    res = KaonValidationResult(m, {"2019": lim19, "T2K+T2K-II": 0.2 * lim19}, {"2019": 3.0 / lim19,
-                               "T2K+T2K-II": 15.0 / lim19}, {"convention": "consistent", "d_GeVinv": 5e-7, "cl": 0.9})
+    res = KaonValidationResult(
+        m,
+        {"2019": lim19, "T2K+T2K-II": 0.2 * lim19},
+        {"2019": 3.0 / lim19, "T2K+T2K-II": 15.0 / lim19},
+        {"convention": "consistent", "d_GeVinv": 5e-7, "cl": 0.9},
+    )
     kaon.plot_kaon_validation(res, "unused")
     return figs[0]
 
 
-DRAW = {"geometry": draw_geometry, "vertices": draw_vertices, "decay_length": draw_decay_length,
-        "constraints": draw_constraints, "kaon": draw_kaon}
+DRAW = {
+    "geometry": draw_geometry,
+    "vertices": draw_vertices,
+    "decay_length": draw_decay_length,
+    "constraints": draw_constraints,
+    "kaon": draw_kaon,
+}
 
 
 @pytest.mark.mpl_image_compare(filename="fig1_geometry.png", **IMAGE)
@@ -185,11 +199,14 @@ def _other_colormap(fig: Figure) -> None:
                 coll.set_cmap("plasma")
 
 
-@pytest.mark.parametrize("figure, baseline, alter", [
-    ("constraints", "fig4_constraints.png", _drop_legend),
-    ("kaon", "figS1_kaon_validation.png", _linear_y),
-    ("decay_length", "fig3_decay_length.png", _other_colormap),
-])
+@pytest.mark.parametrize(
+    "figure, baseline, alter",
+    [
+        ("constraints", "fig4_constraints.png", _drop_legend),
+        ("kaon", "figS1_kaon_validation.png", _linear_y),
+        ("decay_length", "fig3_decay_length.png", _other_colormap),
+    ],
+)
 def test_altered_figures_fail_the_comparison(monkeypatch, tmp_path, figure, baseline, alter):
     if not (BASELINE / baseline).is_file():
         pytest.skip(f"no baseline {baseline}: generate with --mpl-generate-path=tests/baseline")

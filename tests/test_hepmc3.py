@@ -1,11 +1,11 @@
 """HepMC3 output: read back with pyhepmc, four-momentum conservation at every vertex,
 decay vertices inside the fiducial volumes, weights summing to the rates ``rate`` reports,
 NuHepMC run metadata."""
+
 from __future__ import annotations
 
 import gzip
 import math
-from typing import List
 
 import numpy as np
 import pytest
@@ -13,9 +13,9 @@ import pytest
 pyhepmc = pytest.importorskip("pyhepmc")
 
 from dipolehnl import __version__  # noqa: E402
-from dipolehnl.errors import InputError  # noqa: E402
 from dipolehnl.analysis.analyses import default_channel  # noqa: E402
 from dipolehnl.analysis.summary import rate_summary  # noqa: E402
+from dipolehnl.errors import InputError  # noqa: E402
 from dipolehnl.generate import hepmc3  # noqa: E402
 from dipolehnl.generate.api import simulate  # noqa: E402
 from dipolehnl.physics import decays  # noqa: E402
@@ -41,8 +41,9 @@ def files(sample, channel, tmp_path_factory):
     factor = channel.selection_factor(sample)
     for mode, name in (("sampled", "events.hepmc3"), ("ee", "events_ee.hepmc3.gz")):
         path = d / name
-        summary = hepmc3.write_events_hepmc3(sample, path, pot=POT, decay_mode=mode, metadata={"note": "test"},
-                                             selected_factor=factor)
+        summary = hepmc3.write_events_hepmc3(
+            sample, path, pot=POT, decay_mode=mode, metadata={"note": "test"}, selected_factor=factor
+        )
         out[mode] = (path, summary, _read(path))
     return out
 
@@ -130,15 +131,16 @@ def test_decay_vertices_in_fiducial_volumes_and_on_the_flight_line(files, sample
         # reached at c t = L / beta
         hnl = next(p for p in e.particles if abs(p.pid) == hepmc3.HNL_PDG)
         p = _p4(hnl)
-        dx = np.array([dec.position.x - prod.position.x, dec.position.y - prod.position.y,
-                       dec.position.z - prod.position.z])
+        dx = np.array(
+            [dec.position.x - prod.position.x, dec.position.y - prod.position.y, dec.position.z - prod.position.z]
+        )
         L = np.linalg.norm(dx)
         assert prod.position.t == 0.0
         if L > 1e-6:
             cos = dx @ p[1:] / (L * np.linalg.norm(p[1:]))
             assert cos == pytest.approx(1.0, abs=1e-9)
         assert dec.position.t == pytest.approx(L * p[0] / np.linalg.norm(p[1:]), rel=1e-12)
-        lab = _attr(e, "lab_pos", List[float])
+        lab = _attr(e, "lab_pos", list[float])
         np.testing.assert_allclose(lab, [prod.position.x, prod.position.y, prod.position.z], atol=1e-5)
 
 
@@ -228,10 +230,10 @@ def test_run_info_attributes(files, sample):
     assert _get(a, "dipolehnl.Metadata.note", str) == "test"
     assert _get(a, "dipolehnl.BR_ee", float) == pytest.approx(decays.br_ee(sample.model), rel=1e-12)
     # declared codes cover everything used (NuHepMC G.R.8-11)
-    procs = set(_get(a, "NuHepMC.ProcessIDs", List[int]))
-    vstat = set(_get(a, "NuHepMC.VertexStatusIDs", List[int]))
-    pstat = set(_get(a, "NuHepMC.ParticleStatusIDs", List[int]))
-    assert hepmc3.HNL_PDG in _get(a, "NuHepMC.AdditionalParticleNumbers", List[int])
+    procs = set(_get(a, "NuHepMC.ProcessIDs", list[int]))
+    vstat = set(_get(a, "NuHepMC.VertexStatusIDs", list[int]))
+    pstat = set(_get(a, "NuHepMC.ParticleStatusIDs", list[int]))
+    assert hepmc3.HNL_PDG in _get(a, "NuHepMC.AdditionalParticleNumbers", list[int])
     for e in events:
         assert _attr(e, "signal_process_id", int) in procs
         assert {v.status for v in e.vertices} <= vstat
@@ -241,8 +243,8 @@ def test_run_info_attributes(files, sample):
     # G.C.4 beam histogram: content x width integrates to the flux of the sample per POT
     for comp in sample.flux_components.values():
         pdg = {"numu": 14, "numubar": -14}[comp.flavor]
-        edges = np.array(_get(a, f"NuHepMC.Beam[{pdg}].Histogram.BinEdges", List[float]))
-        content = np.array(_get(a, f"NuHepMC.Beam[{pdg}].Histogram.BinContent", List[float]))
+        edges = np.array(_get(a, f"NuHepMC.Beam[{pdg}].Histogram.BinEdges", list[float]))
+        content = np.array(_get(a, f"NuHepMC.Beam[{pdg}].Histogram.BinContent", list[float]))
         total = float(np.sum(content * np.diff(edges))) / hepmc3.FLUX_SCALE
         assert total == pytest.approx(comp.integral(), rel=1e-6)
 
@@ -256,9 +258,14 @@ def test_gzip_output_is_compressed(files, sample):
 
 
 def test_bad_arguments_raise_one_line_errors_and_leave_no_file(sample, tmp_path):
-    for kwargs in ({"pot": 0.0}, {"pot": float("nan")}, {"decay_mode": "photon"},
-                   {"selected_factor": np.ones(3)}, {"selected_factor": np.full(sample.n, 2.0)},
-                   {"selected_decay_mode": "nu_mumu"}):
+    for kwargs in (
+        {"pot": 0.0},
+        {"pot": float("nan")},
+        {"decay_mode": "photon"},
+        {"selected_factor": np.ones(3)},
+        {"selected_factor": np.full(sample.n, 2.0)},
+        {"selected_decay_mode": "nu_mumu"},
+    ):
         with pytest.raises(InputError):
             hepmc3.write_events_hepmc3(sample, tmp_path / "bad.hepmc3", **kwargs)
     assert list(tmp_path.iterdir()) == []
@@ -270,7 +277,8 @@ def test_reweighting_to_another_coupling_matches_rate(sample, tmp_path):
     summary = hepmc3.write_events_hepmc3(sample, path, pot=POT, coupling=d)
     events = _read(path)
     assert sum(e.weights[0] for e in events) == pytest.approx(
-        rate_summary(sample, POT, coupling=d).data["decays_in_fiducial"], rel=1e-12)
+        rate_summary(sample, POT, coupling=d).data["decays_in_fiducial"], rel=1e-12
+    )
     assert events[0].run_info.attributes["dipolehnl.Model.Coupling_GeVinv"].astype(float) == d
     assert summary["n_events"] == len(events)
 
@@ -318,8 +326,19 @@ def test_cli_simulate_writes_hepmc3_by_extension(tmp_path, capsys):
     from dipolehnl.cli import main
 
     path = tmp_path / "cli.hepmc3.gz"
-    args = ["simulate", "--experiment", "t2k-nd280", "--mass", str(MASS_GEV), "--coupling", str(COUPLING),
-            "--events", "200", "--seed", "5"]
+    args = [
+        "simulate",
+        "--experiment",
+        "t2k-nd280",
+        "--mass",
+        str(MASS_GEV),
+        "--coupling",
+        str(COUPLING),
+        "--events",
+        "200",
+        "--seed",
+        "5",
+    ]
     assert main(args + ["--out", str(path), "--pot", "2e20"]) == 0
     events = _read(path)
     s = simulate("t2k-nd280", MASS_GEV, COUPLING, n_events=200, seed=5)
@@ -330,8 +349,11 @@ def test_cli_simulate_writes_hepmc3_by_extension(tmp_path, capsys):
     assert _get(ri.attributes, "NuHepMC.Exposure.POT", float) == 2e20
     assert _get(ri.attributes, "dipolehnl.Metadata.channel", str) == "ee"
     capsys.readouterr()
-    for bad in (["--out", str(tmp_path / "x.txt")], ["--out", str(tmp_path / "x.parquet"), "--pot", "1e20"],
-                ["--out", str(tmp_path / "y.hepmc3"), "--pot", "-1"]):
+    for bad in (
+        ["--out", str(tmp_path / "x.txt")],
+        ["--out", str(tmp_path / "x.parquet"), "--pot", "1e20"],
+        ["--out", str(tmp_path / "y.hepmc3"), "--pot", "-1"],
+    ):
         assert main(args + bad) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "error" in err

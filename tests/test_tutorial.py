@@ -1,5 +1,6 @@
 """docs/tutorial.md stays true: its ```python blocks run, in order, in one namespace in an
 empty directory (the tutorial writes the files it needs there)."""
+
 from __future__ import annotations
 
 import re

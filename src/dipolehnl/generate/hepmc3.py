@@ -57,13 +57,15 @@ except for the elastic proton channel, whose target is written as a free proton 
 (the generator treats the protons of every nucleus as free and does not record the host
 nucleus).  E.C.2/E.C.3 (per-event cross sections) are not written.
 """
+
 from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -106,8 +108,10 @@ def _flux_histograms(sample: EventSample) -> dict[int, tuple[np.ndarray, np.ndar
     for name, comp in sample.flux_components.items():
         pdg = NEUTRINO_PDG.get(comp.flavor)
         if pdg is None:
-            raise InputError(f"flux component {name!r} has flavour {comp.flavor!r}; HepMC3 output needs one of "
-                             f"{', '.join(NEUTRINO_PDG)}")
+            raise InputError(
+                f"flux component {name!r} has flavour {comp.flavor!r}; HepMC3 output needs one of "
+                f"{', '.join(NEUTRINO_PDG)}"
+            )
         by_pdg.setdefault(pdg, []).append(comp)
     out = {}
     for pdg, comps in by_pdg.items():
@@ -130,8 +134,15 @@ def _attr_value(v: Any) -> Any:
     return json.dumps(v, default=str)
 
 
-def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupling: float | None = None,
-             metadata: Mapping[str, Any] | None = None, weight_names: Sequence[str] = ("CV", "selected")):
+def run_info(
+    sample: EventSample,
+    pot: float,
+    decay_mode: str,
+    seed: int,
+    coupling: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    weight_names: Sequence[str] = ("CV", "selected"),
+):
     """The run information of :func:`write_events_hepmc3` (all run attributes).
 
     Parameters
@@ -162,8 +173,13 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
 
     model = sample.model if coupling is None else sample.model.with_coupling(coupling)
     ri = pyhepmc.GenRunInfo()
-    ri.tools = [("dipolehnl", __version__,
-                 f"dipole-portal HNL upscattering and decay in fiducial volumes (arXiv:{PAPER_ARXIV})")]
+    ri.tools = [
+        (
+            "dipolehnl",
+            __version__,
+            f"dipole-portal HNL upscattering and decay in fiducial volumes (arXiv:{PAPER_ARXIV})",
+        )
+    ]
     ri.weight_names = list(weight_names)
     a: dict[str, Any] = {}
     a["NuHepMC.Version.Major"], a["NuHepMC.Version.Minor"], a["NuHepMC.Version.Patch"] = NUHEPMC_VERSION
@@ -175,11 +191,13 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
     a["NuHepMC.ProcessInfo[150].Name"] = "nuA_coherent_dipole"
     a["NuHepMC.ProcessInfo[150].Description"] = (
         f"nu A -> N A, coherent on the nucleus through the transition magnetic moment (photon exchange, nuclear "
-        f"form factor); arXiv:{PAPER_ARXIV}")
+        f"form factor); arXiv:{PAPER_ARXIV}"
+    )
     a["NuHepMC.ProcessInfo[250].Name"] = "nup_elastic_dipole"
     a["NuHepMC.ProcessInfo[250].Description"] = (
         f"nu p -> N p, elastic on a proton (Dirac and Pauli form factors) through the transition magnetic moment; "
-        f"arXiv:{PAPER_ARXIV}")
+        f"arXiv:{PAPER_ARXIV}"
+    )
     # G.R.9 / G.R.10 status codes (complete lists, G.S.2)
     a["NuHepMC.VertexStatusIDs"] = [VERTEX_PRIMARY, VERTEX_HNL_DECAY]
     a[f"NuHepMC.VertexStatusInfo[{VERTEX_PRIMARY}].Name"] = "PrimaryVertex"
@@ -187,21 +205,30 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
     a[f"NuHepMC.VertexStatusInfo[{VERTEX_HNL_DECAY}].Name"] = "HNLDecay"
     a[f"NuHepMC.VertexStatusInfo[{VERTEX_HNL_DECAY}].Description"] = "HNL decay point (inside a fiducial volume)"
     a["NuHepMC.ParticleStatusIDs"] = [PARTICLE_FINAL, PARTICLE_DECAYED, PARTICLE_BEAM, PARTICLE_TARGET]
-    for code, name, desc in ((PARTICLE_FINAL, "UndecayedPhysical", "outgoing particle"),
-                             (PARTICLE_DECAYED, "DecayedPhysical", "the HNL, decayed at the decay vertex"),
-                             (PARTICLE_BEAM, "IncomingBeam", "the incoming neutrino"),
-                             (PARTICLE_TARGET, "Target", "the target nucleus (or proton) at rest")):
+    for code, name, desc in (
+        (PARTICLE_FINAL, "UndecayedPhysical", "outgoing particle"),
+        (PARTICLE_DECAYED, "DecayedPhysical", "the HNL, decayed at the decay vertex"),
+        (PARTICLE_BEAM, "IncomingBeam", "the incoming neutrino"),
+        (PARTICLE_TARGET, "Target", "the target nucleus (or proton) at rest"),
+    ):
         a[f"NuHepMC.ParticleStatusInfo[{code}].Name"] = name
         a[f"NuHepMC.ParticleStatusInfo[{code}].Description"] = desc
     # G.R.11 / G.C.5 the HNL
     a["NuHepMC.AdditionalParticleNumbers"] = [HNL_PDG]
     a[f"NuHepMC.AdditionalParticleNumber[{HNL_PDG}].Name"] = "HNL"
     a[f"NuHepMC.AdditionalParticleInfo[{HNL_PDG}].Description"] = (
-        f"heavy neutral lepton N coupled to nu_{'/nu_'.join(model.coupling_flavors)} by a transition magnetic moment ({'Majorana' if model.majorana else 'Dirac'}; "
-        f"-{HNL_PDG} is the Dirac antiparticle); code as DarkNews N4")
+        f"heavy neutral lepton N coupled to nu_{'/nu_'.join(model.coupling_flavors)} by a transition magnetic "
+        f"moment ({'Majorana' if model.majorana else 'Dirac'}; -{HNL_PDG} is the Dirac antiparticle); "
+        "code as DarkNews N4"
+    )
     width = decays.gamma_total(model)
-    for key, val in (("Mass_GeV", model.mass_GeV), ("Width_GeV", width), ("Spin", 0.5), ("Charge", 0.0),
-                     ("ctau_m", decays.ctau_m(model))):
+    for key, val in (
+        ("Mass_GeV", model.mass_GeV),
+        ("Width_GeV", width),
+        ("Spin", 0.5),
+        ("Charge", 0.0),
+        ("ctau_m", decays.ctau_m(model)),
+    ):
         a[f"NuHepMC.AdditionalParticleNumber[{HNL_PDG}].dipolehnl.{key}"] = float(val)
     # G.C.1 exposure; G.C.3 citations
     a["NuHepMC.Exposure.POT"] = float(pot)
@@ -218,37 +245,54 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
     st = sample.settings
     a["NuHepMC.Provenance.NEvents"] = int(sample.n)
     a["NuHepMC.Provenance.RNGState"] = f"numpy default_rng seed {st.seed} (generation); [{seed}, 1] (decay modes)"
-    a["NuHepMC.Provenance.Settings"] = json.dumps({
-        "n_events": st.n_events, "seed": st.seed, "n_q2_bins": st.n_q2_bins, "pilot_fraction": st.pilot_fraction,
-        "min_share": st.min_share, "detector": sample.detector.name, "fiducial_volumes": list(sample.fiducial_names),
-        "flux_components": list(sample.component_names), "strata": sample.strata,
-        "convention": asdict(model.convention)})
+    a["NuHepMC.Provenance.Settings"] = json.dumps(
+        {
+            "n_events": st.n_events,
+            "seed": st.seed,
+            "n_q2_bins": st.n_q2_bins,
+            "pilot_fraction": st.pilot_fraction,
+            "min_share": st.min_share,
+            "detector": sample.detector.name,
+            "fiducial_volumes": list(sample.fiducial_names),
+            "flux_components": list(sample.component_names),
+            "strata": sample.strata,
+            "convention": asdict(model.convention),
+        }
+    )
     # dipolehnl: model, weights, selection
     br_mumu = _br_mumu(model)
-    a.update({
-        "dipolehnl.Version": __version__,
-        "dipolehnl.Model.Mass_GeV": float(model.mass_GeV),
-        "dipolehnl.Model.Coupling_GeVinv": float(model.d_GeVinv),
-        "dipolehnl.Model.Couplings_GeVinv": json.dumps(model.couplings_GeVinv),
-        "dipolehnl.Model.Majorana": bool(model.majorana),
-        "dipolehnl.Model.Convention": model.convention.name,
-        "dipolehnl.Model.CouplingDefinition": "L = d nubar sigma_{mu nu} F^{mu nu} N + h.c. (DarkNews mu_tr_mu4 = 2 d)",
-        "dipolehnl.BR_ee": float(decays.br_ee(model)),
-        "dipolehnl.BR_mumu": float(br_mumu),
-        "dipolehnl.DecayMode": decay_mode,
-        "dipolehnl.DecayModeSeed": int(seed),
-        "dipolehnl.Seed": int(st.seed),
-        "dipolehnl.POT": float(pot),
-        "dipolehnl.Detector": sample.detector.name,
-        "dipolehnl.FiducialVolumes": list(sample.fiducial_names),
-        "dipolehnl.Weight.CV": ("expected HNL decays in the fiducial volumes for NuHepMC.Exposure.POT protons on target"
-                                + (" (all decay modes)" if decay_mode == "sampled" else " x BR(ee)")),
-        "dipolehnl.Units": "GeV, mm; vertex time = c t in mm from the HNL production; beam along +z",
-    })
+    a.update(
+        {
+            "dipolehnl.Version": __version__,
+            "dipolehnl.Model.Mass_GeV": float(model.mass_GeV),
+            "dipolehnl.Model.Coupling_GeVinv": float(model.d_GeVinv),
+            "dipolehnl.Model.Couplings_GeVinv": json.dumps(model.couplings_GeVinv),
+            "dipolehnl.Model.Majorana": bool(model.majorana),
+            "dipolehnl.Model.Convention": model.convention.name,
+            "dipolehnl.Model.CouplingDefinition": (
+                "L = sum_a d_a nubar_a sigma_{mu nu} F^{mu nu} N + h.c. (DarkNews mu_tr_a4 = 2 d_a)"
+            ),
+            "dipolehnl.BR_ee": float(decays.br_ee(model)),
+            "dipolehnl.BR_mumu": float(br_mumu),
+            "dipolehnl.DecayMode": decay_mode,
+            "dipolehnl.DecayModeSeed": int(seed),
+            "dipolehnl.Seed": int(st.seed),
+            "dipolehnl.POT": float(pot),
+            "dipolehnl.Detector": sample.detector.name,
+            "dipolehnl.FiducialVolumes": list(sample.fiducial_names),
+            "dipolehnl.Weight.CV": (
+                "expected HNL decays in the fiducial volumes for NuHepMC.Exposure.POT protons on target"
+                + (" (all decay modes)" if decay_mode == "sampled" else " x BR(ee)")
+            ),
+            "dipolehnl.Units": "GeV, mm; vertex time = c t in mm from the HNL production; beam along +z",
+        }
+    )
     if "selected" in weight_names:
-        a["dipolehnl.Weight.selected"] = ("expected selected events of the caller's signal channel (weight x channel "
-                                          "factor, / BR of the mode when decays are sampled) for events of the "
-                                          "selected decay mode, 0 otherwise")
+        a["dipolehnl.Weight.selected"] = (
+            "expected selected events of the caller's signal channel (weight x channel "
+            "factor, / BR of the mode when decays are sampled) for events of the "
+            "selected decay mode, 0 otherwise"
+        )
     for k, v in (metadata or {}).items():
         a[f"dipolehnl.Metadata.{k}"] = _attr_value(v)
     for k, v in a.items():
@@ -268,10 +312,18 @@ def _target_mass_GeV(pdg: int) -> float:
     return M_PROTON_GEV if pdg == PROTON_PDG else nucleus(pdg).mass_GeV
 
 
-def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
-                        metadata: Mapping[str, Any] | None = None, *, decay_mode: str = "sampled",
-                        seed: int | None = None, coupling: float | None = None,
-                        selected_factor: np.ndarray | None = None, selected_decay_mode: str = "nu_ee") -> dict:
+def write_events_hepmc3(
+    sample: EventSample,
+    path: str | Path,
+    pot: float = 1.0,
+    metadata: Mapping[str, Any] | None = None,
+    *,
+    decay_mode: str = "sampled",
+    seed: int | None = None,
+    coupling: float | None = None,
+    selected_factor: np.ndarray | None = None,
+    selected_decay_mode: str = "nu_ee",
+) -> dict:
     """Write one HepMC3 event per sample entry to ``path`` (gzip if it ends in ``.gz``), atomically.
 
     Parameters
@@ -322,8 +374,9 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
     n = sample.n
     m = model.mass_GeV
     if selected_decay_mode not in SELECTED_DECAY_MODES:
-        raise InputError(f"unknown selected decay mode {selected_decay_mode!r}; choose one of "
-                         f"{', '.join(SELECTED_DECAY_MODES)}")
+        raise InputError(
+            f"unknown selected decay mode {selected_decay_mode!r}; choose one of {', '.join(SELECTED_DECAY_MODES)}"
+        )
     if selected_factor is not None:
         selected_factor = np.asarray(selected_factor, dtype=float)
         if selected_factor.shape != (n,) or not np.all((selected_factor >= 0) & (selected_factor <= 1)):
@@ -366,7 +419,9 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
         p_mum[mumu], p_mup[mumu], p_numu[mumu] = (kin.to_lab(r, udir, gam) for r in (r_m, r_p, r_nu))
     nu_pdg = np.array([NEUTRINO_PDG.get(f, 0) for f in c["flavor"]], dtype=np.int64)
     if np.any(nu_pdg == 0):
-        raise InputError(f"unknown neutrino flavour in the sample; HepMC3 output needs one of {', '.join(NEUTRINO_PDG)}")
+        raise InputError(
+            f"unknown neutrino flavour in the sample; HepMC3 output needs one of {', '.join(NEUTRINO_PDG)}"
+        )
     lepton_sign = np.sign(nu_pdg)
     if model.majorana:
         hnl_pdg = np.full(n, HNL_PDG)
@@ -441,6 +496,10 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
             at["dipolehnl.Q2_GeV2"] = float(q2[i])
             out.write(evt)
     counts = np.bincount(mode[keep], minlength=3)
-    return {"n_events": int(keep.sum()), "n_skipped_zero_weight": int(n - keep.sum()),
-            "sum_cv": float(cv[keep].sum()), "sum_selected": float(selected[keep].sum()),
-            **{f"n_{name}": int(counts[j]) for j, name in enumerate(_MODE_NAMES)}}
+    return {
+        "n_events": int(keep.sum()),
+        "n_skipped_zero_weight": int(n - keep.sum()),
+        "sum_cv": float(cv[keep].sum()),
+        "sum_selected": float(selected[keep].sum()),
+        **{f"n_{name}": int(counts[j]) for j, name in enumerate(_MODE_NAMES)},
+    }
