@@ -117,7 +117,7 @@ def _flux_histograms(sample: EventSample) -> dict[int, tuple[np.ndarray, np.ndar
     for pdg, comps in by_pdg.items():
         edges = np.unique(np.concatenate([np.asarray(c.edges_GeV) for c in comps]))
         centres = 0.5 * (edges[1:] + edges[:-1])
-        out[pdg] = (edges, sum(np.asarray(c(centres), dtype=float) for c in comps))
+        out[pdg] = (edges, np.sum([np.asarray(c(centres), dtype=float) for c in comps], axis=0))
     return out
 
 
@@ -265,7 +265,7 @@ def run_info(
         {
             "dipolehnl.Version": __version__,
             "dipolehnl.Model.Mass_GeV": float(model.mass_GeV),
-            "dipolehnl.Model.Coupling_GeVinv": float(model.d_GeVinv),
+            "dipolehnl.Model.Coupling_GeVinv": float(model.d_GeVinv or 0.0),  # always set after __post_init__
             "dipolehnl.Model.Couplings_GeVinv": json.dumps(model.couplings_GeVinv),
             "dipolehnl.Model.Majorana": bool(model.majorana),
             "dipolehnl.Model.Convention": model.convention.name,
