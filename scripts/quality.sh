@@ -9,7 +9,7 @@ run() {
     echo "== $*"
     "$@" || { echo "FAILED: $*"; status=1; }
 }
-run ruff check src tests
+run ruff check --output-format concise src tests
 run ruff format --check src tests
 run mypy
 NO_MKDOCS_2_WARNING=1 run mkdocs build --strict --quiet --site-dir "${TMPDIR:-/tmp}/dipolehnl-site"
