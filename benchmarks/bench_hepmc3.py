@@ -15,7 +15,7 @@ from dipolehnl.generate.hepmc3 import write_events_hepmc3
 
 
 def main(n: int = 20000) -> None:
-    sample = simulate("nd280", 0.3, 1e-6, n_events=n, seed=1)
+    sample = simulate("t2k-nd280", 0.3, 1e-6, n_events=n, seed=1)
     with tempfile.TemporaryDirectory() as d:
         write_events_hepmc3(sample, Path(d) / "warm.hepmc3", pot=1e21)  # import pyhepmc, warm caches
         for name, mode in (("events.hepmc3", "sampled"), ("events.hepmc3.gz", "sampled"),

@@ -184,17 +184,31 @@ def _channel_from_args(args: argparse.Namespace):
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    # --- event output formats by extension: .parquet (default), .hepmc3, .hepmc3.gz (issue 14) ---
     from dipolehnl.generate.api import write_events_parquet
+    from dipolehnl.generate.hepmc3 import CHANNEL_DECAY_MODES, write_events_hepmc3
 
-    if not str(args.out).endswith(".parquet"):
-        raise InputError(f"--out must name a .parquet file, got {args.out!r}")
+    out = str(args.out)
+    fmt = "hepmc3" if out.endswith((".hepmc3", ".hepmc3.gz")) else "parquet" if out.endswith(".parquet") else None
+    if fmt is None:
+        raise InputError(f"--out must name a .parquet, .hepmc3 or .hepmc3.gz file, got {args.out!r}")
+    if fmt == "parquet" and args.pot is not None:
+        raise InputError("--pot sets the HepMC3 normalisation; Parquet weights are events per POT")
+    pot = 1.0 if args.pot is None else check_positive("POT", args.pot)
     sample = _simulate_from_args(args)
     channel = _channel_from_args(args)
-    extra = {"weight_selected": sample.weights() * channel.selection_factor(sample), **channel.columns(sample)}
-    write_events_parquet(sample, args.out, {"preset": args.preset, "mode": args.mode, "flavor": args.flavor,
-                                            "channel": channel.name, **channel.summary(sample)}, extra)
-    sys.stderr.write(f"wrote {sample.n} events to {args.out}\n")
+    meta = {"preset": args.preset, "mode": args.mode, "flavor": args.flavor, "channel": channel.name,
+            **channel.summary(sample)}
+    if fmt == "hepmc3":
+        written = write_events_hepmc3(sample, out, pot=pot, metadata=meta, selected_factor=channel.selection_factor(sample),
+                                      selected_decay_mode=CHANNEL_DECAY_MODES[channel.name])["n_events"]
+    else:
+        extra = {"weight_selected": sample.weights() * channel.selection_factor(sample), **channel.columns(sample)}
+        write_events_parquet(sample, out, meta, extra)
+        written = sample.n
+    sys.stderr.write(f"wrote {written} events to {args.out}\n")
     return 0
+    # --- end of event output formats ---
 
 
 def cmd_rate(args: argparse.Namespace) -> int:
@@ -360,9 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--antineutrino", action="store_true", help="nu_mu-bar primary (same cross section by CP)")
     p.set_defaults(func=cmd_xsec)
 
-    p = sub.add_parser("simulate", help="generate weighted HNL events in the fiducial volumes (Parquet)")
+    p = sub.add_parser("simulate", help="generate weighted HNL events in the fiducial volumes (Parquet or HepMC3)")
     _add_simulation_args(p)
-    p.add_argument("--out", required=True, help="output .parquet file (one row per event)")
+    # --- event output formats (issue 14) ---
+    p.add_argument("--out", required=True, help="output file: .parquet (one row per event), .hepmc3 or .hepmc3.gz "
+                                                "(one HepMC3 event per entry, NuHepMC conventions; docs/events.md)")
+    p.add_argument("--pot", type=_float, help="HepMC3 only: protons on target of the event weights (default 1: "
+                                              "events per POT)")
+    # --- end of event output formats ---
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("rate", help="expected selected events for an exposure, with cut flow and MC error")

@@ -138,7 +138,13 @@ class ExperimentSpec(_Strict):
 
 
 def experiment_json_schema() -> dict:
-    """The JSON schema of an experiment file (generated from :class:`ExperimentSpec`)."""
+    """The JSON schema of an experiment file.
+
+    Returns
+    -------
+    dict
+        The schema generated from :class:`ExperimentSpec` (pydantic).
+    """
     return ExperimentSpec.model_json_schema()
 
 
@@ -147,13 +153,28 @@ def experiment_json_schema() -> dict:
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Experiment:
-    """A validated, loaded experiment.
+    """A validated, loaded experiment (from :func:`load_experiment`).
 
-    name, description: from the file; source: the file (path or shipped name).
-    detector: the loaded :class:`~dipolehnl.detector.geometry.Detector`.
-    fiducial_volumes: name → shape (m), in file order.
-    fluxes: mode → flavour → :class:`~dipolehnl.beam.flux.FluxComponent` (cm⁻² GeV⁻¹ POT⁻¹).
-    distance_m: source-to-detector distance (m); decay_volume_length_m: source length (m) or None.
+    Attributes
+    ----------
+    name, description : str
+        From the file.
+    source : str
+        The file (path or shipped name).
+    detector : Detector
+        The loaded :class:`~dipolehnl.detector.geometry.Detector`.
+    fiducial_volumes : dict of str to Shape
+        Name → shape (m), in file order.
+    fluxes : dict
+        Mode → flavour → :class:`~dipolehnl.beam.flux.FluxComponent` (cm⁻² GeV⁻¹ POT⁻¹).
+    distance_m : float
+        Source-to-detector distance (m).
+    decay_volume_length_m : float or None
+        Length of the source (decay volume, m), if the file gives it.
+    spec : ExperimentSpec or None
+        The validated file contents.
+    flux_error_table : tuple of arrays or None
+        (E in GeV, fractional 1σ flux error), if the file gives one.
     """
 
     name: str
@@ -168,7 +189,18 @@ class Experiment:
     flux_error_table: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     def flux_fractional_error(self, E_GeV) -> np.ndarray:
-        """Fractional 1σ flux uncertainty at E (GeV) from the experiment's table (0 without one)."""
+        """Fractional 1σ flux uncertainty from the experiment's table.
+
+        Parameters
+        ----------
+        E_GeV : array_like
+            Neutrino energies in GeV.
+
+        Returns
+        -------
+        numpy.ndarray
+            The fractional error at each energy (linear interpolation; 0 without a table).
+        """
         E = np.asarray(E_GeV, dtype=float)
         if self.flux_error_table is None:
             return np.zeros_like(E)
@@ -176,26 +208,95 @@ class Experiment:
 
     @property
     def modes(self) -> tuple[str, ...]:
+        """Beam modes of the experiment (e.g. ``("fhc", "rhc")``)."""
         return tuple(self.fluxes)
 
     def flavors(self, mode: str) -> tuple[str, ...]:
+        """Neutrino flavours with a flux in one beam mode.
+
+        Parameters
+        ----------
+        mode : str
+            A beam mode (case-insensitive).
+
+        Returns
+        -------
+        tuple of str
+            Flavours, e.g. ``("numu", "numubar")``.
+
+        Raises
+        ------
+        InputError
+            For a mode the experiment does not have.
+        """
         return tuple(self.fluxes[self.check_mode(mode)])
 
     def check_mode(self, mode: str) -> str:
+        """A beam mode of this experiment, normalised.
+
+        Parameters
+        ----------
+        mode : str
+            A beam mode (case and surrounding spaces are ignored).
+
+        Returns
+        -------
+        str
+            The mode in lower case.
+
+        Raises
+        ------
+        InputError
+            For a mode the experiment does not have.
+        """
         m = str(mode).strip().lower()
         if m not in self.fluxes:
             raise InputError(f"experiment {self.name!r} has no beam mode {mode!r} (has {', '.join(self.fluxes)})")
         return m
 
     def flux(self, mode: str, flavor: str) -> FluxComponent:
-        """The flux of ``flavor`` in beam ``mode`` (InputError if the file has none)."""
+        """The flux of one flavour in one beam mode.
+
+        Parameters
+        ----------
+        mode : str
+            A beam mode.
+        flavor : str
+            A neutrino flavour (``"numu"``, ``"numubar"``, ...).
+
+        Returns
+        -------
+        FluxComponent
+            The flux in neutrinos per cm² per GeV per POT.
+
+        Raises
+        ------
+        InputError
+            For an unknown mode or a flavour without flux.
+        """
         m = self.check_mode(mode)
         if flavor not in self.fluxes[m]:
             raise InputError(f"experiment {self.name!r}, mode {m}: no {flavor} flux (has {', '.join(self.fluxes[m])})")
         return self.fluxes[m][flavor]
 
     def shapes(self, names) -> dict[str, Shape]:
-        """Fiducial volumes by name (InputError for unknown names)."""
+        """Fiducial volumes by name.
+
+        Parameters
+        ----------
+        names : iterable of str
+            Fiducial-volume names of this experiment.
+
+        Returns
+        -------
+        dict of str to Shape
+            The shapes, in the order of ``names``.
+
+        Raises
+        ------
+        InputError
+            For an unknown name.
+        """
         out = {}
         for n in names:
             if n not in self.fiducial_volumes:
@@ -205,7 +306,14 @@ class Experiment:
         return out
 
     def summary(self) -> dict:
-        """Modes, flavours and fiducial volumes (``dipolehnl experiments``)."""
+        """Modes, flavours and fiducial volumes (``dipolehnl experiments``).
+
+        Returns
+        -------
+        dict
+            JSON-ready summary: name, description, detector, distances, modes and their
+            flavours, fiducial volumes with their shapes and volumes (m³).
+        """
         return {"name": self.name, "description": self.description, "detector": self.detector.name,
                 "distance_m": self.distance_m, "decay_volume_length_m": self.decay_volume_length_m,
                 "modes": {m: list(f) for m, f in self.fluxes.items()},
@@ -218,7 +326,13 @@ def _experiments_dir() -> Path:
 
 
 def available_experiments() -> list[str]:
-    """Names of the shipped experiments (``dipolehnl/experiments/*.toml``)."""
+    """Names of the shipped experiments.
+
+    Returns
+    -------
+    list of str
+        Sorted file stems of ``dipolehnl/experiments/*.toml``.
+    """
     return sorted(p.stem for p in _experiments_dir().glob("*.toml"))
 
 
@@ -227,7 +341,28 @@ def _loc(err: dict) -> str:
 
 
 def parse_experiment(doc: dict, source: str, base_dir: Path) -> Experiment:
-    """Validate a parsed TOML document and load the detector and fluxes it names."""
+    """Validate a parsed TOML document and load the detector and fluxes it names.
+
+    Parameters
+    ----------
+    doc : dict
+        The parsed TOML document.
+    source : str
+        Name of the document in error messages.
+    base_dir : Path
+        Directory that relative file names in the document are taken relative to.
+
+    Returns
+    -------
+    Experiment
+        The loaded experiment.
+
+    Raises
+    ------
+    InputError
+        For an invalid document (one line naming the file and the key), a missing or
+        invalid detector or flux file, or a fiducial volume outside the detector.
+    """
     try:
         spec = ExperimentSpec.model_validate(doc)
     except ValidationError as exc:
@@ -346,8 +481,26 @@ def _load_cached(key: str, is_shipped: bool) -> Experiment:
 
 
 def load_experiment(name_or_path: str | Path, base_dir: str | Path | None = None) -> Experiment:
-    """A shipped experiment by name (:func:`available_experiments`) or an experiment TOML
-    file by path (relative paths are taken relative to ``base_dir`` if given)."""
+    """Load a shipped experiment or an experiment TOML file.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped name (:func:`available_experiments`, e.g. ``"t2k-nd280"``) or the path of
+        an experiment ``.toml`` file (docs/experiments.md).
+    base_dir : str or Path, optional
+        Directory a relative ``name_or_path`` is taken relative to.
+
+    Returns
+    -------
+    Experiment
+        The validated experiment (cached: loading the same file again is free).
+
+    Raises
+    ------
+    InputError
+        For an unknown name, a path that is not a ``.toml`` file, or an invalid file.
+    """
     key = str(name_or_path)
     if key in available_experiments():
         return _load_cached(key, True)
@@ -361,7 +514,13 @@ def load_experiment(name_or_path: str | Path, base_dir: str | Path | None = None
 
 
 def experiments_summary() -> list[dict]:
-    """Summaries of all shipped experiments."""
+    """Summaries of all shipped experiments.
+
+    Returns
+    -------
+    list of dict
+        :meth:`Experiment.summary` of every shipped experiment.
+    """
     return [load_experiment(n).summary() for n in available_experiments()]
 
 

@@ -128,8 +128,25 @@ class SelectionConfig:
 
 
 def default_channel(preset=None) -> Channel:
-    """The e⁺e⁻ channel of the shipped analyses for a preset (default ``default``): cos θ_N >
-    0.992, opening angle < 90°, the T2K 2019 efficiency (held at its end values)."""
+    """The e⁺e⁻ channel of the shipped analyses for a preset.
+
+    Parameters
+    ----------
+    preset : Preset or str, optional
+        Physics preset (default ``"default"``): its cuts, BR(ee) choice and efficiency
+        extrapolation.
+
+    Returns
+    -------
+    Channel
+        An :class:`~dipolehnl.analysis.channels.EeChannel`: cos θ_N > 0.992, opening angle
+        < 90°, the T2K 2019 efficiency (held at its end values).
+
+    Raises
+    ------
+    InputError
+        For an unknown preset.
+    """
     from dipolehnl.config import get_preset
 
     p = get_preset(preset or "default")
@@ -163,6 +180,7 @@ class DataSet:
 
     @property
     def is_asimov(self) -> bool:
+        """Whether the data set is an Asimov data set (no observed count)."""
         return self.observed is None
 
 
@@ -182,7 +200,29 @@ class Level:
 
 @dataclass(frozen=True)
 class Analysis:
-    """A validated analysis definition (see the module docstring for the TOML format)."""
+    """A validated analysis definition (see the module docstring for the TOML format).
+
+    Attributes
+    ----------
+    name, description : str
+        From the file.
+    statistic : {"poisson_zero_background", "asimov"}
+        The test statistic.
+    cl : tuple of float
+        Confidence levels of the contours.
+    sigma : tuple of float
+        Significances (one-sided Gaussian σ) of further contours.
+    selection : SelectionConfig
+        The signal channel and its cuts.
+    datasets : tuple of DataSet
+        Experiments, beam modes and exposures.
+    asimov_q : str
+        The Asimov q (``"discovery"`` or ``"exclusion"``) for statistic ``asimov``.
+    one_sided : bool
+        One-sided thresholds.
+    source : str
+        The file the analysis was read from.
+    """
 
     name: str
     description: str
@@ -201,14 +241,38 @@ class Analysis:
         return np.array([d.background for d in self.datasets])
 
     def total_pot(self, mode: str | None = None, experiment: str | None = None) -> float:
-        """Sum of the POT over data sets, optionally of one mode and/or experiment."""
+        """Sum of the POT over data sets.
+
+        Parameters
+        ----------
+        mode : str, optional
+            Only data sets of this beam mode.
+        experiment : str, optional
+            Only data sets of this experiment.
+
+        Returns
+        -------
+        float
+            Protons on target.
+        """
         return float(
             sum(d.pot for d in self.datasets
                 if (mode is None or d.mode == mode) and (experiment is None or d.experiment == experiment))
         )
 
     def levels(self) -> list[Level]:
-        """The requested levels, with thresholds for this analysis's statistic."""
+        """The requested confidence levels, with thresholds for this analysis's statistic.
+
+        Returns
+        -------
+        list of Level
+            One per entry of :attr:`cl`, then one per entry of :attr:`sigma`.
+
+        Raises
+        ------
+        InputError
+            If a level has no finite threshold.
+        """
         out: list[Level] = []
         for c in self.cl:
             out.append(Level(f"{100 * c:g}% CL", c, None, self._threshold(c, None)))
@@ -226,10 +290,25 @@ class Analysis:
         return float(st.q_threshold(cl=cl, one_sided=self.one_sided))
 
     def test_statistic(self, signal: ArrayLike) -> NDArray[np.float64] | float:
-        """The statistic for expected signals, shape (n_datasets, ...) (events per data set).
+        """The test statistic for expected signals.
 
-        'poisson_zero_background': the total signal sum_i s_i (background ignored).
-        'asimov': sum_i q(s_i, b_i) with the chosen q (``asimov_q``).
+        'poisson_zero_background': the total signal Σ_i s_i (background ignored).
+        'asimov': Σ_i q(s_i, b_i) with the chosen q (``asimov_q``).
+
+        Parameters
+        ----------
+        signal : array_like
+            Expected signal events per data set, shape (n_datasets, ...).
+
+        Returns
+        -------
+        numpy.ndarray or float
+            The statistic, shape ``signal.shape[1:]``.
+
+        Raises
+        ------
+        InputError
+            If the leading axis is not the number of data sets.
         """
         s = np.asarray(signal, dtype=float)
         if s.shape[:1] != (len(self.datasets),):
@@ -241,7 +320,25 @@ class Analysis:
         return st.q_asimov(s, b, self.asimov_q, axis=0)  # type: ignore[arg-type]
 
     def excluded(self, signal: ArrayLike, level: Level) -> NDArray[np.bool_] | bool:
-        """True where the expected signals (shape (n_datasets, ...)) are excluded at ``level``."""
+        """Whether expected signals are excluded at a level.
+
+        Parameters
+        ----------
+        signal : array_like
+            Expected signal events per data set, shape (n_datasets, ...).
+        level : Level
+            One of :meth:`levels`.
+
+        Returns
+        -------
+        numpy.ndarray of bool or bool
+            True where the statistic reaches the level's threshold.
+
+        Raises
+        ------
+        InputError
+            If the leading axis is not the number of data sets.
+        """
         out = np.asarray(self.test_statistic(signal)) >= level.threshold
         return bool(out) if out.ndim == 0 else out
 
@@ -254,7 +351,13 @@ def _analyses_dir():
 
 
 def available_analyses() -> list[str]:
-    """Names of the shipped analyses (file stems of ``data/analyses/*.toml``)."""
+    """Names of the shipped analyses.
+
+    Returns
+    -------
+    list of str
+        Sorted file stems of ``dipolehnl/analysis/data/analyses/*.toml``.
+    """
     return sorted(e.name[:-5] for e in _analyses_dir().iterdir() if e.name.endswith(".toml"))
 
 
@@ -368,7 +471,28 @@ def _parse_dataset(v: _V, ds: Any, i: int, base_dir: str = "") -> DataSet:
 
 
 def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Analysis:
-    """Validate a parsed TOML document and build an :class:`Analysis`."""
+    """Validate a parsed TOML document and build an :class:`Analysis`.
+
+    Parameters
+    ----------
+    doc : dict
+        The parsed TOML document.
+    source : str
+        Name of the document in error messages.
+    base_dir : str
+        Directory relative file names (efficiency tables, experiment files) are taken
+        relative to.
+
+    Returns
+    -------
+    Analysis
+        The validated analysis.
+
+    Raises
+    ------
+    InputError
+        For an invalid document: one line naming the file and the key.
+    """
     v = _V(source)
     v.unknown(doc, _TOP_KEYS, "")
     name = v.get(doc, "name", "", str)
@@ -462,7 +586,24 @@ def _load_shipped(name: str) -> Analysis:
 
 
 def load_analysis(name_or_path: str | Path) -> Analysis:
-    """A shipped analysis by name (see :func:`available_analyses`) or a TOML file by path."""
+    """Load a shipped analysis or an analysis TOML file (``dh.load_analysis``).
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped name (:func:`available_analyses`: ``t2k2019``, ``t2k-full``,
+        ``t2k+t2k2``) or the path of an analysis TOML file (docs/analysis.md).
+
+    Returns
+    -------
+    Analysis
+        The validated analysis (shipped ones are cached).
+
+    Raises
+    ------
+    InputError
+        For an unknown name, a missing file, invalid TOML or an invalid analysis.
+    """
     key = str(name_or_path)
     if key in available_analyses():
         return _load_shipped(key)

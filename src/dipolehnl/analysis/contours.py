@@ -81,7 +81,23 @@ def _crossing(d1, d2, s1, s2, thr) -> float:
 
 @dataclass
 class ScanResult:
-    """A finished scan: per-mass results plus the analysis and settings."""
+    """A finished scan: per-mass results plus the analysis and settings.
+
+    Attributes
+    ----------
+    analysis : Analysis
+        The analysis scanned.
+    preset : Preset
+        The physics preset.
+    settings : ScanSettings
+        Grids and sizes.
+    masses : list of MassResult
+        Per-mass results (expected signal per data set and coupling).
+    wall_time_s : float
+        Wall time of the scan (s).
+    cached_masses : int
+        Masses taken from the cache.
+    """
 
     analysis: Analysis
     preset: Preset
@@ -92,25 +108,68 @@ class ScanResult:
 
     @property
     def masses_GeV(self) -> np.ndarray:
+        """The scanned masses (GeV)."""
         return np.array([r.mass_GeV for r in self.masses])
 
     @property
     def couplings(self) -> np.ndarray:
+        """The coupling grid (GeV^-1)."""
         return np.asarray(self.settings.couplings_GeVinv, dtype=float)
 
     def signal(self, which: str = "nominal") -> np.ndarray:
-        """Expected signal (n_masses, n_datasets, n_couplings); which: nominal, flux_minus, flux_plus."""
+        """Expected signal events.
+
+        Parameters
+        ----------
+        which : {"nominal", "flux_minus", "flux_plus"}
+            Nominal flux or the flux shifted by ∓1σ.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_masses, n_datasets, n_couplings).
+
+        Raises
+        ------
+        KeyError
+            For another ``which``.
+        """
         attr = {"nominal": "signal", "flux_minus": "signal_flux_minus", "flux_plus": "signal_flux_plus"}[which]
         return np.stack([getattr(r, attr) for r in self.masses])
 
     def statistic(self, which: str = "nominal") -> np.ndarray:
-        """The analysis test statistic (n_masses, n_couplings)."""
+        """The analysis test statistic on the grid.
+
+        Parameters
+        ----------
+        which : {"nominal", "flux_minus", "flux_plus"}
+            Which signal (see :meth:`signal`).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_masses, n_couplings).
+        """
         s = self.signal(which)
         return np.asarray(self.analysis.test_statistic(np.moveaxis(s, 1, 0)))
 
     def contour(self, level: Level, which: str = "nominal") -> list[dict]:
-        """Rows {m_MeV, d_low_GeVinv, d_high_GeVinv, ...}; one per excluded interval, and one
-        with empty edges for a mass where nothing is excluded."""
+        """The excluded coupling intervals at every mass.
+
+        Parameters
+        ----------
+        level : Level
+            A level of the analysis (``result.analysis.levels()``).
+        which : {"nominal", "flux_minus", "flux_plus"}
+            Which signal (see :meth:`signal`).
+
+        Returns
+        -------
+        list of dict
+            Rows ``{m_MeV, d_low_GeVinv, d_high_GeVinv, low_at_grid_edge,
+            high_at_grid_edge}``: one per excluded interval, and one with empty (None) edges
+            for a mass where nothing is excluded.
+        """
         stat = self.statistic(which)
         rows = []
         for i, m in enumerate(self.masses_GeV):
@@ -124,7 +183,26 @@ class ScanResult:
         return rows
 
     def excluded_predicate(self, level: Level, which: str = "nominal") -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-        """f(m_MeV, d) → excluded?, bilinear in (log m, log d) of log(statistic/threshold)."""
+        """An interpolated exclusion test.
+
+        Parameters
+        ----------
+        level : Level
+            A level of the analysis.
+        which : {"nominal", "flux_minus", "flux_plus"}
+            Which signal (see :meth:`signal`).
+
+        Returns
+        -------
+        callable
+            ``f(m_MeV, d_GeVinv) → bool array``: excluded?, bilinear in (log m, log d) of
+            log(statistic/threshold); False outside the grid.
+
+        Raises
+        ------
+        InputError
+            With fewer than two masses.
+        """
         from scipy.interpolate import RegularGridInterpolator
 
         stat = self.statistic(which)

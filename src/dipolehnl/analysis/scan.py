@@ -39,8 +39,36 @@ def run_scan(
     executor=None,
     progress: bool = False,
 ) -> ScanResult:
-    """Run (or resume) a scan of one analysis.  ``executor``: an object with
-    ``map(fn, tasks)`` yielding results in order (default: a local process pool)."""
+    """Run (or resume) a scan of one analysis over (m_N, d) (``dh.scan``).
+
+    Parameters
+    ----------
+    analysis : str or Analysis
+        A shipped analysis name, an analysis TOML file, or a loaded analysis.
+    preset : str or Preset
+        Physics preset (``"default"`` or ``"paper"``).
+    settings : ScanSettings, optional
+        Mass and coupling grids, events per mass, refinement (default: ``ScanSettings()``).
+    cache_dir : str or Path, optional
+        Directory of the resumable cache of finished masses.
+    executor : object, optional
+        An object with ``map(fn, tasks)`` yielding results in order (default: a local
+        process pool; see :mod:`dipolehnl.analysis.execution`).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    ScanResult
+        Expected signal per mass, data set and coupling; contours via
+        :meth:`~dipolehnl.analysis.contours.ScanResult.contour`.
+
+    Raises
+    ------
+    InputError
+        For an unknown or invalid analysis or preset, invalid settings, or a cache
+        directory in use by another scan.
+    """
     return run_scans([analysis], preset, settings, cache_dir, executor, progress)[0]
 
 
@@ -53,9 +81,38 @@ def run_scans(
     progress: bool = False,
 ) -> list[ScanResult]:
     """Scan several analyses together: every (mass, detector) is simulated once and serves
-    all their data sets.  The first analysis drives the adaptive refinement (its expected
-    signal gets < 2% MC error wherever it is 1–100 events); put the constraint first.  Finished masses are cached atomically under
-    ``cache_dir/<settings hash>/`` and reused when the same scan is run again."""
+    all their data sets.
+
+    The first analysis drives the adaptive refinement (its expected signal gets < 2% MC
+    error wherever it is 1–100 events); put the constraint first.  Finished masses are
+    cached atomically under ``cache_dir/<settings hash>/`` and reused when the same scan is
+    run again.
+
+    Parameters
+    ----------
+    analyses : sequence of str or Analysis
+        Analyses (names, files or objects); at least one.
+    preset : str or Preset
+        Physics preset.
+    settings : ScanSettings, optional
+        Grids and sizes (default: ``ScanSettings()``).
+    cache_dir : str or Path, optional
+        Directory of the resumable cache.
+    executor : object, optional
+        An object with ``map(fn, tasks)`` (default: a local process pool).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    list of ScanResult
+        One per analysis, in order.
+
+    Raises
+    ------
+    InputError
+        For no analysis, an unknown or invalid analysis or preset, or invalid settings.
+    """
     from dipolehnl.analysis.execution import LocalExecutor
 
     t0 = time.perf_counter()

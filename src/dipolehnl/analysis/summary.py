@@ -11,7 +11,20 @@ from dipolehnl.generate.sample import EventSample
 
 
 def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
-    """Median of ``x`` with non-negative weights ``w`` (nan if the weights sum to 0)."""
+    """Weighted median.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Values, shape (n,).
+    w : numpy.ndarray
+        Non-negative weights, shape (n,).
+
+    Returns
+    -------
+    float
+        The median of ``x`` with weights ``w`` (nan if the weights sum to 0).
+    """
     if w.sum() <= 0:
         return float("nan")
     order = np.argsort(x)
@@ -20,8 +33,20 @@ def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
 
 
 def weighted_median_columns(x: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Weighted median of ``x`` (n,) for every column of weights ``W`` (n, K); nan where a
-    column sums to 0.  Sorts once."""
+    """Weighted medians of one set of values for many sets of weights (sorts once).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Values, shape (n,).
+    W : numpy.ndarray
+        Non-negative weights, shape (n, K).
+
+    Returns
+    -------
+    numpy.ndarray
+        The weighted median for every column, shape (K,); nan where a column sums to 0.
+    """
     order = np.argsort(x)
     cw = np.cumsum(W[order], axis=0)
     total = cw[-1]
@@ -32,22 +57,55 @@ def weighted_median_columns(x: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RateSummary:
-    """Expected events for an exposure (see :func:`rate_summary`)."""
+    """Expected events for an exposure (see :func:`rate_summary`).
+
+    Attributes
+    ----------
+    data : dict
+        JSON-ready results: ``selected_events``, ``rel_mc_error``,
+        ``median_decay_length_m``, ``production_share``, ``fiducial_volumes`` (cut flow per
+        fiducial volume), ``decays_in_fiducial``, the channel and model, the exposure.
+    """
 
     data: dict
 
     def to_json(self) -> dict:
+        """The summary as a JSON-ready dict (:attr:`data`)."""
         return self.data
 
 
 def rate_summary(sample: EventSample, pot: float, channel: Channel | None = None,
                  coupling: float | None = None) -> RateSummary:
-    """Expected selected events for ``pot`` protons on target through ``channel`` (default:
-    the e⁺e⁻ channel of preset ``default`` with the T2K 2019 efficiency), with the MC
-    uncertainty, the production share per detector region (rock, each sub-system; exact,
-    from the decay integrals), the weighted median lab-frame decay length of the selected
-    HNLs, and the per-fiducial-volume cut flow: decays in the fiducial volume (all modes) →
-    the channel's stages (``ee``: forward → × BR(ee) → opening angle → × efficiency)."""
+    """Expected selected events of a sample for an exposure (``dh.rate``).
+
+    Besides the selected events: the MC uncertainty, the production share per detector
+    region (rock, each sub-system; exact, from the decay integrals), the weighted median
+    lab-frame decay length of the selected HNLs, and the per-fiducial-volume cut flow:
+    decays in the fiducial volume (all modes) → the channel's stages (``ee``: forward →
+    × BR(ee) → opening angle → × efficiency).
+
+    Parameters
+    ----------
+    sample : EventSample
+        Events from :func:`dipolehnl.simulate`.
+    pot : float
+        Protons on target.
+    channel : Channel, optional
+        Signal channel (:mod:`dipolehnl.analysis.channels`); default: the e⁺e⁻ channel of
+        preset ``default`` with the T2K 2019 efficiency.
+    coupling : float, optional
+        Reweight exactly to this coupling (GeV^-1) at the sample's mass.
+
+    Returns
+    -------
+    RateSummary
+        The numbers, in :attr:`RateSummary.data`.
+
+    Raises
+    ------
+    InputError
+        For a non-positive or non-finite POT or coupling.
+    """
     if channel is None:
         from dipolehnl.analysis.analyses import default_channel
 

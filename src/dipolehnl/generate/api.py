@@ -21,12 +21,36 @@ FLAVOR_CHOICES = ("numu", "numubar", "nue", "nuebar", "nutau", "nutaubar", "both
 def flux_components(experiment: "str | Experiment", mode: str, flavor: str = "both",
                     preset: Preset | str | None = None, flux_file: str | None = None,
                     coupling_flavors: Sequence[str] = ("mu",)) -> dict:
-    """Flux components ``{"fhc:numu": FluxComponent, ...}`` of one beam mode of an experiment.
+    """Flux components of one beam mode of an experiment.
 
-    ``flavor``: one neutrino flavour, or "both": ν_α and ν̄_α for every coupled flavour α
-    (``coupling_flavors``), as the preset selects them (``paper``: only the mode's dominant
-    one, ν_μ in FHC and ν̄_μ in RHC).  ``flux_file``: a table in the T2K release format
-    (validated) used instead of the experiment's flux of that mode.
+    Parameters
+    ----------
+    experiment : str or Experiment
+        A shipped experiment name, an experiment file, or a loaded experiment.
+    mode : str
+        Beam mode (e.g. ``"fhc"``).
+    flavor : str
+        One neutrino flavour (:data:`FLAVOR_CHOICES`), or ``"both"``: ν_α and ν̄_α for
+        every coupled flavour α (``coupling_flavors``), as the preset selects them
+        (``paper``: only the mode's dominant one, ν_μ in FHC and ν̄_μ in RHC).
+    preset : Preset or str, optional
+        Physics preset (default ``"default"``).
+    flux_file : str, optional
+        A table in the T2K release format (validated) used instead of the experiment's
+        flux of that mode.
+    coupling_flavors : sequence of str
+        The model's coupled flavours (``"e"``, ``"mu"``, ``"tau"``).
+
+    Returns
+    -------
+    dict of str to FluxComponent
+        ``{"fhc:numu": FluxComponent, ...}`` (neutrinos per cm² per GeV per POT).
+
+    Raises
+    ------
+    InputError
+        For an unknown experiment, mode or flavour, an invalid flux file, or a flavour the
+        experiment has no flux for.
     """
     from dipolehnl.beam.flux import read_flux_table
 
@@ -52,7 +76,23 @@ def flux_components(experiment: "str | Experiment", mode: str, flavor: str = "bo
 
 
 def resolve_experiment(experiment: "str | Experiment") -> "Experiment":
-    """An :class:`~dipolehnl.experiment.Experiment` from a shipped name or a file path."""
+    """An experiment from a shipped name or a file path (or the experiment itself).
+
+    Parameters
+    ----------
+    experiment : str or Experiment
+        A shipped name, an experiment ``.toml`` file, or a loaded experiment.
+
+    Returns
+    -------
+    Experiment
+        The loaded :class:`~dipolehnl.experiment.Experiment`.
+
+    Raises
+    ------
+    InputError
+        For an unknown name or an invalid file.
+    """
     from dipolehnl.experiment import Experiment, load_experiment
 
     return experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
@@ -61,8 +101,29 @@ def resolve_experiment(experiment: "str | Experiment") -> "Experiment":
 def resolve_detector(experiment: "str | Experiment", preset: Preset | str = "default",
                      detector: str | Detector | None = None,
                      material_densities_g_cm3: Mapping[str, float] | None = None) -> Detector:
-    """The experiment's detector (or ``detector``, a name, path or Detector, instead), with the
-    preset's material densities updated by ``material_densities_g_cm3`` (material → g/cm³)."""
+    """The detector of a simulation, with the preset's material densities.
+
+    Parameters
+    ----------
+    experiment : str or Experiment
+        The experiment whose detector is used unless ``detector`` is given.
+    preset : Preset or str
+        Physics preset; its material densities are applied.
+    detector : str, Path or Detector, optional
+        A detector (shipped name, file or object) used instead of the experiment's.
+    material_densities_g_cm3 : mapping of str to float, optional
+        Material → density (g/cm³), overriding the preset's.
+
+    Returns
+    -------
+    Detector
+        The detector with the densities applied.
+
+    Raises
+    ------
+    InputError
+        For an unknown experiment, detector, preset or material, or an invalid density.
+    """
     p = get_preset(preset)
     dens = {**p.material_densities_g_cm3, **dict(material_densities_g_cm3 or {})}
     if detector is None:
@@ -91,11 +152,57 @@ def simulate(
 ) -> EventSample:
     """Generate weighted HNL decays in the fiducial volumes of an experiment.
 
-    ``experiment``: a shipped experiment name (``dipolehnl experiments``) or an experiment
-    TOML file.  Mass in GeV, coupling d_α in GeV⁻¹ with α = ``coupling_flavor`` ("e", "mu",
-    "tau").  ``detector``: use this detector instead of the experiment's (then its own
-    fiducial volumes, if it has any).  ``fiducial_volumes``: names (default: all).  Weights
-    are events per POT (see ``EventSample``).
+    Parameters
+    ----------
+    experiment : str or Experiment
+        A shipped experiment name (``dipolehnl experiments``), an experiment TOML file, or
+        a loaded :class:`~dipolehnl.experiment.Experiment`.
+    mass_GeV : float
+        HNL mass m_N in GeV.
+    coupling_GeVinv : float
+        Dipole coupling d_α in GeV⁻¹, α = ``coupling_flavor``.
+    mode : str
+        Beam mode of the experiment (default ``"fhc"``).
+    flavor : str
+        Flux components: one neutrino flavour or ``"both"`` (see :func:`flux_components`).
+    n_events : int
+        Number of weighted events (≥ 10).
+    seed : int
+        Seed of the random generator: the same seed gives an identical sample.
+    preset : Preset or str
+        Physics preset (``"default"`` or ``"paper"``): convention, densities, flavours.
+    majorana : bool
+        Majorana (True) or Dirac (False) HNL.
+    material_densities_g_cm3 : mapping of str to float, optional
+        Material → density (g/cm³) overrides.
+    allocation_couplings : sequence of float, optional
+        Couplings (GeV⁻¹) the stratified allocation optimises for (default: the model's).
+    flux_file : str, optional
+        Flux table (T2K release format) used instead of the experiment's.
+    coupling_flavor : {"e", "mu", "tau"}
+        The neutrino flavour the HNL couples to.
+    detector : str or Detector, optional
+        Use this detector instead of the experiment's (then its own fiducial volumes, if
+        it has any).
+    fiducial_volumes : sequence of str, optional
+        Fiducial volumes to simulate (default: all).
+
+    Returns
+    -------
+    EventSample
+        Weighted events; weights are events per POT (:class:`~dipolehnl.generate.sample.EventSample`),
+        exactly reweightable in the coupling.
+
+    Raises
+    ------
+    InputError
+        For an invalid mass, coupling, preset, flavour, mode, detector, fiducial volume,
+        event count or flux file.
+
+    Examples
+    --------
+    >>> import dipolehnl as dh
+    >>> sample = dh.simulate("t2k-nd280", 0.3, 1e-6, n_events=2000, seed=1)  # doctest: +SKIP
     """
     p = get_preset(preset)
     exp = resolve_experiment(experiment)
@@ -114,10 +221,25 @@ def simulate(
 
 def write_events_parquet(sample: EventSample, path, metadata: dict | None = None,
                          extra_columns: dict | None = None) -> None:
-    """Write one row per event to Parquet atomically (schema metadata: settings as JSON).
+    """Write one row per event to Parquet, atomically (docs/events.md).
 
-    ``extra_columns``: per-event columns added to the sample's (e.g. a channel's cut flags
-    and ``weight_selected``, see ``dipolehnl.workflows.simulate_events``).
+    Parameters
+    ----------
+    sample : EventSample
+        The events.
+    path : str or Path
+        Output file.
+    metadata : dict, optional
+        Extra entries of the JSON schema metadata (key ``dipolehnl``), which holds the
+        model, detector, seed and units.
+    extra_columns : dict, optional
+        Per-event columns added to the sample's (e.g. a channel's cut flags and
+        ``weight_selected``).
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written (no partial file is left behind).
     """
     import json
 

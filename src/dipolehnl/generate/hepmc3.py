@@ -1,6 +1,6 @@
 """HepMC3 event output (NuHepMC 1.0.0 conventions where they apply; docs/events.md).
 
-One HepMC3 event per entry of an :class:`~dipolehnl.generate.generator.EventSample`
+One HepMC3 event per entry of an :class:`~dipolehnl.generate.sample.EventSample`
 (event number = row of the sample, as in the Parquet output), except entries of weight 0
 whose backward ray crosses no material (they have no production point and are omitted):
 
@@ -25,20 +25,25 @@ Decay modes (``decay_mode``):
 
 ``"sampled"`` (default)
     every event carries one physical decay, drawn per event with a seeded generator:
-    ν e⁺e⁻ with probability BR(ee) of the sample (the one its selection uses), ν μ⁺μ⁻ with
-    Γ_μμ/Γ_total (convention ``consistent`` above 2 m_μ; kinematics drawn here with the
-    same polarized matrix element), ν γ otherwise.  Weights are unchanged, so the ``CV``
-    weights sum exactly to the expected number of HNL decays (all modes) in the fiducial
-    volumes, ``rate_summary(sample, pot).data["decays_in_fiducial"]``.
+    ν e⁺e⁻ with probability BR(ee) of the model, ν μ⁺μ⁻ with Γ_μμ/Γ_total (where the
+    convention counts it in the total width, ``Convention.dimuon_in_total``, above 2 m_μ;
+    kinematics drawn here with the same polarized matrix element), ν γ otherwise.  Weights
+    are unchanged, so the ``CV`` weights sum exactly to the expected number of HNL decays
+    (all modes) in the fiducial volumes,
+    ``rate_summary(sample, pot).data["decays_in_fiducial"]``.
 ``"ee"``
     every event is N → ν e⁺e⁻ with ``CV`` = weight × BR(ee): the ``CV`` weights sum to
-    BR(ee) × decays in the fiducial volumes, and the ``selected`` weights to the selected
-    events that ``rate`` reports.
+    BR(ee) × decays in the fiducial volumes.
 
 Weights (G.R.7): ``CV`` = expected events for ``NuHepMC.Exposure.POT`` protons on
-target (events per POT × POT); ``selected`` = ``CV`` × [cos θ_N cut] × [e⁺e⁻ opening-angle
-cut] × efficiency for e⁺e⁻ events (0 for the other modes), i.e. the events the e⁺e⁻
-selection of ``rate`` keeps (exactly in mode ``ee``; in expectation in mode ``sampled``).
+target (events per POT × POT).  A second weight ``selected`` is written when the caller
+passes a signal channel's per-event factor (``selected_factor``: BR × cuts × efficiency,
+e.g. ``channel.selection_factor(sample)`` of :mod:`dipolehnl.analysis.channels`; this
+module does not import the analysis layer).  It is nonzero only for events of the decay
+mode that channel selects (``selected_decay_mode``, ``"nu_ee"`` or ``"nu_gamma"``):
+``selected`` = weight × factor / BR(mode) in mode ``sampled`` (so its sum equals the
+channel's selected events in expectation) and weight × factor in mode ``ee`` (exactly the
+selected events that ``rate`` reports).
 
 NuHepMC 1.0.0: followed are G.R.1-4, G.R.6-11, G.C.1 (POT exposure), G.C.3 (citations),
 G.C.4 (beam histograms), G.C.5 (HNL description), G.S.1, G.S.2, E.R.1-9, E.C.1 (process
@@ -52,20 +57,22 @@ except for the elastic proton channel, whose target is written as a free proton 
 (the generator treats the protons of every nucleus as free and does not record the host
 nucleus).  E.C.2/E.C.3 (per-event cross sections) are not written.
 """
+
 from __future__ import annotations
 
 import gzip
 import json
-import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from dipolehnl.constants import M_E_GEV, M_MU_GEV, M_PROTON_GEV
 from dipolehnl.errors import InputError, check_positive
 from dipolehnl.generate import kinematics as kin
-from dipolehnl.generate.generator import EventSample
+from dipolehnl.generate.sample import EventSample
 from dipolehnl.physics import decays
 from dipolehnl.physics.nuclei import nucleus
 
@@ -85,6 +92,10 @@ PAPER_ARXIV = "2412.15051"
 FLUX_UNIT = "/cm2/GeV/1e21POT"
 FLUX_SCALE = 1.0e21
 _MODE_NAMES = ("nu_gamma", "nu_ee", "nu_mumu")
+#: decay modes a signal channel may select (``selected_decay_mode``)
+SELECTED_DECAY_MODES = ("nu_ee", "nu_gamma")
+#: decay mode selected by each signal channel of :mod:`dipolehnl.analysis.channels` (by name)
+CHANNEL_DECAY_MODES = {"ee": "nu_ee", "single_photon": "nu_gamma"}
 
 
 def _open_output(tmp: Path, gz: bool):
@@ -97,14 +108,16 @@ def _flux_histograms(sample: EventSample) -> dict[int, tuple[np.ndarray, np.ndar
     for name, comp in sample.flux_components.items():
         pdg = NEUTRINO_PDG.get(comp.flavor)
         if pdg is None:
-            raise InputError(f"flux component {name!r} has flavour {comp.flavor!r}; HepMC3 output needs one of "
-                             f"{', '.join(NEUTRINO_PDG)}")
+            raise InputError(
+                f"flux component {name!r} has flavour {comp.flavor!r}; HepMC3 output needs one of "
+                f"{', '.join(NEUTRINO_PDG)}"
+            )
         by_pdg.setdefault(pdg, []).append(comp)
     out = {}
     for pdg, comps in by_pdg.items():
         edges = np.unique(np.concatenate([np.asarray(c.edges_GeV) for c in comps]))
         centres = 0.5 * (edges[1:] + edges[:-1])
-        out[pdg] = (edges, sum(np.asarray(c(centres), dtype=float) for c in comps))
+        out[pdg] = (edges, np.sum([np.asarray(c(centres), dtype=float) for c in comps], axis=0))
     return out
 
 
@@ -121,18 +134,53 @@ def _attr_value(v: Any) -> Any:
     return json.dumps(v, default=str)
 
 
-def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupling: float | None = None,
-             metadata: Mapping[str, Any] | None = None):
-    """The ``pyhepmc.GenRunInfo`` of :func:`write_events_hepmc3` (all run attributes)."""
+def run_info(
+    sample: EventSample,
+    pot: float,
+    decay_mode: str,
+    seed: int,
+    coupling: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    weight_names: Sequence[str] = ("CV", "selected"),
+):
+    """The run information of :func:`write_events_hepmc3` (all run attributes).
+
+    Parameters
+    ----------
+    sample : EventSample
+        The event sample written.
+    pot : float
+        Protons on target of the ``CV`` weights.
+    decay_mode : {"sampled", "ee"}
+        Decay mode of the file.
+    seed : int
+        Seed of the decay-mode draws.
+    coupling : float, optional
+        Coupling d (GeV⁻¹) the weights are reweighted to.
+    metadata : mapping, optional
+        Extra attributes, stored as ``dipolehnl.Metadata.<key>``.
+    weight_names : sequence of str
+        Names of the event weights.
+
+    Returns
+    -------
+    pyhepmc.GenRunInfo
+        Tools, weight names and attributes.
+    """
     import pyhepmc
 
     from dipolehnl import __version__
 
     model = sample.model if coupling is None else sample.model.with_coupling(coupling)
     ri = pyhepmc.GenRunInfo()
-    ri.tools = [("dipolehnl", __version__,
-                 f"dipole-portal HNL upscattering and decay in fiducial volumes (arXiv:{PAPER_ARXIV})")]
-    ri.weight_names = ["CV", "selected"]
+    ri.tools = [
+        (
+            "dipolehnl",
+            __version__,
+            f"dipole-portal HNL upscattering and decay in fiducial volumes (arXiv:{PAPER_ARXIV})",
+        )
+    ]
+    ri.weight_names = list(weight_names)
     a: dict[str, Any] = {}
     a["NuHepMC.Version.Major"], a["NuHepMC.Version.Minor"], a["NuHepMC.Version.Patch"] = NUHEPMC_VERSION
     a["NuHepMC.Conventions"] = ["G.C.1", "G.C.3", "G.C.4", "G.C.5", "G.S.1", "G.S.2", "E.C.1"]
@@ -143,11 +191,13 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
     a["NuHepMC.ProcessInfo[150].Name"] = "nuA_coherent_dipole"
     a["NuHepMC.ProcessInfo[150].Description"] = (
         f"nu A -> N A, coherent on the nucleus through the transition magnetic moment (photon exchange, nuclear "
-        f"form factor); arXiv:{PAPER_ARXIV}")
+        f"form factor); arXiv:{PAPER_ARXIV}"
+    )
     a["NuHepMC.ProcessInfo[250].Name"] = "nup_elastic_dipole"
     a["NuHepMC.ProcessInfo[250].Description"] = (
         f"nu p -> N p, elastic on a proton (Dirac and Pauli form factors) through the transition magnetic moment; "
-        f"arXiv:{PAPER_ARXIV}")
+        f"arXiv:{PAPER_ARXIV}"
+    )
     # G.R.9 / G.R.10 status codes (complete lists, G.S.2)
     a["NuHepMC.VertexStatusIDs"] = [VERTEX_PRIMARY, VERTEX_HNL_DECAY]
     a[f"NuHepMC.VertexStatusInfo[{VERTEX_PRIMARY}].Name"] = "PrimaryVertex"
@@ -155,21 +205,30 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
     a[f"NuHepMC.VertexStatusInfo[{VERTEX_HNL_DECAY}].Name"] = "HNLDecay"
     a[f"NuHepMC.VertexStatusInfo[{VERTEX_HNL_DECAY}].Description"] = "HNL decay point (inside a fiducial volume)"
     a["NuHepMC.ParticleStatusIDs"] = [PARTICLE_FINAL, PARTICLE_DECAYED, PARTICLE_BEAM, PARTICLE_TARGET]
-    for code, name, desc in ((PARTICLE_FINAL, "UndecayedPhysical", "outgoing particle"),
-                             (PARTICLE_DECAYED, "DecayedPhysical", "the HNL, decayed at the decay vertex"),
-                             (PARTICLE_BEAM, "IncomingBeam", "the incoming neutrino"),
-                             (PARTICLE_TARGET, "Target", "the target nucleus (or proton) at rest")):
+    for code, name, desc in (
+        (PARTICLE_FINAL, "UndecayedPhysical", "outgoing particle"),
+        (PARTICLE_DECAYED, "DecayedPhysical", "the HNL, decayed at the decay vertex"),
+        (PARTICLE_BEAM, "IncomingBeam", "the incoming neutrino"),
+        (PARTICLE_TARGET, "Target", "the target nucleus (or proton) at rest"),
+    ):
         a[f"NuHepMC.ParticleStatusInfo[{code}].Name"] = name
         a[f"NuHepMC.ParticleStatusInfo[{code}].Description"] = desc
     # G.R.11 / G.C.5 the HNL
     a["NuHepMC.AdditionalParticleNumbers"] = [HNL_PDG]
     a[f"NuHepMC.AdditionalParticleNumber[{HNL_PDG}].Name"] = "HNL"
     a[f"NuHepMC.AdditionalParticleInfo[{HNL_PDG}].Description"] = (
-        f"heavy neutral lepton N coupled to nu_mu by a transition magnetic moment ({'Majorana' if model.majorana else 'Dirac'}; "
-        f"-{HNL_PDG} is the Dirac antiparticle); code as DarkNews N4")
+        f"heavy neutral lepton N coupled to nu_{'/nu_'.join(model.coupling_flavors)} by a transition magnetic "
+        f"moment ({'Majorana' if model.majorana else 'Dirac'}; -{HNL_PDG} is the Dirac antiparticle); "
+        "code as DarkNews N4"
+    )
     width = decays.gamma_total(model)
-    for key, val in (("Mass_GeV", model.mass_GeV), ("Width_GeV", width), ("Spin", 0.5), ("Charge", 0.0),
-                     ("ctau_m", decays.ctau_m(model))):
+    for key, val in (
+        ("Mass_GeV", model.mass_GeV),
+        ("Width_GeV", width),
+        ("Spin", 0.5),
+        ("Charge", 0.0),
+        ("ctau_m", decays.ctau_m(model)),
+    ):
         a[f"NuHepMC.AdditionalParticleNumber[{HNL_PDG}].dipolehnl.{key}"] = float(val)
     # G.C.1 exposure; G.C.3 citations
     a["NuHepMC.Exposure.POT"] = float(pot)
@@ -186,33 +245,54 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
     st = sample.settings
     a["NuHepMC.Provenance.NEvents"] = int(sample.n)
     a["NuHepMC.Provenance.RNGState"] = f"numpy default_rng seed {st.seed} (generation); [{seed}, 1] (decay modes)"
-    a["NuHepMC.Provenance.Settings"] = json.dumps({
-        "n_events": st.n_events, "seed": st.seed, "n_q2_bins": st.n_q2_bins, "pilot_fraction": st.pilot_fraction,
-        "min_share": st.min_share, "detector": sample.detector.name, "fiducial_volumes": list(sample.fiducial_names),
-        "flux_components": list(sample.component_names), "strata": sample.strata})
+    a["NuHepMC.Provenance.Settings"] = json.dumps(
+        {
+            "n_events": st.n_events,
+            "seed": st.seed,
+            "n_q2_bins": st.n_q2_bins,
+            "pilot_fraction": st.pilot_fraction,
+            "min_share": st.min_share,
+            "detector": sample.detector.name,
+            "fiducial_volumes": list(sample.fiducial_names),
+            "flux_components": list(sample.component_names),
+            "strata": sample.strata,
+            "convention": asdict(model.convention),
+        }
+    )
     # dipolehnl: model, weights, selection
     br_mumu = _br_mumu(model)
-    a.update({
-        "dipolehnl.Version": __version__,
-        "dipolehnl.Model.Mass_GeV": float(model.mass_GeV),
-        "dipolehnl.Model.Coupling_GeVinv": float(model.d_GeVinv),
-        "dipolehnl.Model.Majorana": bool(model.majorana),
-        "dipolehnl.Model.Convention": model.convention,
-        "dipolehnl.Model.CouplingDefinition": "L = d nubar sigma_{mu nu} F^{mu nu} N + h.c. (DarkNews mu_tr_mu4 = 2 d)",
-        "dipolehnl.BR_ee": float(sample.br_ee),
-        "dipolehnl.BR_mumu": float(br_mumu),
-        "dipolehnl.Efficiency": float(sample.efficiency),
-        "dipolehnl.DecayMode": decay_mode,
-        "dipolehnl.DecayModeSeed": int(seed),
-        "dipolehnl.Seed": int(st.seed),
-        "dipolehnl.POT": float(pot),
-        "dipolehnl.Detector": sample.detector.name,
-        "dipolehnl.FiducialVolumes": list(sample.fiducial_names),
-        "dipolehnl.Weight.CV": ("expected HNL decays in the fiducial volumes for NuHepMC.Exposure.POT protons on target"
-                                + (" (all decay modes)" if decay_mode == "sampled" else " x BR(ee)")),
-        "dipolehnl.Weight.selected": "CV x forward cut x opening-angle cut x efficiency for e+e- events, 0 otherwise",
-        "dipolehnl.Units": "GeV, mm; vertex time = c t in mm from the HNL production; beam along +z",
-    })
+    a.update(
+        {
+            "dipolehnl.Version": __version__,
+            "dipolehnl.Model.Mass_GeV": float(model.mass_GeV),
+            "dipolehnl.Model.Coupling_GeVinv": float(model.d_GeVinv or 0.0),  # always set after __post_init__
+            "dipolehnl.Model.Couplings_GeVinv": json.dumps(model.couplings_GeVinv),
+            "dipolehnl.Model.Majorana": bool(model.majorana),
+            "dipolehnl.Model.Convention": model.convention.name,
+            "dipolehnl.Model.CouplingDefinition": (
+                "L = sum_a d_a nubar_a sigma_{mu nu} F^{mu nu} N + h.c. (DarkNews mu_tr_a4 = 2 d_a)"
+            ),
+            "dipolehnl.BR_ee": float(decays.br_ee(model)),
+            "dipolehnl.BR_mumu": float(br_mumu),
+            "dipolehnl.DecayMode": decay_mode,
+            "dipolehnl.DecayModeSeed": int(seed),
+            "dipolehnl.Seed": int(st.seed),
+            "dipolehnl.POT": float(pot),
+            "dipolehnl.Detector": sample.detector.name,
+            "dipolehnl.FiducialVolumes": list(sample.fiducial_names),
+            "dipolehnl.Weight.CV": (
+                "expected HNL decays in the fiducial volumes for NuHepMC.Exposure.POT protons on target"
+                + (" (all decay modes)" if decay_mode == "sampled" else " x BR(ee)")
+            ),
+            "dipolehnl.Units": "GeV, mm; vertex time = c t in mm from the HNL production; beam along +z",
+        }
+    )
+    if "selected" in weight_names:
+        a["dipolehnl.Weight.selected"] = (
+            "expected selected events of the caller's signal channel (weight x channel "
+            "factor, / BR of the mode when decays are sampled) for events of the "
+            "selected decay mode, 0 otherwise"
+        )
     for k, v in (metadata or {}).items():
         a[f"dipolehnl.Metadata.{k}"] = _attr_value(v)
     for k, v in a.items():
@@ -221,8 +301,9 @@ def run_info(sample: EventSample, pot: float, decay_mode: str, seed: int, coupli
 
 
 def _br_mumu(model) -> float:
-    """Γ(N → ν μ⁺μ⁻)/Γ_total where the model's total width includes it (``consistent``), else 0."""
-    if model.convention != "consistent" or model.mass_GeV <= 2 * M_MU_GEV:
+    """Γ(N → ν μ⁺μ⁻)/Γ_total where the model's total width includes it
+    (``Convention.dimuon_in_total``), else 0."""
+    if not model.convention.dimuon_in_total or model.mass_GeV <= 2 * M_MU_GEV:
         return 0.0
     return decays.gamma_nu_ll(model, M_MU_GEV) / decays.gamma_total(model)
 
@@ -231,15 +312,24 @@ def _target_mass_GeV(pdg: int) -> float:
     return M_PROTON_GEV if pdg == PROTON_PDG else nucleus(pdg).mass_GeV
 
 
-def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
-                        metadata: Mapping[str, Any] | None = None, *, decay_mode: str = "sampled",
-                        seed: int | None = None, coupling: float | None = None) -> dict:
+def write_events_hepmc3(
+    sample: EventSample,
+    path: str | Path,
+    pot: float = 1.0,
+    metadata: Mapping[str, Any] | None = None,
+    *,
+    decay_mode: str = "sampled",
+    seed: int | None = None,
+    coupling: float | None = None,
+    selected_factor: np.ndarray | None = None,
+    selected_decay_mode: str = "nu_ee",
+) -> dict:
     """Write one HepMC3 event per sample entry to ``path`` (gzip if it ends in ``.gz``), atomically.
 
     Parameters
     ----------
     sample : EventSample
-        Weighted HNL decays from :func:`dipolehnl.generate.api.simulate`.
+        Weighted HNL decays from :func:`dipolehnl.simulate`.
     path : str or Path
         Output file (HepMC3 ASCII; ``.gz`` compresses).
     pot : float
@@ -253,16 +343,23 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
         Seed of the decay-mode and Majorana ν/ν̄ draws (default: the sample's seed).
     coupling : float, optional
         Reweight exactly to this coupling d (GeV⁻¹) at the same mass.
+    selected_factor : array of shape (n,), optional
+        Per-event factor of a signal channel (BR × cuts × efficiency, in [0, 1]), e.g.
+        ``channel.selection_factor(sample)``; adds the event weight ``selected``.
+    selected_decay_mode : {"nu_ee", "nu_gamma"}
+        The decay mode that channel selects.
 
     Returns
     -------
     dict
-        ``n_events``, ``sum_cv``, ``sum_selected`` and events per decay mode.
+        ``n_events``, ``sum_cv``, ``sum_selected`` (0 without ``selected_factor``) and
+        events per decay mode.
 
     Raises
     ------
     InputError
-        For a non-positive POT, an unknown decay mode or flux flavour.
+        For a non-positive POT, an unknown decay mode or flux flavour, or a
+        ``selected_factor`` of the wrong shape or outside [0, 1].
     """
     import pyhepmc
 
@@ -276,19 +373,33 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
     c = sample.columns
     n = sample.n
     m = model.mass_GeV
+    if selected_decay_mode not in SELECTED_DECAY_MODES:
+        raise InputError(
+            f"unknown selected decay mode {selected_decay_mode!r}; choose one of {', '.join(SELECTED_DECAY_MODES)}"
+        )
+    if selected_factor is not None:
+        selected_factor = np.asarray(selected_factor, dtype=float)
+        if selected_factor.shape != (n,) or not np.all((selected_factor >= 0) & (selected_factor <= 1)):
+            raise InputError(f"selected_factor must be {n} values in [0, 1] (one per event)")
     rng = np.random.default_rng([seed, 1])
 
     w = sample.weights(coupling) * pot
-    sel_factor = c["pass_forward"] * c["pass_opening_angle"] * sample.efficiency
-    br_ee, br_mumu = float(sample.br_ee), _br_mumu(model)
+    br_ee, br_mumu = float(decays.br_ee(model)), _br_mumu(model)
+    br_mode = {1: br_ee, 0: 1.0 - br_ee - br_mumu}
+    sel_mode = _MODE_NAMES.index(selected_decay_mode)
     if decay_mode == "ee":
         mode = np.ones(n, dtype=np.int64)
         cv = w * br_ee
+        sel_scale = 1.0 if sel_mode == 1 else 0.0
     else:
         u = rng.uniform(0.0, 1.0, n)
         mode = np.where(u < br_ee, 1, np.where(u < br_ee + br_mumu, 2, 0)).astype(np.int64)
         cv = w
-    selected = np.where(mode == 1, cv * sel_factor, 0.0)
+        sel_scale = 1.0 / br_mode[sel_mode] if br_mode[sel_mode] > 0 else 0.0
+    if selected_factor is None:
+        selected = np.zeros(n)
+    else:
+        selected = np.where(mode == sel_mode, w * selected_factor * sel_scale, 0.0)
 
     p_N = np.asarray(c["p_N"], dtype=float)
     pabs = np.linalg.norm(p_N[:, 1:], axis=1)
@@ -301,14 +412,16 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
     p_numu = np.zeros((n, 4))
     if mumu.size:
         h = np.zeros(mumu.size) if model.majorana else np.asarray(c["helicity"], dtype=float)[mumu]
-        h_pair = -h if model.convention == "consistent" else h  # as the generator's e+e- decays
+        h_pair = model.convention.pair_polarisation_sign * h  # as the generator's e+e- decays
         r_m, r_p, r_nu = kin.decay_nu_ee(rng, m, h_pair, kin.DileptonMassSampler(m, M_MU_GEV), me=M_MU_GEV)
         udir = p_N[mumu, 1:] / pabs[mumu, None]
         gam = p_N[mumu, 0] / m
         p_mum[mumu], p_mup[mumu], p_numu[mumu] = (kin.to_lab(r, udir, gam) for r in (r_m, r_p, r_nu))
     nu_pdg = np.array([NEUTRINO_PDG.get(f, 0) for f in c["flavor"]], dtype=np.int64)
     if np.any(nu_pdg == 0):
-        raise InputError(f"unknown neutrino flavour in the sample; HepMC3 output needs one of {', '.join(NEUTRINO_PDG)}")
+        raise InputError(
+            f"unknown neutrino flavour in the sample; HepMC3 output needs one of {', '.join(NEUTRINO_PDG)}"
+        )
     lepton_sign = np.sign(nu_pdg)
     if model.majorana:
         hnl_pdg = np.full(n, HNL_PDG)
@@ -328,9 +441,10 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
     x_dec = np.asarray(c["decay_vertex_m"], dtype=float) * 1000.0
     with np.errstate(invalid="ignore"):
         ct_dec = np.linalg.norm(x_dec - x_prod, axis=1) * p_N[:, 0] / pabs
-    tpc, prod_vol, q2 = c["tpc"], c["production_volume"], c["Q2_GeV2"]
+    fiducial, prod_vol, q2 = c["fiducial_volume"], c["production_volume"], c["Q2_GeV2"]
 
-    ri = run_info(sample, pot, decay_mode, seed, coupling, metadata)
+    weight_names = ("CV",) if selected_factor is None else ("CV", "selected")
+    ri = run_info(sample, pot, decay_mode, seed, coupling, metadata, weight_names)
     order = [1, 2, 3, 0]  # (E, px, py, pz) → HepMC (px, py, pz, E)
 
     def particle(p4, pdg, status, mass):
@@ -372,16 +486,20 @@ def write_events_hepmc3(sample: EventSample, path: str | Path, pot: float = 1.0,
                 v2.add_particle_out(particle(p_numu[i], decay_nu[i], PARTICLE_FINAL, 0.0))
             evt.add_vertex(v1)
             evt.add_vertex(v2)
-            evt.weights = [float(cv[i]), float(selected[i])]
+            evt.weights = [float(cv[i])] if selected_factor is None else [float(cv[i]), float(selected[i])]
             at = evt.attributes
             at["signal_process_id"] = int(proc[i])
             at["lab_pos"] = [float(x_prod[i, 0]), float(x_prod[i, 1]), float(x_prod[i, 2])]
             at["dipolehnl.decay_mode"] = _MODE_NAMES[k]
-            at["dipolehnl.tpc"] = str(tpc[i])
+            at["dipolehnl.fiducial_volume"] = str(fiducial[i])
             at["dipolehnl.production_volume"] = str(prod_vol[i]) or "none"
             at["dipolehnl.Q2_GeV2"] = float(q2[i])
             out.write(evt)
     counts = np.bincount(mode[keep], minlength=3)
-    return {"n_events": int(keep.sum()), "n_skipped_zero_weight": int(n - keep.sum()),
-            "sum_cv": float(cv[keep].sum()), "sum_selected": float(selected[keep].sum()),
-            **{f"n_{name}": int(counts[j]) for j, name in enumerate(_MODE_NAMES)}}
+    return {
+        "n_events": int(keep.sum()),
+        "n_skipped_zero_weight": int(n - keep.sum()),
+        "sum_cv": float(cv[keep].sum()),
+        "sum_selected": float(selected[keep].sum()),
+        **{f"n_{name}": int(counts[j]) for j, name in enumerate(_MODE_NAMES)},
+    }

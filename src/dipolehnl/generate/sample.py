@@ -75,6 +75,31 @@ class EventSample:
     flux component k at coupling d (events per POT of decays in the fiducial volume, all
     decay modes), with J the exact decay integral of the event's backward ray and d₀ the
     model's coupling.  Nothing that was sampled depends on d, so every coupling is exact.
+
+    Attributes
+    ----------
+    model : HNLModel
+        The model the sample was generated with.
+    detector : Detector
+        The detector (with the densities used).
+    fiducial_names : tuple of str
+        Names of the fiducial volumes.
+    flux_components : dict of str to FluxComponent
+        The flux components (``"fhc:numu"``, ...).
+    columns : dict of str to numpy.ndarray
+        Per-event columns (docs/events.md).
+    segments : Segments
+        Backward-ray segments of every event (the exact decay integral).
+    kin_weight : numpy.ndarray
+        Weight without flux and decay integral, per event.
+    flux_density : numpy.ndarray
+        φ_k(E_i), shape (n, n_components).
+    settings : GeneratorSettings
+        Numerical settings (events, seed).
+    strata : dict of str to int
+        Events per stratum (channel and fiducial volume).
+    fiducial_shapes : dict of str to Shape
+        The fiducial volumes' shapes (m).
     """
 
     model: HNLModel
@@ -91,6 +116,7 @@ class EventSample:
 
     @property
     def n(self) -> int:
+        """Number of events."""
         return int(self.kin_weight.shape[0])
 
     @property
@@ -100,10 +126,27 @@ class EventSample:
 
     @property
     def component_names(self) -> tuple[str, ...]:
+        """Names of the flux components, in column order of :attr:`flux_density`."""
         return tuple(self.flux_components)
 
     def flux_factor(self, components: Sequence[str] | None = None) -> Array:
-        """Σ_k φ_k(E_i) over the chosen flux components (per cm² per GeV per POT), per event."""
+        """Flux density summed over flux components, per event.
+
+        Parameters
+        ----------
+        components : sequence of str, optional
+            Flux components to include (default: all of the sample).
+
+        Returns
+        -------
+        numpy.ndarray
+            Σ_k φ_k(E_i) (per cm² per GeV per POT), shape (n,).
+
+        Raises
+        ------
+        InputError
+            For a component not in the sample.
+        """
         names = self.component_names
         if components is None:
             return self.flux_density.sum(axis=1)
@@ -117,20 +160,68 @@ class EventSample:
     def weights(self, coupling: float | None = None, components: Sequence[str] | None = None) -> Array:
         """Events per POT of HNL decays (all modes) in the fiducial volumes, per event.
 
-        ``coupling``: reweight exactly to another d (GeV^-1) at the same mass.
-        ``components``: flux components to include (default: all of the sample).
+        Parameters
+        ----------
+        coupling : float, optional
+            Reweight exactly to another d (GeV^-1) at the same mass.
+        components : sequence of str, optional
+            Flux components to include (default: all of the sample).
+
+        Returns
+        -------
+        numpy.ndarray
+            Weights, shape (n,).
+
+        Raises
+        ------
+        InputError
+            For a non-positive coupling or an unknown component.
         """
         if coupling is None or coupling == self.model.d_GeVinv:
             return self.base_weight * self.flux_factor(components)
         return self.kin_weight * self.flux_factor(components) * self.coupling_matrix([coupling])[:, 0]
 
     def weights_grid(self, couplings: Sequence[float], components: Sequence[str] | None = None) -> Array:
-        """Weights (n_events, n_couplings) at many couplings (exact reweighting)."""
+        """Weights at many couplings (exact reweighting).
+
+        Parameters
+        ----------
+        couplings : sequence of float
+            Couplings d in GeV^-1 (positive).
+        components : sequence of str, optional
+            Flux components to include (default: all).
+
+        Returns
+        -------
+        numpy.ndarray
+            Events per POT, shape (n_events, n_couplings).
+
+        Raises
+        ------
+        InputError
+            For non-positive couplings or an unknown component.
+        """
         return (self.kin_weight * self.flux_factor(components))[:, None] * self.coupling_matrix(couplings)
 
     def coupling_matrix(self, couplings: Sequence[float]) -> Array:
-        """(d/d₀)² J(λ₀ d₀²/d²) per event and coupling, (n_events, n_couplings), cm⁻³:
-        weights at coupling d are ``kin_weight × flux × coupling_matrix``."""
+        """The coupling dependence of every event's weight.
+
+        Parameters
+        ----------
+        couplings : sequence of float
+            Couplings d in GeV^-1 (positive, finite).
+
+        Returns
+        -------
+        numpy.ndarray
+            (d/d₀)² J(λ₀ d₀²/d²) in cm⁻³, shape (n_events, n_couplings): weights at
+            coupling d are ``kin_weight × flux × coupling_matrix``.
+
+        Raises
+        ------
+        InputError
+            For non-positive or non-finite couplings.
+        """
         c = np.asarray(couplings, dtype=float)
         if c.ndim != 1 or np.any(~np.isfinite(c)) or np.any(c <= 0):
             raise InputError("couplings must be positive and finite")
@@ -138,25 +229,60 @@ class EventSample:
         return r2[None, :] * self.segments.decay_integral_scaled(self.columns["decay_length_m"], r2)
 
     def mc_error(self, w: Array) -> float:
-        """Standard error of Σ w for per-event weights ``w`` of this sample (stratified
-        sampling, :func:`dipolehnl.generate.stratified.stratified_variance`)."""
+        """Monte Carlo standard error of a sum of per-event weights.
+
+        Parameters
+        ----------
+        w : numpy.ndarray
+            Per-event weights of this sample, shape (n,).
+
+        Returns
+        -------
+        float
+            Standard error of Σ w (stratified sampling,
+            :func:`dipolehnl.generate.stratified.stratified_variance`).
+        """
         var = float(stratified_variance(np.asarray(w, dtype=float), self.columns["stratum"]))
         return float(math.sqrt(max(var, 0.0)))
 
     def production_material(self) -> np.ndarray:
-        """Material name of every event's production volume ('' where none)."""
+        """Material of every event's production volume.
+
+        Returns
+        -------
+        numpy.ndarray
+            Material names ('' where none), shape (n,).
+        """
         return self.columns["production_material"]
 
     def production_fractions(self) -> tuple[tuple[str, ...], Array]:
         """Exact share of every event's weight produced in each detector subsystem.
 
-        Returns (subsystem names, fractions (n_events, n_subsystems)).
+        Returns
+        -------
+        names : tuple of str
+            Subsystem names.
+        fractions : numpy.ndarray
+            Shares, shape (n_events, n_subsystems); rows sum to 1 (0 without material).
         """
         names, frac = self.production_fractions_at(np.array([self.model.d_GeVinv]))
         return names, frac[:, 0, :]
 
     def production_fractions_at(self, couplings: Sequence[float]) -> tuple[tuple[str, ...], Array]:
-        """Production shares per event and subsystem at other couplings: (names, (n, K, n_sub))."""
+        """Production shares per event and subsystem at other couplings.
+
+        Parameters
+        ----------
+        couplings : sequence of float
+            Couplings d in GeV^-1.
+
+        Returns
+        -------
+        names : tuple of str
+            Subsystem names.
+        fractions : numpy.ndarray
+            Shares, shape (n_events, n_couplings, n_subsystems).
+        """
         subsystems = tuple(sorted({v.subsystem for v in self.detector.volumes}))
         index = {s: i for i, s in enumerate(subsystems)}
         vol_sub = np.array([index[v.subsystem] for v in self.detector.volumes], dtype=np.int64)
@@ -177,8 +303,26 @@ class EventSample:
                  extra: Mapping[str, np.ndarray] | None = None):
         """The events as a pandas DataFrame (one row per event; see docs/events.md).
 
-        ``extra``: further per-event columns (e.g. an analysis channel's cut flags and
-        ``weight_selected``), added after ``weight``.
+        Parameters
+        ----------
+        coupling : float, optional
+            Coupling (GeV^-1) of the ``weight`` column (default: the model's).
+        components : sequence of str, optional
+            Flux components of the weights (default: all).
+        extra : mapping of str to array, optional
+            Further per-event columns (e.g. an analysis channel's cut flags and
+            ``weight_selected``), added after ``weight``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``weight`` (events per POT), the extra columns, then the sample's columns
+            (vectors split into ``_E/_px/_py/_pz`` or ``_x/_y/_z``).
+
+        Raises
+        ------
+        InputError
+            For a non-positive coupling or an unknown component.
         """
         import pandas as pd
 

@@ -29,17 +29,24 @@ class Convention:
 
     Attributes
     ----------
-    name: ``"consistent"`` or ``"darknews"`` (see module docstring).
-    photon_width_factor: Γ(N→νγ) = photon_width_factor × d² m³/(4π) for a Dirac HNL
-        (×2 Majorana); 1 (consistent) or 1/2 (DarkNews's μ² m³/(32π), μ = 2d).
-    ee_width_factor: Γ(N→νℓ⁺ℓ⁻) = (α/3π) I(m_ℓ/m) × ee_width_factor × d² m³/(4π);
-        1 (consistent: the photon width's normalisation) or 1/4 (DarkNews: μ² m³/(64π)).
-    ee_width_majorana_doubles: whether Γ_ℓℓ doubles for a Majorana HNL as Γ_γ does
-        (consistent) or not (DarkNews 0.4.8).
-    dimuon_in_total: whether Γ(N→νμ⁺μ⁻) is part of the total width.
-    helicities: HNL helicities produced in upscattering: (+1, −1) or (+1,) (``noHC=True``).
-    pair_polarisation_sign: the polarisation entering N→νe⁺e⁻ is sign × h: −1 (γ* follows
-        PHYSICS.md eq. 3, angular momentum) or +1 (eq. 5 as printed).
+    name : str
+        ``"consistent"`` or ``"darknews"`` (see module docstring).
+    photon_width_factor : float
+        Γ(N→νγ) = photon_width_factor × d² m³/(4π) for a Dirac HNL (×2 Majorana);
+        1 (consistent) or 1/2 (DarkNews's μ² m³/(32π), μ = 2d).
+    ee_width_factor : float
+        Γ(N→νℓ⁺ℓ⁻) = (α/3π) I(m_ℓ/m) × ee_width_factor × d² m³/(4π); 1 (consistent: the
+        photon width's normalisation) or 1/4 (DarkNews: μ² m³/(64π)).
+    ee_width_majorana_doubles : bool
+        Whether Γ_ℓℓ doubles for a Majorana HNL as Γ_γ does (consistent) or not
+        (DarkNews 0.4.8).
+    dimuon_in_total : bool
+        Whether Γ(N→νμ⁺μ⁻) is part of the total width.
+    helicities : tuple of int
+        HNL helicities produced in upscattering: (+1, −1) or (+1,) (``noHC=True``).
+    pair_polarisation_sign : int
+        The polarisation entering N→νe⁺e⁻ is sign × h: −1 (γ* follows PHYSICS.md eq. 3,
+        angular momentum) or +1 (eq. 5 as printed).
     """
 
     name: str
@@ -65,7 +72,23 @@ CONVENTIONS: dict[str, Convention] = {
 
 
 def check_convention(convention: "str | Convention") -> Convention:
-    """The :class:`Convention` of a name (or the object itself); InputError if unknown."""
+    """The :class:`Convention` of a name (or the object itself).
+
+    Parameters
+    ----------
+    convention : str or Convention
+        ``"consistent"``, ``"darknews"`` or a :class:`Convention`.
+
+    Returns
+    -------
+    Convention
+        The convention object.
+
+    Raises
+    ------
+    InputError
+        For an unknown name.
+    """
     if isinstance(convention, Convention):
         return convention
     if convention not in CONVENTIONS:
@@ -86,19 +109,38 @@ MAX_MASS_GEV: float = 5.0
 class HNLModel:
     """A dipole-portal HNL coupled to the active neutrinos through d_e, d_μ, d_τ.
 
-    Attributes
-    ----------
-    mass_GeV: HNL mass m_N in GeV, 2 m_e < m_N ≤ 5 GeV.
-    d_GeVinv: the total coupling √(d_e² + d_μ² + d_τ²) in GeV^-1 (> 0).  As a constructor
-        argument without ``d_mu_GeVinv`` it is d_μN (the coupling of the paper):
-        ``HNLModel(m, d)`` is an HNL coupled to ν_μ only.
-    majorana: Majorana (True) or Dirac (False, default) HNL.
-    convention: a :class:`Convention` (a name is accepted and converted); see module docstring.
-    d_e_GeVinv, d_mu_GeVinv, d_tau_GeVinv: transition dipole couplings to ν_e, ν_μ, ν_τ in
-        GeV^-1 (≥ 0; DarkNews's ``mu_tr_e4``, ``mu_tr_mu4``, ``mu_tr_tau4`` divided by 2).
-
     Widths sum over the flavours of the final neutrino, so they depend on d_GeVinv² =
     Σ_α d_α² (docs/physics.md); upscattering of ν_α (ν̄_α) scales with d_α².
+
+    Parameters
+    ----------
+    mass_GeV : float
+        HNL mass m_N in GeV, 2 m_e < m_N ≤ 5 GeV.
+    d_GeVinv : float, optional
+        The total coupling √(d_e² + d_μ² + d_τ²) in GeV^-1 (> 0).  As a constructor
+        argument without ``d_mu_GeVinv`` it is d_μN (the coupling of the paper):
+        ``HNLModel(m, d)`` is an HNL coupled to ν_μ only.
+    majorana : bool
+        Majorana (True) or Dirac (False, default) HNL.
+    convention : Convention or str
+        A :class:`Convention` (a name is accepted and converted); see the module docstring.
+    d_e_GeVinv, d_mu_GeVinv, d_tau_GeVinv : float
+        Transition dipole couplings to ν_e, ν_μ, ν_τ in GeV^-1 (≥ 0; DarkNews's
+        ``mu_tr_e4``, ``mu_tr_mu4``, ``mu_tr_tau4`` divided by 2).
+
+    Raises
+    ------
+    InputError
+        For a mass outside (2 m_e, 5 GeV], a negative, non-finite or non-numeric coupling,
+        no positive coupling, both ``d_GeVinv`` and inconsistent per-flavour couplings, or an
+        unknown convention.
+
+    Examples
+    --------
+    >>> HNLModel(0.2, 1e-6).d_mu_GeVinv
+    1e-06
+    >>> HNLModel(0.2, d_e_GeVinv=3e-7, d_mu_GeVinv=4e-7).d_GeVinv
+    5e-07
     """
 
     mass_GeV: float
@@ -143,7 +185,29 @@ class HNLModel:
 
     @classmethod
     def for_flavor(cls, mass_GeV: float, d_GeVinv: float, flavor: str = "mu", **kw) -> "HNLModel":
-        """An HNL coupled to one flavour (``"e"``, ``"mu"`` or ``"tau"``) with coupling d (GeV^-1)."""
+        """An HNL coupled to one flavour.
+
+        Parameters
+        ----------
+        mass_GeV : float
+            HNL mass in GeV.
+        d_GeVinv : float
+            Coupling d_α in GeV^-1.
+        flavor : {"e", "mu", "tau"}
+            The flavour α.
+        **kw
+            Further :class:`HNLModel` arguments (``majorana``, ``convention``).
+
+        Returns
+        -------
+        HNLModel
+            The model with d_α = ``d_GeVinv`` and the other couplings 0.
+
+        Raises
+        ------
+        InputError
+            For an unknown flavour or an invalid mass or coupling.
+        """
         if flavor not in COUPLING_FLAVOR_NAMES:
             raise InputError(f"unknown coupling flavour {flavor!r}; choose one of {', '.join(COUPLING_FLAVOR_NAMES)}")
         return cls(mass_GeV, None, d_e_GeVinv=d_GeVinv if flavor == "e" else 0.0,
@@ -161,7 +225,23 @@ class HNLModel:
         return tuple(a for a, d in self.couplings_GeVinv.items() if d > 0)
 
     def flavor_fraction(self, flavor: str) -> float:
-        """d_α² / Σ d² : the share of the upscattering strength of flavour α."""
+        """The share of the upscattering strength of flavour α, d_α² / Σ d².
+
+        Parameters
+        ----------
+        flavor : {"e", "mu", "tau"}
+            The flavour α.
+
+        Returns
+        -------
+        float
+            d_α² / Σ_β d_β² (1 for the only coupled flavour).
+
+        Raises
+        ------
+        KeyError
+            For an unknown flavour.
+        """
         d = self.couplings_GeVinv[flavor]
         return 1.0 if d == self.d_GeVinv else (d / self.d_GeVinv) ** 2
 
@@ -176,7 +256,23 @@ class HNLModel:
         return self.convention.helicities
 
     def with_coupling(self, d_GeVinv: float) -> "HNLModel":
-        """Same model at another total coupling (GeV^-1), the flavour ratios kept."""
+        """The same model at another total coupling, the flavour ratios kept.
+
+        Parameters
+        ----------
+        d_GeVinv : float
+            New total coupling in GeV^-1.
+
+        Returns
+        -------
+        HNLModel
+            A new model (mass, nature and convention unchanged).
+
+        Raises
+        ------
+        InputError
+            For a non-positive or non-finite coupling.
+        """
         c = self.couplings_GeVinv
         if len(self.coupling_flavors) == 1:
             a = self.coupling_flavors[0]
