@@ -95,7 +95,7 @@ def test_unknown_preset_and_flavor(capsys):
     (["--couplings", "1e-6,1e-6"], "increasing"), (["--events", "50"], "100 events"),
 ])
 def test_bad_scan_grid(capsys, tmp_path, grid, frag):
-    argv = ["scan", "--analysis", "t2k2019", "--masses", "0.1", "--couplings", "1e-7:1e-4:8", "--events", "300",
+    argv = ["scan", "--analysis", "t2k2019", "--masses", "0.1,0.2", "--couplings", "1e-7:1e-4:8", "--events", "300",
             "--quiet", "--out", tmp_path]
     argv[argv.index(grid[0]) + 1] = grid[1]
     assert_input_error(capsys, argv, frag)

@@ -400,7 +400,6 @@ def run_scans(
     signal gets < 2% MC error wherever it is 1–100 events); put the constraint first.  Finished masses are cached atomically under
     ``cache_dir/<settings hash>/`` and reused when the same scan is run again."""
     from dipolehnl.analysis.execution import LocalExecutor
-    from dipolehnl.io import atomic_path
 
     t0 = time.perf_counter()
     p = get_preset(preset)
@@ -408,7 +407,11 @@ def run_scans(
     if not group:
         raise InputError("no analysis to scan")
     st = settings or ScanSettings()
-    key = settings_hash(group, p, st)
+    from dipolehnl.analysis.cache import cache_key, entry_path, load_entry, save_entry  # hardening: content-hashed cache
+    from dipolehnl.bounds import check_scan_grid
+
+    check_scan_grid(st.masses_GeV, st.couplings_GeVinv, st.n_events, min_masses=1)  # before any computation
+    key = cache_key(group, p, st)
     cache = Path(cache_dir) / key if cache_dir is not None else None
     lock = None
     if cache is not None:
@@ -418,15 +421,10 @@ def run_scans(
     results: dict[int, tuple[MassResult, ...]] = {}
     todo = []
     for i, m in enumerate(st.masses_GeV):
-        f = cache / f"mass_{m:.9e}.npz" if cache is not None else None
-        if f is not None and f.exists():
-            try:
-                with np.load(f) as z:
-                    results[i] = tuple(MassResult.from_npz({k[len(f"a{j}_"):]: z[k] for k in z.files if k.startswith(f"a{j}_")})
-                                       for j in range(len(group)))
-                continue
-            except Exception:  # noqa: BLE001 - unreadable cache entry: recompute it
-                log.warning("ignoring unreadable cache file %s", f)
+        hit = load_entry(entry_path(cache, m), key, m, len(group)) if cache is not None else None
+        if hit is not None:
+            results[i] = hit
+            continue
         todo.append((i, MassTask(docs, p, st, float(m))))
     cached = len(results)
     ex = executor or LocalExecutor()
@@ -443,10 +441,7 @@ def run_scans(
     for (i, task), res in it:
         results[i] = res
         if cache is not None:
-            payload = {f"a{j}_{k}": v for j, r in enumerate(res) for k, v in r.to_npz().items()}
-            with atomic_path(cache / f"mass_{task.mass_GeV:.9e}.npz") as tmp:
-                with open(tmp, "wb") as fh:
-                    np.savez(fh, **payload)
+            save_entry(entry_path(cache, task.mass_GeV), key, task.mass_GeV, res)
     if lock is not None:
         lock.close()  # releases this scan's claim on the cache (also released if the scan fails)
     wall = time.perf_counter() - t0

@@ -319,9 +319,16 @@ def read_flux_table(path: str | Path, mode: str = "custom") -> BeamFlux:
     """
     from dipolehnl.io import read_user_text
 
+    from dipolehnl.bounds import MAX_FLUX_BINS, MAX_FLUX_FILE_BYTES
+
     p = Path(path)
-    text = read_user_text(p, "flux file")
+    text = read_user_text(p, "flux file", max_bytes=MAX_FLUX_FILE_BYTES)
+    n_lines = text.count("\n")
+    if n_lines > MAX_FLUX_BINS + 100:  # cheap pre-check before parsing; exact count below
+        raise InputError(f"flux file {p}: {n_lines} lines, more than the limit of {MAX_FLUX_BINS:,} bins (docs/limits.md)")
     edges, raw = _parse_t2k_table(text, str(p))
+    if raw.shape[0] > MAX_FLUX_BINS:
+        raise InputError(f"flux file {p}: {raw.shape[0]} bins, more than the limit of {MAX_FLUX_BINS:,} (docs/limits.md)")
     return _beam_flux_from_table(edges, raw, mode, str(p))
 
 

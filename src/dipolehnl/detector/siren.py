@@ -11,7 +11,8 @@ the density in g/cm^3. Only ``object box`` with zero rotation and a ``constant``
 density is supported; anything else raises :class:`InputError` naming the line. The
 ``detector`` line is the detector origin in the file's coordinates: volumes are shifted
 so that it becomes the origin. The ``fiducial`` line is kept (``SirenDensities.fiducial``)
-but is *not* an analysis fiducial volume. Volumes are kept in file order, which is
+and becomes the analysis fiducial volume ``fiducial`` when it lies inside TPC gas (else
+the detector has none, and ``rate``/``simulate`` ask for ``--fiducial``). Volumes are kept in file order, which is
 their precedence (later wins), as in SIREN.
 
 Materials file: a header ``NAME n_components`` followed by ``n`` lines
@@ -308,4 +309,11 @@ def load_siren_detector(
         description = "\n".join(line.strip() for line in dens.header if line.strip())
     if tpc_gas_density_g_cm3 is not None:
         volumes = [v.with_density(tpc_gas_density_g_cm3) if v.is_tpc_gas else v for v in volumes]
+    if fiducial_volumes is None and dens.fiducial is not None:
+        # the file's 'fiducial' line, as the analysis fiducial volume 'fiducial' if it lies in TPC gas
+        try:
+            return Detector(name=name, volumes=volumes, fiducial_volumes={"fiducial": dens.fiducial},
+                            description=description)
+        except InputError:
+            pass  # not in TPC gas: no fiducial volume (rate/simulate then ask for --fiducial)
     return Detector(name=name, volumes=volumes, fiducial_volumes=dict(fiducial_volumes or {}), description=description)

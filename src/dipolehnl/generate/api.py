@@ -81,6 +81,9 @@ def simulate(
     p = get_preset(preset)
     model = HNLModel(mass_GeV, coupling_GeVinv, majorana=majorana, convention=p.convention)
     det = resolve_detector(detector, p, tpc_gas_density_g_cm3)
+    from dipolehnl.detector.fiducial import require_fiducial
+
+    require_fiducial(det, detector)  # one line, not a ZeroDivisionError, without fiducial volumes
     comps = flux_components(mode, flavor, p, flux_file)
     return generate(det, model, comps, make_selection(p), GeneratorSettings(n_events=n_events, seed=seed),
                     allocation_couplings=allocation_couplings)

@@ -46,7 +46,7 @@ class HNLModel:
     Attributes
     ----------
     mass_GeV: HNL mass m_N in GeV, 2 m_e < m_N ≤ 5 GeV.
-    d_GeVinv: transition dipole coupling d_μN in GeV^-1 (> 0).
+    d_GeVinv: transition dipole coupling d_μN in GeV^-1, 1e-15 ≤ d ≤ 1 (``dipolehnl.bounds``).
     majorana: Majorana (True) or Dirac (False, default) HNL.
     convention: ``"consistent"`` (default) or ``"darknews"``; see module docstring.
     """
@@ -58,7 +58,9 @@ class HNLModel:
 
     def __post_init__(self) -> None:
         m = check_positive("mass", self.mass_GeV)
-        check_positive("coupling", self.d_GeVinv)
+        from dipolehnl.bounds import check_coupling
+
+        check_coupling(self.d_GeVinv)
         check_convention(self.convention)
         if m <= MIN_MASS_GEV:
             raise InputError(f"mass {m} GeV is below the e+e- threshold 2 m_e = {MIN_MASS_GEV:.6g} GeV")
