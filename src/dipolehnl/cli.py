@@ -204,8 +204,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     if not str(args.out).endswith(".parquet"):
         raise InputError(f"--out must name a .parquet file, got {args.out!r}")
+    from dipolehnl.io import check_finite_frame, os_errors
+
     sample = _simulate_from_args(args)
-    write_events_parquet(sample, args.out, {"preset": args.preset, "mode": args.mode, "flavor": args.flavor})
+    check_finite_frame(sample.to_frame(), "events")
+    with os_errors("events file", args.out):
+        write_events_parquet(sample, args.out, {"preset": args.preset, "mode": args.mode, "flavor": args.flavor})
     sys.stderr.write(f"wrote {sample.n} events to {args.out}\n")
     return 0
 

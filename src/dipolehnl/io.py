@@ -105,6 +105,9 @@ def describe_os_error(exc: OSError, doing: str, path: str | os.PathLike[str] | N
     """One line: ``doing PATH: reason``, the path being the one the system named, if any."""
     where = exc.filename if exc.filename is not None else path
     reason = exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) and path is not None and exc.filename is not None \
+            and os.fspath(exc.filename) != os.fspath(path):
+        return f"{doing} {path}: {exc.filename} is not a directory"
     return f"{doing} {where}: {reason}" if where is not None else f"{doing}: {reason}"
 
 
@@ -350,3 +353,22 @@ def _commit(stage: Path, d: Path) -> None:
         if (stage / MANIFEST_FILE).exists():
             os.replace(stage / MANIFEST_FILE, d / MANIFEST_FILE)
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def check_finite_frame(frame, what: str, missing_allowed: tuple[str, ...] = ("production_vertex",)) -> None:
+    """No ±inf anywhere in a table's float columns, and no NaN except in columns whose names
+    start with one of ``missing_allowed`` (documented "no value", e.g. the production point
+    of an entry without weight); else :class:`~dipolehnl.errors.OutputError`."""
+    import numpy as np
+
+    from dipolehnl.errors import OutputError
+
+    for col in frame.columns:
+        v = np.asarray(frame[col])
+        if v.dtype.kind != "f":
+            continue
+        bad = np.isinf(v) if str(col).startswith(missing_allowed) else ~np.isfinite(v)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise OutputError(f"{what}: column {col}, row {i} is {v[i]}, not a finite number; an input is outside "
+                              "its supported range (docs/limits.md)")
