@@ -317,7 +317,8 @@ def atomic_output_set(directory: str | os.PathLike[str], settings_hash: str | No
             yield s
             with os_errors("output set", d):
                 (stage / _REPLACES).write_text(json.dumps(_previous_set(d)))
-                (stage / _COMPLETE).write_text(run_id)
+                names = sorted(p.name for p in stage.iterdir() if p.name not in (_COMPLETE, _REPLACES))
+                (stage / _COMPLETE).write_text(json.dumps(names))  # the new set, for a commit resumed later
             _commit(stage, d)
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
@@ -343,10 +344,15 @@ def _commit(stage: Path, d: Path) -> None:
         except (OSError, ValueError):
             replaces = []
         (d / MANIFEST_FILE).unlink(missing_ok=True)
+        try:
+            new = set(json.loads((stage / _COMPLETE).read_text())) | {MANIFEST_FILE}
+        except (OSError, ValueError):
+            new = None
         staged = sorted(p.name for p in stage.iterdir() if p.name not in (_COMPLETE, _REPLACES, MANIFEST_FILE))
         for name in staged:
             os.replace(stage / name, d / name)
-        new = set(staged) | {MANIFEST_FILE}
+        if new is None:  # pragma: no cover - marker unreadable: keep everything rather than guess
+            new = set(replaces)
         for name in replaces:
             if name not in new and "/" not in name and not name.startswith("."):
                 (d / name).unlink(missing_ok=True)

@@ -170,9 +170,14 @@ class DaskExecutor:
             n = 2 if local_workers is None else int(local_workers)
             if n < 1:
                 raise InputError(f"a local dask cluster needs >= 1 worker, got {n}")
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                         dashboard_address=None,
-                                         silence_logs=logging.WARNING if _dask_verbose() else logging.CRITICAL + 1)
+            import warnings
+
+            with warnings.catch_warnings():
+                if not _dask_verbose():  # e.g. "Port 8787 is already in use"
+                    warnings.simplefilter("ignore")
+                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                             dashboard_address=None,
+                                             silence_logs=logging.WARNING if _dask_verbose() else logging.CRITICAL + 1)
             self.client = Client(self._cluster)
         log.info("dask: using the scheduler at %s", self.client.scheduler.address)
 
