@@ -279,8 +279,10 @@ def _parse_dataset(v: _V, ds: Any, i: int) -> DataSet:
     if mode not in MODES:
         raise v.fail(where + "mode", f"unknown beam mode {mode!r} (expected one of {', '.join(MODES)})")
     pot = v.get(ds, "pot", where, float)
-    if pot <= 0:
-        raise v.fail(where + "pot", f"must be > 0, got {pot}")
+    from dipolehnl.bounds import POT_MAX
+
+    if not 0 < pot <= POT_MAX:
+        raise v.fail(where + "pot", f"must be > 0 and at most {POT_MAX:g}, got {pot}")
     tpcs_raw = v.get(ds, "tpcs", where, list)
     if not tpcs_raw or not all(isinstance(t, str) for t in tpcs_raw):
         raise v.fail(where + "tpcs", "expected a non-empty list of fiducial-volume names")
