@@ -228,8 +228,9 @@ def cmd_rate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"selected events: {out['selected_events']:.4g} ± {100 * out['rel_mc_error']:.2g}% (MC)")
-        print(f"median lab-frame decay length: {out['median_decay_length_m']:.4g} m")
+        rel, med = out["rel_mc_error"], out["median_decay_length_m"]
+        print(f"selected events: {out['selected_events']:.4g}" + (f" ± {100 * rel:.2g}% (MC)" if rel is not None else ""))
+        print("median lab-frame decay length: " + (f"{med:.4g} m" if med is not None else "n/a (no signal)"))
         print("production share: " + ", ".join(f"{k} {v:.1%}" for k, v in out["production_share"].items() if v > 1e-4))
         for name, t in out["tpcs"].items():
             print(f"  {name}: decays {t['decays_in_fiducial']:.4g} -> forward {t['forward']:.4g} -> ee {t['ee']:.4g}"

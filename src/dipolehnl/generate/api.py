@@ -133,7 +133,7 @@ def rate_summary(sample: EventSample, pot: float, coupling: float | None = None)
     opening = ee * c["pass_opening_angle"]
     sel = opening * sample.efficiency
     total = float(sel.sum())
-    rel = sample.mc_error(sel) / total if total > 0 else float("nan")
+    rel = sample.mc_error(sel) / total if total > 0 else None  # undefined without signal (JSON null)
     basis = sel if total > 0 else w
     subsystems, frac = sample.production_fractions()
     share_w = (frac * basis[:, None]).sum(axis=0)
@@ -147,14 +147,14 @@ def rate_summary(sample: EventSample, pot: float, coupling: float | None = None)
             "ee": float(ee[k].sum()),
             "opening_angle": float(opening[k].sum()),
             "selected": float(sel[k].sum()),
-            "rel_mc_error": (sample.mc_error(np.where(k, sel, 0.0)) / float(sel[k].sum())) if sel[k].sum() > 0 else float("nan"),
+            "rel_mc_error": (sample.mc_error(np.where(k, sel, 0.0)) / float(sel[k].sum())) if sel[k].sum() > 0 else None,
         }
     d = sample.model.d_GeVinv if coupling is None else coupling
     lam = c["decay_length_m"] * (sample.model.d_GeVinv / d) ** 2
     data = {
         "selected_events": total,
         "rel_mc_error": rel,
-        "median_decay_length_m": weighted_median(lam, basis),
+        "median_decay_length_m": weighted_median(lam, basis) if basis.sum() > 0 else None,
         "production_share": {s: float(v) for s, v in zip(subsystems, share_w)},
         "tpcs": tpcs,
         "decays_in_fiducial": float(w.sum()),
