@@ -522,3 +522,32 @@ def test_negative_seed_is_refused(capsys, tmp_path):
     """Issue 11.7: --seed -1 was an internal error."""
     assert_one_line_error(capsys, RATE + ["--seed=-1"], "seed")
     assert_one_line_error(capsys, SCAN + ["--seed=-1", "--out", tmp_path / "o"], "seed")
+
+
+def test_interrupt_during_commit_is_completed_by_the_next_run(tmp_path, monkeypatch):
+    """Ctrl-C (or a failing rename) while committing a fully staged set keeps the staging
+    directory, and the next run on the directory completes the set."""
+    from dipolehnl import io
+    from dipolehnl.io import atomic_output_set, output_lock
+
+    out = tmp_path / "out"
+    real, calls = os.replace, []
+
+    def replace(a, b):
+        calls.append(b)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(a, b)
+
+    monkeypatch.setattr(io.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output_set(out, settings_hash="h") as s:
+            for name in ("a.csv", "b.csv"):
+                s.write_text(name, f"x\n{name}\n")
+            s.write_manifest({"files": ["a.csv", "b.csv", "summary.json"]})
+    monkeypatch.undo()
+    assert not (out / "summary.json").exists()
+    with output_lock(out):
+        pass
+    manifest_matches(out)
+    assert leftovers(out) == []

@@ -319,10 +319,12 @@ def atomic_output_set(directory: str | os.PathLike[str], settings_hash: str | No
                 (stage / _REPLACES).write_text(json.dumps(_previous_set(d)))
                 names = sorted(p.name for p in stage.iterdir() if p.name not in (_COMPLETE, _REPLACES))
                 (stage / _COMPLETE).write_text(json.dumps(names))  # the new set, for a commit resumed later
-            _commit(stage, d)
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
+        # fully staged: from here an interrupted commit (Ctrl-C, a failed rename) keeps the
+        # staging directory, and the next run on this directory completes it
+        _commit(stage, d)
 
 
 def _previous_set(d: Path) -> list[str]:
