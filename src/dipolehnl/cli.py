@@ -362,7 +362,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from dipolehnl import __version__
 
-    parser = _Parser(prog="dipolehnl", description="Dipole-portal heavy neutral leptons at neutrino experiments.")
+    parser = _Parser(prog="dipolehnl", description="Dipole-portal heavy neutral leptons at neutrino experiments.",
+                     epilog="Input ranges and resource limits: docs/limits.md (dipolehnl.bounds). Exit codes: 0 success, "
+                            "2 bad input, a limit exceeded or an output that cannot be written, 130 interrupted, "
+                            "1 internal error.")
     parser.add_argument("--version", action="version", version=f"dipolehnl {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
