@@ -229,7 +229,13 @@ def output_lock(directory: str | os.PathLike[str]) -> Iterator[Path]:
 def _clean_leftovers(d: Path) -> None:
     import shutil
 
-    for stage in sorted(d.glob(f"{_STAGE_PREFIX}*")):
+    def staged_at(stage: Path) -> float:  # complete sets in the order they were staged: the last one wins
+        try:
+            return (stage / _COMPLETE).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    for stage in sorted(d.glob(f"{_STAGE_PREFIX}*"), key=staged_at):
         if stage.is_dir() and (stage / _COMPLETE).exists():
             log.warning("completing the output set staged by an interrupted run in %s", stage)
             _commit(stage, d)
