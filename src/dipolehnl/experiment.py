@@ -21,7 +21,7 @@ file are relative to the file.  Format::
     file = "../detector/models/nd280.toml"   # a detector TOML file or a SIREN *_densities.dat file
     # materials = "..."                 # SIREN only: the materials file (default: next to it)
 
-    [fiducial_volumes.TPC1]             # any shape the geometry supports, in any medium
+    [fiducial_volumes.TPC1]             # any shape the geometry supports, in any medium (absent: the detector's own)
     shape = "box"                       # box: center_m, size_m; sphere: center_m, radius_m;
     center_m = [0.0, 0.0, -0.375]       # cylinder: center_m, radius_m, length_m, axis ("x", "y", "z")
     size_m = [1.7, 1.96, 0.563]
@@ -31,7 +31,6 @@ Errors name the file and the key (``InputError``: one line, exit code 2 in the C
 from __future__ import annotations
 
 import json
-import math
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -48,7 +47,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dipolehnl.beam.flux import FLAVORS as T2K_COLUMNS
-from dipolehnl.beam.flux import FluxComponent, T2K_TABLE_TO_PER_GEV_PER_POT, _parse_t2k_table
+from dipolehnl.beam.flux import FluxComponent, T2K_TABLE_TO_PER_GEV_PER_POT
 from dipolehnl.detector.geometry import Detector
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
@@ -134,7 +133,9 @@ class ExperimentSpec(_Strict):
     description: str = ""
     beam: BeamSpec
     detector: DetectorSpec
-    fiducial_volumes: dict[str, FiducialVolumeSpec] = Field(min_length=1)
+    fiducial_volumes: dict[str, FiducialVolumeSpec] = Field(
+        default_factory=dict, description="named fiducial volumes; absent: the detector's own (a TOML detector's "
+                                          "[fiducial_volumes], a SIREN file's 'fiducial' line)")
 
 
 def experiment_json_schema() -> dict:
@@ -247,6 +248,8 @@ def parse_experiment(doc: dict, source: str, base_dir: Path) -> Experiment:
         if np.any(flo < lo - 1e-9) or np.any(fhi > hi + 1e-9):
             raise InputError(f"{source}: {key}: not inside the detector {det.name!r}")
         shapes[name] = shape
+    if not spec.fiducial_volumes:  # the detector's own; none at all is refused where they are used
+        shapes = dict(det.fiducial_volumes)
     fluxes: dict[str, dict[str, FluxComponent]] = {}
     for mode, flavs in spec.beam.modes.items():
         m = mode.strip().lower()
@@ -283,30 +286,9 @@ def _load_detector(d: DetectorSpec, source: str, base_dir: Path) -> Detector:
 
 @lru_cache(maxsize=64)
 def _read_table(path: str, fmt: str) -> tuple[np.ndarray, np.ndarray]:
-    from dipolehnl.io import read_user_text
+    from dipolehnl.beam.flux import read_flux_file
 
-    text = read_user_text(Path(path), "flux file")
-    if fmt == "t2k":
-        return _parse_t2k_table(text, path)
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        tok = s.replace(",", " ").split()
-        try:
-            vals = [float(t) for t in tok]
-        except ValueError:
-            raise InputError(f"{path}:{lineno}: non-numeric value in {s!r}") from None
-        if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
-            raise InputError(f"{path}:{lineno}: expected 'E_lo_GeV E_hi_GeV value', got {s!r}")
-        if rows and not math.isclose(vals[0], rows[-1][1], rel_tol=1e-9, abs_tol=1e-12):
-            raise InputError(f"{path}:{lineno}: bins are not contiguous")
-        rows.append(vals)
-    if not rows:
-        raise InputError(f"{path}: no flux bins found")
-    a = np.array(rows)
-    return np.concatenate([a[:, 0], a[-1:, 1]]), a[:, 2:3]
+    return read_flux_file(path, fmt)
 
 
 def _load_flux(f: FluxFileSpec, flavor: str, mode: str, where: str, base_dir: Path) -> FluxComponent:

@@ -92,6 +92,7 @@ class HNLModel:
     d_GeVinv: the total coupling √(d_e² + d_μ² + d_τ²) in GeV^-1 (> 0).  As a constructor
         argument without ``d_mu_GeVinv`` it is d_μN (the coupling of the paper):
         ``HNLModel(m, d)`` is an HNL coupled to ν_μ only.
+        Each non-zero coupling is within 1e-15 ≤ d_α ≤ 1 GeV^-1 (``dipolehnl.bounds``).
     majorana: Majorana (True) or Dirac (False, default) HNL.
     convention: a :class:`Convention` (a name is accepted and converted); see module docstring.
     d_e_GeVinv, d_mu_GeVinv, d_tau_GeVinv: transition dipole couplings to ν_e, ν_μ, ν_τ in
@@ -111,6 +112,8 @@ class HNLModel:
 
     def __post_init__(self) -> None:
         m = check_positive("mass", self.mass_GeV)
+        from dipolehnl.bounds import check_coupling
+
         object.__setattr__(self, "convention", check_convention(self.convention))
         d_mu = self.d_mu_GeVinv
         if d_mu is None:
@@ -126,6 +129,8 @@ class HNLModel:
                 raise InputError(f"coupling {name} must be a number, got {v!r}") from None
             if not math.isfinite(fv) or fv < 0:
                 raise InputError(f"coupling {name} must be positive and finite (or 0: no coupling to that flavour), got {v!r}")
+            if fv > 0:
+                check_coupling(fv, f"coupling {name}")  # dipolehnl.bounds: results stay finite
             vals[name] = fv
         nonzero = [v for v in vals.values() if v > 0]
         if not nonzero:
