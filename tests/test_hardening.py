@@ -119,6 +119,40 @@ def test_changed_efficiency_file_contents_are_not_served_from_the_cache(tmp_path
     assert first.signal().max() > 0
 
 
+def test_cache_key_hashes_the_experiment_files_and_every_file_they_name(tmp_path):
+    """Issue 11.1 with experiment files: the key covers the contents of the experiment file,
+    its detector file and flux tables, and the analysis's efficiency table; changing any of
+    them (in place, same path) changes the key, an unrelated file does not."""
+    from dipolehnl.analysis.analyses import load_analysis
+    from dipolehnl.analysis.scan_cache import referenced_files
+    from dipolehnl.config import get_preset
+
+    toy = Path(__file__).parent / "data" / "toy"
+    for f in toy.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    p = get_preset("default")
+    files = {Path(k).name for k in referenced_files(load_analysis(tmp_path / "toy-photon.toml"))}
+    assert {"toy-experiment.toml", "toy-detector.toml", "toy-flux.txt", "toy-photon-efficiency.txt"} <= files
+
+    def key():
+        return cache_key([load_analysis(tmp_path / "toy-ee.toml")], p, TINY)
+
+    k0 = key()
+    (tmp_path / "README.md").write_text("unrelated\n")
+    assert key() == k0
+    seen = {k0}
+    for name in ("toy-flux.txt", "toy-detector.toml", "toy-experiment.toml"):
+        f = tmp_path / name
+        f.write_text(f.read_text() + "\n# edited\n")
+        seen.add(key())
+    assert len(seen) == 4
+    shipped = set(referenced_files(load_analysis("t2k2019")))
+    assert {Path(k).name for k in shipped} >= {"t2k-nd280.toml", "nd280.toml", "t2k_nd280_fhc_plus250kA_2020.txt",
+                                               "t2k_nd280_rhc_minus250kA.txt",
+                                               "t2k_nd280_numu_flux_fractional_error.txt",
+                                               "t2k2019_hnl_ee_selection_efficiency.txt"}
+
+
 def _cached_scan(tmp_path, seed):
     st = ScanSettings(**{**TINY.__dict__, "seed": seed})
     res = run_scan("t2k2019", "default", st, cache_dir=tmp_path, executor=LocalExecutor(1))
