@@ -153,6 +153,25 @@ def test_cache_key_hashes_the_experiment_files_and_every_file_they_name(tmp_path
                                                "t2k2019_hnl_ee_selection_efficiency.txt"}
 
 
+def test_experiment_files_edited_in_place_are_read_again(tmp_path):
+    """The results must come from the contents the cache key hashed: a loaded experiment is
+    not reused after its flux table (or any file it names) is edited in place."""
+    from dipolehnl.experiment import load_experiment
+
+    toy = Path(__file__).parent / "data" / "toy"
+    for f in toy.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    exp = tmp_path / "toy-experiment.toml"
+    before = load_experiment(exp)
+    assert load_experiment(exp) is before  # unchanged files: the loaded experiment is reused
+    flux = tmp_path / "toy-flux.txt"
+    rows = [line.split() for line in flux.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    flux.write_text("".join(f"{lo} {hi} {2 * float(v)!r}\n" for lo, hi, v in rows))
+    after = load_experiment(exp)
+    np.testing.assert_allclose(after.flux("nu", "numu").density_per_cm2_GeV_POT,
+                               2 * before.flux("nu", "numu").density_per_cm2_GeV_POT)
+
+
 def _cached_scan(tmp_path, seed):
     st = ScanSettings(**{**TINY.__dict__, "seed": seed})
     res = run_scan("t2k2019", "default", st, cache_dir=tmp_path, executor=LocalExecutor(1))

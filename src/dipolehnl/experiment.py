@@ -285,8 +285,8 @@ def _load_detector(d: DetectorSpec, source: str, base_dir: Path) -> Detector:
 
 
 @lru_cache(maxsize=64)
-def _read_table(path: str, fmt: str) -> tuple[np.ndarray, np.ndarray]:
-    from dipolehnl.beam.flux import read_flux_file
+def _read_table(path: str, fmt: str, stamp: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    from dipolehnl.beam.flux import read_flux_file  # ``stamp``: mtime and size, so that an edited file is read again
 
     return read_flux_file(path, fmt)
 
@@ -296,7 +296,7 @@ def _load_flux(f: FluxFileSpec, flavor: str, mode: str, where: str, base_dir: Pa
     if not path.is_file():
         raise InputError(f"{where}.file: file not found: {f.file!r}")
     try:
-        edges, raw = _read_table(str(path.resolve()), f.format)
+        edges, raw = _read_table(str(path.resolve()), f.format, _stat(path))
         if f.format == "t2k":
             col = f.column or flavor
             if col not in T2K_COLUMNS:
@@ -320,8 +320,55 @@ def _parse_file(path: Path, source: str) -> Experiment:
     return parse_experiment(doc, source, path.parent)
 
 
-@lru_cache(maxsize=None)
-def _load_cached(key: str, is_shipped: bool) -> Experiment:
+def experiment_path(ref: str) -> Path:
+    """The file of an experiment reference: a shipped name or a path."""
+    return _experiments_dir() / f"{ref}.toml" if ref in available_experiments() else Path(ref)
+
+
+def referenced_files(path: str | Path) -> list[Path]:
+    """The experiment file ``path`` and every file it names: the detector file, the SIREN
+    materials file (given, or next to the densities file), the flux-error table and the
+    flux tables, resolved against the file's folder (read from the TOML without validating
+    it; files that do not exist are listed too)."""
+    from dipolehnl.detector.siren import default_materials_path
+
+    p = Path(path)
+    out = [p]
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return out  # loading reports it
+    base = p.parent
+    det = doc.get("detector") if isinstance(doc.get("detector"), dict) else {}
+    beam = doc.get("beam") if isinstance(doc.get("beam"), dict) else {}
+    if isinstance(det.get("file"), str):
+        out.append(base / det["file"])
+        if isinstance(det.get("materials"), str):
+            out.append(base / det["materials"])
+        elif det["file"].endswith(".dat"):
+            out.append(default_materials_path(base / det["file"]))
+    if isinstance(beam.get("flux_fractional_error"), str):
+        out.append(base / beam["flux_fractional_error"])
+    modes = beam.get("modes") if isinstance(beam.get("modes"), dict) else {}
+    for flavs in modes.values():
+        for f in (flavs.values() if isinstance(flavs, dict) else ()):
+            if isinstance(f, dict) and isinstance(f.get("file"), str):
+                out.append(base / f["file"])
+    return list(dict.fromkeys(out))
+
+
+def _stat(path: str | Path) -> tuple[int, int] | None:
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+@lru_cache(maxsize=64)
+def _load_cached(key: str, is_shipped: bool, stamp: tuple) -> Experiment:
+    # ``stamp``: (path, mtime, size) of every file involved, so that a file edited in place
+    # is read again (scan cache keys hash the contents: results must come from them)
     if is_shipped:
         return _parse_file(_experiments_dir() / f"{key}.toml", f"{key}.toml")
     return _parse_file(Path(key), key)
@@ -331,15 +378,19 @@ def load_experiment(name_or_path: str | Path, base_dir: str | Path | None = None
     """A shipped experiment by name (:func:`available_experiments`) or an experiment TOML
     file by path (relative paths are taken relative to ``base_dir`` if given)."""
     key = str(name_or_path)
-    if key in available_experiments():
-        return _load_cached(key, True)
-    p = Path(key)
-    if base_dir is not None and not p.is_absolute():
-        p = Path(base_dir) / p
-    if p.suffix != ".toml" or not p.is_file():
-        raise InputError(f"unknown experiment {key!r}: expected one of {', '.join(available_experiments())} "
-                         "or a path to an experiment .toml file")
-    return _load_cached(str(p.resolve()), False)
+    shipped = key in available_experiments()
+    if shipped:
+        path = _experiments_dir() / f"{key}.toml"
+    else:
+        path = Path(key)
+        if base_dir is not None and not path.is_absolute():
+            path = Path(base_dir) / path
+        if path.suffix != ".toml" or not path.is_file():
+            raise InputError(f"unknown experiment {key!r}: expected one of {', '.join(available_experiments())} "
+                             "or a path to an experiment .toml file")
+        key = str(path.resolve())
+    stamp = tuple((str(f), _stat(f)) for f in referenced_files(path))
+    return _load_cached(key, shipped, stamp)
 
 
 def experiments_summary() -> list[dict]:

@@ -81,29 +81,6 @@ def _package_data_digest() -> str:
     return h.hexdigest()
 
 
-def _experiment_files(ref: str) -> list[Path]:
-    """The experiment file of ``ref`` (a shipped name or a path) and every file it names."""
-    from dipolehnl.detector.siren import default_materials_path
-    from dipolehnl.experiment import _experiments_dir, available_experiments, load_experiment
-
-    exp = load_experiment(ref)
-    path = _experiments_dir() / f"{ref}.toml" if ref in available_experiments() else Path(exp.source)
-    out = [path]
-    spec, base = exp.spec, path.parent
-    if spec is None:
-        return out
-    det = base / spec.detector.file
-    out.append(det)
-    if spec.detector.materials:
-        out.append(base / spec.detector.materials)
-    elif det.name.endswith(".dat"):
-        out.append(default_materials_path(det))
-    if spec.beam.flux_fractional_error:
-        out.append(base / spec.beam.flux_fractional_error)
-    out += [base / f.file for flavs in spec.beam.modes.values() for f in flavs.values()]
-    return out
-
-
 def _efficiency_file(analysis: Analysis) -> Path | None:
     from dipolehnl.analysis.efficiency import EFFICIENCY_FILES
 
@@ -120,9 +97,12 @@ def referenced_files(analysis: Analysis) -> dict[str, str]:
     """``{real path: sha256}`` of every file an analysis references: the experiment file of
     each data set with the detector, materials, flux and flux-error files it names, and the
     selection's efficiency table."""
+    from dipolehnl.experiment import experiment_path
+    from dipolehnl.experiment import referenced_files as experiment_files
+
     paths: list[Path] = []
     for ref in dict.fromkeys(d.experiment for d in analysis.datasets):
-        paths += _experiment_files(ref)
+        paths += experiment_files(experiment_path(ref))
     eff = _efficiency_file(analysis)
     if eff is not None:
         paths.append(eff)
