@@ -11,6 +11,7 @@ import pytest
 from dipolehnl.analysis.execution import LocalExecutor
 from dipolehnl.analysis.results import write_scan_outputs
 from dipolehnl.analysis.scan import ScanSettings, run_scan
+from dipolehnl.errors import OutputError
 from dipolehnl.io import atomic_path, write_json_atomic, write_text_atomic
 
 TINY = ScanSettings(masses_GeV=(0.05, 0.25), couplings_GeVinv=tuple(np.geomspace(1e-7, 1e-4, 16)), n_events=300,
@@ -26,7 +27,13 @@ def temporaries(d: Path) -> list[Path]:
 
 
 def listing(d: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+    """The output files (not the lock file ``.lock`` that guards the directory)."""
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir()) if not p.name.startswith(".")}
+
+
+def hidden(d: Path) -> list[str]:
+    """Anything hidden but the lock file: temporaries, staging directories."""
+    return sorted(p.name for p in d.iterdir() if p.name.startswith(".") and p.name != ".lock")
 
 
 # ------------------------------------------------------------------ io helpers
@@ -94,34 +101,30 @@ def _fail_on_write(monkeypatch, n: int):
 
 @pytest.mark.parametrize("n", range(6))
 def test_scan_outputs_failing_mid_way(monkeypatch, tmp_path, scan_result, reference_outputs, n):
-    """Fresh directory: the files written before the failure are complete, the one being
-    written does not exist, and no temporary remains."""
+    """Fresh directory: the output set is atomic, so a failure while writing any of its files
+    leaves no file of the set at all, and no temporary or staging directory."""
     assert len(reference_outputs) == 6  # 5 CSV files and summary.json
     calls = _fail_on_write(monkeypatch, n)
-    with pytest.raises(DiskFull):
+    with pytest.raises(OutputError, match="cannot write .*no space left"):  # one line naming the file
         write_scan_outputs(scan_result, tmp_path)
     monkeypatch.undo()
-    failed = calls[n]
-    assert failed.startswith(".") and failed.endswith(".tmp")  # writes go to a temporary name
-    got = listing(tmp_path)
-    assert len(got) == n
-    for name, data in got.items():
-        assert data == reference_outputs[name]  # complete
-    assert temporaries(tmp_path) == []
+    assert len(calls) == n + 1
+    assert listing(tmp_path) == {}
+    assert hidden(tmp_path) == [] and temporaries(tmp_path) == []
 
 
 @pytest.mark.parametrize("n", [0, 3, 5])
 def test_scan_outputs_failing_over_a_previous_run(monkeypatch, tmp_path, scan_result, reference_outputs, n):
-    """Re-running into a directory with complete outputs: a failure leaves every file whole
-    (old or new version) and no temporary."""
+    """Re-running into a directory with complete outputs: a failure leaves the previous set
+    exactly as it was, and no temporary."""
     for name, data in reference_outputs.items():
         (tmp_path / name).write_bytes(data)
     _fail_on_write(monkeypatch, n)
-    with pytest.raises(DiskFull):
+    with pytest.raises(OutputError, match="no space left"):
         write_scan_outputs(scan_result, tmp_path)
     monkeypatch.undo()
     assert listing(tmp_path) == reference_outputs
-    assert temporaries(tmp_path) == []
+    assert hidden(tmp_path) == [] and temporaries(tmp_path) == []
 
 
 # ------------------------------------------------------------------ events (Parquet)

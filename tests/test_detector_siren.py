@@ -35,12 +35,15 @@ def test_read_nd280_reference():
     assert dens.objects[0].size_m == (24.0, 24.0, 300.0)
     assert dens.objects[0].density_g_cm3 == 2.9
     assert dens.detector_origin_m == (0.0, 0.0, 0.0)
-    # the file's 'fiducial' line is kept but is not an analysis fiducial volume
+    # the file's 'fiducial' line becomes the analysis fiducial volume 'fiducial' (it lies in TPC3's gas)
     assert dens.fiducial is not None
     np.testing.assert_allclose(dens.fiducial.size_m, [1.7, 1.96, 0.563])
     det = load_siren_detector(ND280)
     assert det.name == "siren_ND280-v1"
-    assert det.fiducial_volumes == {}
+    assert list(det.fiducial_volumes) == ["fiducial"]
+    fv = det.fiducial_volumes["fiducial"]
+    np.testing.assert_allclose(fv.center_m, [0.0, 0.0, 2.355])
+    assert det.volumes[det.fiducial_medium_volume("fiducial")].name == "new_TPC_gas_3"
     gas = [det.volumes[i] for i in det.tpc_gas_volumes()]
     assert [v.name for v in gas] == ["new_TPC_gas", "new_TPC_gas_2", "new_TPC_gas_3"]
     assert all(v.density_g_cm3 == 0.001855 for v in gas)
@@ -58,6 +61,9 @@ def test_read_upgrade_reference_missing_component_counts():
     assert len(mats["TPC_padding"].pdg) == 6
     assert mats["TPC_padding"].mass_fraction.sum() == pytest.approx(1.0)
     det = load_siren_detector(UPGRADE)
+    # its 'fiducial' box (3.5 x 3.6 x 7 m, not in one gas volume) is a fiducial volume too: any medium
+    assert list(det.fiducial_volumes) == ["fiducial"]
+    np.testing.assert_allclose(det.fiducial_volumes["fiducial"].size_m, [3.5, 3.6, 7.0])
     by_sub: dict[str, list[str]] = {}
     for v in det.volumes:
         by_sub.setdefault(v.subsystem, []).append(v.name)

@@ -95,7 +95,7 @@ def test_unknown_preset_and_flavor(capsys):
     (["--couplings", "1e-6,1e-6"], "increasing"), (["--events", "50"], "100 events"),
 ])
 def test_bad_scan_grid(capsys, tmp_path, grid, frag):
-    argv = ["scan", "--analysis", "t2k2019", "--masses", "0.1", "--couplings", "1e-7:1e-4:8", "--events", "300",
+    argv = ["scan", "--analysis", "t2k2019", "--masses", "0.1,0.2", "--couplings", "1e-7:1e-4:8", "--events", "300",
             "--quiet", "--out", tmp_path]
     argv[argv.index(grid[0]) + 1] = grid[1]
     assert_input_error(capsys, argv, frag)
@@ -337,3 +337,27 @@ def test_invalid_toy_analysis_files(capsys, toy_dir, old, new, frags):
     f.write_text(text.replace(old, new, 1))
     err = assert_input_error(capsys, SCAN + ["--analysis", f, "--out", toy_dir / "out"], *frags)
     assert "bad_analysis.toml" in err
+
+
+# ------------------------------------------------------------------ ranges and limits (issue 11, docs/robustness.md)
+@pytest.mark.parametrize("key,value,frag", [
+    ("coupling", "2", "[1e-15, 1]"), ("coupling", "1e-16", "[1e-15, 1]"), ("mass", "5.5", "maximum"),
+    ("pot", "1e26", "1e+25"), ("gas_density", "51", "50"), ("events", "5000001", "5,000,000"),
+    ("seed", "9223372036854775808", "seed"), ("fiducial", "TPC1=1,2,3", "NAME=CX"),
+])
+def test_values_outside_the_documented_ranges(capsys, key, value, frag):
+    assert_input_error(capsys, rate(**{key: value}), frag)
+
+
+def test_xsec_energy_range(capsys):
+    assert_input_error(capsys, ["xsec", "--mass", "0.2", "--coupling", "1e-6", "--target", "1000060120", "--energy",
+                                "1001"], "energy", "1000")
+
+
+def test_analysis_pot_range(capsys, tmp_path):
+    text = files("dipolehnl").joinpath("analysis", "data", "analyses", "t2k2019.toml").read_text()
+    bad = tmp_path / "a.toml"
+    bad.write_text(text.replace("pot = 12.34e20", "pot = 1e30", 1))
+    assert "pot = 1e30" in bad.read_text()
+    assert_input_error(capsys, ["scan", "--analysis", bad, "--masses", "0.1,0.2", "--out", tmp_path / "o"], "pot",
+                       "1e+25")

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs PO
 N_MASSES = 4
 ARGS = ["scan", "--analysis", "t2k2019", "--masses", "0.03,0.1,0.3,0.6", "--couplings", "1e-7:1e-4:16",
         "--events", "300", "--workers", "1", "--quiet"]
-TIMING_KEYS = {"wall_time_s", "masses_from_cache"}
+TIMING_KEYS = {"wall_time_s", "masses_from_cache", "manifest"}  # manifest: run id and time
 
 
 def command(out: Path) -> list[str]:

@@ -44,10 +44,10 @@ def test_scan_cache_resume_and_invalidation(tmp_path):
     # partially finished: drop one cached mass, re-run fills it in with identical numbers
     from dipolehnl.analysis.analyses import load_analysis
     from dipolehnl.config import get_preset
-    from dipolehnl.analysis.scan import settings_hash, with_preset
+    from dipolehnl.analysis.scan import cache_key, with_preset
 
     p = get_preset("default")
-    key = settings_hash(with_preset(load_analysis("t2k2019"), p), p, SMALL)
+    key = cache_key([with_preset(load_analysis("t2k2019"), p)], p, SMALL)
     files = sorted((tmp_path / key).glob("mass_*.npz"))
     assert len(files) == 2
     files[0].unlink()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from dipolehnl.config import PRESETS
-from dipolehnl.errors import InputError, check_positive
+from dipolehnl.errors import InputError
 from dipolehnl.physics.model import CONVENTIONS
 
 log = logging.getLogger("dipolehnl")
@@ -34,7 +34,39 @@ def _float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
+def _seed(text: str) -> int:
+    """--seed: an integer in [0, 2^63 - 1] (hardening)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    try:
+        from dipolehnl.bounds import check_seed
+
+        return check_seed(v)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _locks_out(fn):
+    """Hold the lock on ``args.out`` (a directory) while the command runs: a second run into
+    the same directory is refused with one line (``dipolehnl.io.output_lock``)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(args: argparse.Namespace) -> int:
+        from dipolehnl.io import output_lock
+
+        with output_lock(args.out):
+            return fn(args)
+
+    return wrapper
+
+
 def _emit(obj: dict, as_json: bool) -> None:
+    from dipolehnl.io import check_finite
+
+    check_finite(obj, "output")
     if as_json:
         print(json.dumps(obj, indent=2))
     else:
@@ -45,8 +77,8 @@ def _emit(obj: dict, as_json: bool) -> None:
 
 # ---------------------------------------------------------------- width
 def _add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mass", type=_float, required=True, help="HNL mass m_N in GeV")
-    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1")
+    p.add_argument("--mass", type=_float, required=True, help="HNL mass m_N in GeV (2 m_e < m_N <= 5)")
+    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1 (1e-15 to 1)")
     _add_flavor_arg(p)
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
     p.add_argument("--convention", default="consistent", choices=list(CONVENTIONS),
@@ -91,8 +123,10 @@ def cmd_xsec(args: argparse.Namespace) -> int:
     from dipolehnl.physics import xsec
     from dipolehnl.physics.nuclei import nucleus
 
+    from dipolehnl.bounds import check_energy
+
     model = _model(args)
-    check_positive("energy", args.energy)
+    check_energy(args.energy)
     nuc = nucleus(args.target)
     chans = xsec.channels(nuc.pdg)
     e_th = min(xsec.threshold_energy(model.mass_GeV, ch.M_GeV) for ch in chans)
@@ -144,18 +178,24 @@ def _add_simulation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flavor", default="both",
                    help="flux component: numu, numubar, nue, nuebar, nutau, nutaubar, or both (default: nu and nubar "
                         "of the coupled flavour; with --preset paper: the dominant one of the mode)")
-    p.add_argument("--mass", type=_float, required=True, help="HNL mass m_N in GeV")
-    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1")
+    p.add_argument("--mass", type=_float, required=True, help="HNL mass m_N in GeV (2 m_e < m_N <= 5)")
+    p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1 (1e-15 to 1)")
     _add_flavor_arg(p)
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
     p.add_argument("--preset", default="default", choices=list(PRESETS), help="physics preset (default: default)")
     p.add_argument("--convention", choices=list(CONVENTIONS), help="override the preset's convention")
     p.add_argument("--analysis", help="take the signal channel from this analysis (shipped name or .toml file; "
                                       "default: the e+e- selection of the shipped analyses)")
-    p.add_argument("--gas-density", type=_float, help="density of the material GAS in g/cm^3 (default: the preset's)")
-    p.add_argument("--flux-file", help="flux table in the T2K release format to use instead of the shipped one")
-    p.add_argument("--events", type=_positive_int, default=20000, help="number of weighted events (default 20000)")
-    p.add_argument("--seed", type=int, default=12345, help="random seed (same seed -> identical output)")
+    p.add_argument("--gas-density", type=_float,
+                   help="density of the material GAS in g/cm^3, at most 50 (default: the preset's)")
+    p.add_argument("--flux-file", help="flux table in the T2K release format to use instead of the shipped one "
+                                       "(at most 2 MB and 5000 bins)")
+    p.add_argument("--events", type=_positive_int, default=20000,
+                   help="number of weighted events (default 20000, at most 5000000)")
+    p.add_argument("--seed", type=_seed, default=12345, help="random seed, 0 to 2^63-1 (same seed -> identical output)")
+    p.add_argument("--fiducial", action="append", metavar="NAME=CX,CY,CZ,LX,LY,LZ",
+                   help="fiducial volume (box centre and full sizes in m, any medium) to use instead of the "
+                        "experiment's or detector's own; repeat for several (needed where they have none)")
 
 
 def _simulate_from_args(args: argparse.Namespace):
@@ -165,12 +205,21 @@ def _simulate_from_args(args: argparse.Namespace):
     preset = get_preset(args.preset)
     if args.convention:
         preset = preset.with_(convention=args.convention)
-    dens = {"GAS": check_positive("gas density", args.gas_density)} if args.gas_density is not None else None
+    from dipolehnl.bounds import check_density, check_events
+    from dipolehnl.detector.fiducial import detector_with_fiducial
+
+    check_events(args.events)
+    dens = {"GAS": check_density(args.gas_density, "gas density")} if args.gas_density is not None else None
+    detector = args.detector
+    if args.fiducial:  # --fiducial replaces the fiducial volumes of the experiment's (or --detector's) detector
+        from dipolehnl.generate.api import resolve_experiment
+
+        detector = detector_with_fiducial(detector or resolve_experiment(args.experiment).detector, args.fiducial)
     log.info("simulating %s %s m=%g GeV d=%g GeV^-1 with %d events", args.experiment, args.mode, args.mass, args.coupling,
              args.events)
     return simulate(args.experiment, args.mass, args.coupling, mode=args.mode, flavor=args.flavor, n_events=args.events,
                     seed=args.seed, preset=preset, majorana=args.majorana, material_densities_g_cm3=dens,
-                    flux_file=args.flux_file, coupling_flavor=args.coupling_flavor, detector=args.detector)
+                    flux_file=args.flux_file, coupling_flavor=args.coupling_flavor, detector=detector)
 
 
 def _channel_from_args(args: argparse.Namespace):
@@ -188,24 +237,30 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from dipolehnl.generate.api import write_events_parquet
     from dipolehnl.generate.hepmc3 import CHANNEL_DECAY_MODES, write_events_hepmc3
 
+    from dipolehnl.bounds import check_pot
+    from dipolehnl.io import check_finite_frame, os_errors
+
     out = str(args.out)
     fmt = "hepmc3" if out.endswith((".hepmc3", ".hepmc3.gz")) else "parquet" if out.endswith(".parquet") else None
     if fmt is None:
         raise InputError(f"--out must name a .parquet, .hepmc3 or .hepmc3.gz file, got {args.out!r}")
     if fmt == "parquet" and args.pot is not None:
         raise InputError("--pot sets the HepMC3 normalisation; Parquet weights are events per POT")
-    pot = 1.0 if args.pot is None else check_positive("POT", args.pot)
+    pot = 1.0 if args.pot is None else check_pot(args.pot)
+    channel = _channel_from_args(args)  # validate the analysis before simulating
     sample = _simulate_from_args(args)
-    channel = _channel_from_args(args)
     meta = {"preset": args.preset, "mode": args.mode, "flavor": args.flavor, "channel": channel.name,
             **channel.summary(sample)}
-    if fmt == "hepmc3":
-        written = write_events_hepmc3(sample, out, pot=pot, metadata=meta, selected_factor=channel.selection_factor(sample),
-                                      selected_decay_mode=CHANNEL_DECAY_MODES[channel.name])["n_events"]
-    else:
-        extra = {"weight_selected": sample.weights() * channel.selection_factor(sample), **channel.columns(sample)}
-        write_events_parquet(sample, out, meta, extra)
-        written = sample.n
+    check_finite_frame(sample.to_frame(), "events")
+    with os_errors("events file", out):
+        if fmt == "hepmc3":
+            written = write_events_hepmc3(sample, out, pot=pot, metadata=meta,
+                                          selected_factor=channel.selection_factor(sample),
+                                          selected_decay_mode=CHANNEL_DECAY_MODES[channel.name])["n_events"]
+        else:
+            extra = {"weight_selected": sample.weights() * channel.selection_factor(sample), **channel.columns(sample)}
+            write_events_parquet(sample, out, meta, extra)
+            written = sample.n
     sys.stderr.write(f"wrote {written} events to {args.out}\n")
     return 0
     # --- end of event output formats ---
@@ -213,18 +268,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_rate(args: argparse.Namespace) -> int:
     from dipolehnl.analysis.summary import rate_summary
+    from dipolehnl.bounds import check_pot
+    from dipolehnl.io import check_finite
 
-    pot = check_positive("POT", args.pot)
+    pot = check_pot(args.pot)
     channel = _channel_from_args(args)  # validate the analysis before simulating
     sample = _simulate_from_args(args)
-    out = rate_summary(sample, pot, channel).to_json()
+    out = check_finite(rate_summary(sample, pot, channel).to_json(), "rate")
     out["preset"] = args.preset
     out["mode"] = args.mode
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"selected events: {out['selected_events']:.4g} ± {100 * out['rel_mc_error']:.2g}% (MC)")
-        print(f"median lab-frame decay length: {out['median_decay_length_m']:.4g} m")
+        rel, med = out["rel_mc_error"], out["median_decay_length_m"]
+        print(f"selected events: {out['selected_events']:.4g}" + (f" ± {100 * rel:.2g}% (MC)" if rel is not None else ""))
+        print("median lab-frame decay length: " + (f"{med:.4g} m" if med is not None else "n/a (no signal)"))
         print("production share: " + ", ".join(f"{k} {v:.1%}" for k, v in out["production_share"].items() if v > 1e-4))
         for name, t in out["fiducial_volumes"].items():
             print(f"  {name}: " + " -> ".join(f"{k.replace('_in_fiducial', '')} {v:.4g}" for k, v in t.items()
@@ -243,9 +301,16 @@ def _grid(text: str, what: str) -> tuple[float, ...]:
             lo_f, hi_f, n_i = float(lo), float(hi), int(n)
             if not (0 < lo_f < float("inf") and 0 < hi_f < float("inf") and n_i >= 1):
                 raise InputError(f"the {what} grid {text!r} needs positive finite bounds and n >= 1")
+            from dipolehnl.bounds import MAX_COUPLINGS, MAX_MASSES
+
+            limit = MAX_MASSES if what == "mass" else MAX_COUPLINGS
+            if n_i > limit:  # before building the grid (hardening)
+                raise InputError(f"the {what} grid {text!r} has {n_i} points, above the limit of {limit:,} (docs/robustness.md)")
             vals = tuple(float(v) for v in np.geomspace(lo_f, hi_f, n_i))
         else:
             vals = tuple(float(v) for v in text.split(",") if v.strip())
+    except InputError:
+        raise
     except ValueError:
         raise InputError(f"cannot read the {what} grid {text!r}: use 'a,b,c' or 'lo:hi:n' (log-spaced)") from None
     if not vals or any(not (v > 0 and v < float("inf")) for v in vals):
@@ -275,15 +340,22 @@ def cmd_scan(args: argparse.Namespace) -> int:
         couplings_GeVinv=tuple(sorted(_grid(args.couplings, "coupling"))) if args.couplings else DEFAULT_COUPLINGS_GEVINV,
         n_events=args.events or DEFAULT_EVENTS, seed=args.seed, majorana=args.majorana,
         coupling_flavor=args.coupling_flavor)
-    executor = _executor_from_args(args)
-    progress = not args.quiet and sys.stderr.isatty()
-    try:
-        result = run_scan(args.analysis, args.preset, settings, cache_dir=Path(args.out) / ".cache",
-                          executor=executor, progress=progress)
-    finally:
-        if hasattr(executor, "close"):
-            executor.close()
-    summary = write_scan_outputs(result, args.out)
+    from dipolehnl.analysis.analyses import load_analysis
+    from dipolehnl.bounds import check_scan_grid
+    from dipolehnl.io import output_lock
+
+    load_analysis(args.analysis)  # every input and grid check before any computation (and before --out is made)
+    check_scan_grid(settings.masses_GeV, settings.couplings_GeVinv, settings.n_events, min_masses=2)
+    with output_lock(args.out):  # a second scan into the same --out is refused
+        executor = _executor_from_args(args)
+        progress = not args.quiet and sys.stderr.isatty()
+        try:
+            result = run_scan(args.analysis, args.preset, settings, cache_dir=Path(args.out) / ".cache",
+                              executor=executor, progress=progress)
+        finally:
+            if hasattr(executor, "close"):
+                executor.close()
+        summary = write_scan_outputs(result, args.out)
     if not args.quiet:
         wl = summary["world_leading_MeV"]
         sys.stderr.write(f"{result.analysis.name} [{result.preset.name}]: {len(result.masses)} masses in {result.wall_time_s:.1f} s; "
@@ -309,6 +381,7 @@ def cmd_experiments(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- figures, validation, reproduce
+@_locks_out
 def cmd_kaon_validation(args: argparse.Namespace) -> int:
     from dipolehnl.workflows import kaon_outputs
 
@@ -318,6 +391,7 @@ def cmd_kaon_validation(args: argparse.Namespace) -> int:
     return 0
 
 
+@_locks_out
 def cmd_figures(args: argparse.Namespace) -> int:
     from dipolehnl.workflows import ReproduceSettings, kaon_outputs, main_scans, make_figures
 
@@ -338,6 +412,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+@_locks_out
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from dipolehnl.workflows import reproduce
 
@@ -357,7 +432,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from dipolehnl import __version__
 
-    parser = _Parser(prog="dipolehnl", description="Dipole-portal heavy neutral leptons at neutrino experiments.")
+    parser = _Parser(prog="dipolehnl", description="Dipole-portal heavy neutral leptons at neutrino experiments.",
+                     epilog="Input ranges and resource limits: docs/robustness.md (dipolehnl.bounds). Exit codes: 0 success, "
+                            "2 bad input, a limit exceeded or an output that cannot be written, 130 interrupted, "
+                            "1 internal error.")
     parser.add_argument("--version", action="version", version=f"dipolehnl {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
@@ -370,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("xsec", help="upscattering cross sections nu A -> N A")
     _add_model_args(p)
     p.add_argument("--target", type=int, required=True, help="nucleus PDG code 10LZZZAAAI (e.g. 1000060120)")
-    p.add_argument("--energy", type=_float, required=True, help="neutrino energy in GeV")
+    p.add_argument("--energy", type=_float, required=True, help="neutrino energy in GeV (at most 1000)")
     p.add_argument("--antineutrino", action="store_true", help="nu_mu-bar primary (same cross section by CP)")
     p.set_defaults(func=cmd_xsec)
 
@@ -386,20 +464,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rate", help="expected selected events for an exposure, with cut flow and MC error")
     _add_simulation_args(p)
-    p.add_argument("--pot", type=_float, required=True, help="protons on target, e.g. 12.34e20")
+    p.add_argument("--pot", type=_float, required=True, help="protons on target, e.g. 12.34e20 (at most 1e25)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
     p.set_defaults(func=cmd_rate)
 
     p = sub.add_parser("scan", help="scan (m_N, d) for an analysis: expected events, contours, summary")
     p.add_argument("--analysis", required=True, help="a shipped analysis (t2k2019, t2k-full, t2k+t2k2) or an analysis .toml file")
     p.add_argument("--preset", default="default", choices=list(PRESETS), help="physics preset")
-    p.add_argument("--masses", help="HNL masses in GeV: 'a,b,c' or 'lo:hi:n' (default 0.01:2:60)")
-    p.add_argument("--couplings", help="couplings in GeV^-1: 'a,b,c' or 'lo:hi:n' (default 1e-8:1e-4:200)")
-    p.add_argument("--events", type=_positive_int, help="events per mass and detector (default 10000, refined adaptively)")
-    p.add_argument("--seed", type=int, default=2412, help="random seed")
+    p.add_argument("--masses", help="HNL masses in GeV: 'a,b,c' (increasing) or 'lo:hi:n' (default 0.01:2:60); "
+                                    "2 to 1000 masses in (2 m_e, 5]")
+    p.add_argument("--couplings", help="couplings in GeV^-1: 'a,b,c' or 'lo:hi:n' (default 1e-8:1e-4:200); "
+                                       "at most 10000 in [1e-15, 1]")
+    p.add_argument("--events", type=_positive_int, help="events per mass and detector (default 10000, refined "
+                                                        "adaptively; at most 1000000, and events x couplings <= 5e7)")
+    p.add_argument("--seed", type=_seed, default=2412, help="random seed, 0 to 2^63-1")
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
     _add_flavor_arg(p)
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", required=True, help="output directory (locked while the scan runs; the files are replaced "
+                                                "together, summary.json last)")
     _add_execution_args(p)
     p.set_defaults(func=cmd_scan)
 
@@ -442,8 +524,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"dipolehnl: error: {exc}\n")
         return 2
     except KeyboardInterrupt:
-        sys.stderr.write("dipolehnl: interrupted\n")
+        kept = " (finished masses are kept in the cache: run the same command again to resume)" \
+            if args.command in ("scan", "figures", "reproduce") else ""
+        sys.stderr.write(f"dipolehnl: interrupted{kept}\n")
         return 130
+    except OSError as exc:  # the user's environment (permissions, full disk, path too long): not our bug
+        if args.debug:
+            raise
+        from dipolehnl.io import describe_os_error
+
+        sys.stderr.write(f"dipolehnl: error: {describe_os_error(exc, 'cannot access')}\n")
+        return 2
     except Exception as exc:  # noqa: BLE001 - last line of defence: no tracebacks for users
         if args.debug:
             raise

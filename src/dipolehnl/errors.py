@@ -22,3 +22,9 @@ def check_positive(name: str, value: object) -> float:
     if not math.isfinite(v) or v <= 0:
         raise InputError(f"{name} must be positive and finite, got {value!r}")
     return v
+
+
+class OutputError(InputError):
+    """An output could not be written (no permission, no space, path too long, parent is a
+    file, directory in use by another run).  The user's environment, not a bug: the CLI
+    prints one line and exits with code 2, like for bad input."""

@@ -21,7 +21,7 @@ file are relative to the file.  Format::
     file = "../detector/models/nd280.toml"   # a detector TOML file or a SIREN *_densities.dat file
     # materials = "..."                 # SIREN only: the materials file (default: next to it)
 
-    [fiducial_volumes.TPC1]             # any shape the geometry supports, in any medium
+    [fiducial_volumes.TPC1]             # any shape the geometry supports, in any medium (absent: the detector's own)
     shape = "box"                       # box: center_m, size_m; sphere: center_m, radius_m;
     center_m = [0.0, 0.0, -0.375]       # cylinder: center_m, radius_m, length_m, axis ("x", "y", "z")
     size_m = [1.7, 1.96, 0.563]
@@ -31,7 +31,6 @@ Errors name the file and the key (``InputError``: one line, exit code 2 in the C
 from __future__ import annotations
 
 import json
-import math
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -48,7 +47,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dipolehnl.beam.flux import FLAVORS as T2K_COLUMNS
-from dipolehnl.beam.flux import FluxComponent, T2K_TABLE_TO_PER_GEV_PER_POT, _parse_t2k_table
+from dipolehnl.beam.flux import FluxComponent, T2K_TABLE_TO_PER_GEV_PER_POT
 from dipolehnl.detector.geometry import Detector
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
@@ -134,7 +133,9 @@ class ExperimentSpec(_Strict):
     description: str = ""
     beam: BeamSpec
     detector: DetectorSpec
-    fiducial_volumes: dict[str, FiducialVolumeSpec] = Field(min_length=1)
+    fiducial_volumes: dict[str, FiducialVolumeSpec] = Field(
+        default_factory=dict, description="named fiducial volumes; absent: the detector's own (a TOML detector's "
+                                          "[fiducial_volumes], a SIREN file's 'fiducial' line)")
 
 
 def experiment_json_schema() -> dict:
@@ -382,6 +383,8 @@ def parse_experiment(doc: dict, source: str, base_dir: Path) -> Experiment:
         if np.any(flo < lo - 1e-9) or np.any(fhi > hi + 1e-9):
             raise InputError(f"{source}: {key}: not inside the detector {det.name!r}")
         shapes[name] = shape
+    if not spec.fiducial_volumes:  # the detector's own; none at all is refused where they are used
+        shapes = dict(det.fiducial_volumes)
     fluxes: dict[str, dict[str, FluxComponent]] = {}
     for mode, flavs in spec.beam.modes.items():
         m = mode.strip().lower()
@@ -417,31 +420,10 @@ def _load_detector(d: DetectorSpec, source: str, base_dir: Path) -> Detector:
 
 
 @lru_cache(maxsize=64)
-def _read_table(path: str, fmt: str) -> tuple[np.ndarray, np.ndarray]:
-    from dipolehnl.io import read_user_text
+def _read_table(path: str, fmt: str, stamp: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    from dipolehnl.beam.flux import read_flux_file  # ``stamp``: mtime and size, so that an edited file is read again
 
-    text = read_user_text(Path(path), "flux file")
-    if fmt == "t2k":
-        return _parse_t2k_table(text, path)
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        tok = s.replace(",", " ").split()
-        try:
-            vals = [float(t) for t in tok]
-        except ValueError:
-            raise InputError(f"{path}:{lineno}: non-numeric value in {s!r}") from None
-        if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
-            raise InputError(f"{path}:{lineno}: expected 'E_lo_GeV E_hi_GeV value', got {s!r}")
-        if rows and not math.isclose(vals[0], rows[-1][1], rel_tol=1e-9, abs_tol=1e-12):
-            raise InputError(f"{path}:{lineno}: bins are not contiguous")
-        rows.append(vals)
-    if not rows:
-        raise InputError(f"{path}: no flux bins found")
-    a = np.array(rows)
-    return np.concatenate([a[:, 0], a[-1:, 1]]), a[:, 2:3]
+    return read_flux_file(path, fmt)
 
 
 def _load_flux(f: FluxFileSpec, flavor: str, mode: str, where: str, base_dir: Path) -> FluxComponent:
@@ -449,7 +431,7 @@ def _load_flux(f: FluxFileSpec, flavor: str, mode: str, where: str, base_dir: Pa
     if not path.is_file():
         raise InputError(f"{where}.file: file not found: {f.file!r}")
     try:
-        edges, raw = _read_table(str(path.resolve()), f.format)
+        edges, raw = _read_table(str(path.resolve()), f.format, _stat(path))
         if f.format == "t2k":
             col = f.column or flavor
             if col not in T2K_COLUMNS:
@@ -473,8 +455,55 @@ def _parse_file(path: Path, source: str) -> Experiment:
     return parse_experiment(doc, source, path.parent)
 
 
-@lru_cache(maxsize=None)
-def _load_cached(key: str, is_shipped: bool) -> Experiment:
+def experiment_path(ref: str) -> Path:
+    """The file of an experiment reference: a shipped name or a path."""
+    return _experiments_dir() / f"{ref}.toml" if ref in available_experiments() else Path(ref)
+
+
+def referenced_files(path: str | Path) -> list[Path]:
+    """The experiment file ``path`` and every file it names: the detector file, the SIREN
+    materials file (given, or next to the densities file), the flux-error table and the
+    flux tables, resolved against the file's folder (read from the TOML without validating
+    it; files that do not exist are listed too)."""
+    from dipolehnl.detector.siren import default_materials_path
+
+    p = Path(path)
+    out = [p]
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return out  # loading reports it
+    base = p.parent
+    det = doc.get("detector") if isinstance(doc.get("detector"), dict) else {}
+    beam = doc.get("beam") if isinstance(doc.get("beam"), dict) else {}
+    if isinstance(det.get("file"), str):
+        out.append(base / det["file"])
+        if isinstance(det.get("materials"), str):
+            out.append(base / det["materials"])
+        elif det["file"].endswith(".dat"):
+            out.append(default_materials_path(base / det["file"]))
+    if isinstance(beam.get("flux_fractional_error"), str):
+        out.append(base / beam["flux_fractional_error"])
+    modes = beam.get("modes") if isinstance(beam.get("modes"), dict) else {}
+    for flavs in modes.values():
+        for f in (flavs.values() if isinstance(flavs, dict) else ()):
+            if isinstance(f, dict) and isinstance(f.get("file"), str):
+                out.append(base / f["file"])
+    return list(dict.fromkeys(out))
+
+
+def _stat(path: str | Path) -> tuple[int, int] | None:
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+@lru_cache(maxsize=64)
+def _load_cached(key: str, is_shipped: bool, stamp: tuple) -> Experiment:
+    # ``stamp``: (path, mtime, size) of every file involved, so that a file edited in place
+    # is read again (scan cache keys hash the contents: results must come from them)
     if is_shipped:
         return _parse_file(_experiments_dir() / f"{key}.toml", f"{key}.toml")
     return _parse_file(Path(key), key)
@@ -502,15 +531,19 @@ def load_experiment(name_or_path: str | Path, base_dir: str | Path | None = None
         For an unknown name, a path that is not a ``.toml`` file, or an invalid file.
     """
     key = str(name_or_path)
-    if key in available_experiments():
-        return _load_cached(key, True)
-    p = Path(key)
-    if base_dir is not None and not p.is_absolute():
-        p = Path(base_dir) / p
-    if p.suffix != ".toml" or not p.is_file():
-        raise InputError(f"unknown experiment {key!r}: expected one of {', '.join(available_experiments())} "
-                         "or a path to an experiment .toml file")
-    return _load_cached(str(p.resolve()), False)
+    shipped = key in available_experiments()
+    if shipped:
+        path = _experiments_dir() / f"{key}.toml"
+    else:
+        path = Path(key)
+        if base_dir is not None and not path.is_absolute():
+            path = Path(base_dir) / path
+        if path.suffix != ".toml" or not path.is_file():
+            raise InputError(f"unknown experiment {key!r}: expected one of {', '.join(available_experiments())} "
+                             "or a path to an experiment .toml file")
+        key = str(path.resolve())
+    stamp = tuple((str(f), _stat(f)) for f in referenced_files(path))
+    return _load_cached(key, shipped, stamp)
 
 
 def experiments_summary() -> list[dict]:

@@ -426,12 +426,20 @@ def _parse_dataset(v: _V, ds: Any, i: int, base_dir: str = "") -> DataSet:
     except InputError as exc:
         raise v.fail(where + "experiment", str(exc)) from None
     exp_key = exp_ref if exp_ref in available_experiments() else exp.source
+    from dipolehnl.detector.fiducial import require_fiducial
+
+    try:  # one line up front, not a failure in the middle of a scan
+        require_fiducial(exp.fiducial_volumes, f"experiment {exp.name!r}", exp.source)
+    except InputError as exc:
+        raise v.fail(where + "experiment", str(exc)) from None
     mode = v.get(ds, "mode", where, str).lower()
     if mode not in exp.modes:
         raise v.fail(where + "mode", f"unknown beam mode {mode!r} of {exp.name} (expected one of {', '.join(exp.modes)})")
     pot = v.get(ds, "pot", where, float)
-    if pot <= 0:
-        raise v.fail(where + "pot", f"must be > 0, got {pot}")
+    from dipolehnl.bounds import POT_MAX
+
+    if not 0 < pot <= POT_MAX:
+        raise v.fail(where + "pot", f"must be > 0 and at most {POT_MAX:g}, got {pot}")
     tpcs_raw = v.get(ds, "fiducial_volumes", where, list)
     if not tpcs_raw or not all(isinstance(t, str) for t in tpcs_raw):
         raise v.fail(where + "fiducial_volumes", "expected a non-empty list of fiducial-volume names")

@@ -31,13 +31,17 @@ R = TypeVar("R")
 DASK_CONNECT_TIMEOUT_S = 5.0
 
 
+def _dask_verbose() -> bool:
+    return logging.getLogger("dipolehnl").isEnabledFor(logging.INFO)
+
+
 def _quiet_dask_logging() -> None:
-    """dask.distributed logs every scheduler/worker event at INFO on stderr: keep only its
-    warnings unless dipolehnl itself logs at INFO (``dipolehnl -v``)."""
-    if not logging.getLogger("dipolehnl").isEnabledFor(logging.INFO):
-        lg = logging.getLogger("distributed")
-        if lg.getEffectiveLevel() < logging.WARNING:
-            lg.setLevel(logging.WARNING)
+    """dask.distributed logs scheduler/worker events, task failures (with tracebacks) and
+    shutdown noise on stderr: silence it unless dipolehnl itself logs at INFO
+    (``dipolehnl -v``).  Errors reach the user through the task's exception instead."""
+    if not _dask_verbose():
+        for name in ("distributed", "dask", "tornado", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def _single_threaded_worker() -> None:
@@ -63,9 +67,29 @@ def _exit_when_orphaned(parent_pid: int) -> None:
 
 
 def _init_pool_worker(parent_pid: int) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     _single_threaded_worker()
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="dipolehnl-orphan-check",
                      daemon=True).start()
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a process pool at once (Ctrl-C): cancel what has not started and kill the
+    workers instead of waiting for the tasks they run (a mass takes up to tens of seconds)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.terminate()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+    deadline = time.monotonic() + 1.0
+    for p in procs:
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
 
 
 class LocalExecutor:
@@ -86,9 +110,15 @@ class LocalExecutor:
             return
         # "spawn": forking a process whose compiled kernels already started OpenMP threads is unsafe
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
-                                 initializer=_init_pool_worker, initargs=(os.getpid(),)) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
+                                   initializer=_init_pool_worker, initargs=(os.getpid(),))
+        try:
             yield from pool.map(fn, tasks)
+        except BaseException:
+            _stop_pool(pool)
+            raise
+        else:
+            pool.shutdown(wait=True)
 
     def map_completed(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
         """(task index, result) pairs in the order the tasks finish (results are the same as
@@ -100,11 +130,17 @@ class LocalExecutor:
                 yield i, fn(t)
             return
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
-                                 initializer=_init_pool_worker, initargs=(os.getpid(),)) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
+                                   initializer=_init_pool_worker, initargs=(os.getpid(),))
+        try:
             futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
             for f in as_completed(futures):
                 yield futures[f], f.result()
+        except BaseException:  # Ctrl-C, an error, or the consumer stopped: stop the workers now
+            _stop_pool(pool)
+            raise
+        else:
+            pool.shutdown(wait=True)
 
 
 class DaskExecutor:
@@ -134,8 +170,14 @@ class DaskExecutor:
             n = 2 if local_workers is None else int(local_workers)
             if n < 1:
                 raise InputError(f"a local dask cluster needs >= 1 worker, got {n}")
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.WARNING)
+            import warnings
+
+            with warnings.catch_warnings():
+                if not _dask_verbose():  # e.g. "Port 8787 is already in use"
+                    warnings.simplefilter("ignore")
+                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                             dashboard_address=None,
+                                             silence_logs=logging.WARNING if _dask_verbose() else logging.CRITICAL + 1)
             self.client = Client(self._cluster)
         log.info("dask: using the scheduler at %s", self.client.scheduler.address)
 
@@ -143,8 +185,12 @@ class DaskExecutor:
         tasks = list(tasks)
         log.info("dask: submitting %d task(s)", len(tasks))
         futures = self.client.map(fn, tasks, pure=False)
-        for f in futures:
-            yield f.result()
+        try:
+            for f in futures:
+                yield f.result()
+        except BaseException:
+            self._cancel(futures)
+            raise
 
     def map_completed(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
         """(task index, result) pairs in the order the tasks finish."""
@@ -154,19 +200,56 @@ class DaskExecutor:
         log.info("dask: submitting %d task(s)", len(tasks))
         futures = self.client.map(fn, tasks, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
-        for f in dask_as_completed(futures):
-            yield index[f.key], f.result()
+        try:
+            for f in dask_as_completed(futures):
+                yield index[f.key], f.result()
+        except BaseException:  # Ctrl-C or a task's error: cancel the rest at once
+            self._cancel(futures)
+            raise
+
+    def _cancel(self, futures) -> None:
+        try:
+            self.client.cancel(futures, force=True)
+        except Exception:  # noqa: BLE001 - client already closing
+            pass
+        self._interrupted = True
 
     def close(self) -> None:
-        self.client.close()
+        """Close the client (and the local cluster); quick after an interrupt, so that Ctrl-C
+        returns within about two seconds."""
+        fast = getattr(self, "_interrupted", False)
+        try:
+            self.client.close(timeout=1 if fast else None)
+        except Exception:  # noqa: BLE001 - closing after an interrupt: nothing left to save
+            if not fast:
+                raise
         if self._cluster is not None:
-            self._cluster.close()
+            if fast:
+                _kill_cluster_workers(self._cluster)
+            try:
+                self._cluster.close(timeout=1 if fast else None)
+            except Exception:  # noqa: BLE001
+                if not fast:
+                    raise
 
     def __enter__(self) -> "DaskExecutor":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _kill_cluster_workers(cluster) -> None:
+    """Terminate a LocalCluster's worker processes at once (each nanny's child process)."""
+    import signal
+
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        pid = getattr(getattr(nanny, "process", None), "pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
 
 
 def make_executor(kind: str = "local", workers: int | None = None, dask_scheduler: str | None = None,

@@ -4,7 +4,8 @@ Files written by :func:`write_scan_outputs` into ``DIR``:
 
 ``expected_events.csv``
     m_MeV, d_GeVinv, the expected signal of every data set, the total, its relative MC
-    error, the test statistic, and the median lab-frame decay length of the signal.
+    error, the test statistic, and the median lab-frame decay length of the signal (the
+    last two empty where the expected signal is zero).
 ``contour_95cl.csv`` (and ``contour_5sigma.csv`` for sensitivities)
     m_MeV, d_low_GeVinv, d_high_GeVinv: one row per excluded interval of d at each mass
     (a mass with several disjoint intervals has several rows; empty edges where nothing is
@@ -16,7 +17,11 @@ Files written by :func:`write_scan_outputs` into ``DIR``:
     the lower edge of the first contour.
 ``summary.json``
     analysis, preset, settings, wall time, world-leading mass range(s), MiniBooNE
-    coverage, MC precision, file names.
+    coverage, MC precision, file names, and ``manifest`` (run id, settings hash, SHA-256 of
+    every other file of the set).
+
+The set is written atomically (``dipolehnl.io.atomic_output_set``): whenever
+``summary.json`` exists, the files it lists belong to its run.
 """
 from __future__ import annotations
 
@@ -33,7 +38,6 @@ from dipolehnl.analysis.analyses import Level
 from dipolehnl.analysis.limits import (fraction_excluded, load_registry, strongest_external,
                                        world_leading_alternatives, world_leading_mass_ranges)
 from dipolehnl.analysis.scan import REFINE_TARGET, ScanResult
-from dipolehnl.io import write_json_atomic, write_text_atomic
 
 MINIBOONE_REGIONS = {
     "energy_fit_95CL": ["MiniBooNE_EnuQE_95CL", "MiniBooNE_EnuQE_95CL_island"],
@@ -132,8 +136,10 @@ def expected_events_rows(result: ScanResult) -> tuple[list[str], list[list]]:
         tot = sig[i].sum(axis=0)
         rel = np.divide(r.mc_error, tot, out=np.full_like(tot, np.nan), where=tot > 0)
         for k, d in enumerate(result.couplings):
+            med = float(r.median_decay_length_m[k])
             rows.append([1e3 * r.mass_GeV, float(d)] + [float(sig[i, j, k]) for j in range(len(names))]
-                        + [float(tot[k]), float(rel[k]), float(stat[i, k]), float(r.median_decay_length_m[k])])
+                        + [float(tot[k]), float(rel[k]) if tot[k] > 0 else None, float(stat[i, k]),
+                           med if tot[k] > 0 and math.isfinite(med) else None])  # empty: undefined without signal
     return header, rows
 
 
@@ -202,26 +208,30 @@ def summarize(result: ScanResult) -> dict:
 
 
 def write_scan_outputs(result: ScanResult, out_dir: str | Path) -> dict:
-    """Write every output file (atomically) and return the summary."""
+    """Write every output file as one atomic set (``dipolehnl.io.atomic_output_set``:
+    staged, then committed together with ``summary.json`` last) and return the summary."""
+    from dipolehnl.analysis.scan_cache import cache_key
+    from dipolehnl.io import atomic_output_set
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     files = []
-    header, rows = expected_events_rows(result)
-    write_text_atomic(out / "expected_events.csv", _csv_text(header, rows))
-    files.append("expected_events.csv")
-    cols = ["m_MeV", "d_low_GeVinv", "d_high_GeVinv", "low_at_grid_edge", "high_at_grid_edge"]
-    for lv in result.analysis.levels():
-        for which, suffix in (("nominal", ""), ("flux_minus", "_flux_minus"), ("flux_plus", "_flux_plus")):
-            name = f"contour_{level_slug(lv)}{suffix}.csv"
-            rows = [[r[c] for c in cols] for r in result.contour(lv, which)]
-            write_text_atomic(out / name, _csv_text(cols, rows))
-            files.append(name)
-    header, rows = production_share_rows(result, result.analysis.levels()[0])
-    write_text_atomic(out / "production_shares.csv", _csv_text(header, rows))
-    files.append("production_shares.csv")
-    summary = summarize(result)
-    summary["files"] = files + ["summary.json"]
-    write_json_atomic(out / "summary.json", _jsonable(summary))
+    with atomic_output_set(out, settings_hash=cache_key([result.analysis], result.preset, result.settings)) as outset:
+        header, rows = expected_events_rows(result)
+        outset.write_text("expected_events.csv", _csv_text(header, rows))
+        files.append("expected_events.csv")
+        cols = ["m_MeV", "d_low_GeVinv", "d_high_GeVinv", "low_at_grid_edge", "high_at_grid_edge"]
+        for lv in result.analysis.levels():
+            for which, suffix in (("nominal", ""), ("flux_minus", "_flux_minus"), ("flux_plus", "_flux_plus")):
+                name = f"contour_{level_slug(lv)}{suffix}.csv"
+                rows = [[r[c] for c in cols] for r in result.contour(lv, which)]
+                outset.write_text(name, _csv_text(cols, rows))
+                files.append(name)
+        header, rows = production_share_rows(result, result.analysis.levels()[0])
+        outset.write_text("production_shares.csv", _csv_text(header, rows))
+        files.append("production_shares.csv")
+        summary = summarize(result)
+        summary["files"] = files + ["summary.json"]
+        summary = outset.write_manifest(_jsonable(summary))
     return summary
 
 

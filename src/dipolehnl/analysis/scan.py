@@ -8,8 +8,10 @@ drives them (:func:`run_scan`, :func:`run_scans`) and re-exports their public na
 One event sample per mass and detector serves every data set (flux components are
 weights) and every coupling (exact reweighting, ``EventSample.reweight_matrix``).  Masses
 are independent tasks, run by an executor (``dipolehnl.analysis.execution``); each finished
-mass is written atomically to a cache keyed by a hash of all settings, so an interrupted
-scan resumes where it stopped and a changed setting never mixes with old results.
+mass is written atomically to a cache keyed by a hash of all settings and the contents of
+every file they reference (:func:`~dipolehnl.analysis.scan_cache.cache_key`), so an
+interrupted scan resumes where it stopped and a changed setting or file never mixes with
+old results.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from typing import Sequence
 
 from dipolehnl.analysis.analyses import Analysis, load_analysis
 from dipolehnl.analysis.contours import MassResult, ScanResult, excluded_intervals  # noqa: F401
-from dipolehnl.analysis.scan_cache import _claim_cache, load_mass, settings_hash, store_mass  # noqa: F401
+from dipolehnl.analysis.scan_cache import _claim_cache, cache_key, load_mass, settings_hash, store_mass  # noqa: F401
 from dipolehnl.analysis.scan_settings import (DEFAULT_COUPLINGS_GEVINV, DEFAULT_EVENTS, DEFAULT_MASSES_GEV,  # noqa: F401
                                               REFINE_TARGET, REFINE_WINDOW, SHARE_STRIDE, MassTask, ScanSettings,
                                               _analysis_to_json, with_preset)
@@ -85,8 +87,9 @@ def run_scans(
 
     The first analysis drives the adaptive refinement (its expected signal gets < 2% MC
     error wherever it is 1–100 events); put the constraint first.  Finished masses are
-    cached atomically under ``cache_dir/<settings hash>/`` and reused when the same scan is
-    run again.
+    cached atomically under ``cache_dir/<cache key>/`` and reused when the same scan is
+    run again (entries are verified on load).  The grid is checked
+    (``dipolehnl.bounds.check_scan_grid``) before any computation.
 
     Parameters
     ----------
@@ -121,7 +124,10 @@ def run_scans(
     if not group:
         raise InputError("no analysis to scan")
     st = settings or ScanSettings()
-    key = settings_hash(group, p, st)
+    from dipolehnl.bounds import check_scan_grid
+
+    check_scan_grid(st.masses_GeV, st.couplings_GeVinv, st.n_events, min_masses=1)  # before any computation
+    key = cache_key(group, p, st)
     cache = Path(cache_dir) / key if cache_dir is not None else None
     lock = None
     if cache is not None:
@@ -131,7 +137,7 @@ def run_scans(
     results: dict[int, tuple[MassResult, ...]] = {}
     todo = []
     for i, m in enumerate(st.masses_GeV):
-        cached_res = load_mass(cache, m, len(group)) if cache is not None else None
+        cached_res = load_mass(cache, m, len(group), key) if cache is not None else None
         if cached_res is not None:
             results[i] = cached_res
             continue
@@ -151,7 +157,7 @@ def run_scans(
     for (i, task), res in it:
         results[i] = res
         if cache is not None:
-            store_mass(cache, task.mass_GeV, res)
+            store_mass(cache, task.mass_GeV, res, key)
     if lock is not None:
         lock.close()  # releases this scan's claim on the cache (also released if the scan fails)
     wall = time.perf_counter() - t0

@@ -116,7 +116,7 @@ def rate_summary(sample: EventSample, pot: float, channel: Channel | None = None
     stages = [(name, w * f) for name, f in channel.cut_flow(sample)]
     sel = stages[-1][1]
     total = float(sel.sum())
-    rel = sample.mc_error(sel) / total if total > 0 else float("nan")
+    rel = sample.mc_error(sel) / total if total > 0 else None  # undefined without signal (JSON null)
     basis = sel if total > 0 else w
     subsystems, frac = sample.production_fractions()
     share_w = (frac * basis[:, None]).sum(axis=0)
@@ -126,14 +126,14 @@ def rate_summary(sample: EventSample, pot: float, channel: Channel | None = None
         k = c["fiducial_volume"] == name
         row = {"decays_in_fiducial": float(w[k].sum())}
         row.update({stage: float(v[k].sum()) for stage, v in stages})
-        row["rel_mc_error"] = (sample.mc_error(np.where(k, sel, 0.0)) / float(sel[k].sum())) if sel[k].sum() > 0 else float("nan")
+        row["rel_mc_error"] = (sample.mc_error(np.where(k, sel, 0.0)) / float(sel[k].sum())) if sel[k].sum() > 0 else None
         fvs[name] = row
     d = sample.model.d_GeVinv if coupling is None else coupling
     lam = c["decay_length_m"] * (sample.model.d_GeVinv / d) ** 2
     data = {
         "selected_events": total,
         "rel_mc_error": rel,
-        "median_decay_length_m": weighted_median(lam, basis),
+        "median_decay_length_m": weighted_median(lam, basis) if basis.sum() > 0 else None,
         "production_share": {s: float(v) for s, v in zip(subsystems, share_w)},
         "fiducial_volumes": fvs,
         "decays_in_fiducial": float(w.sum()),

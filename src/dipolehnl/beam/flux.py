@@ -310,19 +310,58 @@ def _beam_flux_from_table(edges: NDArray[np.float64], raw: NDArray[np.float64], 
     return BeamFlux(mode=mode, components=comps, source=source)
 
 
+def _parse_bins_table(text: str, source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Rows ``E_lo_GeV E_hi_GeV value`` (contiguous bins, ``#`` comments) → (edges, values (n, 1))."""
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        tok = s.replace(",", " ").split()
+        try:
+            vals = [float(t) for t in tok]
+        except ValueError:
+            raise InputError(f"{source}:{lineno}: non-numeric value in {s!r}") from None
+        if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
+            raise InputError(f"{source}:{lineno}: expected 'E_lo_GeV E_hi_GeV value', got {s!r}")
+        if rows and not math.isclose(vals[0], rows[-1][1], rel_tol=1e-9, abs_tol=1e-12):
+            raise InputError(f"{source}:{lineno}: bins are not contiguous")
+        rows.append(vals)
+    if not rows:
+        raise InputError(f"{source}: no flux bins found")
+    a = np.array(rows)
+    return np.concatenate([a[:, 0], a[-1:, 1]]), a[:, 2:3]
+
+
+def read_flux_file(path: str | Path, fmt: str = "t2k") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(edges GeV, raw values) of a user flux file in format ``fmt``: "t2k" (the T2K release
+    table, :func:`_parse_t2k_table`; values (n, 4)) or "bins" (rows ``E_lo_GeV E_hi_GeV
+    value``; values (n, 1)).  The one reader of flux files (experiment files and
+    ``--flux-file``): files above ``bounds.MAX_FLUX_FILE_BYTES`` or with more than
+    ``bounds.MAX_FLUX_BINS`` bins are refused (InputError) before or right after parsing."""
+    from dipolehnl.bounds import MAX_FLUX_BINS, MAX_FLUX_FILE_BYTES
+    from dipolehnl.io import read_user_text
+
+    p = Path(path)
+    text = read_user_text(p, "flux file", max_bytes=MAX_FLUX_FILE_BYTES)
+    n_lines = text.count("\n")
+    if n_lines > MAX_FLUX_BINS + 100:  # cheap pre-check before parsing; exact count below
+        raise InputError(f"flux file {p}: {n_lines} lines, more than the limit of {MAX_FLUX_BINS:,} bins (docs/robustness.md)")
+    edges, raw = (_parse_t2k_table if fmt == "t2k" else _parse_bins_table)(text, str(p))
+    if raw.shape[0] > MAX_FLUX_BINS:
+        raise InputError(f"flux file {p}: {raw.shape[0]} bins, more than the limit of {MAX_FLUX_BINS:,} (docs/robustness.md)")
+    return edges, raw
+
+
 def read_flux_table(path: str | Path, mode: str = "custom") -> BeamFlux:
     """Read a user flux file in the T2K format (see :func:`_parse_t2k_table`).
 
     Values must be per cm^2 per 50 MeV per 1e21 POT (densities normalised to 50 MeV);
     they are converted to per cm^2 per GeV per POT.  Invalid files raise InputError
-    naming the file and line.
+    naming the file and line; the size limits of :func:`read_flux_file` apply.
     """
-    from dipolehnl.io import read_user_text
-
-    p = Path(path)
-    text = read_user_text(p, "flux file")
-    edges, raw = _parse_t2k_table(text, str(p))
-    return _beam_flux_from_table(edges, raw, mode, str(p))
+    edges, raw = read_flux_file(path, "t2k")
+    return _beam_flux_from_table(edges, raw, mode, str(Path(path)))
 
 
 @lru_cache(maxsize=None)

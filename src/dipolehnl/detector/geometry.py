@@ -86,9 +86,12 @@ class Volume:
             rho = float(self.density_g_cm3)
         except (TypeError, ValueError):
             raise InputError(f"volume {self.name!r}: density must be a number, got {self.density_g_cm3!r}") from None
-        if not math.isfinite(rho) or rho < 0.0:
+        from dipolehnl.bounds import DENSITY_MAX_G_CM3
+
+        if not math.isfinite(rho) or rho < 0.0 or rho > DENSITY_MAX_G_CM3:
             raise InputError(
-                f"volume {self.name!r}: density must be finite and >= 0 g/cm^3, got {self.density_g_cm3!r}"
+                f"volume {self.name!r}: density must be finite and in [0, {DENSITY_MAX_G_CM3:g}] g/cm^3, "
+                f"got {self.density_g_cm3!r}"
             )
         object.__setattr__(self, "density_g_cm3", rho)
         if not isinstance(self.subsystem, str) or not self.subsystem:

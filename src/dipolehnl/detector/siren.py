@@ -11,7 +11,8 @@ the density in g/cm^3. Only ``object box`` with zero rotation and a ``constant``
 density is supported; anything else raises :class:`InputError` naming the line. The
 ``detector`` line is the detector origin in the file's coordinates: volumes are shifted
 so that it becomes the origin. The ``fiducial`` line is kept (``SirenDensities.fiducial``)
-but is *not* an analysis fiducial volume. Volumes are kept in file order, which is
+and becomes the analysis fiducial volume ``fiducial`` (in whatever medium it lies) unless
+``fiducial_volumes`` are given. Volumes are kept in file order, which is
 their precedence (later wins), as in SIREN.
 
 Materials file: a header ``NAME n_components`` followed by ``n`` lines
@@ -267,7 +268,7 @@ def load_siren_detector(
     ``materials_path`` defaults to the file next to ``densities_path``; ``name`` to the
     densities file name without ``_densities.dat``. ``tpc_gas_density_g_cm3`` (g/cm^3), if
     given, replaces the density of every TPC gas volume. ``fiducial_volumes`` are the
-    analysis fiducial volumes (each must lie in TPC gas).
+    analysis fiducial volumes (default: the file's ``fiducial`` line, as ``fiducial``).
     """
     dens = read_siren_densities(densities_path)
     mpath = Path(materials_path) if materials_path is not None else default_materials_path(densities_path)
@@ -308,4 +309,9 @@ def load_siren_detector(
         description = "\n".join(line.strip() for line in dens.header if line.strip())
     if tpc_gas_density_g_cm3 is not None:
         volumes = [v.with_density(tpc_gas_density_g_cm3) if v.is_tpc_gas else v for v in volumes]
+    if fiducial_volumes is None and dens.fiducial is not None:
+        # the file's 'fiducial' line is the analysis fiducial volume 'fiducial' (any medium;
+        # shifted like the volumes so that the 'detector' origin becomes the origin)
+        fiducial_volumes = {"fiducial": Box(center_m=np.asarray(dens.fiducial.center_m) - shift,
+                                            size_m=dens.fiducial.size_m)}
     return Detector(name=name, volumes=volumes, fiducial_volumes=dict(fiducial_volumes or {}), description=description)

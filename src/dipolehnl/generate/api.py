@@ -214,6 +214,10 @@ def simulate(
         if missing:
             raise InputError(f"unknown fiducial volume {missing[0]!r} (have {', '.join(fvs)})")
         fvs = {n: fvs[n] for n in fiducial_volumes}
+    from dipolehnl.detector.fiducial import require_fiducial
+
+    require_fiducial(fvs, f"detector {det.name!r}" if detector is not None else f"experiment {exp.name!r}",
+                     detector if detector is not None else exp.source)  # one line, not a ZeroDivisionError
     comps = flux_components(exp, mode, flavor, p, flux_file, model.coupling_flavors)
     return generate(det, model, comps, GeneratorSettings(n_events=n_events, seed=seed), fiducial=fvs,
                     allocation_couplings=allocation_couplings)

@@ -153,6 +153,8 @@ class HNLModel:
 
     def __post_init__(self) -> None:
         m = check_positive("mass", self.mass_GeV)
+        from dipolehnl.bounds import check_coupling
+
         object.__setattr__(self, "convention", check_convention(self.convention))
         d_mu = self.d_mu_GeVinv
         if d_mu is None:
@@ -168,6 +170,8 @@ class HNLModel:
                 raise InputError(f"coupling {name} must be a number, got {v!r}") from None
             if not math.isfinite(fv) or fv < 0:
                 raise InputError(f"coupling {name} must be positive and finite (or 0: no coupling to that flavour), got {v!r}")
+            if fv > 0:
+                check_coupling(fv, f"coupling {name}")  # dipolehnl.bounds: results stay finite
             vals[name] = fv
         nonzero = [v for v in vals.values() if v > 0]
         if not nonzero:
