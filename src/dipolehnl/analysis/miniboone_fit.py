@@ -85,7 +85,7 @@ class FitSettings:
     fiducial_treatment: str = "conversion"
     masses_MeV: tuple[float, ...] = log_grid(*DEFAULT_MASSES_MEV)
     couplings_GeVinv: tuple[float, ...] = log_grid(*DEFAULT_COUPLINGS_GEVINV)
-    n_events: int = 20000
+    n_events: int = 10000
     seed: int = 31
     smear_seed: int = mb.DEFAULT_SEED
     mode: str = "nu"
@@ -166,11 +166,11 @@ def single_photon_event_factors(p_gamma: Array, x_decay_m: Array, settings: FitS
 
 def _onehot_sum(idx: NDArray[np.int64], nbins: int, W: Array) -> Array:
     """Σ_i W[i, :] over events with idx[i] = b, for every bin b: (K, nbins)."""
-    ok = idx >= 0
-    out = np.zeros((nbins, W.shape[1]))
-    if ok.any():
-        np.add.at(out, idx[ok], W[ok])
-    return out.T
+    from scipy.sparse import csr_matrix
+
+    rows = np.flatnonzero(idx >= 0)
+    onehot = csr_matrix((np.ones(rows.size), (idx[rows], rows)), shape=(nbins, W.shape[0]))
+    return np.asarray(onehot @ W).T
 
 
 def simulate_mass(m_MeV: float, settings: FitSettings) -> MassHistograms:
