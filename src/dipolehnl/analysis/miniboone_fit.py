@@ -331,10 +331,9 @@ def run_fit(settings: FitSettings, executor=None, progress: bool = False) -> Fit
     if executor is not None:
         hists = list(executor.map(_simulate_star, tasks))
     elif settings.workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
+        from dipolehnl.analysis.execution import LocalExecutor
 
-        with ProcessPoolExecutor(max_workers=int(settings.workers)) as ex:
-            hists = list(ex.map(_simulate_star, tasks))
+        hists = list(LocalExecutor(int(settings.workers)).map(_simulate_star, tasks))
     else:
         hists = [simulate_mass(*t) for t in tasks]
     chi2 = chi2_grids(hists, settings)
