@@ -293,7 +293,7 @@ def test_verdict_and_markdown(small_fit):
             continue
         assert 0.0 <= r["overlap_over_union"] <= 1.0
         assert r["fraction_excluded"]["all"] == 1.0
-    md = mbf.verdict_markdown(v, mbf.pi0_estimate())
+    md = mbf.verdict_markdown(v, mbf.pi0_estimate(50.0, 1e-6, upscatter_decays_per_pot=3e-16))
     assert md.startswith("## MiniBooNE") and "Ref. [31]" in md and "π⁰" in md
 
 
@@ -304,3 +304,14 @@ def test_settings_validation():
         mbf.FitSettings(couplings_GeVinv=(1e-6, 1e-7))
     with pytest.raises(InputError):
         mbf.FitSettings(convention="other")
+
+
+def test_pi0_branching_ratio_limits():
+    """I(0) = 1 (massless N: the Dalitz integral ∫(1−t)³dt = 1/4), zero above m_π⁰, ∝ d²."""
+    m_pi = 0.1349768
+    br0 = mbf.pi0_dalitz_branching_ratio(1e-6, 1e-6, c=1.0)
+    assert br0 == pytest.approx(0.98823 * 1e-12 * m_pi**2 / (24 * math.pi**2), rel=1e-6)
+    assert mbf.pi0_dalitz_branching_ratio(140.0, 1e-6) == 0.0
+    assert mbf.pi0_dalitz_branching_ratio(50.0, 2e-6) == pytest.approx(4 * mbf.pi0_dalitz_branching_ratio(50.0, 1e-6))
+    est = mbf.pi0_estimate(50.0, 1e-6, upscatter_decays_per_pot=1e-16)
+    assert 0 < est["decay_probability"] < 1 and est["ratio_to_upscattering"] > 0
