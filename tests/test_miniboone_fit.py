@@ -315,3 +315,24 @@ def test_pi0_branching_ratio_limits():
     assert mbf.pi0_dalitz_branching_ratio(50.0, 2e-6) == pytest.approx(4 * mbf.pi0_dalitz_branching_ratio(50.0, 1e-6))
     est = mbf.pi0_estimate(50.0, 1e-6, upscatter_decays_per_pot=1e-16)
     assert 0 < est["decay_probability"] < 1 and est["ratio_to_upscattering"] > 0
+
+
+# ---------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------
+def test_figures_spectra_and_fig4(tmp_path, small_fit):
+    from dipolehnl.analysis.execution import LocalExecutor
+    from dipolehnl.analysis.scan import ScanSettings, run_scan
+    from dipolehnl.plots.constraints import plot_constraints
+    from dipolehnl.plots.miniboone import plot_miniboone_spectra
+
+    s = mbf.FitSettings(masses_MeV=(30.0, 300.0), couplings_GeVinv=tuple(np.geomspace(1e-8, 3e-5, 12)), n_events=300)
+    res = mbf.run_fit(s)
+    paths = plot_miniboone_spectra(tmp_path, res, label="(test)")
+    assert sorted(p.name for p in paths) == ["fig_miniboone_spectra.pdf", "fig_miniboone_spectra.png"]
+    assert all(p.stat().st_size > 5000 for p in paths)
+    scan = run_scan("t2k2019", "default", ScanSettings(masses_GeV=(0.03, 0.3), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 10)),
+                                                       n_events=200, refine=False), executor=LocalExecutor(1))
+    regions = {"ours, E fit 95% CL": mbf.read_region_csv(small_fit / "preferred_region_enu_95cl.csv")}
+    paths = plot_constraints(tmp_path / "f4", scan, miniboone_regions=regions)
+    assert sorted(p.name for p in paths) == ["fig4_constraints.pdf", "fig4_constraints.png"]
