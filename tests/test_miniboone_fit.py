@@ -336,3 +336,16 @@ def test_figures_spectra_and_fig4(tmp_path, small_fit):
     regions = {"ours, E fit 95% CL": mbf.read_region_csv(small_fit / "preferred_region_enu_95cl.csv")}
     paths = plot_constraints(tmp_path / "f4", scan, miniboone_regions=regions)
     assert sorted(p.name for p in paths) == ["fig4_constraints.pdf", "fig4_constraints.png"]
+
+
+def test_fit_definition_matches_experiment_and_release():
+    """The fit file's exposures are the release's; its volumes are the experiment's spheres."""
+    from dipolehnl.experiment import load_experiment
+
+    d = mbf.fit_definition()
+    assert mbf.exposure_pot("nu") == mb.load_release("nu").pot == 18.75e20
+    assert mbf.exposure_pot("nubar") == mb.load_release("nubar").pot == 11.27e20
+    exp = load_experiment(d["experiment"])
+    assert exp.fiducial_volumes[d["decay_volume"]].radius_m == pytest.approx(6.1)
+    assert exp.fiducial_volumes[d["shower_volume"]].radius_m == pytest.approx(5.0)
+    assert exp.flavors("nu") == exp.flavors("nubar") == ("numu", "numubar", "nue", "nuebar")

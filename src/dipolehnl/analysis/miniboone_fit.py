@@ -43,8 +43,41 @@ FIT_CHOICES: tuple[str, ...] = ("enu", "costheta", "both")
 DCHI2_LEVELS: dict[str, float] = {"95cl": 5.991464547107979, "997cl": 11.829158081900795}
 FIDUCIAL_TREATMENTS: tuple[str, ...] = ("conversion", "efficiency")
 COSTHETA_OSCILLATION: tuple[str, ...] = ("background_shape", "none")
-EXPERIMENT = "miniboone"
-DECAY_VOLUME = "tank"  # the oil sphere (experiments/miniboone.toml)
+
+
+@lru_cache(maxsize=1)
+def fit_definition() -> dict:
+    """The fit's definition file ``analysis/data/miniboone_fit.toml``: experiment, decay and
+    shower volumes (fiducial volumes of the experiment), exposures per beam mode (POT)."""
+    import sys
+    from importlib.resources import files
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    doc = tomllib.loads(files("dipolehnl").joinpath("analysis", "data", "miniboone_fit.toml").read_text())
+    for key in ("experiment", "decay_volume", "shower_volume", "fit_mode", "exposure_pot"):
+        if key not in doc:
+            raise InputError(f"miniboone_fit.toml: missing key {key!r}")
+    return doc
+
+
+def exposure_pot(mode: str) -> float:
+    """POT of a beam mode from the fit's definition file."""
+    return float(fit_definition()["exposure_pot"][mb.check_mode(mode)])
+
+
+def _radii_m() -> tuple[float, float]:
+    """(oil, fiducial) sphere radii (m) from the experiment's decay and shower volumes."""
+    from dipolehnl.experiment import load_experiment
+
+    d = fit_definition()
+    exp = load_experiment(d["experiment"])
+    return float(exp.fiducial_volumes[d["decay_volume"]].radius_m), float(exp.fiducial_volumes[d["shower_volume"]].radius_m)
+
+
 
 #: Default grid: 40 masses × 200 couplings (log-spaced).
 DEFAULT_MASSES_MEV: tuple[float, float, int] = (10.0, 1500.0, 40)
@@ -153,14 +186,16 @@ class MassHistograms:
 def fiducial_fraction(treatment: str) -> float:
     """Fiducial fraction of the efficiency table's reference events (uniform in the oil):
     (r_fid/r_oil)³ for 'conversion', 1 for 'efficiency'."""
-    return (mb.FIDUCIAL_RADIUS_M / mb.OIL_RADIUS_M) ** 3 if treatment == "conversion" else 1.0
+    r_oil, r_fid = _radii_m()
+    return (r_fid / r_oil) ** 3 if treatment == "conversion" else 1.0
 
 
 def single_photon_event_factors(p_gamma: Array, x_decay_m: Array, settings: FitSettings) -> tuple[Array, "mb.SinglePhotonBins"]:
     """Per-event factor P_conv × ε / f_fid and the reconstructed bins (seeded smearing)."""
-    fid_r = mb.FIDUCIAL_RADIUS_M if settings.fiducial_treatment == "conversion" else mb.OIL_RADIUS_M
+    r_oil, r_fid = _radii_m()
+    fid_r = r_fid if settings.fiducial_treatment == "conversion" else r_oil
     bins = mb.single_photon_bins(p_gamma, x_decay_m, mode=settings.mode, seed=settings.smear_seed,
-                                 fiducial_radius_m=fid_r)
+                                 oil_radius_m=r_oil, fiducial_radius_m=fid_r)
     return bins.factor / fiducial_fraction(settings.fiducial_treatment), bins
 
 
@@ -184,16 +219,16 @@ def simulate_mass(m_MeV: float, settings: FitSettings) -> MassHistograms:
     t0 = time.perf_counter()
     couplings = np.asarray(settings.couplings_GeVinv, dtype=float)
     d0 = float(np.sqrt(couplings[0] * couplings[-1]))
-    exp = load_experiment(EXPERIMENT)
+    exp = load_experiment(fit_definition()["experiment"])
     mode = mb.check_mode(settings.mode)
     model = HNLModel.for_flavor(m_MeV / 1000.0, d0, "mu", majorana=settings.majorana, convention=settings.convention)
     flavors = get_preset("default").flavors_for(exp.fluxes[mode], ("mu",))
     comps = {f"{mode}:{f}": exp.flux(mode, f) for f in flavors}
     sample = generate(exp.detector, model, comps, GeneratorSettings(n_events=settings.n_events,
                                                                     seed=settings.mass_seed(m_MeV)),
-                      fiducial=exp.shapes([DECAY_VOLUME]), allocation_couplings=couplings)
+                      fiducial=exp.shapes([fit_definition()["decay_volume"]]), allocation_couplings=couplings)
     R = sample.coupling_matrix(couplings)  # (n, K)
-    base = sample.kin_weight * sample.flux_factor() * mb.POT[mode]
+    base = sample.kin_weight * sample.flux_factor() * exposure_pot(mode)
     br = SinglePhotonChannel().branching_ratio(sample)
     factor, bins = single_photon_event_factors(sample.columns["p_gamma"], sample.columns["decay_vertex_m"], settings)
     v = base * br * factor
@@ -380,8 +415,8 @@ def read_region_csv(path: str | Path) -> list[Array]:
 def summary_dict(res: FitResult) -> dict:
     s = res.settings
     out = {
-        "experiment": EXPERIMENT, "model": {"convention": s.convention, "majorana": s.majorana, "coupling": "d_muN (GeV^-1)"},
-        "exposure_pot": mb.POT[mb.check_mode(s.mode)], "mode": s.mode,
+        "experiment": fit_definition()["experiment"], "model": {"convention": s.convention, "majorana": s.majorana, "coupling": "d_muN (GeV^-1)"},
+        "exposure_pot": exposure_pot(s.mode), "mode": s.mode,
         "delta_chi2_thresholds": {"95% CL": DCHI2_LEVELS["95cl"], "99.7% CL": DCHI2_LEVELS["997cl"], "dof": 2},
         "oscillation": {"sin2_2theta_mue": s.sin2_2theta, "dm2_eV2": s.dm2_eV2, "included": s.include_oscillation,
                         "enu_events": float(np.sum(mb.oscillation_prediction(s.sin2_2theta, s.dm2_eV2, s.mode)))
@@ -688,7 +723,7 @@ def reproduce_miniboone(out_dir: str | Path, figures_dir: str | Path, scans_by_p
     k = int(bf["index"][1])
     m_b = float(res.masses_MeV[i])
     pi0 = pi0_estimate(m_b, float(res.couplings_GeVinv[k]),
-                       upscatter_decays_per_pot=float(res.hists[i].decays[k]) / mb.POT["nu"])
+                       upscatter_decays_per_pot=float(res.hists[i].decays[k]) / exposure_pot(res.settings.mode))
     model = HNLModel.for_flavor(bf["m_MeV"] / 1000.0, bf["d_GeVinv"], "mu", convention="consistent")
     verdict["br_ee"] = (f"{decays.br_ee(model):.3g} at the E_ν^QE best fit (consistent); the e⁺e⁻ pairs that would look "
                         "like one shower would add at most this fraction to the signal")
