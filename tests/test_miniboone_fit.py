@@ -349,3 +349,18 @@ def test_fit_definition_matches_experiment_and_release():
     assert exp.fiducial_volumes[d["decay_volume"]].radius_m == pytest.approx(6.1)
     assert exp.fiducial_volumes[d["shower_volume"]].radius_m == pytest.approx(5.0)
     assert exp.flavors("nu") == exp.flavors("nubar") == ("numu", "numubar", "nue", "nuebar")
+
+
+def test_reproduce_section(tmp_path, monkeypatch):
+    """The reproduce hook: both conventions on a tiny grid, files under OUT/miniboone/, the
+    spectra figures, the Markdown section and our 95% CL regions for Fig. 4."""
+    tiny = {"masses_MeV": (20.0, 60.0, 200.0), "couplings_GeVinv": tuple(np.geomspace(1e-8, 3e-5, 12)), "n_events": 300}
+    monkeypatch.setitem(mbf.REPRODUCE_GRID, True, tiny)
+    md, regions = mbf.reproduce_miniboone(tmp_path, tmp_path / "figures", {}, fast=True)
+    for conv in ("consistent", "darknews"):
+        assert (tmp_path / "miniboone" / conv / "summary.json").is_file()
+        assert (tmp_path / "figures" / f"fig_miniboone_spectra_{conv}.png").is_file()
+    v = json.loads((tmp_path / "miniboone" / "verdict.json").read_text())
+    assert set(v["fits"]) == {"consistent", "darknews"} and "pi0" in v and "br_ee" in v
+    assert md.startswith("## MiniBooNE") and "not modelled" in md and "| darknews |" in md
+    assert len(regions) == 2 and all(isinstance(p, list) for p in regions.values())
