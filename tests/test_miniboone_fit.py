@@ -57,7 +57,7 @@ def _hand_rate_per_pot(model, pdg, medium, n_cm3, exp):
 
     ch = xsec.channel(pdg, "coherent")
     M, m = ch.M_GeV, model.mass_GeV
-    phi_nu = lambda E: np.asarray(exp.flux("nu", "numu")(E)) + np.asarray(exp.flux("nu", "numubar")(E))  # noqa: E731
+    phi_nu = lambda E: np.asarray(exp.flux("nu", "numu")(E)) + np.asarray(exp.flux("nu", "numubar")(E))
     gl3x, gl3w = np.polynomial.legendre.leggauss(2)
     edges = np.arange(0.0, 3.0 + 1e-9, 0.05)
     E = (0.5 * (edges[1:] - edges[:-1])[:, None] * gl3x + 0.5 * (edges[1:] + edges[:-1])[:, None]).ravel()
@@ -211,7 +211,7 @@ def test_region_polygons_on_a_paraboloid():
     X, Y = np.meshgrid(np.log10(m), np.log10(d), indexing="ij")
     sig = 0.2
     dch = ((X - 2) ** 2 + (Y + 6) ** 2) / sig**2
-    for lv, thr in mbf.DCHI2_LEVELS.items():
+    for thr in mbf.DCHI2_LEVELS.values():
         polys, holes = mbf.region_polygons(m, d, dch, thr)
         assert len(polys) == 1 and holes == 0
         from dipolehnl.analysis.limits import polygon_area
@@ -288,7 +288,7 @@ def test_verdict_and_markdown(small_fit):
             return lambda m, d: np.ones(np.shape(m), bool)
 
     v = mbf.miniboone_verdict({"consistent": res}, {"all": (Everything(), None)})
-    for key, r in v["fits"]["consistent"]["regions"].items():
+    for r in v["fits"]["consistent"]["regions"].values():
         if r.get("empty"):
             continue
         assert 0.0 <= r["overlap_over_union"] <= 1.0

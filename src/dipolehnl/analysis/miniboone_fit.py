@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -154,7 +154,7 @@ class FitSettings:
         return FITS if self.fit == "both" else (self.fit,)
 
     def mass_seed(self, m_MeV: float) -> int:
-        return int(self.seed) * 1_000_003 + int(round(m_MeV * 1000.0))
+        return int(self.seed) * 1_000_003 + round(m_MeV * 1000.0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -190,7 +190,7 @@ def fiducial_fraction(treatment: str) -> float:
     return (r_fid / r_oil) ** 3 if treatment == "conversion" else 1.0
 
 
-def single_photon_event_factors(p_gamma: Array, x_decay_m: Array, settings: FitSettings) -> tuple[Array, "mb.SinglePhotonBins"]:
+def single_photon_event_factors(p_gamma: Array, x_decay_m: Array, settings: FitSettings) -> tuple[Array, mb.SinglePhotonBins]:
     """Per-event factor P_conv × ε / f_fid and the reconstructed bins (seeded smearing)."""
     r_oil, r_fid = _radii_m()
     fid_r = r_fid if settings.fiducial_treatment == "conversion" else r_oil
@@ -282,8 +282,8 @@ def chi2_grids(hists: Sequence[MassHistograms], settings: FitSettings) -> dict[s
     if "costheta" in settings.fits:
         oc = (oscillation_costheta(settings.sin2_2theta, settings.dm2_eV2, settings.costheta_oscillation)
               if settings.include_oscillation else np.zeros(mb.load_costheta().data.size))
-        kw = dict(fractional_syst=settings.costheta_fractional_syst,
-                  normalization_syst=settings.costheta_normalization_syst)
+        kw = {"fractional_syst": settings.costheta_fractional_syst,
+                  "normalization_syst": settings.costheta_normalization_syst}
         out["costheta"] = np.array([[mb.chi2_costheta(h + oc, **kw) for h in H.costheta] for H in hists])
         out["costheta_no_hnl"] = np.array(mb.chi2_costheta(oc, **kw))
     return out
@@ -472,13 +472,11 @@ REF31_REGIONS: dict[str, dict[str, list[str]]] = {
     "enu": {"95cl": ["MiniBooNE_EnuQE_95CL", "MiniBooNE_EnuQE_95CL_island"], "997cl": ["MiniBooNE_EnuQE_99.7CL"]},
     "costheta": {"95cl": ["MiniBooNE_CosTheta_95CL"], "997cl": ["MiniBooNE_CosTheta_99.7CL"]},
 }
-#: Best-fit point of Ref. [31] is not bundled; its region's log-area centroid stands for it.
+# Ref. [31]'s best-fit point is not bundled; the log-area centroid of its region stands for it.
 
 
 def _grid_overlap(ours: list, theirs: list, n: int = 300, d_floor: float | None = None) -> dict:
     """Areas (decades²) of ours, theirs, their intersection on one n × n grid over the joint bounding box."""
-    from dipolehnl.analysis.limits import OPEN_EXTENT_DECADES
-
     xs, ys = [], []
     for r in ours + theirs:
         p = r.polygon_log
@@ -504,8 +502,7 @@ def _grid_overlap(ours: list, theirs: list, n: int = 300, d_floor: float | None 
     cell = dx * dy
     A, B, I = a.sum() * cell, b.sum() * cell, (a & b).sum() * cell
     U = (a | b).sum() * cell
-    del OPEN_EXTENT_DECADES
-    cx = lambda m: (float(X[m].mean()), float(Y[m].mean())) if m.any() else (float("nan"), float("nan"))  # noqa: E731
+    cx = lambda m: (float(X[m].mean()), float(Y[m].mean())) if m.any() else (float("nan"), float("nan"))
     return {"area_ours_dec2": float(A), "area_ref31_dec2": float(B), "area_overlap_dec2": float(I),
             "overlap_over_union": float(I / U) if U > 0 else 0.0,
             "fraction_of_ours_in_ref31": float(I / A) if A > 0 else None,
@@ -631,7 +628,7 @@ def verdict_markdown(verdict: dict, pi0: dict | None = None, upscatter_per_pot: 
     for label, e in verdict["fits"].items():
         for key, r in e["regions"].items():
             if r.get("empty"):
-                L.append(f"| {label} | {key} | empty | | | | |" + " |" * len(scans))  # noqa: E501
+                L.append(f"| {label} | {key} | empty | | | | |" + " |" * len(scans))
                 continue
             sh = r["best_fit_shift_decades"]
             L.append(f"| {label} | {key} | {r['area_ours_dec2']:.2f} | {r['area_ref31_dec2']:.2f} | "

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from dipolehnl.plots.style import DOUBLE_COLUMN_IN, new_figure, save_figure, style_context
+from dipolehnl.plots.style import (
+    DOUBLE_COLUMN_IN,
+    new_figure,
+    save_figure,
+    style_context,
+)
 
 BKG_COLOR = "#9ecae1"
 OSC_COLOR = "#fdae6b"
@@ -60,10 +65,9 @@ def plot_miniboone_spectra(out_dir: str | os.PathLike[str], result, *, stem: str
                 ax.set_xlabel(r"$\cos\theta$")
                 ax.set_ylabel("events / bin")
             _stairs(ax, edges, np.zeros_like(bkg), bkg, BKG_COLOR, "background (MiniBooNE)", per)
-            _stairs(ax, edges, bkg, osc, OSC_COLOR, r"oscillation ($\sin^2 2\theta$=%g, $\Delta m^2$=%g eV$^2$)"
-                    % (s.sin2_2theta, s.dm2_eV2), per)
+            _stairs(ax, edges, bkg, osc, OSC_COLOR, rf"oscillation ($\sin^2 2\theta$={s.sin2_2theta:g}, $\Delta m^2$={s.dm2_eV2:g} eV$^2$)", per)
             _stairs(ax, edges, bkg + osc, hnl, HNL_COLOR,
-                    r"HNL, $m_N$=%.0f MeV, $d$=%.2g GeV$^{-1}$" % (bf["m_MeV"], bf["d_GeVinv"]), per)
+                    r"HNL, $m_N$={:.0f} MeV, $d$={:.2g} GeV$^{{-1}}$".format(bf["m_MeV"], bf["d_GeVinv"]), per)
             c = 0.5 * (edges[1:] + edges[:-1])
             w = np.ones_like(data) if per is None else per
             ax.errorbar(c, data / w, yerr=np.sqrt(data) / w, fmt="o", color="black", markersize=2.5, linewidth=0.8,
