@@ -429,6 +429,46 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- main
+# ---------------------------------------------------------------- miniboone-fit (issue 10)
+def _register_miniboone_fit(sub) -> None:
+    """``dipolehnl miniboone-fit``: the MiniBooNE excess fit (analysis/miniboone_fit.py)."""
+
+    def cmd_miniboone_fit(args: argparse.Namespace) -> int:
+        from dipolehnl.analysis import miniboone_fit as mbf
+
+        s = mbf.FitSettings(
+            convention=args.convention, majorana=args.majorana, fit=args.fit,
+            sin2_2theta=mbf.mb.DEFAULT_SIN2_2THETA_MUE if args.sin2_2theta is None else args.sin2_2theta,
+            dm2_eV2=mbf.mb.DEFAULT_DM2_EV2 if args.dm2 is None else args.dm2,
+            masses_MeV=_grid(args.masses, "mass") if args.masses else mbf.log_grid(*mbf.DEFAULT_MASSES_MEV),
+            couplings_GeVinv=(_grid(args.couplings, "coupling") if args.couplings
+                              else mbf.log_grid(*mbf.DEFAULT_COUPLINGS_GEVINV)),
+            n_events=args.events, seed=args.seed, workers=args.workers or 1)
+        res = mbf.run_fit(s)
+        files = mbf.write_fit_outputs(res, args.out)
+        for f in s.fits:
+            bf = res.best_fit(f)
+            print(f"{f}: best fit m = {bf['m_MeV']:.4g} MeV, d = {bf['d_GeVinv']:.3g} GeV^-1, chi2 = {bf['chi2']:.2f} "
+                  f"({bf['n_bins']} bins; {bf['chi2_no_hnl']:.2f} without HNL)")
+        print(f"wrote {len(files)} files to {args.out} in {res.wall_time_s:.1f} s")
+        return 0
+
+    p = sub.add_parser("miniboone-fit", help="fit the MiniBooNE excess with dipole-portal HNLs: Delta chi2 regions in (m_N, d_muN)")
+    p.add_argument("--out", required=True, help="output directory (regions, chi2_grid.csv, summary.json)")
+    p.add_argument("--convention", default="consistent", choices=("consistent", "darknews"), help="width convention")
+    p.add_argument("--fit", default="both", help="enu, costheta or both (default)")
+    p.add_argument("--majorana", action="store_true", help="Majorana HNL (default Dirac)")
+    p.add_argument("--sin2-2theta", type=_float, default=None, help="fixed sin^2(2 theta_mue) (default 6e-4, Ref. [31])")
+    p.add_argument("--dm2", type=_float, default=None, help="fixed Delta m^2 in eV^2 (default 1.3, Ref. [31])")
+    p.add_argument("--masses", help="masses in MeV: 'a,b,c' or 'lo:hi:n' log-spaced (default 10:1500:40)")
+    p.add_argument("--couplings", help="couplings d in GeV^-1: 'a,b,c' or 'lo:hi:n' (default 1e-8:3e-5:200)")
+    p.add_argument("--events", type=_positive_int, default=10000, help="events per mass (default 10000)")
+    p.add_argument("--seed", type=int, default=31, help="base seed (default 31)")
+    p.add_argument("--workers", type=_positive_int, default=1, help="processes over masses (default 1)")
+    p.set_defaults(func=cmd_miniboone_fit)
+# ---------------------------------------------------------------- end miniboone-fit
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dipolehnl import __version__
 
@@ -506,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_args(p)
     p.set_defaults(func=cmd_reproduce)
 
+    _register_miniboone_fit(sub)  # issue 10
     return parser
 
 

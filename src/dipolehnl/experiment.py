@@ -13,8 +13,9 @@ file are relative to the file.  Format::
 
     [beam.modes.fhc.numu]               # one flux file per flavour: numu numubar nue nuebar nutau nutaubar
     file = "../beam/data/t2k_nd280_fhc_plus250kA_2020.txt"
-    format = "t2k"                      # "t2k": T2K release table (column below); "bins": rows "E_lo E_hi value"
-    column = "numu"                     # t2k only: numu, numubar, nue or nuebar
+    format = "t2k"                      # "t2k": T2K release table (column below); "bins": rows "E_lo E_hi value";
+                                        # "bnb": rows "E_lo E_hi numu numubar nue nuebar" (BNB tables)
+    column = "numu"                     # t2k and bnb: numu, numubar, nue or nuebar
     units = "cm-2 (50 MeV)-1 (1e21 POT)-1"   # or "cm-2 GeV-1 POT-1", "m-2 GeV-1 POT-1"
 
     [detector]
@@ -73,11 +74,12 @@ class FluxFileSpec(_Strict):
     """One flavour's flux: a file (relative to the experiment file), its format and units."""
 
     file: str = Field(description="flux table, path relative to the experiment file")
-    format: Literal["t2k", "bins"] = Field(
+    format: Literal["t2k", "bins", "bnb"] = Field(
         "t2k", description="'t2k': the T2K release table (bin  lo - hi  numu numubar nue nuebar); "
-                           "'bins': rows 'E_lo_GeV E_hi_GeV value' ('#' comments)")
+                           "'bins': rows 'E_lo_GeV E_hi_GeV value' ('#' comments); "
+                           "'bnb': rows 'E_lo_GeV E_hi_GeV numu numubar nue nuebar' ('#' comments)")
     column: Literal["numu", "numubar", "nue", "nuebar"] | None = Field(
-        None, description="t2k format: the column of this flavour (default: the flavour itself)")
+        None, description="t2k and bnb formats: the column of this flavour (default: the flavour itself)")
     units: Literal["cm-2 (50 MeV)-1 (1e21 POT)-1", "cm-2 GeV-1 POT-1", "m-2 GeV-1 POT-1"] = Field(
         "cm-2 (50 MeV)-1 (1e21 POT)-1", description="units of the tabulated values (densities)")
 
@@ -432,10 +434,10 @@ def _load_flux(f: FluxFileSpec, flavor: str, mode: str, where: str, base_dir: Pa
         raise InputError(f"{where}.file: file not found: {f.file!r}")
     try:
         edges, raw = _read_table(str(path.resolve()), f.format, _stat(path))
-        if f.format == "t2k":
+        if f.format in ("t2k", "bnb"):
             col = f.column or flavor
             if col not in T2K_COLUMNS:
-                raise InputError(f"the t2k table has no column {col!r} (give column = one of {', '.join(T2K_COLUMNS)})")
+                raise InputError(f"the {f.format} table has no column {col!r} (give column = one of {', '.join(T2K_COLUMNS)})")
             values = raw[:, T2K_COLUMNS.index(col)]
         else:
             values = raw[:, 0]

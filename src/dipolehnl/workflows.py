@@ -176,7 +176,8 @@ def decay_length_figure(out_dir: Path, scan: ScanResult) -> list:
 
 def make_figures(out_dir: Path, constraint: ScanResult, sensitivity: ScanResult | None,
                  paper: ScanResult | None = None, vertex_events: int = 20000,
-                 electron: dict[str, ScanResult] | None = None) -> list[str]:
+                 electron: dict[str, ScanResult] | None = None,
+                 miniboone_regions: dict | None = None) -> list[str]:
     """Figures 1–4 (PNG and PDF) into ``out_dir``; ``electron``: the d_eN scans
     (analysis → result), drawn as extra curves in Fig. 4."""
     from dipolehnl.plots.constraints import plot_constraints
@@ -194,7 +195,8 @@ def make_figures(out_dir: Path, constraint: ScanResult, sensitivity: ScanResult 
         if "t2k+t2k2" in electron:
             extra[r"T2K+T2K-II 95% CL, $d_{eN}$"] = (electron["t2k+t2k2"],
                                                    {"color": "#7b3294", "linestyle": "--", "linewidth": 1.1})
-    files += plot_constraints(out_dir, constraint, sensitivity, extra=extra or None)
+    files += plot_constraints(out_dir, constraint, sensitivity, extra=extra or None,
+                              miniboone_regions=miniboone_regions)  # issue 10: our MiniBooNE regions
     return [str(f) for f in files]
 
 
@@ -245,10 +247,17 @@ def reproduce(out_dir: str | Path, fast: bool = False, executor=None, progress: 
 
     diffs = timed("one-difference study", study)
     kaon = timed("kaon validation", kaon_outputs, out)
+    # --- MiniBooNE excess fit with the same engine (issue 10) ---
+    from dipolehnl.analysis.miniboone_fit import reproduce_miniboone
+
+    mb_section, mb_regions = timed("MiniBooNE fit (both conventions)", reproduce_miniboone, out, out / "figures",
+                                   {"default": default, "paper": paper}, fast, executor)
+    # --- end MiniBooNE ---
     timed("figures", make_figures, out / "figures", default["t2k2019"], default["t2k+t2k2"], paper["t2k2019"],
-                 cfg.vertex_events, electron)
+                 cfg.vertex_events, electron, mb_regions)
     wall = time.perf_counter() - t0
     report = _report(default, paper, summaries, diffs, kaon, cfg, timings, wall, fast, electron)
+    report = report.rstrip("\n") + "\n\n" + mb_section + "\n"  # issue 10: the MiniBooNE section
     write_text_atomic(out / "report.md", report)
     from dipolehnl.markdown import to_html
 

@@ -688,6 +688,95 @@ class SinglePhotonHistograms:
     total: float
 
 
+@dataclass(frozen=True)
+class SinglePhotonBins:
+    """Per-photon reconstruction: ``factor`` (N,) = P(conversion in the fiducial sphere) x
+    gamma/e efficiency (each as requested; 0 for photons with E = 0), and the bin index of
+    every photon in the E_nu^QE (``enu``), cos theta (``costheta``) and E_vis (``evis``)
+    histograms of :class:`SinglePhotonHistograms` (-1: in no bin).  Histograms at any
+    weights w are sum_i w_i factor_i over the photons of a bin, so a coupling scan
+    reconstructs each sample once."""
+
+    factor: NDArray[np.float64]
+    enu: NDArray[np.int64]
+    costheta: NDArray[np.int64]
+    evis: NDArray[np.int64]
+    n_enu: int
+    n_costheta: int
+    n_evis: int
+
+    def histograms(self, weights: ArrayLike) -> SinglePhotonHistograms:
+        w = np.asarray(weights, float) * self.factor
+        out = []
+        for idx, nb in ((self.enu, self.n_enu), (self.costheta, self.n_costheta), (self.evis, self.n_evis)):
+            ok = idx >= 0
+            out.append(np.bincount(idx[ok], weights=w[ok], minlength=nb).astype(float))
+        return SinglePhotonHistograms(*out, float(w.sum()))
+
+
+def _bin_index(x: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Bin of x in [edges[0], edges[-1]) (right-open), -1 outside or NaN."""
+    idx = np.searchsorted(edges, x, side="right") - 1
+    ok = np.isfinite(x) & (x >= edges[0]) & (x < edges[-1])
+    return np.where(ok, idx, -1).astype(np.int64)
+
+
+def single_photon_bins(
+    photon_p4_GeV: ArrayLike,
+    positions_m: ArrayLike,
+    *,
+    mode: str = "nu",
+    seed: int | np.random.Generator | None = None,
+    stochastic: float = ENERGY_RESOLUTION_STOCHASTIC,
+    constant: float = ENERGY_RESOLUTION_CONSTANT,
+    angular_sigma_deg: float = ANGULAR_RESOLUTION_DEG,
+    apply_efficiency: bool = True,
+    require_fiducial_conversion: bool = True,
+    conversion_length_cm: float | None = None,
+    oil_radius_m: float = OIL_RADIUS_M,
+    fiducial_radius_m: float = FIDUCIAL_RADIUS_M,
+) -> SinglePhotonBins:
+    """Reconstruct photons as single electron-like showers once (see
+    :func:`reconstruct_single_photon`, which is ``single_photon_bins(...).histograms(w)``):
+    conversion probability and efficiency per photon, then seeded smearing of E_vis and the
+    direction (in that order, one draw per photon with E > 0), E_nu^QE of ``mode``, bins."""
+    p4 = np.atleast_2d(np.asarray(photon_p4_GeV, float))
+    x = np.atleast_2d(np.asarray(positions_m, float))
+    n = p4.shape[0]
+    if p4.shape != (n, 4) or x.shape != (n, 3):
+        raise InputError(f"need photon_p4 (N,4) and positions (N,3); got {p4.shape}, {x.shape}")
+    if not (np.all(np.isfinite(p4)) and np.all(np.isfinite(x))):
+        raise InputError("photon momenta and positions must be finite")
+    if np.any(p4[:, 0] < 0):
+        raise InputError("photon energies must be non-negative")
+    rel = load_release(mode)
+    cos_spec, evis_spec = load_costheta(), load_evis()
+    factor = np.zeros(n)
+    enu_i = np.full(n, -1, dtype=np.int64)
+    cos_i = np.full(n, -1, dtype=np.int64)
+    evis_i = np.full(n, -1, dtype=np.int64)
+    keep = np.flatnonzero(p4[:, 0] > 0)
+    if keep.size:
+        E, d = p4[keep, 0], _unit(p4[keep, 1:], "photon momenta")
+        f = np.ones(keep.size)
+        if require_fiducial_conversion:
+            f = f * conversion_probability(x[keep], d, conversion_length_cm=conversion_length_cm,
+                                           oil_radius_m=oil_radius_m, fiducial_radius_m=fiducial_radius_m)
+        if apply_efficiency:
+            f = f * load_shower_efficiency()(E)
+        factor[keep] = f
+        g = _rng(seed)
+        E_vis = smear_energy(E, g, stochastic=stochastic, constant=constant)
+        cos_t = smear_direction(d, g, sigma_deg=angular_sigma_deg)[:, 2]
+        enu = enu_qe_GeV(E_vis, cos_t, rel.mode)
+        enu_i[keep] = _bin_index(enu, rel.enu_edges_GeV)
+        lo, hi = ANGULAR_ENU_RANGE_GEV
+        win = np.isfinite(enu) & (enu >= lo) & (enu < hi)
+        cos_i[keep] = np.where(win, _bin_index(cos_t, cos_spec.edges), -1)
+        evis_i[keep] = np.where(win, _bin_index(E_vis, evis_spec.edges), -1)
+    return SinglePhotonBins(factor, enu_i, cos_i, evis_i, rel.n_nue, cos_spec.data.size, evis_spec.data.size)
+
+
 def reconstruct_single_photon(
     photon_p4_GeV: ArrayLike,
     positions_m: ArrayLike,
@@ -712,42 +801,18 @@ def reconstruct_single_photon(
     (``require_fiducial_conversion``; otherwise 1) and by the gamma/e efficiency at its true
     energy (``apply_efficiency``); E_vis and the direction are smeared with a seeded
     generator (reproducible); E_nu^QE uses the electron-like CCQE formula of ``mode``.
+    Bin edges are right-open (an E_nu^QE of exactly the last edge is in no bin).
     """
     p4 = np.atleast_2d(np.asarray(photon_p4_GeV, float))
-    x = np.atleast_2d(np.asarray(positions_m, float))
     w = np.atleast_1d(np.asarray(weights, float))
-    n = p4.shape[0]
-    if p4.shape != (n, 4) or x.shape != (n, 3) or w.shape != (n,):
-        raise InputError(f"need photon_p4 (N,4), positions (N,3), weights (N,); got {p4.shape}, {x.shape}, {w.shape}")
-    if not (np.all(np.isfinite(p4)) and np.all(np.isfinite(x)) and np.all(np.isfinite(w))):
-        raise InputError("photon momenta, positions and weights must be finite")
-    if np.any(w < 0) or np.any(p4[:, 0] < 0):
-        raise InputError("weights and photon energies must be non-negative")
-    rel = load_release(mode)
-    cos_spec, evis_spec = load_costheta(), load_evis()
-    if n == 0:
-        return SinglePhotonHistograms(np.zeros(rel.n_nue), np.zeros(cos_spec.data.size), np.zeros(evis_spec.data.size), 0.0)
-    E = p4[:, 0]
-    keep = (E > 0) & (w > 0)
-    E, p3, x, w = E[keep], p4[keep, 1:], x[keep], w[keep]
-    if E.size == 0:
-        return SinglePhotonHistograms(np.zeros(rel.n_nue), np.zeros(cos_spec.data.size), np.zeros(evis_spec.data.size), 0.0)
-    d = _unit(p3, "photon momenta")
-    if require_fiducial_conversion:
-        w = w * conversion_probability(
-            x, d, conversion_length_cm=conversion_length_cm, oil_radius_m=oil_radius_m, fiducial_radius_m=fiducial_radius_m
-        )
-    if apply_efficiency:
-        w = w * load_shower_efficiency()(E)
-    g = _rng(seed)
-    E_vis = smear_energy(E, g, stochastic=stochastic, constant=constant)
-    d_rec = smear_direction(d, g, sigma_deg=angular_sigma_deg)
-    cos_t = d_rec[:, 2]
-    enu = enu_qe_GeV(E_vis, cos_t, rel.mode)
-    ok = np.isfinite(enu)
-    h_enu, _ = np.histogram(enu[ok], bins=rel.enu_edges_GeV, weights=w[ok])
-    lo, hi = ANGULAR_ENU_RANGE_GEV
-    win = ok & (enu >= lo) & (enu < hi)
-    h_cos, _ = np.histogram(cos_t[win], bins=cos_spec.edges, weights=w[win])
-    h_evis, _ = np.histogram(E_vis[win], bins=evis_spec.edges, weights=w[win])
-    return SinglePhotonHistograms(h_enu, h_cos, h_evis, float(w.sum()))
+    if w.shape != (p4.shape[0],):
+        raise InputError(f"need weights (N,) for {p4.shape[0]} photons; got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise InputError("weights must be finite and non-negative")
+    p4 = np.where((w > 0)[:, None], p4, 0.0)  # photons of zero weight draw no random numbers
+    bins = single_photon_bins(p4, positions_m, mode=mode, seed=seed, stochastic=stochastic, constant=constant,
+                              angular_sigma_deg=angular_sigma_deg, apply_efficiency=apply_efficiency,
+                              require_fiducial_conversion=require_fiducial_conversion,
+                              conversion_length_cm=conversion_length_cm, oil_radius_m=oil_radius_m,
+                              fiducial_radius_m=fiducial_radius_m)
+    return bins.histograms(w)

@@ -33,15 +33,32 @@ def check_bnb_mode(mode: str) -> str:
     return aliases[m]
 
 
+def parse_bnb_table(text: str, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a BNB flux table: rows ``E_lo_GeV E_hi_GeV numu numubar nue nuebar`` ('#'
+    comments), contiguous bins; returns (edges (n+1,), values (n, 4)) as tabulated.
+
+    The one reader of this format: :func:`load_bnb_flux` and experiment files
+    (``format = "bnb"``, :mod:`dipolehnl.experiment`) both use it.  Errors name the source.
+    """
+    try:
+        a = np.loadtxt(io.StringIO(text), comments="#", ndmin=2)
+    except ValueError as exc:
+        raise InputError(f"{source}: not a numeric table ({exc})") from None
+    if a.size == 0 or a.shape[1] != 6:
+        raise InputError(f"{source}: expected 6 columns 'E_lo_GeV E_hi_GeV numu numubar nue nuebar'")
+    if not np.all(np.isfinite(a)) or np.any(a[:, 2:] < 0):
+        raise InputError(f"{source}: flux values must be finite and non-negative")
+    if np.any(a[:, 1] <= a[:, 0]) or np.any(np.abs(a[1:, 0] - a[:-1, 1]) > 1e-9):
+        raise InputError(f"{source}: bins must be contiguous with E_hi > E_lo")
+    return np.append(a[:, 0], a[-1, 1]), a[:, 2:]
+
+
 @lru_cache(maxsize=None)
 def _load(mode: str) -> BeamFlux:
     name = _FILES[mode]
     text = files("dipolehnl").joinpath("experiments", "data", "miniboone", "flux", name).read_text()
-    a = np.loadtxt(io.StringIO(text), comments="#", ndmin=2)
-    if a.shape[1] != 6 or np.any(np.abs(a[1:, 0] - a[:-1, 1]) > 1e-9):
-        raise InputError(f"{name}: expected contiguous bins with columns E_lo E_hi numu numubar nue nuebar")
-    edges = np.append(a[:, 0], a[-1, 1])
-    comps = {fl: FluxComponent(edges, a[:, 2 + j], flavor=fl, mode=mode) for j, fl in enumerate(FLAVORS)}
+    edges, raw = parse_bnb_table(text, name)
+    comps = {fl: FluxComponent(edges, raw[:, j], flavor=fl, mode=mode) for j, fl in enumerate(FLAVORS)}
     return BeamFlux(mode=mode, components=comps, source=name)
 
 

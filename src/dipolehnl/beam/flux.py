@@ -335,7 +335,8 @@ def _parse_bins_table(text: str, source: str) -> tuple[NDArray[np.float64], NDAr
 
 def read_flux_file(path: str | Path, fmt: str = "t2k") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(edges GeV, raw values) of a user flux file in format ``fmt``: "t2k" (the T2K release
-    table, :func:`_parse_t2k_table`; values (n, 4)) or "bins" (rows ``E_lo_GeV E_hi_GeV
+    table, :func:`_parse_t2k_table`; values (n, 4)), "bnb" (the Booster Neutrino Beam table,
+    :func:`dipolehnl.beam.bnb.parse_bnb_table`) or "bins" (rows ``E_lo_GeV E_hi_GeV
     value``; values (n, 1)).  The one reader of flux files (experiment files and
     ``--flux-file``): files above ``bounds.MAX_FLUX_FILE_BYTES`` or with more than
     ``bounds.MAX_FLUX_BINS`` bins are refused (InputError) before or right after parsing."""
@@ -347,7 +348,14 @@ def read_flux_file(path: str | Path, fmt: str = "t2k") -> tuple[NDArray[np.float
     n_lines = text.count("\n")
     if n_lines > MAX_FLUX_BINS + 100:  # cheap pre-check before parsing; exact count below
         raise InputError(f"flux file {p}: {n_lines} lines, more than the limit of {MAX_FLUX_BINS:,} bins (docs/robustness.md)")
-    edges, raw = (_parse_t2k_table if fmt == "t2k" else _parse_bins_table)(text, str(p))
+    if fmt == "t2k":
+        edges, raw = _parse_t2k_table(text, str(p))
+    elif fmt == "bnb":
+        from dipolehnl.beam.bnb import parse_bnb_table
+
+        edges, raw = parse_bnb_table(text, str(p))
+    else:
+        edges, raw = _parse_bins_table(text, str(p))
     if raw.shape[0] > MAX_FLUX_BINS:
         raise InputError(f"flux file {p}: {raw.shape[0]} bins, more than the limit of {MAX_FLUX_BINS:,} (docs/robustness.md)")
     return edges, raw

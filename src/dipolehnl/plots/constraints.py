@@ -348,6 +348,7 @@ def plot_constraints(
     show_external: bool = True,
     *,
     stem: str = "fig4_constraints",
+    miniboone_regions: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[Path]:
     """Draw Fig. 4; write ``<stem>.png`` and ``<stem>.pdf`` in ``out_dir``; return the paths.
 
@@ -357,7 +358,8 @@ def plot_constraints(
     scan drawn with ``ax.plot`` keywords; the optional style keys ``level`` (a level label,
     e.g. "5 sigma") and ``which`` ("nominal", "flux_minus", "flux_plus") choose the contour
     (default: the 95% CL level, nominal).  ``show_external``: other experiments' limits and
-    the MiniBooNE preferred regions.
+    the MiniBooNE preferred regions.  ``miniboone_regions``: our recomputed MiniBooNE
+    regions, label -> closed polygons ((k, 2) arrays of m_MeV, d_GeVinv), drawn as outlines.
     """
     lev = _level(constraint, cl=0.95) or (constraint.analysis.levels()[0] if constraint.analysis.levels() else None)
     if lev is None:
@@ -404,6 +406,14 @@ def plot_constraints(
             handles.append(Line2D([], [], label=label, **{k: v for k, v in st.items() if k != "zorder"}))
         if show_external:
             handles += _draw_miniboone(ax)
+        # --- our MiniBooNE regions (issue 10) ---
+        for k, (label, polys) in enumerate((miniboone_regions or {}).items()):
+            kw = {"color": ("#1f3f99", "#b35806", "#1f3f99", "#b35806")[k % 4], "linewidth": 1.0,
+                  "linestyle": ("-", "-", (0, (3.0, 1.5)), (0, (3.0, 1.5)))[k % 4]}
+            for poly in polys:
+                ax.plot(np.asarray(poly)[:, 0], np.asarray(poly)[:, 1], zorder=5.8, **kw)
+            handles.append(Line2D([], [], label=label, **kw))
+        # --- end our MiniBooNE regions ---
         ax.set_xlabel(r"$m_N$ (MeV)")
         ax.set_ylabel(r"$d_{\mu N}$ (GeV$^{-1}$)")
         ticks = [10, 20, 50, 100, 200, 500, 1000, 2000]
