@@ -188,8 +188,8 @@ def test_valid_detector_file_runs(capsys, tmp_path, detector_text):
     ("[1000180400, 1.0]", "[1000189990, 1.0]", ["unknown nucleus"]),
     ("density_g_cm3 = 2.9", "density_g_cm3 = -2.9", ["density", ">= 0"]),
     ("density_g_cm3 = 2.9", "density_g_cm3 = nan", ["density", "finite"]),
-    ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, 0.0, 3.0]", ["size_m must be > 0"]),
-    ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, -2.5, 3.0]", ["size_m must be > 0"]),
+    ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, 0.0, 3.0]", ["volumes[1].size_m[1]", "must be > 0"]),
+    ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, -2.5, 3.0]", ["volumes[1].size_m[1]", "must be > 0"]),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, inf, 3.0]", ["size_m", "finite"]),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [nan, 2.5, 3.0]", ["size_m", "finite"]),
     ("center_m = [0.0, 0.0, 0.5]", "center_m = [0.0, inf, 0.5]", ["center_m", "finite"]),
@@ -198,7 +198,7 @@ def test_valid_detector_file_runs(capsys, tmp_path, detector_text):
     ("format_version = 1", "format_version = 7", ["format_version"]),
     ('shape = "box"\ncenter_m = [0.0, 0.0, 0.5]', 'shape = "cone"\ncenter_m = [0.0, 0.0, 0.5]', ["unknown shape"]),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, 2.5]", ["3 numbers"]),
-    ("density_g_cm3 = 2.9", 'density_g_cm3 = "2.9"', ["must be a number"]),
+    ("density_g_cm3 = 2.9", 'density_g_cm3 = "2.9"', ["volumes[0].density_g_cm3", "expected a number"]),
     ("[[volumes]]", "[[volumes]]\ncolour = \"red\"", ["unknown key"]),
     ("[[volumes]]", "[[volumes", ["invalid TOML"]),
 ])
@@ -280,9 +280,9 @@ def test_valid_experiment_file_runs(capsys, toy_dir):
 
 
 @pytest.mark.parametrize("old,new,frags", [
-    ('name = "toy"', "", ["name", "field required"]),
-    ('name = "toy"', 'name = "toy"\ncolour = "red"', ["colour", "extra inputs"]),
-    ("distance_m = 500.0", "distance_m = -5.0", ["beam.distance_m", "greater than 0"]),
+    ('name = "toy"', "", ["name", "missing key"]),
+    ('name = "toy"', 'name = "toy"\ncolour = "red"', ["colour", "unknown key"]),
+    ("distance_m = 500.0", "distance_m = -5.0", ["beam.distance_m", "must be > 0"]),
     ("distance_m = 500.0", 'distance_m = "far"', ["beam.distance_m"]),
     ("[beam.modes.nu.numu]", "[beam.modes.nu.numuu]", ["beam.modes.nu", "numuu"]),
     ('file = "toy-flux.txt"', 'file = "nowhere.txt"', ["beam.modes.nu.numu.file", "not found"]),
