@@ -144,8 +144,11 @@ def fail(source: str, key: str, message: str) -> InputError:
 
 
 def validation_error(exc: ValidationError, model: type[BaseModel], doc: Any, source: str) -> InputError:
-    """The first error of ``exc`` (raised validating ``doc`` as ``model``) as one line."""
-    err = exc.errors(include_url=False)[0]
+    """The first error of ``exc`` (raised validating ``doc`` as ``model``) as one line
+    (an unknown key first, as it is often the cause of the other errors)."""
+    errors = exc.errors(include_url=False)
+    # a misspelt key is reported as unknown rather than the key it stands for as missing
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     key, allowed, where = _walk(model, tuple(err["loc"]), doc)
     etype = err["type"]
     if etype in ("union_tag_invalid", "union_tag_not_found") and isinstance(err["input"], dict):
