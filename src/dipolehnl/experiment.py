@@ -52,7 +52,7 @@ from dipolehnl.beam.flux import FluxComponent, T2K_TABLE_TO_PER_GEV_PER_POT, _pa
 from dipolehnl.detector.geometry import Detector
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
-from dipolehnl.specs import Name, Number, ShapeSpec, Spec, shape_keys, validate
+from dipolehnl.specs import json_schema, Name, Number, ShapeSpec, Spec, shape_keys, validate
 
 #: Neutrino flavours an experiment's beam may list.
 FLAVORS: tuple[str, ...] = ("numu", "numubar", "nue", "nuebar", "nutau", "nutaubar")
@@ -124,7 +124,7 @@ class ExperimentSpec(Spec):
 
 def experiment_json_schema() -> dict:
     """The JSON schema of an experiment file (generated from :class:`ExperimentSpec`)."""
-    return ExperimentSpec.model_json_schema()
+    return json_schema(ExperimentSpec)
 
 
 # ---------------------------------------------------------------------------------------
@@ -342,4 +342,4 @@ def experiments_summary() -> list[dict]:
 
 
 if __name__ == "__main__":  # pragma: no cover - prints the JSON schema for docs/experiments.md
-    print(json.dumps(experiment_json_schema(), indent=2))
+    print(json.dumps(experiment_json_schema(), indent=2, ensure_ascii=False))

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Callable, Literal, TypeVar, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Strict, Tag
 from pydantic import ValidationError
+from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticCustomError
 
 from dipolehnl.errors import InputError
@@ -77,7 +78,7 @@ def tagged_union(key: str, members: dict[str, type[BaseModel]], default: str | N
     def tag(v: Any) -> str | None:
         if isinstance(v, dict):
             t = v.get(key, default)
-            return t if t is None or isinstance(t, str) else repr(t)
+            return t if t is None or isinstance(t, str) else repr(t)  # not a tag: an error
         return getattr(v, key, None)
 
     tag.__name__ = key  # named in pydantic's error context, read back by _message
@@ -203,6 +204,8 @@ def _walk(model: type[BaseModel], loc: tuple, doc: Any) -> tuple[str, list[str] 
     key, allowed, where = "", None, ""
     node = doc
     for part in loc:
+        if part == "[key]":  # the key itself of a map is invalid: already in the path
+            continue
         while True:  # unwrap Optional / Annotated, and union tags consumed below
             tags = _tags(ann)
             if tags is not None:
@@ -225,8 +228,6 @@ def _walk(model: type[BaseModel], loc: tuple, doc: Any) -> tuple[str, list[str] 
             ann = None if field is None else _field_annotation(field)
             key = _join(key, str(part))
         elif origin is dict:
-            if part == "[key]":
-                continue
             ann = typing.get_args(ann)[1]
             key = _join(key, str(part))
         elif origin in (list, tuple) and isinstance(part, int):
@@ -288,6 +289,8 @@ def _message(err: dict, key: str, allowed: list[str] | None) -> str:
     if etype == "literal_error":
         what = "key" if err["loc"] and err["loc"][-1] == "[key]" else last
         return f"unknown {what} {_show(value)} (expected {ctx.get('expected')})"
+    if etype == "union_tag_invalid" and not isinstance(value.get(last), str):
+        return f"expected a string, got {_show(value.get(last))}"
     if etype == "union_tag_invalid":
         return f"unknown {last} {ctx.get('tag')!r} (expected {ctx.get('expected_tags')})"
     if etype == "finite_number":
@@ -295,7 +298,7 @@ def _message(err: dict, key: str, allowed: list[str] | None) -> str:
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if etype in bounds:
         bound = next(iter(ctx.values()))
-        return f"must be {bounds[etype]} {bound:g}, got {_show(value)}"
+        return f"must be {bounds[etype]} {bound if isinstance(bound, int) else format(bound, 'g')}, got {_show(value)}"
     if etype in ("too_short", "too_long"):
         if etype == "too_short" and ctx.get("min_length") == 1:
             return "must not be empty"
@@ -309,6 +312,28 @@ def _message(err: dict, key: str, allowed: list[str] | None) -> str:
 # ---------------------------------------------------------------------------------------
 # The JSON schemas in the docs
 # ---------------------------------------------------------------------------------------
+class _TomlJsonSchema(GenerateJsonSchema):
+    """JSON schema of a TOML file: TOML has no null, so an optional key is one that may be
+    absent (no ``null`` alternative, no ``default: null``); no per-field titles."""
+
+    def nullable_schema(self, schema):
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema):
+        out = super().default_schema(schema)
+        if out.get("default", 0) is None:
+            out.pop("default")
+        return out
+
+    def field_title_should_be_set(self, schema) -> bool:
+        return False
+
+
+def json_schema(model: type[BaseModel]) -> dict:
+    """The JSON schema of an input-file model (as a TOML file can hold it)."""
+    return model.model_json_schema(schema_generator=_TomlJsonSchema)
+
+
 def json_schemas() -> dict[str, dict]:
     """docs file name → the JSON schema of the format it documents."""
     from dipolehnl.analysis.analyses import analysis_json_schema
@@ -324,7 +349,7 @@ SCHEMA_HEADING = "## JSON schema"
 
 def schema_block(schema: dict) -> str:
     """The fenced JSON block of a schema as written in the docs."""
-    return "```json\n" + json.dumps(schema, indent=2) + "\n```"
+    return "```json\n" + json.dumps(schema, indent=2, ensure_ascii=False) + "\n```"
 
 
 def docs_schema(text: str) -> dict | None:
@@ -364,4 +389,4 @@ if __name__ == "__main__":  # pragma: no cover
     if len(sys.argv) == 3 and sys.argv[1] == "--write-docs":
         print("\n".join(write_docs(Path(sys.argv[2]))) or "up to date")
     else:
-        print(json.dumps(json_schemas(), indent=2))
+        print(json.dumps(json_schemas(), indent=2, ensure_ascii=False))

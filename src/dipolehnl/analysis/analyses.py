@@ -63,7 +63,7 @@ from dipolehnl.analysis.channels import CHANNELS, Channel, EeChannel, SinglePhot
 from dipolehnl.analysis.efficiency import EFFICIENCY_FILES, OUTSIDE_CHOICES, SelectionEfficiency, load_efficiency
 from dipolehnl.errors import InputError
 from dipolehnl.experiment import available_experiments, load_experiment
-from dipolehnl.specs import Integer, Name, Number, Spec, fail, tagged_union, validate
+from dipolehnl.specs import json_schema, Integer, Name, Number, Spec, fail, tagged_union, validate
 
 STATISTICS: tuple[str, ...] = ("poisson_zero_background", "asimov")
 ASIMOV_Q: tuple[str, ...] = ("discovery", "exclusion")
@@ -347,7 +347,7 @@ class AnalysisSpec(Spec):
 
 def analysis_json_schema() -> dict:
     """The JSON schema of an analysis file (generated from :class:`AnalysisSpec`)."""
-    return AnalysisSpec.model_json_schema()
+    return json_schema(AnalysisSpec)
 
 
 def _selection(sel: EeSelectionSpec | SinglePhotonSelectionSpec, base_dir: str) -> SelectionConfig:

@@ -48,7 +48,7 @@ from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
-from dipolehnl.specs import (BoxSpec, CylinderSpec, Integer, Name, Number, ShapeSpec, SphereSpec, Spec, fail,
+from dipolehnl.specs import (BoxSpec, CylinderSpec, Integer, Name, Number, ShapeSpec, SphereSpec, Spec, fail, json_schema,
                              shape_keys, tagged_union, validate)
 
 if sys.version_info >= (3, 11):
@@ -137,7 +137,7 @@ class DetectorFileSpec(Spec):
 
 def detector_json_schema() -> dict:
     """The JSON schema of a detector TOML file (generated from :class:`DetectorFileSpec`)."""
-    return DetectorFileSpec.model_json_schema()
+    return json_schema(DetectorFileSpec)
 
 
 # ---------------------------------------------------------------------------- reading
