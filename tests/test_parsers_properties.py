@@ -411,7 +411,7 @@ def _base_toml() -> str:
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2, 2, 1" + "0" * 400 + "]", "out of range"),
     ("radius_m = 5.0", "radius_m = 1" + "0" * 400, "out of range"),
     ('material = "GAS"', "material = []", r"volumes\[2\]\.material: expected a string"),
-    ('shape = "box"', "shape = []", r"volumes\[0\]\.shape: unknown shape"),
+    ('shape = "box"', "shape = []", r"volumes\[0\]\.shape: expected a string"),
     ('axis = "z"', "axis = []", r"volumes\[1\]\.axis: unknown axis"),
     ("radius_m = 5.0", 'radius_m = "5"', r"volumes\[1\]\.radius_m: expected a number"),
     ("size_m = [2.0, 2.5, 3.0]", 'size_m = [2.0, "2.5", 3.0]', r"volumes\[2\]\.size_m\[1\]: expected a number"),

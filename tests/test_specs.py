@@ -71,10 +71,10 @@ def test_valid_documents_validate():
     ({"radius_m": True}, "f.toml: volumes[1].radius_m: expected a number, got True (name 'ball')"),
     ({"radius_m": "1"}, "f.toml: volumes[1].radius_m: expected a number, got '1' (name 'ball')"),
     ({"radius_m": 10**400}, "f.toml: volumes[1].radius_m: number out of range (a 401-digit integer) (name 'ball')"),
-    ({"size_m": [1, 1, 1]}, "f.toml: volumes[1].size_m: unknown key (allowed: name, subsystem, material, "
-                            "density_g_cm3, shape, center_m, radius_m) (name 'ball')"),
-    ({"shape": "cone"}, "f.toml: volumes[1].shape: unknown shape 'cone' (expected 'box', 'sphere', 'cylinder') "
-                        "(name 'ball')"),
+    ({"size_m": [1, 1, 1]}, ("f.toml: volumes[1].size_m: unknown key (allowed: name, subsystem, material, "
+                             "density_g_cm3, shape, center_m, radius_m) (name 'ball')")),
+    ({"shape": "cone"}, ("f.toml: volumes[1].shape: unknown shape 'cone' (expected 'box', 'sphere', 'cylinder') "
+                         "(name 'ball')")),
     ({"shape": "cylinder"}, "f.toml: volumes[1].length_m: missing key (name 'ball')"),
     ({"center_m": [0, 0]}, "f.toml: volumes[1].center_m: expected 3 numbers [x, y, z], got [0, 0] (name 'ball')"),
     ({"density_g_cm3": -1}, "f.toml: volumes[1].density_g_cm3: must be >= 0, got -1 (name 'ball')"),

@@ -22,11 +22,21 @@ import json
 import sys
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Strict, Tag
-from pydantic import ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    ValidationError,
+)
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -82,7 +92,7 @@ def tagged_union(key: str, members: dict[str, type[BaseModel]], default: str | N
         return getattr(v, key, None)
 
     tag.__name__ = key  # named in pydantic's error context, read back by _message
-    return Annotated[Union[tuple(Annotated[m, Tag(t)] for t, m in members.items())],  # type: ignore[misc]
+    return Annotated[Union[tuple(Annotated[m, Tag(t)] for t, m in members.items())],  # type: ignore[misc]  # noqa: UP007
                      Discriminator(tag)]
 
 
@@ -117,7 +127,10 @@ class CylinderSpec(Spec):
 
 SHAPE_SPECS: dict[str, type[Spec]] = {"box": BoxSpec, "sphere": SphereSpec, "cylinder": CylinderSpec}
 #: A solid: ``shape = "box"`` (default), ``"sphere"`` or ``"cylinder"`` with its keys.
-ShapeSpec = tagged_union("shape", SHAPE_SPECS, default="box")
+if TYPE_CHECKING:
+    ShapeSpec = BoxSpec | SphereSpec | CylinderSpec
+else:
+    ShapeSpec = tagged_union("shape", SHAPE_SPECS, default="box")
 
 
 def shape_keys(spec: BaseModel) -> dict[str, Any]:
@@ -274,7 +287,7 @@ _TYPE_NAMES = {
 }
 
 
-def _message(err: dict, key: str, allowed: list[str] | None) -> str:
+def _message(err: Mapping[str, Any], key: str, allowed: list[str] | None) -> str:
     """pydantic's error → the message after ``key: ``."""
     etype, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     last = key.rsplit(".", 1)[-1].split("[", 1)[0] if key else "value"
@@ -289,7 +302,7 @@ def _message(err: dict, key: str, allowed: list[str] | None) -> str:
     if etype == "literal_error":
         what = "key" if err["loc"] and err["loc"][-1] == "[key]" else last
         return f"unknown {what} {_show(value)} (expected {ctx.get('expected')})"
-    if etype == "union_tag_invalid" and not isinstance(value.get(last), str):
+    if etype == "union_tag_invalid" and isinstance(value, dict) and not isinstance(value.get(last), str):
         return f"expected a string, got {_show(value.get(last))}"
     if etype == "union_tag_invalid":
         return f"unknown {last} {ctx.get('tag')!r} (expected {ctx.get('expected_tags')})"

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -59,7 +59,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dipolehnl.analysis import statistics as st
-from dipolehnl.analysis.channels import CHANNELS, Channel, EeChannel, SinglePhotonChannel
+from dipolehnl.analysis.channels import Channel, EeChannel, SinglePhotonChannel
 from dipolehnl.analysis.efficiency import EFFICIENCY_FILES, OUTSIDE_CHOICES, SelectionEfficiency, load_efficiency
 from dipolehnl.errors import InputError
 from dipolehnl.experiment import available_experiments, load_experiment
@@ -300,8 +300,11 @@ class SinglePhotonSelectionSpec(Spec):
         "hold", description="outside the table's range: hold the end values or zero")
 
 
-SelectionSpec = tagged_union("channel", {"ee": EeSelectionSpec, "single_photon": SinglePhotonSelectionSpec},
-                             default="ee")
+if TYPE_CHECKING:
+    SelectionSpec = EeSelectionSpec | SinglePhotonSelectionSpec
+else:
+    SelectionSpec = tagged_union("channel", {"ee": EeSelectionSpec, "single_photon": SinglePhotonSelectionSpec},
+                                 default="ee")
 
 
 class BackgroundScalingSpec(Spec):
@@ -351,7 +354,7 @@ def analysis_json_schema() -> dict:
 
 
 def _selection(sel: EeSelectionSpec | SinglePhotonSelectionSpec, base_dir: str) -> SelectionConfig:
-    common = dict(efficiency=sel.efficiency, efficiency_outside=sel.efficiency_outside, base_dir=base_dir)
+    common = {"efficiency": sel.efficiency, "efficiency_outside": sel.efficiency_outside, "base_dir": base_dir}
     if isinstance(sel, EeSelectionSpec):
         return SelectionConfig(cos_theta_min=sel.cos_theta_min, opening_angle_max_deg=sel.opening_angle_max_deg,
                                **common)
@@ -380,14 +383,14 @@ def _dataset(ds: DataSetSpec, i: int, source: str, base_dir: str) -> DataSet:
             raise fail(source, where + "fiducial_volumes",
                        f"unknown fiducial volume {t!r} of {exp.name} (expected some of {', '.join(allowed)})")
     tpcs = tuple(ds.fiducial_volumes)
-    if (ds.background is None) == (ds.background_scaling is None):
-        raise fail(source, where + "background", "give exactly one of 'background' and 'background_scaling'")
-    if ds.background_scaling is None:
+    sc = ds.background_scaling
+    if ds.background is not None and sc is None:
         background = ds.background
-    else:
-        sc = ds.background_scaling
+    elif sc is not None and ds.background is None:
         ref_n = sc.reference_n_fiducial_volumes
         background = sc.reference_background * ds.pot / sc.reference_pot * (len(tpcs) / ref_n if ref_n else 1.0)
+    else:
+        raise fail(source, where + "background", "give exactly one of 'background' and 'background_scaling'")
     if not math.isfinite(background):
         raise fail(source, where + "background", f"must be finite, got {background}")
     return DataSet(ds.name, exp_key, mode, ds.pot, float(background), ds.observed, tpcs)

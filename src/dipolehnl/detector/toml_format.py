@@ -22,14 +22,16 @@ Layout (``format_version = 1``)::
     subsystem = "rock"
     material = "ROCK"
     density_g_cm3 = 2.9
-    shape = "box"                          # box: center_m, size_m (full side lengths)
+    shape = "box"                          # box (the default): center_m, size_m (full side lengths)
     center_m = [0.0, 0.0, -142.0]          # cylinder: center_m, radius_m, length_m, axis
     size_m = [24.0, 24.0, 300.0]           # sphere: center_m, radius_m
 
-Lengths in m, densities in g/cm^3. Loading validates everything and raises
-:class:`InputError` naming the file and the offending entry (unknown material or key,
-negative density, zero-size or non-finite box, duplicate names, fiducial volume outside
-the detector...).
+Lengths in m, densities in g/cm^3. One pydantic model (:class:`DetectorFileSpec`, built
+from :mod:`dipolehnl.specs`; its JSON schema is in docs/detector.md) validates the file,
+then the materials and volumes are built. Every problem raises one :class:`InputError`
+line naming the file and the key, e.g. ``nd280.toml: volumes[3].density_g_cm3: must be >= 0,
+got -1.0 (name 'hall')`` (unknown material or key, wrong TOML type, negative or non-finite
+number, zero-size solid, duplicate names, fiducial volume outside the detector...).
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
@@ -48,16 +50,29 @@ from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
-from dipolehnl.specs import (BoxSpec, CylinderSpec, Integer, Name, Number, ShapeSpec, SphereSpec, Spec, fail, json_schema,
-                             shape_keys, tagged_union, validate)
+from dipolehnl.specs import (
+    BoxSpec,
+    CylinderSpec,
+    Integer,
+    Name,
+    Number,
+    ShapeSpec,
+    Spec,
+    SphereSpec,
+    fail,
+    json_schema,
+    shape_keys,
+    tagged_union,
+    validate,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-FORMAT_NAME = "dipolehnl-detector"
-FORMAT_VERSION = 1
+FORMAT_NAME: Final = "dipolehnl-detector"
+FORMAT_VERSION: Final = 1
 
 
 # ---------------------------------------------------------------------------- the schema
@@ -118,8 +133,11 @@ class CylinderVolumeSpec(CylinderSpec, _VolumeKeys):
     """A volume that is a cylinder."""
 
 
-VolumeSpec = tagged_union("shape", {"box": BoxVolumeSpec, "sphere": SphereVolumeSpec,
-                                    "cylinder": CylinderVolumeSpec}, default="box")
+if TYPE_CHECKING:
+    VolumeSpec = BoxVolumeSpec | SphereVolumeSpec | CylinderVolumeSpec
+else:
+    VolumeSpec = tagged_union("shape", {"box": BoxVolumeSpec, "sphere": SphereVolumeSpec,
+                                        "cylinder": CylinderVolumeSpec}, default="box")
 
 
 class DetectorFileSpec(Spec):
