@@ -52,7 +52,7 @@ from dipolehnl.beam.flux import FluxComponent, T2K_TABLE_TO_PER_GEV_PER_POT, _pa
 from dipolehnl.detector.geometry import Detector
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
-from dipolehnl.specs import json_schema, Name, Number, ShapeSpec, Spec, shape_keys, validate
+from dipolehnl.specs import Name, Number, ShapeSpec, Spec, json_schema, shape_keys, validate
 
 #: Neutrino flavours an experiment's beam may list.
 FLAVORS: tuple[str, ...] = ("numu", "numubar", "nue", "nuebar", "nutau", "nutaubar")

@@ -31,7 +31,8 @@ sensitivity).  Format (see docs/analysis.md)::
     observed = 0                               # optional; absent = Asimov data (= background)
     fiducial_volumes = ["TPC1", "TPC2", "TPC3"]   # fiducial volumes of the experiment
 
-Data sets are validated against the loaded experiment (modes and fiducial volumes).
+The file is validated by one pydantic model (:class:`AnalysisSpec`, JSON schema in
+docs/analysis.md); data sets then against the loaded experiment (modes and fiducial volumes).
 ``background_scaling`` computes background = reference_background x (pot /
 reference_pot) x (len(fiducial_volumes) / reference_n_fiducial_volumes); the last is optional
 (default: no volume scaling).  This is the paper's "scales linearly with the POT and
@@ -63,7 +64,7 @@ from dipolehnl.analysis.channels import Channel, EeChannel, SinglePhotonChannel
 from dipolehnl.analysis.efficiency import EFFICIENCY_FILES, OUTSIDE_CHOICES, SelectionEfficiency, load_efficiency
 from dipolehnl.errors import InputError
 from dipolehnl.experiment import available_experiments, load_experiment
-from dipolehnl.specs import json_schema, Integer, Name, Number, Spec, fail, tagged_union, validate
+from dipolehnl.specs import Integer, Name, Number, Spec, fail, json_schema, tagged_union, validate
 
 STATISTICS: tuple[str, ...] = ("poisson_zero_background", "asimov")
 ASIMOV_Q: tuple[str, ...] = ("discovery", "exclusion")
