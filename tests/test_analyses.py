@@ -234,7 +234,7 @@ def test_user_analysis(tmp_path):
         ("background = 0.5", "background_scaling = { reference_pot = 1e20, reference_background = 1.0, volume = 2 }", r"unknown key"),
         ("background = 0.5", "background = 0.5\nobserved = 1.5", r"dataset\[0\]\.observed: expected an integer"),
         ("background = 0.5", "background = -0.5", r"background: must be >= 0"),
-        ("cl = [0.9, 0.95]", "cl = [95]", r"cl: confidence levels must be in \(0, 1\)"),
+        ("cl = [0.9, 0.95]", "cl = [95]", r"ana\.toml: cl\[0\]: must be < 1"),
         ("cl = [0.9, 0.95]", "", r"give at least one"),
         ("cl = [0.9, 0.95]", 'cl = ["x"]', r"cl: expected a list of numbers"),
         ("cos_theta_min = 0.99", "cos_theta_min = 1.5", r"selection\.cos_theta_min"),

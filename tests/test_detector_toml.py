@@ -159,10 +159,10 @@ def test_base_is_valid():
     "old,new,match",
     [
         ('material = "GAS"', 'material = "STEEL"', "unknown material 'STEEL'"),
-        ("density_g_cm3 = 2.9", "density_g_cm3 = -2.9", "density_g_cm3 must be finite and >= 0"),
-        ("density_g_cm3 = 2.9", "density_g_cm3 = nan", "density_g_cm3 must be finite"),
-        ("density_g_cm3 = 2.9", 'density_g_cm3 = "heavy"', "must be a number"),
-        ("size_m = [2.0, 2.0, 2.0]", "size_m = [2.0, 0.0, 2.0]", "volume 'gas'.*size_m must be > 0"),
+        ("density_g_cm3 = 2.9", "density_g_cm3 = -2.9", r"test\.toml: volumes\[0\]\.density_g_cm3: must be >= 0"),
+        ("density_g_cm3 = 2.9", "density_g_cm3 = nan", r"volumes\[0\]\.density_g_cm3: must be finite"),
+        ("density_g_cm3 = 2.9", 'density_g_cm3 = "heavy"', r"volumes\[0\]\.density_g_cm3: expected a number"),
+        ("size_m = [2.0, 2.0, 2.0]", "size_m = [2.0, 0.0, 2.0]", r"volumes\[1\]\.size_m\[1\]: must be > 0.*'gas'"),
         ("size_m = [2.0, 2.0, 2.0]", "size_m = [2.0, inf, 2.0]", "finite"),
         ("size_m = [2.0, 2.0, 2.0]", "size_m = [2.0, 2.0]", "3 numbers"),
         ('name = "gas"', 'name = "world"', "duplicate volume name 'world'"),
@@ -174,8 +174,8 @@ def test_base_is_valid():
         ("[[volumes]]\nname = \"gas\"", "[[volumes]]\ncolour = 1\nname = \"gas\"", "unknown key"),
         ("[1000180400, 1.0]", "[1000180400, 0.5]", "sum to"),
         ("[1000180400, 1.0]", "[1000189990, 1.0]", "unknown nucleus"),
-        ("[1000180400, 1.0]", "[\"Ar\", 1.0]", "not \\[integer PDG code"),
-        ('name = "t"', "", "non-empty string 'name'"),
+        ("[1000180400, 1.0]", "[\"Ar\", 1.0]", r"materials\.GAS\.components\[0\]: expected \[integer PDG code"),
+        ('name = "t"', "", r"detector\.name: missing key"),
         ("format_version = 1", "format_version = 2", "format_version 2"),
         ("[detector]", "[detectr]\n[detector]", "unknown key"),
     ],
@@ -183,8 +183,9 @@ def test_base_is_valid():
 def test_invalid_files(old, new, match):
     assert old in BASE
     text = BASE.replace(old, new, 1) if old != "size_m = [2.0, 2.0, 2.0]" else _replace_last(BASE, old, new)
-    with pytest.raises(InputError, match=match):
+    with pytest.raises(InputError, match=match) as err:
         loads_detector_toml(text, source="test.toml")
+    assert str(err.value).startswith("test.toml: ")  # the file, then the key
 
 
 def _replace_last(s: str, old: str, new: str) -> str:
@@ -196,8 +197,8 @@ def _replace_last(s: str, old: str, new: str) -> str:
     "fv,match",
     [
         ("center_m = [0.0, 0.0, 30.0]\nsize_m = [1.0, 1.0, 1.0]", "not inside the detector"),
-        ("center_m = [0.0, 0.0, 0.0]\nsize_m = [1.0, -1.0, 1.0]", "size_m must be > 0"),
-        ("center_m = [0.0, 0.0, 0.0]", "needs center_m and size_m"),
+        ("center_m = [0.0, 0.0, 0.0]\nsize_m = [1.0, -1.0, 1.0]", r"fiducial_volumes\.FV\.size_m\[1\]: must be > 0"),
+        ("center_m = [0.0, 0.0, 0.0]", r"fiducial_volumes\.FV\.size_m: missing key"),
     ],
 )
 def test_invalid_fiducial(fv, match):

@@ -410,18 +410,20 @@ def _base_toml() -> str:
     ("density_g_cm3 = 2.9", "density_g_cm3 = 1" + "0" * 400, "out of range"),
     ("size_m = [2.0, 2.5, 3.0]", "size_m = [2, 2, 1" + "0" * 400 + "]", "out of range"),
     ("radius_m = 5.0", "radius_m = 1" + "0" * 400, "out of range"),
-    ('material = "GAS"', "material = []", "unknown material"),
-    ('shape = "box"', "shape = []", "'shape' must be a string"),
-    ('axis = "z"', "axis = []", "'axis' must be a string"),
-    ("radius_m = 5.0", 'radius_m = "5"', "radius_m must be a number"),
-    ("size_m = [2.0, 2.5, 3.0]", 'size_m = [2.0, "2.5", 3.0]', "size_m must be 3 numbers"),
-    ("center_m = [0.0, 0.25, 0.5]", "center_m = [0.0, true, 0.5]", "center_m must be 3 numbers"),
+    ('material = "GAS"', "material = []", r"volumes\[2\]\.material: expected a string"),
+    ('shape = "box"', "shape = []", r"volumes\[0\]\.shape: expected a string"),
+    ('axis = "z"', "axis = []", r"volumes\[1\]\.axis: unknown axis"),
+    ("radius_m = 5.0", 'radius_m = "5"', r"volumes\[1\]\.radius_m: expected a number"),
+    ("size_m = [2.0, 2.5, 3.0]", 'size_m = [2.0, "2.5", 3.0]', r"volumes\[2\]\.size_m\[1\]: expected a number"),
+    ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, 2.5]", r"volumes\[2\]\.size_m: expected 3 numbers"),
+    ("center_m = [0.0, 0.25, 0.5]", "center_m = [0.0, true, 0.5]", r"fiducial_volumes\.TPC1\.center_m\[1\]: expected a number"),
 ])
 def test_detector_values_of_the_wrong_toml_type(old, new, match):
     text = _base_toml()
     assert old in text
-    with pytest.raises(InputError, match=match):
+    with pytest.raises(InputError, match=match) as err:
         loads_detector_toml(text.replace(old, new, 1), source="bad.toml")
+    assert str(err.value).startswith("bad.toml: ")  # the file, then the key
 
 
 def test_two_different_materials_with_one_name_are_rejected():

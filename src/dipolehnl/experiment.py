@@ -23,7 +23,7 @@ file are relative to the file.  Format::
     # materials = "..."                 # SIREN only: the materials file (default: next to it)
 
     [fiducial_volumes.TPC1]             # any shape the geometry supports, in any medium (absent: the detector's own)
-    shape = "box"                       # box: center_m, size_m; sphere: center_m, radius_m;
+    shape = "box"                       # box (the default): center_m, size_m; sphere: center_m, radius_m;
     center_m = [0.0, 0.0, -0.375]       # cylinder: center_m, radius_m, length_m, axis ("x", "y", "z")
     size_m = [1.7, 1.96, 0.563]
 
@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,6 +52,7 @@ from dipolehnl.beam.flux import FluxComponent, T2K_TABLE_TO_PER_GEV_PER_POT
 from dipolehnl.detector.geometry import Detector
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
+from dipolehnl.specs import Name, Number, ShapeSpec, Spec, json_schema, shape_keys, validate
 
 #: Neutrino flavours an experiment's beam may list.
 FLAVORS: tuple[str, ...] = ("numu", "numubar", "nue", "nuebar", "nutau", "nutaubar")
@@ -64,13 +65,9 @@ FLUX_UNITS: dict[str, float] = {
 
 
 # ---------------------------------------------------------------------------------------
-# The schema (one pydantic model)
+# The schema (one pydantic model; base, value types and solids shared in dipolehnl.specs)
 # ---------------------------------------------------------------------------------------
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FluxFileSpec(_Strict):
+class FluxFileSpec(Spec):
     """One flavour's flux: a file (relative to the experiment file), its format and units."""
 
     file: str = Field(description="flux table, path relative to the experiment file")
@@ -84,60 +81,48 @@ class FluxFileSpec(_Strict):
         "cm-2 (50 MeV)-1 (1e21 POT)-1", description="units of the tabulated values (densities)")
 
 
-class SourceSpec(_Strict):
+class SourceSpec(Spec):
     """Optional geometry of the neutrino source."""
 
-    decay_volume_length_m: float | None = Field(None, gt=0, description="length of the meson decay volume, m")
+    decay_volume_length_m: Number | None = Field(None, gt=0, description="length of the meson decay volume, m")
 
 
-class BeamSpec(_Strict):
+class BeamSpec(Spec):
     """The beam: modes → flavour → flux file; distance to the source."""
 
-    distance_m: float = Field(gt=0, description="distance from the neutrino source (target) to the detector centre, m")
+    distance_m: Number = Field(gt=0, description="distance from the neutrino source (target) to the detector centre, m")
     source: SourceSpec | None = None
     flux_fractional_error: str | None = Field(
         None, description="optional table 'E_GeV fractional_error' (relative path) of the flux normalisation "
                           "uncertainty, interpolated linearly and held at its ends; absent: no flux band")
-    modes: dict[str, dict[Literal["numu", "numubar", "nue", "nuebar", "nutau", "nutaubar"], FluxFileSpec]] = Field(
+    modes: dict[str, Annotated[dict[Literal["numu", "numubar", "nue", "nuebar", "nutau", "nutaubar"], FluxFileSpec],
+                               Field(min_length=1)]] = Field(
         min_length=1, description="beam mode (e.g. fhc, rhc) → flavour → flux file")
 
-    @field_validator("modes")
-    @classmethod
-    def _non_empty(cls, v):
-        for mode, flavs in v.items():
-            if not flavs:
-                raise ValueError(f"mode {mode!r} lists no flux")
-        return v
 
-
-class DetectorSpec(_Strict):
+class DetectorSpec(Spec):
     """The detector: a TOML file or a SIREN densities file (+ materials)."""
 
     file: str = Field(description="detector TOML file or SIREN *_densities.dat file, relative to the experiment file")
     materials: str | None = Field(None, description="SIREN only: materials file (default: next to the densities file)")
 
 
-class FiducialVolumeSpec(_Strict):
-    """A fiducial volume: a box, sphere or cylinder (m), in any medium of the detector."""
-
-    shape: Literal["box", "sphere", "cylinder"]
-    center_m: tuple[float, float, float]
-    size_m: tuple[float, float, float] | None = Field(None, description="box: full edge lengths, m")
-    radius_m: float | None = Field(None, gt=0, description="sphere, cylinder: radius, m")
-    length_m: float | None = Field(None, gt=0, description="cylinder: length along its axis, m")
-    axis: Literal["x", "y", "z"] | None = Field(None, description="cylinder: axis (default z)")
+#: A fiducial volume: a box (default), sphere or cylinder (m), in any medium of the detector.
+FiducialVolumeSpec = ShapeSpec
 
 
-class ExperimentSpec(_Strict):
+class ExperimentSpec(Spec):
     """An experiment file (see the module docstring and docs/experiments.md)."""
 
-    name: str = Field(min_length=1)
+    name: Name
     description: str = ""
     beam: BeamSpec
     detector: DetectorSpec
     fiducial_volumes: dict[str, FiducialVolumeSpec] = Field(
-        default_factory=dict, description="named fiducial volumes; absent: the detector's own (a TOML detector's "
-                                          "[fiducial_volumes], a SIREN file's 'fiducial' line)")
+        default_factory=dict,
+        description="name → solid: shape = 'box' (default; center_m, size_m), 'sphere' (center_m, radius_m) or "
+                    "'cylinder' (center_m, radius_m, length_m, axis); absent: the detector's own (a TOML "
+                    "detector's [fiducial_volumes], a SIREN file's 'fiducial' line)")
 
 
 def experiment_json_schema() -> dict:
@@ -148,7 +133,7 @@ def experiment_json_schema() -> dict:
     dict
         The schema generated from :class:`ExperimentSpec` (pydantic).
     """
-    return ExperimentSpec.model_json_schema()
+    return json_schema(ExperimentSpec)
 
 
 # ---------------------------------------------------------------------------------------
@@ -339,10 +324,6 @@ def available_experiments() -> list[str]:
     return sorted(p.stem for p in _experiments_dir().glob("*.toml"))
 
 
-def _loc(err: dict) -> str:
-    return ".".join(str(x) for x in err["loc"])
-
-
 def parse_experiment(doc: dict, source: str, base_dir: Path) -> Experiment:
     """Validate a parsed TOML document and load the detector and fluxes it names.
 
@@ -366,19 +347,14 @@ def parse_experiment(doc: dict, source: str, base_dir: Path) -> Experiment:
         For an invalid document (one line naming the file and the key), a missing or
         invalid detector or flux file, or a fiducial volume outside the detector.
     """
-    try:
-        spec = ExperimentSpec.model_validate(doc)
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        raise InputError(f"{source}: {_loc(e) or '(top level)'}: {e['msg']}") from None
+    spec = validate(ExperimentSpec, doc, source)
     det = _load_detector(spec.detector, source, base_dir)
     shapes: dict[str, Shape] = {}
     lo, hi = det.bounds_m
     for name, fv in spec.fiducial_volumes.items():
         key = f"fiducial_volumes.{name}"
-        d = {k: v for k, v in fv.model_dump().items() if v is not None}
         try:
-            shape = shape_from_dict(d, key)
+            shape = shape_from_dict(shape_keys(fv), key)
         except InputError as exc:
             raise InputError(f"{source}: {exc}") from None
         flo, fhi = shape.bounds_m
@@ -560,4 +536,4 @@ def experiments_summary() -> list[dict]:
 
 
 if __name__ == "__main__":  # pragma: no cover - prints the JSON schema for docs/experiments.md
-    print(json.dumps(experiment_json_schema(), indent=2))
+    print(json.dumps(experiment_json_schema(), indent=2, ensure_ascii=False))

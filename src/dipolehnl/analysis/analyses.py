@@ -31,7 +31,8 @@ sensitivity).  Format (see docs/analysis.md)::
     observed = 0                               # optional; absent = Asimov data (= background)
     fiducial_volumes = ["TPC1", "TPC2", "TPC3"]   # fiducial volumes of the experiment
 
-Data sets are validated against the loaded experiment (modes and fiducial volumes).
+The file is validated by one pydantic model (:class:`AnalysisSpec`, JSON schema in
+docs/analysis.md); data sets then against the loaded experiment (modes and fiducial volumes).
 ``background_scaling`` computes background = reference_background x (pot /
 reference_pot) x (len(fiducial_volumes) / reference_n_fiducial_volumes); the last is optional
 (default: no volume scaling).  This is the paper's "scales linearly with the POT and
@@ -46,10 +47,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
+from pydantic_core import PydanticCustomError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,22 +60,15 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dipolehnl.analysis import statistics as st
-from dipolehnl.analysis.channels import CHANNELS, Channel, EeChannel, SinglePhotonChannel
+from dipolehnl.analysis.channels import Channel, EeChannel, SinglePhotonChannel
 from dipolehnl.analysis.efficiency import EFFICIENCY_FILES, OUTSIDE_CHOICES, SelectionEfficiency, load_efficiency
+from dipolehnl.bounds import POT_MAX
 from dipolehnl.errors import InputError
 from dipolehnl.experiment import available_experiments, load_experiment
+from dipolehnl.specs import Integer, Name, Number, Spec, fail, json_schema, tagged_union, validate
 
 STATISTICS: tuple[str, ...] = ("poisson_zero_background", "asimov")
 ASIMOV_Q: tuple[str, ...] = ("discovery", "exclusion")
-
-_TOP_KEYS = {"name", "description", "statistic", "asimov_q", "one_sided", "cl", "sigma", "selection", "dataset"}
-_EE_KEYS = {"channel", "cos_theta_min", "opening_angle_max_deg", "efficiency", "efficiency_outside"}
-_PHOTON_KEYS = {"channel", "photon_energy_min_GeV", "photon_angle_max_deg", "mean_free_path_X0", "max_path_m",
-                "conversion_subsystems", "efficiency", "efficiency_outside"}
-_DATASET_KEYS = {"name", "experiment", "mode", "pot", "background", "background_scaling", "observed",
-                 "fiducial_volumes"}
-_SCALING_KEYS = {"reference_pot", "reference_background", "reference_n_fiducial_volumes"}
-
 
 # ---------------------------------------------------------------------------------------
 # Data classes
@@ -361,121 +357,154 @@ def available_analyses() -> list[str]:
     return sorted(e.name[:-5] for e in _analyses_dir().iterdir() if e.name.endswith(".toml"))
 
 
-class _V:
-    """Small validator that names the file and the key in every error."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, msg: str) -> InputError:
-        return InputError(f"{self.source}: {key}: {msg}")
-
-    def get(self, table: dict[str, Any], key: str, where: str, typ: type | tuple[type, ...], required: bool = True, default: Any = None) -> Any:
-        full = f"{where}{key}"
-        if key not in table:
-            if required:
-                raise self.fail(full, "missing key")
-            return default
-        val = table[key]
-        if typ in (float, (float,)):
-            if isinstance(val, bool) or not isinstance(val, (int, float)):
-                raise self.fail(full, f"expected a number, got {type(val).__name__} {val!r}")
-            val = self.to_float(full, val)
-            if not math.isfinite(val):
-                raise self.fail(full, f"expected a finite number, got {val!r}")
-            return val
-        if typ is int:
-            if isinstance(val, bool) or not isinstance(val, int):
-                raise self.fail(full, f"expected an integer, got {type(val).__name__} {val!r}")
-            return val
-        if not isinstance(val, typ):
-            names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
-            raise self.fail(full, f"expected {names}, got {type(val).__name__} {val!r}")
-        return val
-
-    def unknown(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
-        extra = sorted(set(table) - allowed)
-        if extra:
-            raise self.fail(f"{where}{extra[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-
-    def to_float(self, key: str, val: int | float) -> float:
-        """A TOML number as a float (TOML integers are unbounded: too large ones are an error)."""
-        try:
-            return float(val)
-        except OverflowError:
-            raise self.fail(key, f"number out of range ({len(str(val))}-digit integer)") from None
-
-    def number_list(self, table: dict[str, Any], key: str) -> tuple[float, ...]:
-        val = table.get(key, [])
-        if isinstance(val, (int, float)) and not isinstance(val, bool):
-            val = [val]
-        if not isinstance(val, list) or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in val):
-            raise self.fail(key, f"expected a list of numbers, got {val!r}")
-        return tuple(self.to_float(key, v) for v in val)
+# ---------------------------------------------------------------------------------------
+# The schema (one pydantic model; base and value types shared in dipolehnl.specs)
+# ---------------------------------------------------------------------------------------
+def _number_list(v: Any) -> Any:
+    """``cl``/``sigma``: a list of numbers (a single number is a list of one)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return [v]
+    if not isinstance(v, list) or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in v):
+        raise PydanticCustomError("number_list", "expected a list of numbers, got {got}", {"got": repr(v)[:60]})
+    return v
 
 
-def _parse_dataset(v: _V, ds: Any, i: int, base_dir: str = "") -> DataSet:
+def _unique(names: list[str]) -> list[str]:
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise PydanticCustomError("duplicate", "duplicate fiducial volume {dup}", {"dup": ", ".join(map(repr, dup))})
+    return names
+
+
+class EeSelectionSpec(Spec):
+    """``channel = "ee"``: an e⁺e⁻ pair (see :class:`SelectionConfig`)."""
+
+    channel: Literal["ee"] = "ee"
+    cos_theta_min: Number = Field(ge=-1, le=1, description="cos θ_N > this: HNL direction w.r.t. the beam axis")
+    opening_angle_max_deg: Number = Field(gt=0, le=180, description="e⁺e⁻ opening angle < this, deg")
+    efficiency: str = Field(description="efficiency vs m_N: a shipped table name, a path (relative to the "
+                                        "analysis file) or 'none'")
+    efficiency_outside: Literal[OUTSIDE_CHOICES] = Field(  # type: ignore[valid-type]
+        "hold", description="outside the table's range: hold the end values or zero")
+
+
+class SinglePhotonSelectionSpec(Spec):
+    """``channel = "single_photon"``: N → νγ with the photon converting in the detector."""
+
+    channel: Literal["single_photon"]
+    photon_energy_min_GeV: Number = Field(0.0, ge=0, description="E_γ > this, GeV")
+    photon_angle_max_deg: Number = Field(180.0, gt=0, le=180, description="photon angle to the beam axis < this, deg")
+    mean_free_path_X0: Number = Field(9.0 / 7.0, gt=0, description="photon conversion mean free path, radiation lengths")
+    max_path_m: Number | None = Field(None, gt=0, description="longest conversion path, m (default: to the edge of the "
+                                                              "detector)")
+    conversion_subsystems: list[Name] | None = Field(
+        None, min_length=1, description="only the material of these subsystems converts (default: all)")
+    efficiency: str = Field("none", description="efficiency vs photon energy (MeV): a shipped table name, a path "
+                                                "(relative to the analysis file) or 'none'")
+    efficiency_outside: Literal[OUTSIDE_CHOICES] = Field(  # type: ignore[valid-type]
+        "hold", description="outside the table's range: hold the end values or zero")
+
+
+if TYPE_CHECKING:
+    SelectionSpec = EeSelectionSpec | SinglePhotonSelectionSpec
+else:
+    SelectionSpec = tagged_union("channel", {"ee": EeSelectionSpec, "single_photon": SinglePhotonSelectionSpec},
+                                 default="ee")
+
+
+class BackgroundScalingSpec(Spec):
+    """background = reference_background × pot / reference_pot [× n_fiducial_volumes / reference_n_fiducial_volumes]."""
+
+    reference_pot: Number = Field(gt=0, description="POT of the reference measurement")
+    reference_background: Number = Field(ge=0, description="expected background events at reference_pot")
+    reference_n_fiducial_volumes: Integer | None = Field(
+        None, gt=0, description="fiducial volumes of the reference (absent: no volume scaling)")
+
+
+class DataSetSpec(Spec):
+    """``[[dataset]]``: an experiment, one of its beam modes and the exposure; exactly one of
+    ``background`` and ``background_scaling``."""
+
+    name: str
+    experiment: str = Field(description="a shipped experiment or an experiment file (path relative to this file)")
+    mode: str = Field(description="a beam mode of the experiment")
+    pot: Number = Field(gt=0, le=POT_MAX, description="protons on target (at most 1e25, docs/robustness.md)")
+    background: Number | None = Field(None, ge=0, description="expected background events (after selection)")
+    background_scaling: BackgroundScalingSpec | None = None
+    observed: Integer | None = Field(None, ge=0, lt=2**53, description="observed events (absent: Asimov data)")
+    fiducial_volumes: Annotated[list[str], AfterValidator(_unique)] = Field(
+        min_length=1, description="fiducial volumes of the experiment")
+
+
+class AnalysisSpec(Spec):
+    """An analysis file (see the module docstring and docs/analysis.md)."""
+
+    name: str
+    description: str = ""
+    statistic: Literal[STATISTICS]  # type: ignore[valid-type]
+    asimov_q: Literal[ASIMOV_Q] = Field(  # type: ignore[valid-type]
+        "discovery", description="asimov only: the q of the Asimov data set")
+    one_sided: StrictBool = Field(True, description="threshold convention of the cl levels (asimov)")
+    cl: Annotated[list[Annotated[Number, Field(gt=0, lt=1)]], BeforeValidator(_number_list)] = Field(
+        default_factory=list, description="confidence levels")
+    sigma: Annotated[list[Annotated[Number, Field(gt=0)]], BeforeValidator(_number_list)] = Field(
+        default_factory=list, description="significance levels")
+    selection: SelectionSpec
+    dataset: list[DataSetSpec] = Field(min_length=1)
+
+
+def analysis_json_schema() -> dict:
+    """The JSON schema of an analysis file (generated from :class:`AnalysisSpec`)."""
+    return json_schema(AnalysisSpec)
+
+
+def _selection(sel: EeSelectionSpec | SinglePhotonSelectionSpec, base_dir: str) -> SelectionConfig:
+    common = {"efficiency": sel.efficiency, "efficiency_outside": sel.efficiency_outside, "base_dir": base_dir}
+    if isinstance(sel, EeSelectionSpec):
+        return SelectionConfig(cos_theta_min=sel.cos_theta_min, opening_angle_max_deg=sel.opening_angle_max_deg,
+                               **common)
+    return SelectionConfig(channel="single_photon", photon_energy_min_GeV=sel.photon_energy_min_GeV,
+                           photon_angle_max_deg=sel.photon_angle_max_deg, mean_free_path_X0=sel.mean_free_path_X0,
+                           max_path_m=math.inf if sel.max_path_m is None else sel.max_path_m,
+                           conversion_subsystems=tuple(sel.conversion_subsystems) if sel.conversion_subsystems
+                           else None, **common)
+
+
+def _dataset(ds: DataSetSpec, i: int, source: str, base_dir: str) -> DataSet:
+    """A data set validated against its experiment (loaded here)."""
     where = f"dataset[{i}]."
-    if not isinstance(ds, dict):
-        raise v.fail(f"dataset[{i}]", "expected a table ([[dataset]])")
-    v.unknown(ds, _DATASET_KEYS, where)
-    name = v.get(ds, "name", where, str)
-    exp_ref = v.get(ds, "experiment", where, str)
     try:
-        exp = load_experiment(exp_ref, base_dir or None)
+        exp = load_experiment(ds.experiment, base_dir or None)
     except InputError as exc:
-        raise v.fail(where + "experiment", str(exc)) from None
-    exp_key = exp_ref if exp_ref in available_experiments() else exp.source
+        raise fail(source, where + "experiment", str(exc)) from None
+    exp_key = ds.experiment if ds.experiment in available_experiments() else exp.source
     from dipolehnl.detector.fiducial import require_fiducial
 
     try:  # one line up front, not a failure in the middle of a scan
         require_fiducial(exp.fiducial_volumes, f"experiment {exp.name!r}", exp.source)
     except InputError as exc:
-        raise v.fail(where + "experiment", str(exc)) from None
-    mode = v.get(ds, "mode", where, str).lower()
+        raise fail(source, where + "experiment", str(exc)) from None
+    mode = ds.mode.lower()
     if mode not in exp.modes:
-        raise v.fail(where + "mode", f"unknown beam mode {mode!r} of {exp.name} (expected one of {', '.join(exp.modes)})")
-    pot = v.get(ds, "pot", where, float)
-    from dipolehnl.bounds import POT_MAX
-
-    if not 0 < pot <= POT_MAX:
-        raise v.fail(where + "pot", f"must be > 0 and at most {POT_MAX:g}, got {pot}")
-    tpcs_raw = v.get(ds, "fiducial_volumes", where, list)
-    if not tpcs_raw or not all(isinstance(t, str) for t in tpcs_raw):
-        raise v.fail(where + "fiducial_volumes", "expected a non-empty list of fiducial-volume names")
+        raise fail(source, where + "mode",
+                   f"unknown beam mode {mode!r} of {exp.name} (expected one of {', '.join(exp.modes)})")
     allowed = tuple(exp.fiducial_volumes)
-    for t in tpcs_raw:
+    for t in ds.fiducial_volumes:
         if t not in allowed:
-            raise v.fail(where + "fiducial_volumes",
-                         f"unknown fiducial volume {t!r} of {exp.name} (expected some of {', '.join(allowed)})")
-    if len(set(tpcs_raw)) != len(tpcs_raw):
-        raise v.fail(where + "fiducial_volumes", "duplicate fiducial volume")
-    tpcs = tuple(tpcs_raw)
-    has_b, has_scaling = "background" in ds, "background_scaling" in ds
-    if has_b == has_scaling:
-        raise v.fail(where + "background", "give exactly one of 'background' and 'background_scaling'")
-    if has_b:
-        background = v.get(ds, "background", where, float)
+            raise fail(source, where + "fiducial_volumes",
+                       f"unknown fiducial volume {t!r} of {exp.name} (expected some of {', '.join(allowed)})")
+    tpcs = tuple(ds.fiducial_volumes)
+    sc = ds.background_scaling
+    if ds.background is not None and sc is None:
+        background = ds.background
+    elif sc is not None and ds.background is None:
+        ref_n = sc.reference_n_fiducial_volumes
+        background = sc.reference_background * ds.pot / sc.reference_pot * (len(tpcs) / ref_n if ref_n else 1.0)
     else:
-        sc = v.get(ds, "background_scaling", where, dict)
-        w2 = where + "background_scaling."
-        v.unknown(sc, _SCALING_KEYS, w2)
-        ref_pot = v.get(sc, "reference_pot", w2, float)
-        ref_b = v.get(sc, "reference_background", w2, float)
-        ref_n = v.get(sc, "reference_n_fiducial_volumes", w2, int, required=False, default=None)
-        if ref_pot <= 0:
-            raise v.fail(w2 + "reference_pot", "must be > 0")
-        if ref_b < 0:
-            raise v.fail(w2 + "reference_background", "must be >= 0")
-        if ref_n is not None and ref_n <= 0:
-            raise v.fail(w2 + "reference_n_fiducial_volumes", "must be > 0")
-        background = ref_b * pot / ref_pot * (len(tpcs) / ref_n if ref_n else 1.0)
-    if background < 0:
-        raise v.fail(where + "background", f"must be >= 0, got {background}")
-    observed = v.get(ds, "observed", where, int, required=False, default=None)
-    if observed is not None and not 0 <= observed < 2**53:
-        raise v.fail(where + "observed", f"must be >= 0 (and < 2^53), got {observed}")
-    return DataSet(name, exp_key, mode, pot, float(background), observed, tpcs)
+        raise fail(source, where + "background", "give exactly one of 'background' and 'background_scaling'")
+    if not math.isfinite(background):
+        raise fail(source, where + "background", f"must be finite, got {background}")
+    return DataSet(ds.name, exp_key, mode, ds.pot, float(background), ds.observed, tpcs)
 
 
 def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Analysis:
@@ -501,85 +530,31 @@ def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Anal
     InputError
         For an invalid document: one line naming the file and the key.
     """
-    v = _V(source)
-    v.unknown(doc, _TOP_KEYS, "")
-    name = v.get(doc, "name", "", str)
-    description = v.get(doc, "description", "", str, required=False, default="")
-    statistic = v.get(doc, "statistic", "", str)
-    if statistic not in STATISTICS:
-        raise v.fail("statistic", f"unknown statistic {statistic!r} (expected one of {', '.join(STATISTICS)})")
-    asimov_q = v.get(doc, "asimov_q", "", str, required=False, default="discovery")
-    if asimov_q not in ASIMOV_Q:
-        raise v.fail("asimov_q", f"unknown Asimov statistic {asimov_q!r} (expected one of {', '.join(ASIMOV_Q)})")
-    one_sided = v.get(doc, "one_sided", "", bool, required=False, default=True)
-    cl = v.number_list(doc, "cl")
-    sigma = v.number_list(doc, "sigma")
-    if not cl and not sigma:
-        raise v.fail("cl", "give at least one confidence level (cl) or significance (sigma)")
-    for c in cl:
-        if not 0 < c < 1:
-            raise v.fail("cl", f"confidence levels must be in (0, 1), got {c}")
-    for z in sigma:
-        if not z > 0:
-            raise v.fail("sigma", f"significances must be > 0, got {z}")
-
-    sel_doc = v.get(doc, "selection", "", dict)
-    channel = v.get(sel_doc, "channel", "selection.", str, required=False, default="ee")
-    if channel not in CHANNELS:
-        raise v.fail("selection.channel", f"unknown channel {channel!r} (expected one of {', '.join(CHANNELS)})")
-    v.unknown(sel_doc, _EE_KEYS if channel == "ee" else _PHOTON_KEYS, "selection.")
-    eff = v.get(sel_doc, "efficiency", "selection.", str, required=channel == "ee", default="none")
-    eff_out = v.get(sel_doc, "efficiency_outside", "selection.", str, required=False, default="hold")
-    if eff_out not in OUTSIDE_CHOICES:
-        raise v.fail("selection.efficiency_outside", f"expected one of {', '.join(OUTSIDE_CHOICES)}, got {eff_out!r}")
-    if channel == "ee":
-        cos_min = v.get(sel_doc, "cos_theta_min", "selection.", float)
-        if not -1 <= cos_min <= 1:
-            raise v.fail("selection.cos_theta_min", f"must be in [-1, 1], got {cos_min}")
-        open_max = v.get(sel_doc, "opening_angle_max_deg", "selection.", float)
-        if not 0 < open_max <= 180:
-            raise v.fail("selection.opening_angle_max_deg", f"must be in (0, 180], got {open_max}")
-        selection = SelectionConfig(cos_min, open_max, eff, eff_out, base_dir)
-    else:
-        e_min = v.get(sel_doc, "photon_energy_min_GeV", "selection.", float, required=False, default=0.0)
-        if e_min < 0:
-            raise v.fail("selection.photon_energy_min_GeV", f"must be >= 0, got {e_min}")
-        ang = v.get(sel_doc, "photon_angle_max_deg", "selection.", float, required=False, default=180.0)
-        if not 0 < ang <= 180:
-            raise v.fail("selection.photon_angle_max_deg", f"must be in (0, 180], got {ang}")
-        mfp = v.get(sel_doc, "mean_free_path_X0", "selection.", float, required=False, default=9.0 / 7.0)
-        if not mfp > 0:
-            raise v.fail("selection.mean_free_path_X0", f"must be > 0, got {mfp}")
-        max_path = v.get(sel_doc, "max_path_m", "selection.", float, required=False, default=math.inf)
-        if not max_path > 0:
-            raise v.fail("selection.max_path_m", f"must be > 0, got {max_path}")
-        subs = v.get(sel_doc, "conversion_subsystems", "selection.", list, required=False, default=None)
-        if subs is not None and (not subs or not all(isinstance(x, str) and x for x in subs)):
-            raise v.fail("selection.conversion_subsystems", "expected a non-empty list of subsystem names")
-        selection = SelectionConfig(efficiency=eff, efficiency_outside=eff_out, base_dir=base_dir, channel="single_photon",
-                                    photon_energy_min_GeV=e_min, photon_angle_max_deg=ang, mean_free_path_X0=mfp,
-                                    max_path_m=max_path, conversion_subsystems=tuple(subs) if subs else None)
+    spec = validate(AnalysisSpec, doc, source)
+    if not spec.cl and not spec.sigma:
+        raise fail(source, "cl", "give at least one confidence level (cl) or significance (sigma)")
+    selection = _selection(spec.selection, base_dir)
+    eff = selection.efficiency
     try:
         selection.efficiency_function()
     except InputError as exc:
-        raise v.fail("selection.efficiency", str(exc)) from None
+        raise fail(source, "selection.efficiency", str(exc)) from None
     except OSError as exc:  # the efficiency table exists but cannot be read
-        raise v.fail("selection.efficiency", f"cannot read {eff!r}: {exc.strerror or exc}") from None
+        raise fail(source, "selection.efficiency", f"cannot read {eff!r}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise v.fail("selection.efficiency", f"{eff!r} is not a text file ({exc.reason} at byte {exc.start})") from None
+        raise fail(source, "selection.efficiency", f"{eff!r} is not a text file ({exc.reason} at byte {exc.start})") from None
 
-    ds_list = v.get(doc, "dataset", "", list)
-    if not ds_list:
-        raise v.fail("dataset", "at least one [[dataset]] is needed")
-    datasets = tuple(_parse_dataset(v, ds, i, base_dir) for i, ds in enumerate(ds_list))
+    datasets = tuple(_dataset(ds, i, source, base_dir) for i, ds in enumerate(spec.dataset))
     names = [d.name for d in datasets]
     if len(set(names)) != len(names):
-        raise v.fail("dataset", "data set names must be unique")
-    analysis = Analysis(name, description, statistic, cl, sigma, selection, datasets, asimov_q, one_sided, source)
+        raise fail(source, "dataset", "data set names must be unique")
+    cl, sigma = tuple(spec.cl), tuple(spec.sigma)
+    analysis = Analysis(spec.name, spec.description, spec.statistic, cl, sigma, selection, datasets,
+                        spec.asimov_q, spec.one_sided, source)
     try:  # every level must have a threshold (e.g. sigma = 9 is a confidence level of 1.0 in double precision)
         analysis.levels()
     except InputError as exc:
-        raise v.fail("sigma" if sigma else "cl", str(exc)) from None
+        raise fail(source, "sigma" if sigma else "cl", str(exc)) from None
     return analysis
 
 

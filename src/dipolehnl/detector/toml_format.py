@@ -22,14 +22,16 @@ Layout (``format_version = 1``)::
     subsystem = "rock"
     material = "ROCK"
     density_g_cm3 = 2.9
-    shape = "box"                          # box: center_m, size_m (full side lengths)
+    shape = "box"                          # box (the default): center_m, size_m (full side lengths)
     center_m = [0.0, 0.0, -142.0]          # cylinder: center_m, radius_m, length_m, axis
     size_m = [24.0, 24.0, 300.0]           # sphere: center_m, radius_m
 
-Lengths in m, densities in g/cm^3. Loading validates everything and raises
-:class:`InputError` naming the file and the offending entry (unknown material or key,
-negative density, zero-size or non-finite box, duplicate names, fiducial volume outside
-the detector...).
+Lengths in m, densities in g/cm^3. One pydantic model (:class:`DetectorFileSpec`, built
+from :mod:`dipolehnl.specs`; its JSON schema is in docs/detector.md) validates the file,
+then the materials and volumes are built. Every problem raises one :class:`InputError`
+line naming the file and the key, e.g. ``nd280.toml: volumes[3].density_g_cm3: must be >= 0,
+got -1.0 (name 'hall')`` (unknown material or key, wrong TOML type, negative or non-finite
+number, zero-size solid, duplicate names, fiducial volume outside the detector...).
 """
 from __future__ import annotations
 
@@ -38,28 +40,122 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
+from dipolehnl.specs import (
+    BoxSpec,
+    CylinderSpec,
+    Integer,
+    Name,
+    Number,
+    ShapeSpec,
+    Spec,
+    SphereSpec,
+    fail,
+    json_schema,
+    shape_keys,
+    tagged_union,
+    validate,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-FORMAT_NAME = "dipolehnl-detector"
-FORMAT_VERSION = 1
+FORMAT_NAME: Final = "dipolehnl-detector"
+FORMAT_VERSION: Final = 1
 
-_TOP_KEYS = {"format", "format_version", "detector", "materials", "fiducial_volumes", "volumes"}
-_DETECTOR_KEYS = {"name", "description"}
-_MATERIAL_KEYS = {"components"}
-_VOLUME_KEYS = {"name", "subsystem", "material", "density_g_cm3"}
-_SHAPE_KEYS = {"shape", "center_m", "size_m", "radius_m", "length_m", "axis"}
+
+# ---------------------------------------------------------------------------- the schema
+try:  # the physical upper bound of a density, where the package defines one
+    from dipolehnl.bounds import DENSITY_MAX_G_CM3 as _DENSITY_MAX
+except ImportError:  # pragma: no cover - depends on the package version
+    _DENSITY_MAX = None
+
+
+def _integer(v: Any) -> Any:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise PydanticCustomError("int_type", "expected an integer")
+    return v
+
+
+def _pair(v: Any) -> Any:
+    """A material component: [integer PDG code (int64), mass fraction]."""
+    if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], int) and not isinstance(v[0], bool)):
+        raise PydanticCustomError("component", "expected [integer PDG code, mass fraction], got {got}",
+                                  {"got": repr(v)[:60]})
+    if not -(2**63) <= v[0] < 2**63:  # would overflow int64
+        raise PydanticCustomError("pdg", "{pdg} is not a nuclear PDG code", {"pdg": str(v[0])[:30]})
+    return v
+
+
+Component = Annotated[tuple[Integer, Number], BeforeValidator(_pair)]
+
+
+class DetectorInfoSpec(Spec):
+    """``[detector]``: the detector's name and description."""
+
+    name: Name
+    description: str = ""
+
+
+class MaterialSpec(Spec):
+    """``[materials.NAME]``: nuclei by PDG code (100ZZZAAA0) with mass fractions summing to 1."""
+
+    components: list[Component] = Field(min_length=1, description="[PDG code, mass fraction] pairs")
+
+
+class _VolumeKeys(Spec):
+    name: Name = Field(description="unique name of the volume")
+    subsystem: Name = Field("other", description="label such as 'rock', 'TPC', 'FGD' (free text)")
+    material: str = Field(description="a material of [materials]")
+    density_g_cm3: Number = Field(ge=0, le=_DENSITY_MAX, description="mass density, g/cm^3")
+
+
+class BoxVolumeSpec(BoxSpec, _VolumeKeys):
+    """A volume that is a box (``shape = "box"``, the default)."""
+
+
+class SphereVolumeSpec(SphereSpec, _VolumeKeys):
+    """A volume that is a sphere."""
+
+
+class CylinderVolumeSpec(CylinderSpec, _VolumeKeys):
+    """A volume that is a cylinder."""
+
+
+if TYPE_CHECKING:
+    VolumeSpec = BoxVolumeSpec | SphereVolumeSpec | CylinderVolumeSpec
+else:
+    VolumeSpec = tagged_union("shape", {"box": BoxVolumeSpec, "sphere": SphereVolumeSpec,
+                                        "cylinder": CylinderVolumeSpec}, default="box")
+
+
+class DetectorFileSpec(Spec):
+    """A detector TOML file (lengths in m, densities in g/cm^3; see the module docstring)."""
+
+    format: Literal["dipolehnl-detector"] = FORMAT_NAME
+    format_version: Annotated[Literal[1], BeforeValidator(_integer)] = FORMAT_VERSION
+    detector: DetectorInfoSpec
+    materials: dict[str, MaterialSpec] = Field(description="name → composition")
+    fiducial_volumes: dict[str, ShapeSpec] = Field(
+        default_factory=dict, description="optional named fiducial volumes (inside the detector)")
+    volumes: list[VolumeSpec] = Field(min_length=1, description="in precedence order: a later volume wins where "
+                                                                "volumes overlap")
+
+
+def detector_json_schema() -> dict:
+    """The JSON schema of a detector TOML file (generated from :class:`DetectorFileSpec`)."""
+    return json_schema(DetectorFileSpec)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -77,150 +173,48 @@ def loads_detector_toml(text: str, source: str = "<string>") -> Detector:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: invalid TOML: {exc}") from None
-    try:
-        return _detector_from_doc(doc)
-    except InputError as exc:
-        raise InputError(f"{source}: {exc}") from None
+    return detector_from_spec(validate(DetectorFileSpec, doc, source), source)
 
 
-def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {unknown} (allowed: {sorted(allowed)})")
-
-
-def _table(doc: Mapping[str, Any], key: str, where: str, required: bool = True) -> dict[str, Any]:
-    val = doc.get(key)
-    if val is None:
-        if required:
-            raise InputError(f"missing [{key}] table" if where == "" else f"{where}: missing {key!r}")
-        return {}
-    if not isinstance(val, dict):
-        raise InputError(f"{where or key}: {key!r} must be a table")
-    return val
-
-
-def _detector_from_doc(doc: Mapping[str, Any]) -> Detector:
-    _check_keys(doc, _TOP_KEYS, "top level")
-    fmt = doc.get("format", FORMAT_NAME)
-    if fmt != FORMAT_NAME:
-        raise InputError(f"format is {fmt!r}, expected {FORMAT_NAME!r}")
-    version = doc.get("format_version", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
-        raise InputError(f"format_version {version!r} is not supported (expected {FORMAT_VERSION})")
-    det = _table(doc, "detector", "")
-    _check_keys(det, _DETECTOR_KEYS, "[detector]")
-    name = det.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise InputError("[detector] needs a non-empty string 'name'")
-    description = det.get("description", "")
-    if not isinstance(description, str):
-        raise InputError("[detector] description must be a string")
-
+def detector_from_spec(spec: DetectorFileSpec, source: str = "<string>") -> Detector:
+    """The :class:`Detector` of a validated file; the checks that need more than one key
+    (materials, unique names, solids inside the detector) name the file and the key."""
     materials: dict[str, Material] = {}
-    for mname, mtab in _table(doc, "materials", "").items():
-        where = f"[materials.{mname}]"
-        if not isinstance(mtab, dict):
-            raise InputError(f"{where} must be a table with 'components'")
-        _check_keys(mtab, _MATERIAL_KEYS, where)
-        comps = mtab.get("components")
-        if not isinstance(comps, list) or not comps:
-            raise InputError(f"{where}: 'components' must be a non-empty list of [pdg, mass_fraction]")
-        for c in comps:
-            if not (isinstance(c, list) and len(c) == 2 and isinstance(c[0], int) and not isinstance(c[0], bool)
-                    and _is_real(c[1])):
-                raise InputError(f"{where}: component {c!r} is not [integer PDG code, mass fraction]")
-            if not -(2**63) <= c[0] < 2**63:  # would overflow int64
-                raise InputError(f"{where}: {c[0]} is not a nuclear PDG code")
-        comps = [[c[0], _float(c[1], where, "mass fraction")] for c in comps]
+    for mname, m in spec.materials.items():
         try:
-            materials[mname] = Material.from_components(mname, comps)
+            materials[mname] = Material.from_components(mname, [list(c) for c in m.components])
         except InputError as exc:
-            raise InputError(f"{where}: {exc}") from None
-
-    raw_vols = doc.get("volumes")
-    if not isinstance(raw_vols, list) or not raw_vols:
-        raise InputError("no [[volumes]]")
+            raise fail(source, f"materials.{mname}.components", str(exc)) from None
     volumes: list[Volume] = []
     names: set[str] = set()
-    for i, vt in enumerate(raw_vols):
-        where = f"[[volumes]] #{i + 1}"
-        if not isinstance(vt, dict):
-            raise InputError(f"{where} must be a table")
-        vname = vt.get("name")
-        if isinstance(vname, str):
-            where = f"volume {vname!r} ([[volumes]] #{i + 1})"
-        _check_keys(vt, _VOLUME_KEYS | _SHAPE_KEYS, where)
-        if not isinstance(vname, str) or not vname.strip():
-            raise InputError(f"{where}: needs a non-empty string 'name'")
-        if vname in names:
-            raise InputError(f"{where}: duplicate volume name {vname!r}")
-        names.add(vname)
-        mat = vt.get("material")
-        if not isinstance(mat, str) or mat not in materials:
-            raise InputError(
-                f"{where}: unknown material {mat!r} (defined: {', '.join(materials) or 'none'})"
-            )
-        rho_raw = vt.get("density_g_cm3")
-        if not _is_real(rho_raw):
-            raise InputError(f"{where}: 'density_g_cm3' must be a number, got {rho_raw!r}")
-        rho = _float(rho_raw, where, "density_g_cm3")
-        if not math.isfinite(rho) or rho < 0:
-            raise InputError(f"{where}: density_g_cm3 must be finite and >= 0, got {rho!r}")
-        subsystem = vt.get("subsystem", "other")
-        if not isinstance(subsystem, str) or not subsystem:
-            raise InputError(f"{where}: 'subsystem' must be a non-empty string")
-        shape = shape_from_dict(_shape_spec(vt, where), where)
-        volumes.append(Volume(vname, shape, materials[mat], rho, subsystem))
-
+    for i, v in enumerate(spec.volumes):
+        key, named = f"volumes[{i}]", f" (name {v.name!r})"
+        if v.name in names:
+            raise fail(source, f"{key}.name", f"duplicate volume name {v.name!r}")
+        names.add(v.name)
+        if v.material not in materials:
+            raise fail(source, f"{key}.material",
+                       f"unknown material {v.material!r} (defined: {', '.join(materials) or 'none'}){named}")
+        try:
+            volumes.append(Volume(v.name, shape_from_dict(shape_keys(v), "shape"), materials[v.material],
+                                  v.density_g_cm3, v.subsystem))
+        except InputError as exc:
+            raise fail(source, key, f"{exc}{named}") from None
     fiducials: dict[str, Shape] = {}
-    for fname, ft in _table(doc, "fiducial_volumes", "", required=False).items():
-        where = f"[fiducial_volumes.{fname}]"
-        if not isinstance(ft, dict):
-            raise InputError(f"{where} must be a table with center_m and size_m (or a shape)")
-        _check_keys(ft, set(_SHAPE_KEYS), where)
-        spec = _shape_spec(ft, where)
-        if "shape" not in spec:  # the default: a box
-            if "center_m" not in ft or "size_m" not in ft:
-                raise InputError(f"{where}: needs center_m and size_m")
-            spec["shape"] = "box"
-        fiducials[fname] = shape_from_dict(spec, where)
-    return Detector(name=name, volumes=volumes, fiducial_volumes=fiducials, description=description)
+    for fname, f in spec.fiducial_volumes.items():
+        try:
+            fiducials[fname] = shape_from_dict(shape_keys(f), "shape")
+        except InputError as exc:
+            raise fail(source, f"fiducial_volumes.{fname}", str(exc)) from None
+    try:
+        return Detector(name=spec.detector.name, volumes=volumes, fiducial_volumes=fiducials,
+                        description=spec.detector.description)
+    except InputError as exc:
+        raise fail(source, "fiducial_volumes", str(exc)) from None
 
 
 def _is_real(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _float(x: int | float, where: str, key: str) -> float:
-    """A TOML number as a float (TOML integers are unbounded: too large ones are an InputError)."""
-    try:
-        return float(x)
-    except OverflowError:
-        raise InputError(f"{where}: {key} is out of range ({len(str(x))}-digit integer)") from None
-
-
-def _shape_spec(table: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """The shape keys of a volume (or fiducial volume) table with their TOML types checked
-    and numbers as floats; the values themselves are validated by the shapes."""
-    spec: dict[str, Any] = {}
-    for k in _SHAPE_KEYS:
-        if k not in table:
-            continue
-        v = table[k]
-        if k in ("shape", "axis"):
-            if not isinstance(v, str):
-                raise InputError(f"{where}: {k!r} must be a string, got {v!r}")
-        elif k in ("center_m", "size_m"):
-            if not isinstance(v, list) or not all(_is_real(x) for x in v):
-                raise InputError(f"{where}: {k} must be 3 numbers, got {v!r}")
-            v = [_float(x, where, k) for x in v]
-        else:
-            if not _is_real(v):
-                raise InputError(f"{where}: {k} must be a number, got {v!r}")
-            v = _float(v, where, k)
-        spec[k] = v
-    return spec
 
 
 # ---------------------------------------------------------------------------- writing
