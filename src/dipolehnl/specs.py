@@ -18,6 +18,8 @@ regenerates them, ``python -m dipolehnl.specs`` prints them; a test checks they 
 """
 from __future__ import annotations
 
+import re
+
 import json
 import sys
 import types
@@ -170,11 +172,19 @@ def validation_error(exc: ValidationError, model: type[BaseModel], doc: Any, sou
     return fail(source, key, _message(err, key, allowed) + where)
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_+\-]+")
+
+
 def _join(key: str, part: str) -> str:
+    """``key.part`` (``key[i]`` for list indices); a user-written key that is not plain
+    (spaces, dots, control characters such as a newline) is shown quoted, so that the
+    message stays one line."""
     if not part:
         return key
-    if part.startswith("["):
+    if part.startswith("[") and part.endswith("]") and part[1:-1].isdigit():
         return key + part
+    if not _PLAIN_KEY.fullmatch(part):
+        part = repr(part)
     return f"{key}.{part}" if key else part
 
 
