@@ -39,7 +39,7 @@ Context schema (top-level keys; all values plain data):
     world-leading ranges and MiniBooNE coverage with the nominal external curves and with each
     ambiguous curve's alternative (``world_leading_ranges(..., alternatives=True)``).
 ``kaon``
-    ``{keys, masses_MeV, rows, settings, plateau, n_fiducial_volumes}``.
+    ``{exposures, masses_MeV, rows, settings, plateau, n_fiducial_volumes}``.
 ``statistics``
     ``{constraint: {label, alpha, threshold}, sensitivity: [{label, threshold}]}``.
 ``figures``

@@ -64,10 +64,35 @@ def _opt(x: float | None) -> float | None:
 
 
 # ---------------------------------------------------------------- sections
+class _Memo:
+    """Per-(result, level) results of the external-limit comparisons, computed once per report
+    (the MiniBooNE coverages integrate over the regions and are the slow part)."""
+
+    def __init__(self) -> None:
+        self._store: dict = {}
+
+    def get(self, kind: str, res: ScanResult, lv, fn):
+        key = (kind, id(res), lv.label)
+        if key not in self._store:
+            self._store[key] = (res, fn(res, lv))  # keep res alive so that its id stays unique
+        return self._store[key][1]
+
+    def allowed_alternatives(self, res: ScanResult, lv) -> dict:
+        return self.get("mb_allowed_alt", res, lv, lambda r, l: miniboone_allowed_coverage(r, l, alternatives=True))
+
+    def headline(self, res: ScanResult) -> dict[str, dict]:
+        return {lv.label: {"ranges": self.get("wl", res, lv, world_leading_ranges),
+                           "mb": self.get("mb", res, lv, miniboone_coverage),
+                           "mb_allowed": self.allowed_alternatives(res, lv)["nominal"]}
+                for lv in res.analysis.levels()}
+
+
+_MEMO: _Memo | None = None
+
+
 def headline(res: ScanResult) -> dict[str, dict]:
     """level label → world-leading ranges, MiniBooNE coverage, coverage of the externally allowed part."""
-    return {lv.label: {"ranges": world_leading_ranges(res, lv), "mb": miniboone_coverage(res, lv),
-                       "mb_allowed": miniboone_allowed_coverage(res, lv)} for lv in res.analysis.levels()}
+    return (_MEMO or _Memo()).headline(res)
 
 
 def _claim_text(name: str) -> str:
@@ -197,7 +222,7 @@ def ambiguities(groups: Mapping[str, Mapping[str, ScanResult]]) -> dict:
         for name, res in group.items():
             for lv in res.analysis.levels():
                 wl = world_leading_ranges(res, lv, alternatives=True)
-                mb = miniboone_allowed_coverage(res, lv, alternatives=True)
+                mb = (_MEMO or _Memo()).allowed_alternatives(res, lv)
                 nominal = ranges(wl["nominal"])
                 rows = [{"label": "nominal", "curve": "", "factor": None, "ranges": nominal,
                          "allowed_energy": mb["nominal"]["energy_fit_95CL"],
@@ -207,7 +232,7 @@ def ambiguities(groups: Mapping[str, Mapping[str, ScanResult]]) -> dict:
                     rows.append({"label": a["label"], "curve": a["curve"], "factor": a["factor"], "ranges": rr,
                                  "allowed_energy": mb[a["label"]]["energy_fit_95CL"],
                                  "allowed_angle": mb[a["label"]]["angle_fit_95CL"],
-                                 "changed": rr != nominal or mb[a["label"]] != mb["nominal"]})
+                                 "changed": rr != nominal})
                 tables.append({"preset": preset, "analysis": name, "level": lv.label, "rows": rows,
                                "n_changed": sum(r["changed"] for r in rows)})
     changed = [f"{t['analysis']} ({t['preset']}, {t['level']})" for t in tables if t["n_changed"]]
@@ -220,7 +245,7 @@ def kaon_section(kaon: Mapping[str, Any], tolerance: float = KAON_FLAT_TOLERANCE
     mass up to which it holds, for the first exposure (the 2019 data set)."""
     r, rd, masses = kaon["ratio_to_AFH2022"], kaon["ratio_to_AFH2022_darknews"], list(kaon["masses_MeV"])
     keys = list(r)
-    out: dict[str, Any] = {"keys": keys, "masses_MeV": masses, "settings": dict(kaon.get("settings", {})),
+    out: dict[str, Any] = {"exposures": keys, "masses_MeV": masses, "settings": dict(kaon.get("settings", {})),
                            "rows": [{"m_MeV": m, "consistent": [r[k][i] for k in keys],
                                      "darknews": [rd[k][i] for k in keys]} for i, m in enumerate(masses)],
                            "plateau": None, "n_fiducial_volumes": {}}
@@ -332,6 +357,17 @@ def build_context(scans: Mapping[str, Mapping[str, ScanResult]], study: Mapping[
     ``vertex``: ``{'d_GeVinv', 'masses_GeV'}`` of Fig. 2; ``siren``: :func:`dipolehnl.analysis.siren_weights.reference_ratios`
     (computed when None); ``extra_sections``: ``[{'title', 'body'}]`` Markdown sections added by other studies.
     """
+    global _MEMO
+    _MEMO = _Memo()
+    try:
+        return _build(scans, study, kaon, settings, timings, wall_s, summaries, fast, electron, vertex, siren,
+                      extra_sections)
+    finally:
+        _MEMO = None
+
+
+def _build(scans, study, kaon, settings, timings, wall_s, summaries, fast, electron, vertex, siren,
+           extra_sections) -> dict:
     from dipolehnl.analysis.siren_weights import reference_ratios
 
     default, paper = scans["default"], scans["paper"]
