@@ -111,8 +111,6 @@ def test_cli_coupling_flavor(capsys):
 def test_d_e_scan_and_report_section():
     """The d_eN scan of the shipped analyses runs on the T2K nu_e/nu_e-bar columns and the
     report section is built from it; the nu_e flux is ~1% of nu_mu, so the reach is weaker."""
-    from dipolehnl import workflows
-
     st = ScanSettings(masses_GeV=(0.1, 0.4), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 30)), n_events=300,
                       refine=False)
     st_e = ScanSettings(**{**st.__dict__, "coupling_flavor": "e"})
@@ -121,9 +119,12 @@ def test_d_e_scan_and_report_section():
     # at the smallest coupling (long-lived), signal ratio e/mu ~ flux ratio: well below 1
     s_e, s_mu = e["t2k2019"].signal().sum(axis=1)[:, 0], mu["t2k2019"].signal().sum(axis=1)[:, 0]
     assert np.all(s_e < 0.2 * s_mu) and np.all(s_e > 0)
-    lines: list[str] = []
-    workflows._electron(lines.append, mu, e)
-    text = "\n".join(lines)
+    from dipolehnl.report.context import electron_section
+    from dipolehnl.report.render import environment
+
+    section = electron_section(mu, e)
+    assert [r["analysis"] for r in section["rows"]] == ["t2k2019", "t2k+t2k2"]
+    text = environment().get_template("partials/electron.md.j2").render(electron=section)
     assert "d_eN" in text and "t2k2019" in text and "t2k+t2k2" in text
 
 

@@ -29,13 +29,14 @@ import csv
 import io
 import math
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from dipolehnl import __version__
 from dipolehnl.analysis.analyses import Level
-from dipolehnl.analysis.limits import (fraction_excluded, load_registry, strongest_external,
+from dipolehnl.analysis.limits import (fraction_excluded, load_registry, region_grid, strongest_external,
                                        world_leading_alternatives, world_leading_mass_ranges)
 from dipolehnl.analysis.scan import REFINE_TARGET, ScanResult
 
@@ -96,17 +97,25 @@ def miniboone_coverage(result: ScanResult, level: Level, which: str = "nominal")
     return {k: float(fraction_excluded(v, pred, n=200)) for k, v in MINIBOONE_REGIONS.items()}
 
 
-def _allowed_coverage(pred, alternative: str | None) -> dict[str, float | None]:
-    def allowed(m, d):
-        ext = np.asarray(strongest_external(m, alternative=alternative), dtype=float)
-        return np.isnan(ext) | (np.asarray(d) < ext)
+# --- cached grid of the allowed part (report: the ambiguity section evaluates every alternative)
+@lru_cache(maxsize=64)
+def _allowed_grid(region_key: str, alternative: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grid points of a MiniBooNE region (those of :func:`fraction_excluded`, n = 200) and
+    whether the bundled external limits (``alternative`` reading) leave each one allowed."""
+    m, d, _ = region_grid(MINIBOONE_REGIONS[region_key], 200)
+    ext = np.asarray(strongest_external(m, alternative=alternative), dtype=float)
+    return m, d, np.isnan(ext) | (d < ext)
 
+
+def _allowed_coverage(pred, alternative: str | None) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
-    for k, v in MINIBOONE_REGIONS.items():
-        f_allowed = fraction_excluded(v, allowed, n=200)
-        both = fraction_excluded(v, lambda m, d: allowed(m, d) & pred(m, d), n=200)
+    for k in MINIBOONE_REGIONS:
+        m, d, allowed = _allowed_grid(k, alternative)
+        f_allowed = float(np.mean(allowed)) if m.size else 0.0
+        both = float(np.mean(allowed & np.asarray(pred(m, d), dtype=bool))) if m.size else 0.0
         out[k] = float(both / f_allowed) if f_allowed > 0 else None
     return out
+# --- end cached grid
 
 
 def miniboone_allowed_coverage(
