@@ -12,7 +12,6 @@ from scipy.stats import chi2
 
 from dipolehnl.analysis.execution import LocalExecutor
 from dipolehnl.analysis.scan import ScanSettings, run_scans
-from dipolehnl.analysis.siren_weights import REFERENCE_SETUP, reference_ratios, siren_over_exact
 from dipolehnl.errors import InputError
 from dipolehnl.report import build_context, render_markdown, to_html
 from dipolehnl.report import context as rc
@@ -72,7 +71,8 @@ def small_results():
                          "exposures": {"t2k2019": {"fiducial_volumes": ["a", "b", "c"]}}}}
     cfg = ReproduceSettings(main=TINY, study=TINY)
     summaries = {(n, p): {"max_rel_mc_error_where_signal_1_to_100": 0.0123} for p in scans for n in scans[p]}
-    siren = dict(REFERENCE_SETUP, masses_MeV=(111.0, 222.0), ratios=[7.77, 88.8])
+    siren = {"points": [{"mass_MeV": 111.0, "coupling_factor": None, "ratio": 7.77},
+                        {"mass_MeV": 222.0, "coupling_factor": 3.0, "ratio": 88.8}], "source": "a fake SIREN run"}
     ctx = build_context(scans, study, kaon, cfg, {"scans": 12.34}, wall_s=56.78, summaries=summaries, fast=True,
                         vertex={"d_GeVinv": 4.56e-7, "masses_GeV": (0.05, 0.6)}, siren=siren,
                         extra_sections=[{"title": "Extra study", "body": "| a | b |\n|---|---|\n| x | y |"}])
@@ -83,7 +83,7 @@ def test_context_numbers_reach_the_report(small_results):
     scans, ctx = small_results
     md = render_markdown(ctx)
     # injected values come out formatted, where the template puts them
-    assert "7.8× at 111 MeV to 89× at 222 MeV" in md
+    assert "7.77× at 111 MeV, 88.8× at 222 MeV and 3× the coupling; a fake SIREN run" in md
     assert "d = 4.56e-07 GeV⁻¹ for m_N = 50, 600 MeV" in md
     assert "flat (≈1.7, within ±15%) up to 100 MeV" in md and "From 200 MeV (ratio 0.43) our limit is stronger" in md
     assert "3 fiducial volumes (t2k2019)" in md
@@ -168,20 +168,13 @@ def test_ranges_and_fmt():
     assert rc.fmt(3.87e-7) == "3.87e-07"
 
 
-# ---------------------------------------------------------------- SIREN's decay weight
-@pytest.mark.parametrize("lam", [0.05, 0.7, 3.0, 40.0])
-def test_siren_ratio_against_direct_integration(lam):
-    a, L = 1.3, 0.6
-    exact = quad(lambda s: np.exp(-s / lam) / lam, a, a + L)[0]
-    siren = quad(lambda s: np.exp(-s / lam) / lam, 0.0, L)[0]  # the decay forced into the chord, no survival
-    assert siren_over_exact(lam, a, L)[()] == pytest.approx(siren / exact, rel=1e-9)
+# ---------------------------------------------------------------- SIREN's rates (measured data)
+def test_siren_rate_ratios_are_the_reference_measurements(reference_dir):
+    """The report's SIREN ratios are the measured ones of the reference inputs, with the source."""
+    from dipolehnl.report.claims import SIREN_RATE_RATIOS
 
-
-def test_siren_reference_ratios_grow_with_mass():
-    r = reference_ratios()
-    assert len(r["ratios"]) == len(r["masses_MeV"]) and r["ratios"][0] > 1
-    assert np.all(np.diff(r["ratios"]) > 0)  # shorter-lived at higher mass: larger overestimate
-    with pytest.raises(InputError):
-        siren_over_exact(1.0, -1.0, 0.5)
-    with pytest.raises(InputError):
-        siren_over_exact(0.0, 1.0, 0.5)
+    text = " ".join((reference_dir / "README.md").read_text().split())
+    assert "5.5× (m = 250 MeV) to 40× (500 MeV) and 275× (500 MeV, 2× the coupling)" in text
+    pts = [(p["mass_MeV"], p["coupling_factor"], p["ratio"]) for p in SIREN_RATE_RATIOS["points"]]
+    assert pts == [(250.0, None, 5.5), (500.0, None, 40.0), (500.0, 2.0, 275.0)]
+    assert "reference" in SIREN_RATE_RATIOS["source"]

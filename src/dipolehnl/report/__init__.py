@@ -24,7 +24,7 @@ Context schema (top-level keys; all values plain data):
     rows ``{analysis, preset, level, ranges, claim, mb_energy, mb_angle, allowed_energy, allowed_angle}``.
 ``verdicts``
     ``{level, d19, sens: [...], p19, siren}``; ``siren`` from
-    :func:`dipolehnl.analysis.siren_weights.reference_ratios`.
+    :data:`dipolehnl.report.claims.SIREN_RATE_RATIOS` (measured SIREN runs).
 ``limits``
     ``{level, columns, rows: [{m_MeV, cells}]}`` (lower edges at :data:`context.TABLE_MASSES_MEV`).
 ``electron``

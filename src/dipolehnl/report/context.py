@@ -354,7 +354,7 @@ def build_context(scans: Mapping[str, Mapping[str, ScanResult]], study: Mapping[
     ``scans``: preset → analysis → result (presets ``default`` and ``paper``); ``study``:
     variant → (2019 constraint, T2K + T2K-II sensitivity); ``kaon``: the dict of
     :func:`dipolehnl.workflows.kaon_outputs`; ``settings``: the ``ReproduceSettings``;
-    ``vertex``: ``{'d_GeVinv', 'masses_GeV'}`` of Fig. 2; ``siren``: :func:`dipolehnl.analysis.siren_weights.reference_ratios`
+    ``vertex``: ``{'d_GeVinv', 'masses_GeV'}`` of Fig. 2; ``siren``: measured SIREN rate ratios (default :data:`dipolehnl.report.claims.SIREN_RATE_RATIOS`)
     (computed when None); ``extra_sections``: ``[{'title', 'body'}]`` Markdown sections added by other studies.
     """
     global _MEMO
@@ -368,7 +368,7 @@ def build_context(scans: Mapping[str, Mapping[str, ScanResult]], study: Mapping[
 
 def _build(scans, study, kaon, settings, timings, wall_s, summaries, fast, electron, vertex, siren,
            extra_sections) -> dict:
-    from dipolehnl.analysis.siren_weights import reference_ratios
+    from dipolehnl.report.claims import SIREN_RATE_RATIOS
 
     default, paper = scans["default"], scans["paper"]
     electron = dict(electron or {})
@@ -389,7 +389,7 @@ def _build(scans, study, kaon, settings, timings, wall_s, summaries, fast, elect
         "paper_claims": [{"analysis": k, "ranges": ranges([v["world_leading_MeV"]]), "miniboone": v["miniboone"],
                           "source": v["source"]} for k, v in PAPER_CLAIMS.items()],
         "headline": headline_rows(head),
-        "verdicts": verdicts(default, paper, siren if siren is not None else reference_ratios()),
+        "verdicts": verdicts(default, paper, siren if siren is not None else SIREN_RATE_RATIOS),
         "limits": limit_table(table_groups),
         "electron": electron_section(default, electron),
         "production": [production(p, g["t2k2019"]) for p, g in order.items()],
