@@ -85,6 +85,8 @@ class ModellingStudy:
     shifts: dict[str, dict[str, np.ndarray]]
     wall_s: float = 0.0
     n_scans: int = 0
+    n_events: int = STUDY_EVENTS
+    base: list | None = field(default=None, repr=False)  # the default scans (ScanResult per analysis)
     method: str = "quadrature sum of ln(1 + δ) separately for upward and downward shifts"
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -177,7 +179,24 @@ def run_study(settings=None, cache_dir=None, executor=None, progress: bool = Fal
             new = {a.name: _edges(r) for a, r in zip(analyses, res)}
         shifts[v.label] = {k: new[k] / edges[k] - 1.0 for k in edges}
     return ModellingStudy(np.asarray(st.masses_GeV, dtype=float), edges, shifts, time.perf_counter() - t0, n_scans,
-                          timings_s=timings)
+                          int(st.n_events), base=list(base_res), timings_s=timings)
+
+
+def band_curve(study: ModellingStudy, result, analysis: str | None = None):
+    """(m_MeV, d_low, d_high): the lower edge of ``result`` (95% CL, GeV⁻¹) at its masses,
+    scaled by (1 − band_down, 1 + band_up) interpolated from the study (for Fig. 4)."""
+    name = analysis or result.analysis.name
+    edge = _edges(result)
+    lo, hi = study.band_at(name, result.masses_GeV)
+    return 1e3 * np.asarray(result.masses_GeV, dtype=float), edge * (1.0 - lo), edge * (1.0 + hi)
+
+
+def reproduce_settings(main_settings, fast: bool = False):
+    """The study's grid inside ``reproduce``: :data:`STUDY_MASSES_GEV` and :data:`STUDY_EVENTS`
+    (``fast``: 2 masses, 300 events) on the couplings of the main scans."""
+    if fast:
+        return study_settings(main_settings.couplings_GeVinv, (0.05, 0.3), 300)
+    return study_settings(main_settings.couplings_GeVinv)
 
 
 def _pct(x: float) -> str:
@@ -189,7 +208,7 @@ def markdown_section(study: ModellingStudy) -> str:
     ms = [f"{1e3 * m:.0f}" for m in study.masses_GeV]
     L = ["## Modelling uncertainty of the limits", "",
          "Each modelling choice of preset `default` moved one at a time (reduced grid: "
-         f"{len(ms)} masses, {study_events(study)} events per mass, no refinement). Entries: relative change of the "
+         f"{len(ms)} masses, {study.n_events} events per mass, no refinement). Entries: relative change of the "
          "lower edge of the 95% CL band (positive: weaker limit) of the 2019 constraint / the T2K + T2K-II sensitivity. "
          "Total: " + study.method + " (alternative models counted as 1σ; docs/physics.md, \"Modelling uncertainty\").", ""]
     L.append("| variation | " + " | ".join(f"2019 @ {m} MeV" for m in ms) + " | "
@@ -208,6 +227,3 @@ def markdown_section(study: ModellingStudy) -> str:
           "constraint; summary.json of the main scans (preset default) carries it as `modelling_band`.", ""]
     return "\n".join(L)
 
-
-def study_events(study: ModellingStudy) -> str:
-    return str(STUDY_EVENTS)

@@ -201,8 +201,9 @@ def summarize(result: ScanResult) -> dict:
     return summary
 
 
-def write_scan_outputs(result: ScanResult, out_dir: str | Path) -> dict:
-    """Write every output file (atomically) and return the summary."""
+def write_scan_outputs(result: ScanResult, out_dir: str | Path, modelling_band: dict | None = None) -> dict:
+    """Write every output file (atomically) and return the summary.  ``modelling_band``: the
+    modelling-uncertainty band of this analysis (``analysis.modelling``), stored in summary.json."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = []
@@ -220,6 +221,10 @@ def write_scan_outputs(result: ScanResult, out_dir: str | Path) -> dict:
     write_text_atomic(out / "production_shares.csv", _csv_text(header, rows))
     files.append("production_shares.csv")
     summary = summarize(result)
+    # --- modelling-uncertainty band (analysis/modelling.py) ---
+    if modelling_band is not None:
+        summary["modelling_band"] = modelling_band
+    # --- end modelling-uncertainty band ---
     summary["files"] = files + ["summary.json"]
     write_json_atomic(out / "summary.json", _jsonable(summary))
     return summary
