@@ -86,3 +86,19 @@ def test_unblocked_protons_in_nuclei_scatter_as_free_protons():
     dens = det.number_density_matrix_cm3()
     n_p = sum(nucleus(int(p)).Z * dens[:, k] for k, p in enumerate(det.nuclei_pdg))
     np.testing.assert_allclose(_rate(chs, "p-el"), n_p[:, None] * free[None, :], rtol=1e-10)
+
+
+@pytest.mark.parametrize("spin", ["half", "zero"])
+def test_fermi_form_factor_option_scales_the_coherent_cross_section_by_the_form_factor_ratio(spin):
+    from dipolehnl.physics.form_factors import nuclear_form_factor, symmetrized_fermi_form_factor
+
+    Q2 = np.array([1e-4, 3e-3, 2e-2])
+    for pdg in (O16, PB208):
+        nuc = nucleus(pdg)
+        fb = xsec.channel(pdg, "coherent", nuclear.NuclearOptions(nucleus_spin=spin))
+        fe = xsec.channel(pdg, "coherent", nuclear.NuclearOptions(nucleus_spin=spin, form_factor="fermi"))
+        ratio = xsec.dsigma_dQ2_cm2(fe, MODEL, 1.0, Q2) / xsec.dsigma_dQ2_cm2(fb, MODEL, 1.0, Q2)
+        expect = (symmetrized_fermi_form_factor(Q2, nuc.A) / nuclear_form_factor(nuc)(Q2)) ** 2
+        np.testing.assert_allclose(ratio, expect, rtol=1e-10)
+    with pytest.raises(Exception):
+        nuclear.NuclearOptions(form_factor="gauss")

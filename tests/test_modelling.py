@@ -54,7 +54,7 @@ def test_markdown_section_lists_every_variation_and_the_band():
 
 @pytest.fixture(scope="module")
 def small_study():
-    st = ScanSettings(masses_GeV=(0.3,), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 40)), n_events=300,
+    st = ScanSettings(masses_GeV=(0.2, 0.5), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 30)), n_events=300,
                       refine=False)
     var = tuple(v for v in modelling.VARIATIONS if v.flux or v.analysis)
     return modelling.run_study(st, executor=LocalExecutor(1), variations=var)

@@ -59,7 +59,8 @@ T2K_OFF_AXIS_DEG: float = 2.5
 #: half-width of the earth to each side of the beam line (no box edges within the HNL cone:
 #: 0.2 rad × 167 m = 33 m; beyond ~50 m the off-axis fall-off leaves < 1% of the flux)
 DEFAULT_LATERAL_HALF_WIDTH_M: float = 100.0
-#: longest sub-segment along a backward ray (discretisation error ≲ 1e-3, tests/test_beamline.py)
+#: longest sub-segment along a backward ray (discretisation error ≤ 2.6e-3 at λ = 30 m, 5e-4 at
+#: λ ≥ 500 m; docs/physics.md, tests/test_beamline.py)
 DEFAULT_STEP_M: float = 10.0
 #: Gauss–Legendre nodes of the line-source integral
 N_SOURCE_NODES: int = 48
