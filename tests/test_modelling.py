@@ -81,3 +81,12 @@ def test_study_flux_rows_are_the_flux_contours_and_summary_and_figure_carry_the_
     assert np.all(lo[fin] <= edge[fin]) and np.all(hi[fin] >= edge[fin])
     paths = fc.plot_constraints(tmp_path / "fig", res, modelling_band=(m, lo, hi), show_external=False)
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_a_variation_that_removes_the_limit_is_reported_and_left_out_of_the_band():
+    s = _study()
+    s.shifts["c"] = {"t2k2019": np.array([np.inf, 0.0]), "t2k+t2k2": np.array([0.0, np.nan])}
+    md = modelling.markdown_section(s)
+    assert "| c | no limit | +0% |" in md
+    np.testing.assert_allclose(s.band("t2k2019")[1], _study().band("t2k2019")[1])
+    assert s.summary("t2k2019")["no_limit"] == {"c": [30.0]}
