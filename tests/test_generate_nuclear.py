@@ -102,3 +102,14 @@ def test_fermi_form_factor_option_scales_the_coherent_cross_section_by_the_form_
         np.testing.assert_allclose(ratio, expect, rtol=1e-10)
     with pytest.raises(Exception):
         nuclear.NuclearOptions(form_factor="gauss")
+
+
+def test_k_F_classes_change_the_blocked_rate_by_less_than_the_k_F_uncertainty():
+    """N14 (k_F 223 MeV) and O16 (226 MeV) share a class: O16 is blocked with N14's k_F.
+    The summed p-el and n-el rates move by < 1% (k_F is known to ±5 MeV)."""
+    air = Material.from_components("AIR", [[1000070140, 0.76], [O16, 0.24]])
+    det = Detector("air", [Volume("air", Box([0, 0, 0], [2, 2, 2]), air, 1.2e-3, "hall")])
+    chs = _channels(det, MODEL, 10.0, nuclear.RECOMMENDED)
+    assert sum(c.xs.regime == "p-el" for c in chs) == 1
+    for regime in ("p-el", "n-el"):
+        np.testing.assert_allclose(_rate(chs, regime), _direct(det, regime, nuclear.RECOMMENDED), rtol=1e-2)

@@ -90,6 +90,11 @@ class _Channel:
     density_column: Array  # number density of scattering centres in every volume, cm^-3
 
 
+#: width (GeV) of the k_F classes that share a blocked p-el/n-el channel: the ±5 MeV/c
+#: uncertainty of the Moniz et al. k_F fits (fewer strata; k_F moves by < 5 MeV)
+KF_CLASS_GEV: float = 0.005
+
+
 def _channels(detector: Detector, model: HNLModel, E_max: float,
               options: NuclearOptions = DARKNEWS) -> list[_Channel]:
     """Channels of the detector's nuclei under the nuclear ``options``.
@@ -97,9 +102,10 @@ def _channels(detector: Detector, model: HNLModel, E_max: float,
     Coherent channel per nucleus present (not H).  Without Pauli blocking and n-el
     (``nuclear.DARKNEWS``, spin ½ or 0) every proton scatters as a free one: a single proton
     channel with density Σ Z n_A.  With Pauli blocking or n-el the p-el (and n-el) cross
-    section depends on the nucleus (k_F, n_T = Z or A − Z): one channel per distinct
-    (regime, k_F), with density Σ_A n_A n_T(A)/n_T(representative), which is exact since
-    dσ/dQ² ∝ n_T at equal k_F (docs/physics.md, "Nuclear physics options").
+    section depends on the nucleus only through k_F and n_T = Z or A − Z: one channel per
+    regime and k_F class (:data:`KF_CLASS_GEV` wide; the first nucleus of a class gives k_F),
+    with density Σ_A n_A n_T(A)/n_T(representative) (exact since dσ/dQ² ∝ n_T at equal
+    k_F; docs/physics.md, "Nuclear physics options").
     """
     pdgs = np.asarray(detector.nuclei_pdg)
     dens = np.asarray(detector.number_density_matrix_cm3())  # (V, K)
@@ -119,7 +125,8 @@ def _channels(detector: Detector, model: HNLModel, E_max: float,
         for c in xsec.channels(int(p), options):
             if c.regime == "coherent":
                 continue
-            key = (c.regime, c.fermi_momentum_GeV)
+            kF = c.fermi_momentum_GeV
+            key = (c.regime, None if kF is None else round(kF / KF_CLASS_GEV))
             if key not in groups:
                 groups[key] = [c, np.zeros(dens.shape[0])]
             groups[key][1] += dens[:, k] * c.n_targets / groups[key][0].n_targets
