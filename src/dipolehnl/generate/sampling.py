@@ -135,9 +135,11 @@ def _channels(detector: Detector, model: HNLModel, E_max: float,
         if E_max > xsec.threshold_energy(model.mass_GeV, ch_p.M_GeV):
             out.append(_Channel("proton:p-el", ch_p, 2212, n_p))
         return out
-    for (regime, _), (c, n_c) in groups.items():
+    for (regime, cls), (c, n_c) in groups.items():
         if E_max > xsec.threshold_energy(model.mass_GeV, c.M_GeV):
-            out.append(_Channel(c.label, c, 2212 if regime == "p-el" else 2112, n_c))
+            # unblocked nucleons are alike: "proton:p-el" / "neutron:n-el"; else the class's first nucleus
+            label = c.label if cls is not None else ("proton:p-el" if regime == "p-el" else "neutron:n-el")
+            out.append(_Channel(label, c, 2212 if regime == "p-el" else 2112, n_c))
     return out
 
 
