@@ -51,7 +51,7 @@ Array = NDArray[np.float64]
 
 #: T2K: the muon monitor (MUMON) is 118 m downstream of the target, right behind the beam dump
 #: at the end of the 96 m decay volume (K. Abe et al., Nucl. Instrum. Meth. A659 (2011) 106,
-#: arXiv:1106.1238, Sec. 2.2; K. Suzuki et al., PTEP 2015 053C01, arXiv:1412.0194).  Earth is
+#: arXiv:1106.1238 (beam-line section); K. Suzuki et al., PTEP 2015 053C01, arXiv:1412.0194).  Earth is
 #: taken to begin there.
 T2K_ROCK_START_FROM_TARGET_M: float = 118.0
 #: ND280 off-axis angle (arXiv:1106.1238; arXiv:2412.15051 Sec. III)
