@@ -3,15 +3,19 @@
 ``default``
     convention ``consistent`` (widths from the production Lagrangian, both HNL helicities),
     BR(N→νe⁺e⁻) = Γ_ee/Γ_total, all four flux components (ν_μ and ν̄_μ in both beam modes),
-    the physical TPC gas density of the shipped detector models (0.001855 g/cm³), and the
-    exclusion-type Asimov statistic q = 2[s − b ln(1 + s/b)] for sensitivities.
+    the physical TPC gas density of the shipped detector models (0.001855 g/cm³), the
+    exclusion-type Asimov statistic q = 2[s − b ln(1 + s/b)] for sensitivities, the
+    recommended nuclear physics (``nuclear.RECOMMENDED``: spin-0 coherent current, Pauli
+    blocking, elastic scattering on neutrons) and the beamline model (``beam.beamline``:
+    earth from the muon pit on, laterally wide, flux falling off from the decay volume).
 ``paper``
     the choices of arXiv:2412.15051 as its text and public analysis code document them:
     convention ``darknews``, the paper-code closed form for BR(ee), only the dominant flux
     component of each beam mode (FHC ν_μ and RHC ν̄_μ), density 1.855 g/cm³ for the
     material ``GAS`` (the TPC gas) in both detectors (SIREN's upgrade-file defect;
     see the reference README for why the ND280 results used it too), and the Asimov
-    statistic as printed, 2[(s + b) ln(1 + s/b) − s].
+    statistic as printed, 2[(s + b) ln(1 + s/b) − s], DarkNews's nuclear treatment
+    (``nuclear.DARKNEWS``) and SIREN's rock box with the detector's flux everywhere.
 Both use cos θ_N > 0.992, opening angle < 90°, and the T2K 2019 efficiency held at its end
 values outside 150–475 MeV.
 """
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 from dipolehnl.errors import InputError
 from dipolehnl.physics.model import Convention, check_convention
+from dipolehnl.physics.nuclear import DARKNEWS, RECOMMENDED, NuclearOptions
 
 if TYPE_CHECKING:
     from dipolehnl.beam.flux import FluxComponent
@@ -50,10 +55,20 @@ class Preset:
     cos_theta_min: float = 0.992
     opening_angle_max_deg: float = 90.0
     efficiency_outside: str = "hold"
+    #: nuclear-physics options of the upscattering cross sections (physics/nuclear.py)
+    nuclear: NuclearOptions = RECOMMENDED
+    #: beamline model (beam/beamline.py): None = the detector file's rock and the detector's
+    #: flux everywhere (SIREN); a mapping = ``Beamline`` fields changed from the experiment's
+    #: beamline ({} = as documented in docs/physics.md)
+    beamline: Mapping[str, object] | None = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "convention", check_convention(self.convention))
         object.__setattr__(self, "material_densities_g_cm3", dict(self.material_densities_g_cm3))
+        if not isinstance(self.nuclear, NuclearOptions):
+            raise InputError(f"nuclear must be a NuclearOptions, got {self.nuclear!r}")
+        if self.beamline is not None:
+            object.__setattr__(self, "beamline", dict(self.beamline))
         if self.flux_components not in FLUX_COMPONENT_CHOICES:
             raise InputError(f"flux_components must be one of {', '.join(FLUX_COMPONENT_CHOICES)}, "
                              f"got {self.flux_components!r}")
@@ -85,6 +100,8 @@ PRESETS: dict[str, Preset] = {
         material_densities_g_cm3={"GAS": PAPER_GAS_DENSITY_G_CM3},
         flux_components="dominant",
         asimov_q="discovery",
+        nuclear=DARKNEWS,
+        beamline=None,
     ),
 }
 

@@ -140,9 +140,10 @@ def decay_length_figure(out_dir: Path, scan: ScanResult) -> list:
 def make_figures(out_dir: Path, constraint: ScanResult, sensitivity: ScanResult | None,
                  paper: ScanResult | None = None, vertex_events: int = 20000,
                  electron: dict[str, ScanResult] | None = None,
-                 miniboone_regions: dict | None = None) -> list[str]:
+                 miniboone_regions: dict | None = None, modelling_band=None) -> list[str]:
     """Figures 1–4 (PNG and PDF) into ``out_dir``; ``electron``: the d_eN scans
-    (analysis → result), drawn as extra curves in Fig. 4."""
+    (analysis → result), drawn as extra curves in Fig. 4; ``modelling_band``: (m_MeV, d_low,
+    d_high) of the constraint's modelling-uncertainty band (``analysis.modelling.band_curve``)."""
     from dipolehnl.plots.constraints import plot_constraints
     from dipolehnl.plots.geometry import plot_geometry
 
@@ -159,7 +160,8 @@ def make_figures(out_dir: Path, constraint: ScanResult, sensitivity: ScanResult 
             extra[r"T2K+T2K-II 95% CL, $d_{eN}$"] = (electron["t2k+t2k2"],
                                                    {"color": "#7b3294", "linestyle": "--", "linewidth": 1.1})
     files += plot_constraints(out_dir, constraint, sensitivity, extra=extra or None,
-                              miniboone_regions=miniboone_regions)  # issue 10: our MiniBooNE regions
+                              miniboone_regions=miniboone_regions,  # issue 10: our MiniBooNE regions
+                              modelling_band=modelling_band)  # issue 13: modelling-uncertainty band
     return [str(f) for f in files]
 
 
@@ -193,10 +195,18 @@ def reproduce(out_dir: str | Path, fast: bool = False, executor=None, progress: 
         electron = dict(zip(ELECTRON_SCANS, timed("scans, d_eN (preset default)", run_scans, list(ELECTRON_SCANS),
                                                   "default", cfg.electron, cache_dir=cache, executor=executor,
                                                   progress=progress)))
+    # --- modelling uncertainty (analysis/modelling.py): study, band in summary.json and Fig. 4 ---
+    from dipolehnl.analysis import modelling
+
+    mstudy = timed("modelling-uncertainty study", modelling.run_study, modelling.reproduce_settings(cfg.main, fast),
+                   cache_dir=cache, executor=executor, progress=progress)
+    mbands = {name: mstudy.summary(name, res.masses_GeV) for name, res in default.items() if name in mstudy.edges}
+    # --- end modelling uncertainty ---
     summaries = {}
     for preset, group in (("default", default), ("paper", paper)):
         for name, res in group.items():
-            summaries[(name, preset)] = write_scan_outputs(res, out / "scans" / f"{name}_{preset}")
+            summaries[(name, preset)] = write_scan_outputs(res, out / "scans" / f"{name}_{preset}",
+                                                           modelling_band=mbands.get(name) if preset == "default" else None)
     for name, res in electron.items():
         summaries[(name, "default, d_eN")] = write_scan_outputs(res, out / "scans" / f"{name}_default_dE")
 
@@ -223,9 +233,10 @@ def reproduce(out_dir: str | Path, fast: bool = False, executor=None, progress: 
                                    {"default": default, "paper": paper}, fast, executor)
     # --- end MiniBooNE ---
     timed("figures", make_figures, out / "figures", default["t2k2019"], default["t2k+t2k2"], paper["t2k2019"],
-                 cfg.vertex_events, electron, mb_regions)
+                 cfg.vertex_events, electron, mb_regions, modelling.band_curve(mstudy, default["t2k2019"]))
     # report sections added by other studies: [{"title": ..., "body": Markdown}] (see dipolehnl.report)
-    extra_sections: list[dict] = [_section(mb_section)]  # issue 10: the MiniBooNE section
+    extra_sections: list[dict] = [_section(mb_section),  # issue 10: the MiniBooNE section
+                                  _section(modelling.markdown_section(mstudy))]  # issue 13: modelling uncertainty
     wall = time.perf_counter() - t0
     write_report(out, scans, diffs, kaon, cfg, timings, wall, summaries, fast, electron, extra_sections)
     return {"wall_time_s": wall, "timings_s": timings, "out": str(out)}

@@ -216,9 +216,11 @@ def summarize(result: ScanResult) -> dict:
     return summary
 
 
-def write_scan_outputs(result: ScanResult, out_dir: str | Path) -> dict:
+def write_scan_outputs(result: ScanResult, out_dir: str | Path, modelling_band: dict | None = None) -> dict:
     """Write every output file as one atomic set (``dipolehnl.io.atomic_output_set``:
-    staged, then committed together with ``summary.json`` last) and return the summary."""
+    staged, then committed together with ``summary.json`` last) and return the summary.
+    ``modelling_band``: the modelling-uncertainty band of this analysis
+    (``analysis.modelling``), stored in summary.json."""
     from dipolehnl.analysis.scan_cache import cache_key
     from dipolehnl.io import atomic_output_set
 
@@ -239,6 +241,10 @@ def write_scan_outputs(result: ScanResult, out_dir: str | Path) -> dict:
         outset.write_text("production_shares.csv", _csv_text(header, rows))
         files.append("production_shares.csv")
         summary = summarize(result)
+        # --- modelling-uncertainty band (analysis/modelling.py) ---
+        if modelling_band is not None:
+            summary["modelling_band"] = modelling_band
+        # --- end modelling-uncertainty band ---
         summary["files"] = files + ["summary.json"]
         summary = outset.write_manifest(_jsonable(summary))
     return summary

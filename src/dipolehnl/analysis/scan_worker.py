@@ -16,12 +16,16 @@ from dipolehnl.generate.stratified import stratified_variance
 _DETECTORS: dict = {}
 
 
-def _detector(experiment, densities: dict):
-    """The experiment's detector with the preset's material densities (cached per process)."""
-    key = (experiment.source, tuple(sorted(densities.items())))
+def _detector(experiment, densities: dict, preset=None):
+    """The experiment's detector with the preset's material densities and beamline earth, and
+    the preset's beamline (or None) (cached per process)."""
+    from dipolehnl.beam.beamline import for_preset
+
+    bl_key = None if preset is None or preset.beamline is None else tuple(sorted(preset.beamline.items()))
+    key = (experiment.source, tuple(sorted(densities.items())), bl_key)
     if key not in _DETECTORS:
-        det = experiment.detector
-        _DETECTORS[key] = det.with_material_densities(densities) if densities else det
+        det, bl = for_preset(preset, experiment) if preset is not None else (experiment.detector, None)
+        _DETECTORS[key] = (det.with_material_densities(densities) if densities else det, bl)
     return _DETECTORS[key]
 
 
@@ -61,7 +65,7 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
         if not comps:
             raise InputError(f"experiment {exp.name!r} has no flux of the flavour coupled by d_{st.coupling_flavor}")
         fvs = exp.shapes(dict.fromkeys(t for grp in groups for _, ds in grp for t in ds.fiducial_volumes))
-        det = _detector(exp, preset.material_densities_g_cm3)
+        det, beamline = _detector(exp, preset.material_densities_g_cm3, preset)
 
         def dataset_vectors(smp, grp):
             """Per-event selected events (for each data set's POT) per unit coupling factor."""
@@ -95,7 +99,9 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
                 return None
             return np.concatenate(cols, axis=1), (worst / REFINE_TARGET) ** 2 - 1.0
 
-        sample = generate(det, model, comps, GeneratorSettings(n_events=st.n_events, seed=st.mass_seed(task.mass_GeV)),
+        gen = GeneratorSettings(n_events=st.n_events, seed=st.mass_seed(task.mass_GeV), nuclear=preset.nuclear,
+                                beamline=beamline)
+        sample = generate(det, model, comps, gen,
                           fiducial=fvs, allocation_couplings=couplings, refine=refine if st.refine else None)
         n_events += sample.n
         R = last["R"] if last.get("sample") is sample else sample.coupling_matrix(couplings)  # (n, K)

@@ -208,6 +208,11 @@ def simulate(
     exp = resolve_experiment(experiment)
     model = HNLModel.for_flavor(mass_GeV, coupling_GeVinv, coupling_flavor, majorana=majorana, convention=p.convention)
     det = resolve_detector(exp, p, detector, material_densities_g_cm3)
+    beamline = None
+    if p.beamline is not None and any(v.subsystem == "rock" for v in det.volumes):
+        from dipolehnl.beam.beamline import for_preset
+
+        det, beamline = for_preset(p, exp, det)  # the preset's earth and flux fall-off
     fvs = dict(det.fiducial_volumes) if (detector is not None and det.fiducial_volumes) else dict(exp.fiducial_volumes)
     if fiducial_volumes:
         missing = [n for n in fiducial_volumes if n not in fvs]
@@ -219,7 +224,8 @@ def simulate(
     require_fiducial(fvs, f"detector {det.name!r}" if detector is not None else f"experiment {exp.name!r}",
                      detector if detector is not None else exp.source)  # one line, not a ZeroDivisionError
     comps = flux_components(exp, mode, flavor, p, flux_file, model.coupling_flavors)
-    return generate(det, model, comps, GeneratorSettings(n_events=n_events, seed=seed), fiducial=fvs,
+    settings = GeneratorSettings(n_events=n_events, seed=seed, nuclear=p.nuclear, beamline=beamline)
+    return generate(det, model, comps, settings, fiducial=fvs,
                     allocation_couplings=allocation_couplings)
 
 

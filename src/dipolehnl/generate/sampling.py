@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,7 +41,11 @@ from dipolehnl.generate.sample import EventSample, Segments, _segment_sum
 from dipolehnl.generate.stratified import neyman_scores
 from dipolehnl.physics import decays, xsec
 from dipolehnl.physics.model import HNLModel
+from dipolehnl.physics.nuclear import DARKNEWS, NuclearOptions
 from dipolehnl.physics.nuclei import HYDROGEN_PDG, nucleus
+
+if TYPE_CHECKING:
+    from dipolehnl.beam.beamline import Beamline
 
 log = logging.getLogger(__name__)
 Array = NDArray[np.float64]
@@ -63,6 +67,11 @@ class GeneratorSettings:
     n_q2_bins: int = 32
     pilot_fraction: float = 0.25
     min_share: float = 0.05
+    #: nuclear-physics options of the cross sections (preset ``paper``: ``nuclear.DARKNEWS``)
+    nuclear: NuclearOptions = DARKNEWS
+    #: beamline flux fall-off along the backward rays (``beam.beamline.Beamline``) or None
+    #: (the detector's flux everywhere, as SIREN)
+    beamline: "Beamline | None" = None
 
     def __post_init__(self) -> None:
         if int(self.n_events) < 10:
@@ -81,23 +90,56 @@ class _Channel:
     density_column: Array  # number density of scattering centres in every volume, cm^-3
 
 
-def _channels(detector: Detector, model: HNLModel, E_max: float) -> list[_Channel]:
-    """Coherent channel per nucleus present (not H) and one proton channel (density Σ Z n_A)."""
+#: width (GeV) of the k_F classes that share a blocked p-el/n-el channel: the ±5 MeV/c
+#: uncertainty of the Moniz et al. k_F fits (fewer strata; k_F moves by < 5 MeV)
+KF_CLASS_GEV: float = 0.005
+
+
+def _channels(detector: Detector, model: HNLModel, E_max: float,
+              options: NuclearOptions = DARKNEWS) -> list[_Channel]:
+    """Channels of the detector's nuclei under the nuclear ``options``.
+
+    Coherent channel per nucleus present (not H).  Without Pauli blocking and n-el
+    (``nuclear.DARKNEWS``, spin ½ or 0) every proton scatters as a free one: a single proton
+    channel with density Σ Z n_A.  With Pauli blocking or n-el the p-el (and n-el) cross
+    section depends on the nucleus only through k_F and n_T = Z or A − Z: one channel per
+    regime and k_F class (:data:`KF_CLASS_GEV` wide; the first nucleus of a class gives k_F),
+    with density Σ_A n_A n_T(A)/n_T(representative) (exact since dσ/dQ² ∝ n_T at equal
+    k_F; docs/physics.md, "Nuclear physics options").
+    """
     pdgs = np.asarray(detector.nuclei_pdg)
     dens = np.asarray(detector.number_density_matrix_cm3())  # (V, K)
     out: list[_Channel] = []
     n_p = np.zeros(dens.shape[0])
+    per_nucleus = options.pauli_blocking or options.neutron_elastic
+    groups: dict[tuple, list] = {}  # (regime, k_F) -> [channel of the first nucleus, density]
     for k, p in enumerate(pdgs):
         nuc = nucleus(int(p))
         n_p += nuc.Z * dens[:, k]
-        if nuc.is_proton:
+        if not nuc.is_proton:
+            ch = xsec.channel(int(p), "coherent", options)
+            if E_max > xsec.threshold_energy(model.mass_GeV, ch.M_GeV):
+                out.append(_Channel(f"{nuc.name}:coherent", ch, nuc.pdg, dens[:, k].copy()))
+        if not per_nucleus:
             continue
-        ch = xsec.channel(int(p), "coherent")
-        if E_max > xsec.threshold_energy(model.mass_GeV, ch.M_GeV):
-            out.append(_Channel(f"{nuc.name}:coherent", ch, nuc.pdg, dens[:, k].copy()))
-    ch_p = xsec.channel(HYDROGEN_PDG, "p-el")
-    if E_max > xsec.threshold_energy(model.mass_GeV, ch_p.M_GeV):
-        out.append(_Channel("proton:p-el", ch_p, 2212, n_p))
+        for c in xsec.channels(int(p), options):
+            if c.regime == "coherent":
+                continue
+            kF = c.fermi_momentum_GeV
+            key = (c.regime, None if kF is None else round(kF / KF_CLASS_GEV))
+            if key not in groups:
+                groups[key] = [c, np.zeros(dens.shape[0])]
+            groups[key][1] += dens[:, k] * c.n_targets / groups[key][0].n_targets
+    if not per_nucleus:
+        ch_p = xsec.channel(HYDROGEN_PDG, "p-el")
+        if E_max > xsec.threshold_energy(model.mass_GeV, ch_p.M_GeV):
+            out.append(_Channel("proton:p-el", ch_p, 2212, n_p))
+        return out
+    for (regime, cls), (c, n_c) in groups.items():
+        if E_max > xsec.threshold_energy(model.mass_GeV, c.M_GeV):
+            # unblocked nucleons are alike: "proton:p-el" / "neutron:n-el"; else the class's first nucleus
+            label = c.label if cls is not None else ("proton:p-el" if regime == "p-el" else "neutron:n-el")
+            out.append(_Channel(label, c, 2212 if regime == "p-el" else 2112, n_c))
     return out
 
 
@@ -190,16 +232,23 @@ def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, n_bins: 
     return Q2, f_tot, f_plus, q
 
 
-def _trace_segments(detector: Detector, x_dec: Array, u: Array, density: Array) -> Segments:
-    """Backward rays from the decay points; keep segments where the channel density > 0."""
+def _trace_segments(detector: Detector, x_dec: Array, u: Array, density: Array,
+                    beamline: "Beamline | None" = None) -> Segments:
+    """Backward rays from the decay points; keep segments where the channel density > 0.
+    With a ``beamline``, segments are split into sub-segments carrying n × g(x_mid)
+    (``beam.beamline.modulate_segments``: the flux fall-off away from the detector)."""
     seg = detector.trace(x_dec, -u)
     n_seg = density[seg.volume]
     keep = n_seg > 0
     ray = seg.ray[keep]
     counts = np.bincount(ray, minlength=x_dec.shape[0])
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return Segments(offsets, np.asarray(seg.t_start_m)[keep], np.asarray(seg.t_end_m)[keep], n_seg[keep],
-                    np.asarray(seg.volume)[keep])
+    parts = (offsets, np.asarray(seg.t_start_m)[keep], np.asarray(seg.t_end_m)[keep], n_seg[keep],
+             np.asarray(seg.volume)[keep])
+    if beamline is not None:
+        from dipolehnl.beam.beamline import modulate_segments
+        parts = modulate_segments(beamline, x_dec, u, *parts)
+    return Segments(*parts)
 
 
 def _sample_in_segments(rng, seg: Segments, lam: Array, J: Array) -> tuple[Array, NDArray[np.int64]]:
@@ -261,7 +310,7 @@ def generate(
     if model.mass_GeV >= phi_sum.max_energy_GeV:
         raise InputError(f"m_N = {model.mass_GeV} GeV is above the reach of the flux (E_max = {phi_sum.max_energy_GeV} GeV)")
     rng = np.random.default_rng(settings.seed)
-    channels = _channels(detector, model, phi_sum.max_energy_GeV)
+    channels = _channels(detector, model, phi_sum.max_energy_GeV, settings.nuclear)
     if not channels:
         raise InputError(f"m_N = {model.mass_GeV} GeV cannot be produced by this flux on any target")
     proposals = [_EnergyProposal.build(phi_sum, ch.xs, model) for ch in channels]
@@ -342,7 +391,7 @@ def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal,
         q_E = (1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) + SHORT_LIVED_SHARE * prop.density(E, 1)
         volume_over_q = shape.volume_m3 * 1.0e6 / q_E  # cm³ GeV
     lam = decays.decay_length_m(model, p_N)
-    seg = _trace_segments(detector, x_dec, u, ch.density_column)
+    seg = _trace_segments(detector, x_dec, u, ch.density_column, settings.beamline)
     J = seg.decay_integral(lam)
     # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) V / q(E, x)   [cm² GeV cm³]
     g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q

@@ -28,6 +28,7 @@ from dipolehnl.physics.nuclei import Nucleus
 
 NucleusSpin = Literal["half", "zero"]
 NUCLEUS_SPINS: tuple[str, ...] = ("half", "zero")
+FORM_FACTOR_MODELS: tuple[str, ...] = ("fourier-bessel", "fermi")
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,20 @@ class NuclearOptions:
         the Fermi-gas factor :func:`pauli_suppression` (default False, as DarkNews).
     neutron_elastic: add the ``n-el`` channel on the A − Z neutrons (default False).
     neutron_electric: neutron electric form factor, ``"galster"`` (default) or ``"zero"``.
+    form_factor: coherent form factor, ``"fourier-bessel"`` (default) or ``"fermi"``.
     """
 
     nucleus_spin: NucleusSpin = "half"
     pauli_blocking: bool = False
     neutron_elastic: bool = False
     neutron_electric: str = "galster"
+    #: coherent charge form factor: ``"fourier-bessel"`` (de Vries et al. where tabulated,
+    #: symmetrised Fermi otherwise; DarkNews) or ``"fermi"`` (symmetrised Fermi for every nucleus)
+    form_factor: str = "fourier-bessel"
 
     def __post_init__(self) -> None:
+        if self.form_factor not in FORM_FACTOR_MODELS:
+            raise InputError(f"unknown form_factor {self.form_factor!r}; choose one of {', '.join(FORM_FACTOR_MODELS)}")
         if self.nucleus_spin not in NUCLEUS_SPINS:
             raise InputError(f"unknown nucleus_spin {self.nucleus_spin!r}; choose one of {', '.join(NUCLEUS_SPINS)}")
         if self.neutron_electric not in NEUTRON_ELECTRIC_MODELS:

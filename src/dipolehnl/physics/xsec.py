@@ -38,6 +38,7 @@ from dipolehnl.physics.form_factors import (
     nuclear_form_factor,
     proton_F1,
     proton_F2,
+    symmetrized_fermi_form_factor,
 )
 from dipolehnl.physics.model import HNLModel
 from dipolehnl.physics.nuclear import (
@@ -109,6 +110,8 @@ class Channel:
     def form_factors(self, Q2_GeV2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(F1, F2) at Q² (GeV²)."""
         if self.regime == "coherent":
+            if self.options.form_factor == "fermi":
+                return symmetrized_fermi_form_factor(Q2_GeV2, self.nucleus.A), np.zeros_like(Q2_GeV2)
             return nuclear_form_factor(self.nucleus)(Q2_GeV2), np.zeros_like(Q2_GeV2)
         if self.regime == "n-el":
             el = self.options.neutron_electric

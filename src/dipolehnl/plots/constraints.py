@@ -349,6 +349,7 @@ def plot_constraints(
     *,
     stem: str = "fig4_constraints",
     miniboone_regions: Mapping[str, Sequence[Any]] | None = None,
+    modelling_band: tuple[Any, Any, Any] | None = None,
 ) -> list[Path]:
     """Draw Fig. 4; write ``<stem>.png`` and ``<stem>.pdf`` in ``out_dir``; return the paths.
 
@@ -360,6 +361,9 @@ def plot_constraints(
     (default: the 95% CL level, nominal).  ``show_external``: other experiments' limits and
     the MiniBooNE preferred regions.  ``miniboone_regions``: our recomputed MiniBooNE
     regions, label -> closed polygons ((k, 2) arrays of m_MeV, d_GeVinv), drawn as outlines.
+    ``modelling_band``: (m_MeV, d_low, d_high) arrays, the
+    modelling-uncertainty band of the constraint's lower edge (``analysis.modelling.band_curve``),
+    drawn as a hatched band.
     """
     lev = _level(constraint, cl=0.95) or (constraint.analysis.levels()[0] if constraint.analysis.levels() else None)
     if lev is None:
@@ -383,6 +387,13 @@ def plot_constraints(
         for which in ("flux_minus", "flux_plus"):
             _stroke_shape(ax, scan_shape(constraint, lev, which), color=OUR_DARK_RED, linewidth=0.45, zorder=4.3)
         handles.append(Line2D([], [], color=OUR_DARK_RED, linewidth=0.45, label=r"flux $\pm1\sigma$"))
+        if modelling_band is not None:
+            mb, lo, hi = (np.asarray(a, dtype=float) for a in modelling_band)
+            ok = np.isfinite(lo) & np.isfinite(hi)
+            ax.fill_between(mb, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan), facecolor="none",
+                            edgecolor=OUR_DARK_RED, hatch="/////", linewidth=0.0, zorder=4.25)
+            handles.append(Patch(facecolor="none", edgecolor=OUR_DARK_RED, hatch="/////", linewidth=0.0,
+                                 label="modelling uncertainty (lower edge)"))
         if sensitivity is not None:
             for kw, lv, lab in (
                 ({"linestyle": (0, (4.0, 2.0))}, _level(sensitivity, cl=0.95), "95% CL"),

@@ -1,0 +1,224 @@
+"""Beamline model of preset ``default``: where the earth is and how the flux falls off away
+from the detector (docs/physics.md, "Beamline model").
+
+The shipped detector models (SIREN's) put a 24 m × 24 m × 300 m rock box around the detector
+that starts 7 m upstream of the target, and the generator takes the flux to be the detector's
+everywhere.  :class:`Beamline` replaces both approximations:
+
+* **Earth** (:meth:`Beamline.detector`): the volumes of subsystem ``rock`` are replaced by one
+  box of rock that starts at the downstream end of the muon pit (``rock_start_from_target_m``
+  from the target) and extends ``lateral_half_width_m`` to each side of the beam line (the
+  detector hall and everything inside it still take precedence).
+* **Flux** (:meth:`Beamline.flux_factor`): the flux at a production point x relative to the
+  detector's, g(x) = F(x)/F(0), with F the flux of a line source (the decay volume,
+  uniform along the beam axis from the target over ``decay_volume_length_m``):
+
+      F(x) = (1/L) ∫_0^L dz  A(θ(x, z)) / D(x, z)²,
+      A(θ) = 1/[(1 + γ₁²θ²)(1 + γ₂²θ²)],
+
+  D the distance from the source point s(z) = T + z b̂ (T: target, b̂: beam axis) to x and θ
+  the angle between x − s(z) and b̂.  A is the lab angular distribution of neutrinos from
+  relativistic pion decays, dN/dΩ ∝ [γ²(1 − β cos θ)]⁻² → 4γ²/(1 + γ²θ²)² (β → 1),
+  averaged over pions with γ log-uniform in [γ₁, γ₂]: ∫ γ dγ/(1 + γ²θ²)² ∝ A(θ) (closed
+  form).  Default γ₁, γ₂: pion momenta 1 and 6 GeV (the horn-focused parents of the
+  0.3–1.5 GeV neutrinos at 2.5°); γ₁ = γ₂ = γ is a single pion energy.  The energy spectrum
+  is taken to be the detector's everywhere and neutrino directions parallel to the detector
+  axis (+z); docs/physics.md gives the size of these approximations.
+
+Frame: the detector's (origin at its centre, +z from the target to the detector, +y up).
+The target is at (0, 0, −distance_m); the beam axis points from it ``off_axis_deg`` below
+the direction to the detector (the T2K beam is aimed 2.5° away from Super-Kamiokande, mostly
+downward; ND280 lies on the line to Super-Kamiokande).
+
+Along a backward ray the generator splits every segment into sub-segments of at most
+``step_m`` and gives each the density n × g(x_mid) (:func:`modulate_segments`); the decay
+integral Σ n g (e^{−a/λ} − e^{−b/λ}) then contains the flux variation to O(step²) (the
+exponential stays exact within each sub-segment).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from dipolehnl.detector.geometry import Detector, Volume
+from dipolehnl.detector.shapes import Box
+from dipolehnl.errors import InputError
+
+Array = NDArray[np.float64]
+
+#: T2K: the muon monitor (MUMON) is 118 m downstream of the target, right behind the beam dump
+#: at the end of the 96 m decay volume (K. Abe et al., Nucl. Instrum. Meth. A659 (2011) 106,
+#: arXiv:1106.1238 (beam-line section); K. Suzuki et al., PTEP 2015 053C01, arXiv:1412.0194).  Earth is
+#: taken to begin there.
+T2K_ROCK_START_FROM_TARGET_M: float = 118.0
+#: ND280 off-axis angle (arXiv:1106.1238; arXiv:2412.15051 Sec. III)
+T2K_OFF_AXIS_DEG: float = 2.5
+#: half-width of the earth to each side of the beam line (no box edges within the HNL cone:
+#: 0.2 rad × 167 m = 33 m; beyond ~50 m the off-axis fall-off leaves < 1% of the flux)
+DEFAULT_LATERAL_HALF_WIDTH_M: float = 100.0
+#: longest sub-segment along a backward ray (discretisation error ≤ 2.6e-3 at λ = 30 m, 5e-4 at
+#: λ ≥ 500 m; docs/physics.md, tests/test_beamline.py)
+DEFAULT_STEP_M: float = 10.0
+#: Gauss–Legendre nodes of the line-source integral
+N_SOURCE_NODES: int = 48
+
+
+M_PION_GEV = 0.13957039  # PDG 2022
+
+
+def _gamma(p_GeV: float) -> float:
+    return math.hypot(p_GeV, M_PION_GEV) / M_PION_GEV
+
+
+@dataclass(frozen=True)
+class Beamline:
+    """Source and earth geometry of a beamline (m, degrees); see the module docstring."""
+
+    distance_m: float = 284.9
+    decay_volume_length_m: float = 96.0
+    off_axis_deg: float = T2K_OFF_AXIS_DEG
+    rock_start_from_target_m: float = T2K_ROCK_START_FROM_TARGET_M
+    lateral_half_width_m: float = DEFAULT_LATERAL_HALF_WIDTH_M
+    #: pion Lorentz factors (γ₁, γ₂) of the angular factor A(θ) (see module docstring)
+    gamma_range: tuple[float, float] = (None, None)  # type: ignore[assignment]  # None: p_π = 1, 6 GeV
+    step_m: float = DEFAULT_STEP_M
+    flux_falloff: bool = True  # False: the detector's flux everywhere (earth geometry only)
+
+    def __post_init__(self) -> None:
+        for name in ("distance_m", "decay_volume_length_m", "lateral_half_width_m", "step_m"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise InputError(f"beamline {name} must be a positive number, got {v!r}")
+        if not 0 <= self.off_axis_deg < 90:
+            raise InputError(f"beamline off_axis_deg must be in [0, 90), got {self.off_axis_deg!r}")
+        if not self.decay_volume_length_m < self.rock_start_from_target_m < self.distance_m:
+            raise InputError("beamline: the earth must start after the decay volume and before the detector")
+
+    @classmethod
+    def for_experiment(cls, experiment, **changes) -> "Beamline":
+        """T2K's beamline with the experiment file's distance and decay-volume length."""
+        kw = {"distance_m": float(experiment.distance_m)}
+        if getattr(experiment, "decay_volume_length_m", None):
+            kw["decay_volume_length_m"] = float(experiment.decay_volume_length_m)
+        kw.update(changes)
+        return cls(**kw)
+
+    def with_(self, **changes) -> "Beamline":
+        return replace(self, **changes)
+
+    # ------------------------------------------------------------ geometry
+    @property
+    def target_m(self) -> Array:
+        return np.array([0.0, 0.0, -self.distance_m])
+
+    @property
+    def axis(self) -> Array:
+        """Unit vector of the beam axis (rotated from +z towards −y by the off-axis angle)."""
+        a = math.radians(self.off_axis_deg)
+        return np.array([0.0, -math.sin(a), math.cos(a)])
+
+    @property
+    def gammas(self) -> tuple[float, float]:
+        """(γ₁, γ₂) of the angular factor; default: pions of 1 and 6 GeV/c."""
+        g1, g2 = self.gamma_range
+        return (float(g1) if g1 is not None else _gamma(1.0), float(g2) if g2 is not None else _gamma(6.0))
+
+    def angular_factor(self, theta_rad: ArrayLike) -> Array:
+        """A(θ) = 1/[(1 + γ₁²θ²)(1 + γ₂²θ²)] (A(0) = 1)."""
+        t2 = np.asarray(theta_rad, dtype=float) ** 2
+        g1, g2 = self.gammas
+        return 1.0 / ((1.0 + g1 * g1 * t2) * (1.0 + g2 * g2 * t2))
+
+    @property
+    def rock_start_z_m(self) -> float:
+        """z of the upstream face of the earth in the detector frame."""
+        return self.rock_start_from_target_m - self.distance_m
+
+    def detector(self, det: Detector) -> Detector:
+        """``det`` with its ``rock`` volumes replaced by one laterally wide rock box from the
+        muon pit to the downstream end of the old rock (lowest precedence)."""
+        rock = [v for v in det.volumes if v.subsystem == "rock"]
+        if not rock:
+            raise InputError(f"detector {det.name!r} has no rock volume to replace")
+        z_hi = max(float(v.shape.bounds_m[1][2]) for v in rock)
+        w = self.lateral_half_width_m
+        box = Box.from_bounds((-w, -w, self.rock_start_z_m), (w, w, z_hi))
+        new = Volume("beamline_earth", box, rock[0].material, rock[0].density_g_cm3, "rock")
+        vols = [new] + [v for v in det.volumes if v.subsystem != "rock"]
+        note = (f"beamline earth: rock from {self.rock_start_from_target_m:g} m after the target "
+                f"(z = {self.rock_start_z_m:g} m) to z = {z_hi:g} m, |x|, |y| <= {w:g} m")
+        return Detector(det.name, vols, dict(det.fiducial_volumes), f"{det.description}\n{note}")
+
+    # ------------------------------------------------------------ flux
+    def _source_flux(self, x_m: ArrayLike) -> Array:
+        """F(x) (m⁻², per unit source strength), Gauss–Legendre over the decay volume in
+        panels of ≤ 12 m."""
+        x = np.atleast_2d(np.asarray(x_m, dtype=float))
+        L = self.decay_volume_length_m
+        n_pan = max(1, int(math.ceil(L / 12.0)))
+        t, w = np.polynomial.legendre.leggauss(max(4, N_SOURCE_NODES // n_pan))
+        edges = np.linspace(0.0, L, n_pan + 1)
+        z = (0.5 * (edges[1:] - edges[:-1])[:, None] * (t[None, :] + 1.0) + edges[:-1, None]).ravel()
+        wz = (0.5 * (edges[1:] - edges[:-1])[:, None] * w[None, :]).ravel() / L
+        b = self.axis
+        s = self.target_m[None, :] + z[:, None] * b[None, :]  # (Q, 3)
+        out = np.zeros(x.shape[0])
+        for i0 in range(0, x.shape[0], 65536):
+            r = x[i0:i0 + 65536, None, :] - s[None, :, :]  # (n, Q, 3)
+            D2 = np.einsum("nqi,nqi->nq", r, r)
+            along = r @ b
+            perp2 = np.maximum(D2 - along**2, 0.0)
+            theta = np.arctan2(np.sqrt(perp2), along)
+            A = self.angular_factor(theta)
+            out[i0:i0 + 65536] = (A / D2) @ wz
+        return out
+
+    def flux_factor(self, x_m: ArrayLike) -> Array:
+        """g(x) = F(x)/F(detector centre) (dimensionless), 1 at the origin; 1 everywhere if
+        ``flux_falloff`` is off."""
+        x = np.atleast_2d(np.asarray(x_m, dtype=float))
+        if not self.flux_falloff:
+            return np.ones(x.shape[0])
+        return self._source_flux(x) / self._source_flux(np.zeros((1, 3)))[0]
+
+
+def modulate_segments(beamline: Beamline, x_dec_m: Array, u: Array, offsets: NDArray[np.int64], a_m: Array,
+                      b_m: Array, n_cm3: Array, volume: NDArray[np.int64]):
+    """Split backward-ray segments [a, b] (m from the decay point x_dec along −u) into
+    sub-segments of at most ``beamline.step_m`` with density n × g(x_mid).  Returns
+    (offsets, a, b, n, volume) in the same CSR layout."""
+    counts = np.diff(offsets)
+    ray = np.repeat(np.arange(counts.size), counts)
+    L = b_m - a_m
+    k = np.maximum(np.ceil(L / beamline.step_m).astype(np.int64), 1)
+    idx = np.repeat(np.arange(a_m.size), k)
+    first = np.cumsum(k) - k
+    j = np.arange(idx.size) - np.repeat(first, k)
+    h = (L / k)[idx]
+    a_new = a_m[idx] + j * h
+    b_new = np.where(j == k[idx] - 1, b_m[idx], a_new + h)
+    mid = 0.5 * (a_new + b_new)
+    r = ray[idx]
+    x_mid = x_dec_m[r] - mid[:, None] * u[r]
+    n_new = n_cm3[idx] * beamline.flux_factor(x_mid)
+    new_counts = np.bincount(r, minlength=counts.size)
+    new_off = np.concatenate([[0], np.cumsum(new_counts)]).astype(np.int64)
+    return new_off, a_new, b_new, n_new, volume[idx]
+
+
+def for_preset(preset, experiment, detector: Detector | None = None) -> tuple[Detector, "Beamline | None"]:
+    """(detector, beamline) of an experiment under a preset: the detector (``detector`` or the
+    experiment's) with the beamline earth, and the :class:`Beamline` whose flux fall-off the
+    generator applies; or the detector unchanged and None (preset ``beamline = None``, SIREN)."""
+    det = experiment.detector if detector is None else detector
+    overrides = getattr(preset, "beamline", None)
+    if overrides is None:
+        return det, None
+    try:
+        bl = Beamline.for_experiment(experiment, **dict(overrides))
+    except TypeError as exc:
+        raise InputError(f"preset {preset.name!r}: bad beamline setting: {exc}") from None
+    return bl.detector(det), bl
