@@ -19,6 +19,7 @@ from dipolehnl.analysis.contours import MassResult
 from dipolehnl.analysis.scan_settings import (COARSE_STRIDE, EXACT_WINDOW, REFINE_TARGET, REFINE_WINDOW,
                                               SHARE_STRIDE, MassTask, _analysis_from_json)
 from dipolehnl.errors import InputError
+from dipolehnl.generate._timing import stage
 from dipolehnl.generate.stratified import stratified_variance
 
 _DETECTORS: dict = {}
@@ -35,6 +36,11 @@ def _detector(experiment, densities: dict):
 
 def run_mass(task: MassTask) -> tuple[MassResult, ...]:
     """Simulate one mass once per detector and evaluate every coupling for every analysis."""
+    with stage("other"):  # set-up, energy proposals, selections (time not in a nested stage)
+        return _run_mass(task)
+
+
+def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
     from dipolehnl.analysis.summary import weighted_median_columns
     from dipolehnl.experiment import load_experiment
     from dipolehnl.generate.sampling import GeneratorSettings, generate
@@ -133,26 +139,30 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
         stratum = sample.columns["stratum"][rows]
         ferr = np.asarray(exp.flux_fractional_error(sample.columns["E_nu_GeV"][rows]), dtype=float)
         pos = np.searchsorted(ks, share_idx)
-        names, frac = sample.production_fractions_at(couplings[share_idx], rows)
-        for vs, ac in zip(vecs, acc):
-            if not vs:
-                continue
-            v_tot = np.zeros(rows.size)
-            for i, v in vs:
-                v = v[rows]
-                ac.signal[i] += _fill(v @ R, ks, K)
-                ac.sig_lo[i] += _fill((v * (1 - ferr)) @ R, ks, K)
-                ac.sig_hi[i] += _fill((v * (1 + ferr)) @ R, ks, K)
-                v_tot += v
-            W = v_tot[:, None] * R
-            ac.var += _fill(stratified_variance(W, stratum, counts), ks, K)
-            ac.lam.append(sample.columns["decay_length_m"][rows])
-            ac.w.append((ks, W))
-            for j, nm in enumerate(names):
-                ac.shares.setdefault(nm, np.zeros(share_idx.size))
-                ac.shares[nm] += np.einsum("n,nk,nk->k", v_tot, R[:, pos], frac[:, :, j])
+        with stage("decay integrals"):
+            names, frac = sample.production_fractions_at(couplings[share_idx], rows)
+        with stage("statistics"):
+            for vs, ac in zip(vecs, acc):
+                if not vs:
+                    continue
+                v_tot = np.zeros(rows.size)
+                for i, v in vs:
+                    v = v[rows]
+                    ac.signal[i] += _fill(v @ R, ks, K)
+                    ac.sig_lo[i] += _fill((v * (1 - ferr)) @ R, ks, K)
+                    ac.sig_hi[i] += _fill((v * (1 + ferr)) @ R, ks, K)
+                    v_tot += v
+                W = v_tot[:, None] * R
+                ac.var += _fill(stratified_variance(W, stratum, counts), ks, K)
+                ac.lam.append(sample.columns["decay_length_m"][rows])
+                ac.w.append((ks, W))
+                for j, nm in enumerate(names):
+                    ac.shares.setdefault(nm, np.zeros(share_idx.size))
+                    ac.shares[nm] += np.einsum("n,nk,nk->k", v_tot, R[:, pos], frac[:, :, j])
     wall = time.perf_counter() - t0
-    return tuple(ac.result(task.mass_GeV, couplings, d_gen, share_idx, n_events, wall, weighted_median_columns) for ac in acc)
+    with stage("statistics"):
+        return tuple(ac.result(task.mass_GeV, couplings, d_gen, share_idx, n_events, wall, weighted_median_columns)
+                     for ac in acc)
 
 
 class _Accumulator:
@@ -208,7 +218,8 @@ class _Columns:
         if old is not None and _extends(smp, old) and np.array_equal(rows[rows < old.n], self.rows) and self.cols:
             new_rows = rows[rows >= old.n]
             ks = sorted(self.cols)
-            M = smp.coupling_matrix(self.c[ks], new_rows)
+            with stage("decay integrals", events=new_rows.size):
+                M = smp.coupling_matrix(self.c[ks], new_rows)
             for j, k in enumerate(ks):
                 self.cols[k] = np.concatenate([self.cols[k], M[:, j]])
         else:
@@ -218,7 +229,8 @@ class _Columns:
     def matrix(self, ks: np.ndarray) -> np.ndarray:
         missing = [int(k) for k in ks if int(k) not in self.cols]
         if missing:
-            M = self.sample.coupling_matrix(self.c[missing], self.rows)
+            with stage("decay integrals", events=self.rows.size):
+                M = self.sample.coupling_matrix(self.c[missing], self.rows)
             for j, k in enumerate(missing):
                 self.cols[k] = M[:, j]
         if len(ks) == 0:
