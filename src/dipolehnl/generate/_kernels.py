@@ -57,11 +57,13 @@ def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - co
             total = 0.0
             prev_b = -1.0
             prev_e = 0.0
+            inv = 1.0 / lam
             for s in range(s0, s1):
-                if a[s] / lam > SKIP_EXPONENT:
+                xa = a[s] * inv
+                if xa > SKIP_EXPONENT:
                     break
-                ea = prev_e if a[s] == prev_b else np.exp(-a[s] / lam)
-                eb = np.exp(-b[s] / lam)
+                ea = prev_e if a[s] == prev_b else np.exp(-xa)
+                eb = np.exp(-b[s] * inv)
                 total += n[s] * (ea - eb)
                 prev_b = b[s]
                 prev_e = eb
