@@ -21,6 +21,13 @@ SHARE_STRIDE = 20  # production shares are computed at every SHARE_STRIDE-th cou
 #: expected signal is below REFINE_TARGET wherever that signal is within REFINE_WINDOW events
 REFINE_TARGET = 0.019
 REFINE_WINDOW = (1.0, 100.0)
+#: couplings evaluated exactly (scan_worker): a coarse pass at every COARSE_STRIDE-th coupling
+#: (and the last) finds where some analysis's expected signal from a detector lies within
+#: EXACT_WINDOW events; every coupling of those coarse intervals, and of one more interval on
+#: each side, is evaluated exactly.  Elsewhere (far from any contour, signal < 0.1 or > 1000
+#: events) the results are interpolated log-linearly in the coupling from the coarse pass.
+COARSE_STRIDE = 10
+EXACT_WINDOW = (0.1, 1000.0)
 
 
 @dataclass(frozen=True)

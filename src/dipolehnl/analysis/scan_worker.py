@@ -1,6 +1,14 @@
 """The per-mass worker of a scan: simulate one mass once per experiment and evaluate every
 coupling for every analysis (expected signal, flux band, MC error, decay lengths, production
-shares)."""
+shares).
+
+Cost control (issue 12): the exact decay integrals are evaluated only for events that pass
+some analysis's selection (the others weigh 0), and only at the couplings where it matters
+(``scan_settings.COARSE_STRIDE``/``EXACT_WINDOW``: near 0.1–1000 expected events, which
+contains every contour and the 1–100-event refinement window); elsewhere results are
+interpolated log-linearly in the coupling from a coarse pass.  Columns already computed for
+the earlier events of a sample are kept when the refinement appends events.
+"""
 from __future__ import annotations
 
 import time
@@ -8,9 +16,10 @@ import time
 import numpy as np
 
 from dipolehnl.analysis.contours import MassResult
-from dipolehnl.analysis.scan_settings import (REFINE_TARGET, REFINE_WINDOW, SHARE_STRIDE, MassTask,
-                                              _analysis_from_json)
+from dipolehnl.analysis.scan_settings import (COARSE_STRIDE, EXACT_WINDOW, REFINE_TARGET, REFINE_WINDOW,
+                                              SHARE_STRIDE, MassTask, _analysis_from_json)
 from dipolehnl.errors import InputError
+from dipolehnl.generate._timing import stage
 from dipolehnl.generate.stratified import stratified_variance
 
 _DETECTORS: dict = {}
@@ -31,6 +40,11 @@ def _detector(experiment, densities: dict, preset=None):
 
 def run_mass(task: MassTask) -> tuple[MassResult, ...]:
     """Simulate one mass once per detector and evaluate every coupling for every analysis."""
+    with stage("other"):  # set-up, energy proposals, selections (time not in a nested stage)
+        return _run_mass(task)
+
+
+def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
     from dipolehnl.analysis.summary import weighted_median_columns
     from dipolehnl.experiment import load_experiment
     from dipolehnl.generate.sampling import GeneratorSettings, generate
@@ -50,6 +64,7 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
             raise InputError("analyses scanned together must share their selection")
     channel = sel_cfg.make_channel(preset.br_ee)
     share_idx = np.unique(np.r_[np.arange(0, K, SHARE_STRIDE), K - 1])
+    coarse = np.unique(np.r_[np.arange(0, K, COARSE_STRIDE), K - 1, share_idx])
     acc = [_Accumulator(len(a.datasets), K, share_idx.size) for a in analyses]
     n_events = 0
     experiments = dict.fromkeys(ds.experiment for a in analyses for ds in a.datasets)
@@ -77,54 +92,83 @@ def run_mass(task: MassTask) -> tuple[MassResult, ...]:
                 out.append((i, base * smp.flux_factor(names_) * in_fv * ds.pot))
             return out
 
-        last: dict = {}
+        cols = _Columns(couplings)
+
+        def evaluate(smp):
+            """Bind the sample; per analysis the data-set vectors; the exactly evaluated couplings."""
+            vecs = [dataset_vectors(smp, grp) for grp in groups]
+            sel = np.zeros(smp.n, dtype=bool)
+            for vs in vecs:
+                for _, v in vs:
+                    sel |= v != 0
+            cols.bind(smp, np.flatnonzero(sel))
+            Rc = cols.matrix(coarse)
+            S = np.zeros(coarse.size)
+            for vs in vecs:
+                if vs:
+                    S = np.maximum(S, sum(v for _, v in vs)[cols.rows] @ Rc)
+            return vecs, _exact_columns(S, coarse, K)
 
         def refine(smp):
             """Contributions at couplings where an analysis's signal from this detector is within
             REFINE_WINDOW with an MC error above the target, and the size factor needed."""
-            Rm = smp.coupling_matrix(couplings)
-            last["sample"], last["R"] = smp, Rm
-            cols, worst = [], 0.0
-            for grp in groups[:1]:  # the first analysis of a group drives the refinement
-                if not grp:
+            vecs, ks = evaluate(smp)
+            Rm = cols.matrix(ks)
+            counts = np.bincount(smp.columns["stratum"])
+            stratum = smp.columns["stratum"][cols.rows]
+            out, worst = [], 0.0
+            for vs in vecs[:1]:  # the first analysis of a group drives the refinement
+                if not vs:
                     continue
-                Wm = sum(v for _, v in dataset_vectors(smp, grp))[:, None] * Rm
+                Wm = sum(v for _, v in vs)[cols.rows][:, None] * Rm
                 S = Wm.sum(axis=0)
-                err = np.sqrt(np.maximum(stratified_variance(Wm, smp.columns["stratum"]), 0.0))
+                err = np.sqrt(np.maximum(stratified_variance(Wm, stratum, counts), 0.0))
                 bad = (S > REFINE_WINDOW[0]) & (S < REFINE_WINDOW[1]) & (err > REFINE_TARGET * S)
                 if bad.any():
-                    cols.append(Wm[:, bad])
+                    full = np.zeros((smp.n, int(bad.sum())))
+                    full[cols.rows] = Wm[:, bad]
+                    out.append(full)
                     worst = max(worst, float(np.max(err[bad] / S[bad])))
-            if not cols:
+            if not out:
                 return None
-            return np.concatenate(cols, axis=1), (worst / REFINE_TARGET) ** 2 - 1.0
+            return np.concatenate(out, axis=1), (worst / REFINE_TARGET) ** 2 - 1.0
 
         gen = GeneratorSettings(n_events=st.n_events, seed=st.mass_seed(task.mass_GeV), nuclear=preset.nuclear,
                                 beamline=beamline)
         sample = generate(det, model, comps, gen,
                           fiducial=fvs, allocation_couplings=couplings, refine=refine if st.refine else None)
         n_events += sample.n
-        R = last["R"] if last.get("sample") is sample else sample.coupling_matrix(couplings)  # (n, K)
-        ferr = np.asarray(exp.flux_fractional_error(sample.columns["E_nu_GeV"]), dtype=float)
-        names, frac = sample.production_fractions_at(couplings[share_idx])
-        for grp, ac in zip(groups, acc):
-            if not grp:
-                continue
-            v_tot = np.zeros(sample.n)
-            for i, v in dataset_vectors(sample, grp):
-                ac.signal[i] = v @ R
-                ac.sig_lo[i] = (v * (1 - ferr)) @ R
-                ac.sig_hi[i] = (v * (1 + ferr)) @ R
-                v_tot += v
-            W = v_tot[:, None] * R
-            ac.var += stratified_variance(W, sample.columns["stratum"])
-            ac.lam.append(sample.columns["decay_length_m"])
-            ac.w.append(W)
-            for j, nm in enumerate(names):
-                ac.shares.setdefault(nm, np.zeros(share_idx.size))
-                ac.shares[nm] += np.einsum("n,nk,nk->k", v_tot, R[:, share_idx], frac[:, :, j])
+        vecs, ks = evaluate(sample)
+        rows = cols.rows
+        R = cols.matrix(ks)  # (selected events, exact couplings)
+        counts = np.bincount(sample.columns["stratum"])
+        stratum = sample.columns["stratum"][rows]
+        ferr = np.asarray(exp.flux_fractional_error(sample.columns["E_nu_GeV"][rows]), dtype=float)
+        pos = np.searchsorted(ks, share_idx)
+        with stage("decay integrals"):
+            names, frac = sample.production_fractions_at(couplings[share_idx], rows)
+        with stage("statistics"):
+            for vs, ac in zip(vecs, acc):
+                if not vs:
+                    continue
+                v_tot = np.zeros(rows.size)
+                for i, v in vs:
+                    v = v[rows]
+                    ac.signal[i] += _fill(v @ R, ks, K)
+                    ac.sig_lo[i] += _fill((v * (1 - ferr)) @ R, ks, K)
+                    ac.sig_hi[i] += _fill((v * (1 + ferr)) @ R, ks, K)
+                    v_tot += v
+                W = v_tot[:, None] * R
+                ac.var += _fill(stratified_variance(W, stratum, counts), ks, K)
+                ac.lam.append(sample.columns["decay_length_m"][rows])
+                ac.w.append((ks, W))
+                for j, nm in enumerate(names):
+                    ac.shares.setdefault(nm, np.zeros(share_idx.size))
+                    ac.shares[nm] += np.einsum("n,nk,nk->k", v_tot, R[:, pos], frac[:, :, j])
     wall = time.perf_counter() - t0
-    return tuple(ac.result(task.mass_GeV, couplings, d_gen, share_idx, n_events, wall, weighted_median_columns) for ac in acc)
+    with stage("statistics"):
+        return tuple(ac.result(task.mass_GeV, couplings, d_gen, share_idx, n_events, wall, weighted_median_columns)
+                     for ac in acc)
 
 
 class _Accumulator:
@@ -136,15 +180,109 @@ class _Accumulator:
         self.sig_hi = np.zeros((nds, K))
         self.var = np.zeros(K)
         self.lam: list[np.ndarray] = []
-        self.w: list[np.ndarray] = []
+        self.w: list[tuple[np.ndarray, np.ndarray]] = []  # (exact coupling indices, weights there)
         self.shares: dict[str, np.ndarray] = {}
 
     def result(self, mass, couplings, d_gen, share_idx, n_events, wall, median_fn) -> MassResult:
         lam0 = np.concatenate(self.lam)
-        med = median_fn(lam0, np.concatenate(self.w)) * (d_gen / couplings) ** 2
+        K = couplings.size
+        if lam0.size == 0:  # no event passes the selection: no decay length anywhere
+            self.lam, self.w = [np.zeros(1)], [(np.arange(K), np.zeros((1, K)))]
+            lam0 = self.lam[0]
+        exact = np.ones(K, dtype=bool)
+        for ks, _ in self.w:
+            exact &= np.isin(np.arange(K), ks)
+        ke = np.flatnonzero(exact)
+        W = np.concatenate([w[:, np.searchsorted(ks, ke)] for ks, w in self.w])
+        med_ke = median_fn(lam0, W) * (d_gen / couplings[ke]) ** 2
+        with np.errstate(invalid="ignore"):
+            med = _fill(med_ke, ke, K, nan_gaps=True)
         names = tuple(sorted(self.shares))
         shares = np.stack([self.shares[n] for n in names], axis=1)
         tot = shares.sum(axis=1, keepdims=True)
         shares = np.divide(shares, tot, out=np.zeros_like(shares), where=tot > 0)
         return MassResult(mass, self.signal, self.sig_lo, self.sig_hi, np.sqrt(self.var), med, couplings[share_idx],
                           names, shares, n_events, wall)
+
+
+class _Columns:
+    """Columns of the coupling matrix (``EventSample.coupling_matrix``) for the selected
+    events ``rows`` of one sample, each computed once.  Binding a sample that extends the
+    previous one (the same first events, as the refinement of ``generate`` makes) keeps the
+    columns of the earlier events and computes only those of the new ones."""
+
+    def __init__(self, couplings: np.ndarray) -> None:
+        self.c = couplings
+        self.sample = None
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.cols: dict[int, np.ndarray] = {}
+
+    def bind(self, smp, rows: np.ndarray) -> None:
+        old = self.sample
+        if old is smp:
+            return
+        if old is not None and _extends(smp, old) and np.array_equal(rows[rows < old.n], self.rows) and self.cols:
+            new_rows = rows[rows >= old.n]
+            ks = sorted(self.cols)
+            with stage("decay integrals", events=new_rows.size):
+                M = smp.coupling_matrix(self.c[ks], new_rows)
+            for j, k in enumerate(ks):
+                self.cols[k] = np.concatenate([self.cols[k], M[:, j]])
+        else:
+            self.cols = {}
+        self.sample, self.rows = smp, rows
+
+    def matrix(self, ks: np.ndarray) -> np.ndarray:
+        missing = [int(k) for k in ks if int(k) not in self.cols]
+        if missing:
+            with stage("decay integrals", events=self.rows.size):
+                M = self.sample.coupling_matrix(self.c[missing], self.rows)
+            for j, k in enumerate(missing):
+                self.cols[k] = M[:, j]
+        if len(ks) == 0:
+            return np.zeros((self.rows.size, 0))
+        return np.stack([self.cols[int(k)] for k in ks], axis=1)
+
+
+def _extends(new, old) -> bool:
+    """True if ``new`` holds the events of ``old`` first, unchanged (same decay lengths and rays)."""
+    n = old.n
+    return (new is not old and new.model is old.model and new.n >= n
+            and np.array_equal(new.columns["decay_length_m"][:n], old.columns["decay_length_m"])
+            and np.array_equal(new.segments.offsets[: n + 1], old.segments.offsets))
+
+
+def _exact_columns(S: np.ndarray, coarse: np.ndarray, K: int) -> np.ndarray:
+    """Coupling indices to evaluate exactly: the coarse ones, and every index of the coarse
+    intervals whose end values reach into EXACT_WINDOW, widened by one interval on each side."""
+    lo, hi = EXACT_WINDOW
+    hit = (np.maximum(S[:-1], S[1:]) >= lo) & (np.minimum(S[:-1], S[1:]) <= hi)
+    hit = hit | np.r_[hit[1:], False] | np.r_[False, hit[:-1]]
+    ks = [coarse]
+    for j in np.flatnonzero(hit):
+        ks.append(np.arange(coarse[j], coarse[j + 1] + 1))
+    return np.unique(np.concatenate(ks))
+
+
+def _fill(y: np.ndarray, ks: np.ndarray, K: int, nan_gaps: bool = False) -> np.ndarray:
+    """Values (..., len(ks)) at coupling indices ``ks`` → (..., K): the others are interpolated
+    linearly in ln y against the index (the coupling grid is geometric), zeros kept as zeros."""
+    y = np.asarray(y, dtype=float)
+    if len(ks) == K:
+        return y
+    out = np.zeros(y.shape[:-1] + (K,))
+    out[..., ks] = y
+    gaps = np.setdiff1d(np.arange(K), ks)
+    tiny = 1e-300
+    flat_y, flat_o = y.reshape(-1, len(ks)), out.reshape(-1, K)
+    for r in range(flat_y.shape[0]):
+        row = flat_y[r]
+        ok = np.isfinite(row) if nan_gaps else np.ones(row.size, dtype=bool)
+        if not ok.any():
+            flat_o[r, gaps] = np.nan
+            continue
+        ly = np.interp(gaps, ks[ok], np.log(np.maximum(row[ok], tiny)))
+        flat_o[r, gaps] = np.where(ly < np.log(tiny) + 1.0, 0.0, np.exp(ly))
+        if nan_gaps and not ok.all():  # undefined next to an undefined neighbour
+            flat_o[r, gaps[np.interp(gaps, ks, (~ok).astype(float)) > 0]] = np.nan
+    return out

@@ -42,6 +42,14 @@ class Segments:
         """J = Σ n (e^{−a/λ} − e^{−b/λ}) per event, for λ (n_events,), in cm^-3."""
         return _segment_sum(self, lam_m, per_segment=False)
 
+    def subset(self, rows: NDArray[np.int64]) -> "Segments":
+        """The segments of the events ``rows`` (in that order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        counts = np.diff(self.offsets)[rows]
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        idx = np.repeat(self.offsets[:-1][rows] - offsets[:-1], counts) + np.arange(offsets[-1])
+        return Segments(offsets, self.a_m[idx], self.b_m[idx], self.n_cm3[idx], self.volume[idx])
+
     def decay_integral_scaled(self, lam0_m: Array, scale: Array) -> Array:
         """J at λ = lam0[i]/scale[k] for every event i and k: (n_events, K), in cm^-3."""
         from dipolehnl.generate._kernels import decay_integral_grid
@@ -203,13 +211,15 @@ class EventSample:
         """
         return (self.kin_weight * self.flux_factor(components))[:, None] * self.coupling_matrix(couplings)
 
-    def coupling_matrix(self, couplings: Sequence[float]) -> Array:
+    def coupling_matrix(self, couplings: Sequence[float], rows: NDArray[np.int64] | None = None) -> Array:
         """The coupling dependence of every event's weight.
 
         Parameters
         ----------
         couplings : sequence of float
             Couplings d in GeV^-1 (positive, finite).
+        rows : numpy.ndarray of int, optional
+            Only these events (the matrix is then (len(rows), n_couplings)).
 
         Returns
         -------
@@ -226,7 +236,10 @@ class EventSample:
         if c.ndim != 1 or np.any(~np.isfinite(c)) or np.any(c <= 0):
             raise InputError("couplings must be positive and finite")
         r2 = (c / self.model.d_GeVinv) ** 2  # σ ∝ d², λ ∝ 1/d²
-        return r2[None, :] * self.segments.decay_integral_scaled(self.columns["decay_length_m"], r2)
+        if rows is None:
+            return r2[None, :] * self.segments.decay_integral_scaled(self.columns["decay_length_m"], r2)
+        rows = np.asarray(rows, dtype=np.int64)
+        return r2[None, :] * self.segments.subset(rows).decay_integral_scaled(self.columns["decay_length_m"][rows], r2)
 
     def mc_error(self, w: Array) -> float:
         """Monte Carlo standard error of a sum of per-event weights.
@@ -268,13 +281,16 @@ class EventSample:
         names, frac = self.production_fractions_at(np.array([self.model.d_GeVinv]))
         return names, frac[:, 0, :]
 
-    def production_fractions_at(self, couplings: Sequence[float]) -> tuple[tuple[str, ...], Array]:
+    def production_fractions_at(self, couplings: Sequence[float],
+                                rows: NDArray[np.int64] | None = None) -> tuple[tuple[str, ...], Array]:
         """Production shares per event and subsystem at other couplings.
 
         Parameters
         ----------
         couplings : sequence of float
             Couplings d in GeV^-1.
+        rows : numpy.ndarray of int, optional
+            Only these events (n_events = len(rows)).
 
         Returns
         -------
@@ -286,15 +302,17 @@ class EventSample:
         subsystems = tuple(sorted({v.subsystem for v in self.detector.volumes}))
         index = {s: i for i, s in enumerate(subsystems)}
         vol_sub = np.array([index[v.subsystem] for v in self.detector.volumes], dtype=np.int64)
-        seg_sub = vol_sub[self.segments.volume]
-        ev = np.repeat(np.arange(self.n), np.diff(self.segments.offsets))
+        seg = self.segments if rows is None else self.segments.subset(rows)
+        lam0 = self.columns["decay_length_m"] if rows is None else self.columns["decay_length_m"][rows]
+        n = lam0.size
+        seg_sub = vol_sub[seg.volume]
+        ev = np.repeat(np.arange(n), np.diff(seg.offsets))
         flat = ev * len(subsystems) + seg_sub
-        lam0 = self.columns["decay_length_m"]
         c = np.asarray(couplings, dtype=float)
-        out = np.zeros((self.n, c.size, len(subsystems)))
+        out = np.zeros((n, c.size, len(subsystems)))
         for k, d in enumerate(c):
-            contrib = _segment_sum(self.segments, lam0 * (self.model.d_GeVinv / d) ** 2, per_segment=True)
-            acc = np.bincount(flat, weights=contrib, minlength=self.n * len(subsystems)).reshape(self.n, -1)
+            contrib = _segment_sum(seg, lam0 * (self.model.d_GeVinv / d) ** 2, per_segment=True)
+            acc = np.bincount(flat, weights=contrib, minlength=n * len(subsystems)).reshape(n, -1)
             J = acc.sum(axis=1, keepdims=True)
             out[:, k, :] = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
         return subsystems, out

@@ -36,6 +36,7 @@ from dipolehnl.detector.geometry import Detector
 from dipolehnl.detector.shapes import Box, Shape
 from dipolehnl.errors import InputError
 from dipolehnl.generate import kinematics as kin
+from dipolehnl.generate._timing import stage
 from dipolehnl.generate.decay import decay_kinematics
 from dipolehnl.generate.sample import EventSample, Segments, _segment_sum
 from dipolehnl.generate.stratified import neyman_scores
@@ -299,6 +300,9 @@ def generate(
     adds factor × (current size) events (clipped to 0.25–1.5) to the strata in proportion
     to their standard deviation there (Neyman allocation), pooled with the earlier events of
     the same strata (exact: a stratum's proposal does not depend on its number of events).
+    New events are appended after the earlier ones, which are kept unchanged (kinematics,
+    decays, rays; only their weights change with the stratum sizes), so each round costs
+    only its new events.
     """
     settings = settings or GeneratorSettings()
     if not flux_components:
@@ -342,9 +346,12 @@ def generate(
             if extra[i] > 0:
                 more = _generate_stratum(rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(extra[i]), settings)
                 parts[i] = _concat(parts[i], more)
-    sample = _assemble(parts, strata, channels, shapes, detector, model, comps, settings, rng)
+    with stage("sampling"):
+        batch = _batch(parts, np.arange(len(strata)), strata, channels, shapes, detector, model, comps, rng)
+    sample = _make_sample(batch, len(strata), strata, channels, shapes, detector, model, comps, settings)
     for _ in range(max_refine_rounds if refine is not None else 0):
-        request = refine(sample)
+        with stage("refinement"):
+            request = refine(sample)
         if request is None:
             break
         contrib, factor = request
@@ -353,11 +360,15 @@ def generate(
         exact = n_more * score
         extra = np.floor(exact).astype(int)
         extra[np.argsort(extra - exact)[: n_more - int(extra.sum())]] += 1
-        for i, (c, t) in enumerate(strata):
-            if extra[i] > 0:
-                more = _generate_stratum(rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(extra[i]), settings)
-                parts[i] = _concat(parts[i], more)
-        sample = _assemble(parts, strata, channels, shapes, detector, model, comps, settings, rng)
+        ids = np.flatnonzero(extra > 0)
+        if ids.size == 0:
+            break
+        more = [_generate_stratum(rng, detector, model, channels[strata[i][0]], proposals[strata[i][0]],
+                                  shapes[names[strata[i][1]]], int(extra[i]), settings) for i in ids]
+        # the new events are appended: earlier events (kinematics, decays, rays) stay as they are
+        with stage("refinement"):
+            batch = _append_batch(batch, _batch(more, ids, strata, channels, shapes, detector, model, comps, rng))
+            sample = _make_sample(batch, len(strata), strata, channels, shapes, detector, model, comps, settings)
     return sample
 
 
@@ -370,6 +381,12 @@ def _sum_flux(components: list[FluxComponent]) -> FluxComponent:
 
 def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal, shape: Shape,
                       n: int, settings: GeneratorSettings) -> dict[str, np.ndarray]:
+    with stage("sampling", events=n):
+        return _generate_stratum_events(rng, detector, model, ch, prop, shape, n, settings)
+
+
+def _generate_stratum_events(rng, detector, model, ch: _Channel, prop: _EnergyProposal, shape: Shape,
+                             n: int, settings: GeneratorSettings) -> dict[str, np.ndarray]:
     component = (rng.uniform(0.0, 1.0, n) < SHORT_LIVED_SHARE).astype(np.int64)
     E = prop.sample(rng, component)
     Q2, f, f_plus, q = _sample_lnq2(rng, ch.xs, model, E, settings.n_q2_bins)
@@ -391,7 +408,8 @@ def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal,
         q_E = (1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) + SHORT_LIVED_SHARE * prop.density(E, 1)
         volume_over_q = shape.volume_m3 * 1.0e6 / q_E  # cm³ GeV
     lam = decays.decay_length_m(model, p_N)
-    seg = _trace_segments(detector, x_dec, u, ch.density_column, settings.beamline)
+    with stage("tracing", events=n):
+        seg = _trace_segments(detector, x_dec, u, ch.density_column, settings.beamline)
     J = seg.decay_integral(lam)
     # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) V / q(E, x)   [cm² GeV cm³]
     g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q
@@ -405,12 +423,18 @@ def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal,
 
 
 def _concat(a: dict, b: dict) -> dict:
+    return _concat_all([a, b])
+
+
+def _concat_all(parts: Sequence[dict]) -> dict:
+    """Events of several parts, in order (segment offsets shifted)."""
     out = {}
-    for k in a:
+    for k in parts[0]:
         if k == "seg_offsets":
-            out[k] = np.concatenate([a[k], b[k][1:] + a[k][-1]])
+            shift = np.cumsum([0] + [p[k][-1] for p in parts[:-1]])
+            out[k] = np.concatenate([parts[0][k][:1]] + [p[k][1:] + sh for p, sh in zip(parts, shift)])
         else:
-            out[k] = np.concatenate([a[k], b[k]])
+            out[k] = np.concatenate([p[k] for p in parts])
     return out
 
 
@@ -418,22 +442,22 @@ def _stratum_rate(part: dict, model: HNLModel, couplings: Array, phi_sum: FluxCo
     """Estimated rate of one stratum at each coupling (for the allocation only)."""
     seg = Segments(part["seg_offsets"], part["seg_a"], part["seg_b"], part["seg_n"], part["seg_vol"])
     r2 = (couplings / model.d_GeVinv) ** 2
-    J = seg.decay_integral_scaled(part["lam"], r2)
+    with stage("decay integrals"):
+        J = seg.decay_integral_scaled(part["lam"], r2)
     w = (np.asarray(phi_sum(part["E_nu"])) * part["g"])[:, None] * J * r2[None, :]
     return w.mean(axis=0)
 
 
-def _assemble(parts, strata, channels, shapes, detector, model, comps, settings, rng) -> EventSample:
+def _batch(parts, stratum_ids, strata, channels, shapes, detector, model, comps, rng) -> dict:
+    """Columns of a batch of events: the parts of the strata ``stratum_ids`` (in that order),
+    with their flavour labels, production vertices and decay kinematics drawn from ``rng``."""
     names = tuple(shapes)
     n_per = np.array([p["E_nu"].size for p in parts])
-    merged = parts[0]
-    for p in parts[1:]:
-        merged = _concat(merged, p)
+    merged = _concat_all(parts)
     n = merged["E_nu"].size
-    stratum = np.repeat(np.arange(len(parts)), n_per)
-    chan_idx = np.array([strata[s][0] for s in stratum])
-    fv_idx = np.array([strata[s][1] for s in stratum])
-    kin_w = merged["g"] / n_per[stratum]
+    stratum = np.repeat(np.asarray(stratum_ids, dtype=np.int64), n_per)
+    chan_idx = np.array([strata[s][0] for s in stratum], dtype=np.int64)
+    fv_idx = np.array([strata[s][1] for s in stratum], dtype=np.int64)
     flux = np.stack([np.asarray(c(merged["E_nu"]), dtype=float) * _coupling_share(model, c) for c in comps.values()],
                     axis=1)
     seg = Segments(merged["seg_offsets"], merged["seg_a"], merged["seg_b"], merged["seg_n"], merged["seg_vol"])
@@ -473,8 +497,29 @@ def _assemble(parts, strata, channels, shapes, detector, model, comps, settings,
         "decay_integral_cm3": merged["J"],
         **decay_columns,
     }
+    return {"columns": columns, "segments": seg, "g": merged["g"], "flux": flux}
+
+
+def _append_batch(a: dict, b: dict) -> dict:
+    """Events of batch ``a`` followed by those of ``b``."""
+    sa, sb = a["segments"], b["segments"]
+    seg = Segments(np.concatenate([sa.offsets, sb.offsets[1:] + sa.offsets[-1]]), np.concatenate([sa.a_m, sb.a_m]),
+                   np.concatenate([sa.b_m, sb.b_m]), np.concatenate([sa.n_cm3, sb.n_cm3]),
+                   np.concatenate([sa.volume, sb.volume]))
+    cols = {k: np.concatenate([a["columns"][k], b["columns"][k]]) for k in a["columns"]}
+    return {"columns": cols, "segments": seg, "g": np.concatenate([a["g"], b["g"]]),
+            "flux": np.concatenate([a["flux"], b["flux"]])}
+
+
+def _make_sample(batch, n_strata, strata, channels, shapes, detector, model, comps, settings) -> EventSample:
+    """The sample of a batch: weights divided by the final size of each stratum."""
+    names = tuple(shapes)
+    stratum = batch["columns"]["stratum"]
+    n_per = np.bincount(stratum, minlength=n_strata)
+    kin_w = batch["g"] / n_per[stratum]
     return EventSample(model=model, detector=detector, fiducial_names=names, flux_components=dict(comps),
-                       columns=columns, segments=seg, kin_weight=kin_w, flux_density=flux, settings=settings,
+                       columns=batch["columns"], segments=batch["segments"], kin_weight=kin_w, flux_density=batch["flux"],
+                       settings=settings,
                        strata={f"{channels[c].label}@{names[t]}": int(k) for (c, t), k in zip(strata, n_per)},
                        fiducial_shapes=dict(shapes))
 

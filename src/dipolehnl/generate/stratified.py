@@ -19,18 +19,25 @@ Array = NDArray[np.float64]
 def stratum_sums(W: Array, stratum: NDArray[np.int64], n_strata: int | None = None) -> tuple[Array, Array, Array]:
     """(n_s, Σ W, Σ W²) per stratum for weights W of shape (n,) or (n, K)."""
     W = np.asarray(W, dtype=float)
+    stratum = np.asarray(stratum, dtype=np.int64)
     n_s = np.bincount(stratum, minlength=n_strata or 0)
-    shape = (n_s.size,) + W.shape[1:]
-    s1 = np.zeros(shape)
-    s2 = np.zeros(shape)
-    np.add.at(s1, stratum, W)
-    np.add.at(s2, stratum, W * W)
-    return n_s, s1, s2
+    if W.ndim == 1:
+        return n_s, np.bincount(stratum, W, n_s.size), np.bincount(stratum, W * W, n_s.size)
+    # one sparse (strata × events) indicator product per moment: far faster than ufunc.at
+    from scipy.sparse import csr_matrix
+
+    ind = csr_matrix((np.ones(stratum.size), (stratum, np.arange(stratum.size))), shape=(n_s.size, stratum.size))
+    return n_s, np.asarray(ind @ W), np.asarray(ind @ (W * W))
 
 
-def stratified_variance(W: Array, stratum: NDArray[np.int64]) -> Array:
-    """Variance of Σ_i W[i] (per column for W of shape (n, K); a float for W of shape (n,))."""
-    n_s, s1, s2 = stratum_sums(W, stratum)
+def stratified_variance(W: Array, stratum: NDArray[np.int64], counts: NDArray[np.int64] | None = None) -> Array:
+    """Variance of Σ_i W[i] (per column for W of shape (n, K); a float for W of shape (n,)).
+
+    ``counts``: events per stratum n_s when ``W`` holds only some of the events (those left
+    out have W = 0 and enter only through n_s); default: counted from ``stratum``."""
+    n_s, s1, s2 = stratum_sums(W, stratum, None if counts is None else len(counts))
+    if counts is not None:
+        n_s = np.asarray(counts)
     f = np.where(n_s > 1, n_s / np.maximum(n_s - 1, 1), 1.0)
     f = f.reshape((-1,) + (1,) * (s1.ndim - 1))
     nn = np.maximum(n_s, 1).reshape(f.shape)

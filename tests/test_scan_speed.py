@@ -1,0 +1,120 @@
+"""The cost-saving pieces of scans (issue 12) against independent evaluations: the
+decay-integral series against the closed form, refinement that appends events, the
+interpolation used far from the contours, and stratum sums against a direct loop."""
+from __future__ import annotations
+
+import numpy as np
+from dipolehnl.analysis.scan_settings import COARSE_STRIDE, EXACT_WINDOW
+from dipolehnl.analysis.scan_worker import _exact_columns, _fill
+from dipolehnl.generate.sample import Segments
+from dipolehnl.generate.sampling import GeneratorSettings, generate
+from dipolehnl.generate.stratified import stratified_variance, stratum_sums
+from dipolehnl.physics.model import HNLModel
+from tests.test_generate import FLUX, toy_detector
+
+
+def _random_rays(rng, n_rays):
+    offs, A, B, N = [0], [], [], []
+    for _ in range(n_rays):
+        pos = rng.uniform(0, 2)
+        for _ in range(rng.integers(1, 60)):
+            if rng.uniform() < 0.3:
+                pos += rng.uniform(0, 1)  # a gap (zero density)
+            t = 10 ** rng.uniform(-3, 0.5)
+            A.append(pos)
+            B.append(pos + t)
+            N.append(10 ** rng.uniform(20, 24))
+            pos += t
+        offs.append(len(A))
+    return Segments(np.array(offs), np.array(A), np.array(B), np.array(N), np.zeros(len(A), dtype=np.int64))
+
+
+def test_decay_integral_grid_matches_closed_form_in_every_regime():
+    rng = np.random.default_rng(5)
+    seg = _random_rays(rng, 400)
+    lam0 = 10 ** rng.uniform(-1, 3, 400)
+    scale = np.geomspace(1e-6, 1e4, 120)
+    got = seg.decay_integral_scaled(lam0, scale)
+    o = seg.offsets
+    for i in range(400):
+        a, b, n = seg.a_m[o[i]:o[i + 1]], seg.b_m[o[i]:o[i + 1]], seg.n_cm3[o[i]:o[i + 1]]
+        lam = lam0[i] / scale[:, None]
+        exact = (n * np.exp(-a / lam) * -np.expm1(-(b - a) / lam)).sum(axis=1)
+        # segments starting beyond 60 λ are dropped: < e^-30 × density contrast (1e4) when the ray starts within 30 λ
+        near = a[0] / lam[:, 0] < 30.0
+        np.testing.assert_allclose(got[i, near], exact[near], rtol=1e-9)
+        taylor = lam[:, 0] >= 10 * b.max()  # the series path: exact to rounding
+        np.testing.assert_allclose(got[i, taylor], exact[taylor], rtol=1e-12)
+        assert np.all(got[i, ~near] <= exact[~near] * (1 + 1e-12))
+
+
+def test_segments_subset_and_coupling_matrix_rows():
+    rng = np.random.default_rng(6)
+    seg = _random_rays(rng, 50)
+    lam0 = 10 ** rng.uniform(-1, 3, 50)
+    rows = np.array([3, 7, 8, 20, 49])
+    scale = np.geomspace(1e-3, 1e3, 7)
+    np.testing.assert_array_equal(seg.subset(rows).decay_integral_scaled(lam0[rows], scale),
+                                  seg.decay_integral_scaled(lam0, scale)[rows])
+
+
+def test_refinement_appends_and_keeps_earlier_events():
+    det, model = toy_detector(), HNLModel(0.1, 5e-6)
+    st = GeneratorSettings(n_events=400, seed=11)
+    calls = []
+
+    def refine(smp):
+        calls.append(smp.n)
+        if len(calls) > 1:
+            return None
+        return smp.weights()[:, None], 0.5
+
+    base = generate(det, model, FLUX, st)
+    refined = generate(det, model, FLUX, st, refine=refine)
+    again = generate(det, model, FLUX, st, refine=lambda s, c=[]: (c.append(1) or (None if len(c) > 1 else
+                                                                                 (s.weights()[:, None], 0.5))))
+    n = base.n
+    assert refined.n == n + 200 and calls == [n, n + 200]
+    for k, v in base.columns.items():  # earlier events: same kinematics, decays, vertices
+        np.testing.assert_array_equal(refined.columns[k][:n], v)
+    np.testing.assert_array_equal(refined.segments.offsets[: n + 1], base.segments.offsets)
+    # weights follow the stratum sizes: kin_weight × n_stratum is the same per event
+    n0 = np.bincount(base.columns["stratum"])[base.columns["stratum"]]
+    n1 = np.bincount(refined.columns["stratum"])[refined.columns["stratum"][:n]]
+    np.testing.assert_allclose(refined.kin_weight[:n] * n1, base.kin_weight * n0, rtol=1e-14)
+    for k, v in refined.columns.items():  # same seed, same refined sample
+        np.testing.assert_array_equal(again.columns[k], v)
+
+
+def test_stratum_sums_and_counts_against_loop():
+    rng = np.random.default_rng(2)
+    s = rng.integers(0, 7, 300)
+    W = rng.exponential(size=(300, 4))
+    n_s, s1, s2 = stratum_sums(W, s, 9)
+    for j in range(9):
+        assert n_s[j] == np.sum(s == j)
+        np.testing.assert_allclose(s1[j], W[s == j].sum(axis=0), rtol=1e-13)
+        np.testing.assert_allclose(s2[j], (W[s == j] ** 2).sum(axis=0), rtol=1e-13)
+    # events of zero weight left out, their number given: the same variance
+    keep = rng.uniform(size=300) < 0.5
+    W0 = np.where(keep[:, None], W, 0.0)
+    np.testing.assert_allclose(stratified_variance(W0[keep], s[keep], np.bincount(s)), stratified_variance(W0, s),
+                               rtol=1e-12)
+
+
+def test_exact_columns_cover_the_window_and_fill_interpolates_power_laws():
+    K = 200
+    coarse = np.unique(np.r_[np.arange(0, K, COARSE_STRIDE), K - 1])
+    d = np.geomspace(1e-8, 1e-4, K)
+    signal = 1e15 * d**2 * np.exp(-(d / 3e-5) ** 2)  # d^4-like rise times a fall-off at large d
+    ks = _exact_columns(signal[coarse], coarse, K)
+    inside = np.flatnonzero((signal > EXACT_WINDOW[0]) & (signal < EXACT_WINDOW[1]))
+    assert np.isin(inside, ks).all() and len(ks) < K
+    filled = _fill(signal[ks], ks, K)
+    np.testing.assert_array_equal(filled[ks], signal[ks])
+    lo = (signal < EXACT_WINDOW[0]) & (d < 1e-5)  # pure power law there: interpolation exact
+    np.testing.assert_allclose(filled[lo], signal[lo], rtol=1e-9)
+    assert _fill(np.zeros(len(ks)), ks, K).max() == 0.0
+    med = _fill(np.where(np.arange(len(ks)) > len(ks) - 3, np.nan, 1.0), ks, K, nan_gaps=True)
+    assert np.isnan(med[-1]) and med[0] == 1.0
+
