@@ -275,6 +275,26 @@ def width_ratios(mass_GeV: float = 0.1, d_GeVinv: float = 1e-6) -> dict[str, flo
     return {"gamma": gamma_nu_gamma(c) / gamma_nu_gamma(d), "ee": gamma_nu_ee(c) / gamma_nu_ee(d)}
 
 
+def _nuclear_text(opts) -> str:
+    """The nuclear-physics choices of a preset in words (from ``physics.nuclear.NuclearOptions``)."""
+    parts = [f"spin-{'0' if opts.nucleus_spin == 'zero' else '½'} coherent current",
+             f"{opts.form_factor} form factors",
+             "Pauli blocking" if opts.pauli_blocking else "no Pauli blocking",
+             "elastic scattering on neutrons" if opts.neutron_elastic else "no scattering on neutrons"]
+    return ", ".join(parts)
+
+
+def _beamline_text(beamline) -> str:
+    """The production geometry of a preset in words (``beam.beamline``)."""
+    if beamline is None:
+        return "SIREN's rock box with the detector's flux everywhere"
+    from dipolehnl.beam.beamline import Beamline
+
+    b = Beamline(**beamline)
+    return (f"beamline model: earth from {b.rock_start_from_target_m:g} m after the target, ±{b.lateral_half_width_m:g} m "
+            f"wide, flux from a {b.decay_volume_length_m:g} m line source at {b.distance_m:g} m, {b.off_axis_deg:g}° off axis")
+
+
 def presets_context() -> dict:
     """The presets' physics choices and the TPC gas densities (physical: the shipped detector model)."""
     from dipolehnl.config import PRESETS
@@ -287,7 +307,8 @@ def presets_context() -> dict:
         dens = p.material_densities_g_cm3.get("GAS")
         out[name] = {"convention": str(p.convention.name if hasattr(p.convention, "name") else p.convention),
                      "br_ee": p.br_ee, "flux_components": p.flux_components, "asimov_q": p.asimov_q,
-                     "gas_density_g_cm3": physical if dens is None else dens}
+                     "gas_density_g_cm3": physical if dens is None else dens,
+                     "nuclear": _nuclear_text(p.nuclear), "beamline": _beamline_text(p.beamline)}
     dense = out["paper"]["gas_density_g_cm3"]
     out["gas_density_ratio"] = dense / physical if physical > 0 else float("nan")
     return out
