@@ -188,3 +188,12 @@ def test_decay_distributions_isotropy_polarization_and_boost():
     lab = kin.to_lab(np.array([[m, 0.0, 0.0, 0.0]]), u, gam)
     p = m * math.sqrt(gam[0] ** 2 - 1)
     np.testing.assert_allclose(lab[0], [gam[0] * m, *(p * u[0])], rtol=1e-12)
+
+
+def test_production_shares_of_no_events_are_empty():
+    """A subset without events (e.g. nothing selected at a mass) gives an empty share array."""
+    s = generate(toy_detector(), HNLModel(0.1, 1e-6), FLUX, GeneratorSettings(n_events=200, seed=3))
+    names, frac = s.production_fractions_at([1e-6, 2e-6], np.array([], dtype=np.int64))
+    assert frac.shape == (0, 2, len(names))
+    names_all, frac_all = s.production_fractions_at([1e-6], np.arange(s.n))
+    assert names_all == names and np.allclose(frac_all.sum(axis=2)[frac_all.sum(axis=2) > 0], 1.0)

@@ -47,13 +47,13 @@ selected events that ``rate`` reports).
 
 NuHepMC 1.0.0: followed are G.R.1-4, G.R.6-11, G.C.1 (POT exposure), G.C.3 (citations),
 G.C.4 (beam histograms), G.C.5 (HNL description), G.S.1, G.S.2, E.R.1-9, E.C.1 (process
-ids: 150 coherent on a nucleus, 250 elastic on a proton, the "neutral" blocks), V.R.1 and
+ids: 150 coherent on a nucleus, 250 elastic on a proton, 251 elastic on a neutron, the "neutral" blocks), V.R.1 and
 P.R.1.  Not followed: G.R.5 (flux-averaged total cross section) - an event here is an HNL
 decay in a fiducial volume, whose rate folds the flux with the cross sections on every
 nucleus along the beam line (rock and detector) and the survival and decay
 probabilities; there is no single target or cross section to divide by, so the
 normalisation is absolute: Σ CV = expected events for the stated POT.  E.R.7 is followed
-except for the elastic proton channel, whose target is written as a free proton 2212
+except for the elastic nucleon channels, whose target is written as a free proton 2212 or neutron 2112
 (the generator treats the protons of every nucleus as free and does not record the host
 nucleus).  E.C.2/E.C.3 (per-event cross sections) are not written.
 """
@@ -81,7 +81,8 @@ HNL_PDG = 5914
 NEUTRINO_PDG = {"nue": 12, "nuebar": -12, "numu": 14, "numubar": -14, "nutau": 16, "nutaubar": -16}
 PHOTON_PDG, ELECTRON_PDG, MUON_PDG, PROTON_PDG = 22, 11, 13, 2212
 #: NuHepMC E.C.1 process ids: "low-energy nuclear scattering" and "quasielastic", neutral blocks.
-PROCESS_IDS = {"coherent": 150, "p-el": 250}
+PROCESS_IDS = {"coherent": 150, "p-el": 250, "n-el": 251}
+NEUTRON_PDG = 2112
 VERTEX_PRIMARY, VERTEX_HNL_DECAY = 1, 30
 PARTICLE_FINAL, PARTICLE_DECAYED, PARTICLE_BEAM, PARTICLE_TARGET = 1, 2, 4, 20
 DECAY_MODES = ("sampled", "ee")
@@ -198,6 +199,11 @@ def run_info(
         f"nu p -> N p, elastic on a proton (Dirac and Pauli form factors) through the transition magnetic moment; "
         f"arXiv:{PAPER_ARXIV}"
     )
+    a["NuHepMC.ProcessInfo[251].Name"] = "nun_elastic_dipole"
+    a["NuHepMC.ProcessInfo[251].Description"] = (
+        f"nu n -> N n, elastic on a neutron (magnetic moment, Galster electric form factor) through the transition "
+        f"magnetic moment; arXiv:{PAPER_ARXIV}"
+    )
     # G.R.9 / G.R.10 status codes (complete lists, G.S.2)
     a["NuHepMC.VertexStatusIDs"] = [VERTEX_PRIMARY, VERTEX_HNL_DECAY]
     a[f"NuHepMC.VertexStatusInfo[{VERTEX_PRIMARY}].Name"] = "PrimaryVertex"
@@ -309,7 +315,13 @@ def _br_mumu(model) -> float:
 
 
 def _target_mass_GeV(pdg: int) -> float:
-    return M_PROTON_GEV if pdg == PROTON_PDG else nucleus(pdg).mass_GeV
+    if pdg == PROTON_PDG:
+        return M_PROTON_GEV
+    if pdg == NEUTRON_PDG:
+        from dipolehnl.physics.form_factors import M_NEUTRON_GEV
+
+        return M_NEUTRON_GEV
+    return nucleus(pdg).mass_GeV
 
 
 def write_events_hepmc3(

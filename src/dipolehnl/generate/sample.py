@@ -310,9 +310,11 @@ class EventSample:
         flat = ev * len(subsystems) + seg_sub
         c = np.asarray(couplings, dtype=float)
         out = np.zeros((n, c.size, len(subsystems)))
+        if n == 0:  # no events (e.g. none selected): no shares
+            return subsystems, out
         for k, d in enumerate(c):
             contrib = _segment_sum(seg, lam0 * (self.model.d_GeVinv / d) ** 2, per_segment=True)
-            acc = np.bincount(flat, weights=contrib, minlength=n * len(subsystems)).reshape(n, -1)
+            acc = np.bincount(flat, weights=contrib, minlength=n * len(subsystems)).reshape(n, len(subsystems))
             J = acc.sum(axis=1, keepdims=True)
             out[:, k, :] = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
         return subsystems, out
