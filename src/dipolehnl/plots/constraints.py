@@ -426,7 +426,9 @@ def plot_constraints(
             handles.append(Line2D([], [], label=label, **kw))
         # --- end our MiniBooNE regions ---
         ax.set_xlabel(r"$m_N$ (MeV)")
-        ax.set_ylabel(r"$d_{\mu N}$ (GeV$^{-1}$)")
+        # overlays on the coupling to nu_e (their label names d_eN) widen the axis label
+        with_e = any("d_{eN}" in lbl for lbl in (extra or {}))
+        ax.set_ylabel(r"$d_{\mu N}$, $d_{eN}$ (GeV$^{-1}$)" if with_e else r"$d_{\mu N}$ (GeV$^{-1}$)")
         ticks = [10, 20, 50, 100, 200, 500, 1000, 2000]
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
