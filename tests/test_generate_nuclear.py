@@ -1,5 +1,6 @@
 """Nuclear options in the generator's channels (generate/sampling.py ``_channels``): the
 per-nucleus p-el and n-el channels carry exactly the scattering rate of every nucleus."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,9 +23,14 @@ def toy() -> Detector:
     scint = Material.from_components("SCINT", [[C12, 0.9], [H1, 0.1]])
     rock = Material.from_components("ROCK", [[O16, 0.6], [FE56, 0.4]])
     lead = Material.from_components("LEAD", [[PB206, 0.3], [PB208, 0.7]])
-    return Detector("toy", [Volume("rock", Box([0, 0, -5], [4, 4, 4]), rock, 2.5, "rock"),
-                            Volume("scint", Box([0, 0, 0], [2, 2, 2]), scint, 1.0, "P0D"),
-                            Volume("lead", Box([0, 0, 3], [2, 2, 1]), lead, 11.0, "P0D")])
+    return Detector(
+        "toy",
+        [
+            Volume("rock", Box([0, 0, -5], [4, 4, 4]), rock, 2.5, "rock"),
+            Volume("scint", Box([0, 0, 0], [2, 2, 2]), scint, 1.0, "P0D"),
+            Volume("lead", Box([0, 0, 3], [2, 2, 1]), lead, 11.0, "P0D"),
+        ],
+    )
 
 
 def _rate(chs, regime):
@@ -59,9 +65,10 @@ def test_darknews_channels_are_coherent_per_nucleus_and_one_free_proton_channel(
     assert {c.target_pdg for c in chs[:-1]} == {int(p) for p in det.nuclei_pdg if p != H1}
 
 
-@pytest.mark.parametrize("options", [nuclear.NuclearOptions(neutron_elastic=True),
-                                     nuclear.NuclearOptions(pauli_blocking=True),
-                                     nuclear.RECOMMENDED])
+@pytest.mark.parametrize(
+    "options",
+    [nuclear.NuclearOptions(neutron_elastic=True), nuclear.NuclearOptions(pauli_blocking=True), nuclear.RECOMMENDED],
+)
 def test_per_nucleus_channels_reproduce_every_nucleus(options):
     det = toy()
     chs = _channels(det, MODEL, 10.0, options)

@@ -19,6 +19,7 @@ The curated API (``import dipolehnl as dh``)::
 Everything else lives in the sub-packages (``physics``, ``beam``, ``detector``,
 ``generate``, ``analysis``, ``plots``) and is importable from there.
 """
+
 from __future__ import annotations
 
 
@@ -48,8 +49,17 @@ __version__ = _version()
 
 from dipolehnl.errors import DipoleHNLError, InputError
 
-__all__ = ["DipoleHNLError", "HNLModel", "InputError", "__version__", "load_analysis", "load_experiment", "rate",
-           "scan", "simulate"]
+__all__ = [
+    "DipoleHNLError",
+    "HNLModel",
+    "InputError",
+    "__version__",
+    "load_analysis",
+    "load_experiment",
+    "rate",
+    "scan",
+    "simulate",
+]
 
 _LAZY = {
     "HNLModel": ("dipolehnl.physics.model", "HNLModel"),

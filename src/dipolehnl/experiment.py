@@ -29,6 +29,7 @@ file are relative to the file.  Format::
 
 Errors name the file and the key (``InputError``: one line, exit code 2 in the CLI).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dipolehnl.beam.flux import FLAVORS as T2K_COLUMNS
-from dipolehnl.beam.flux import FluxComponent, T2K_TABLE_TO_PER_GEV_PER_POT
+from dipolehnl.beam.flux import T2K_TABLE_TO_PER_GEV_PER_POT, FluxComponent
 from dipolehnl.detector.geometry import Detector
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
@@ -72,13 +73,17 @@ class FluxFileSpec(Spec):
 
     file: str = Field(description="flux table, path relative to the experiment file")
     format: Literal["t2k", "bins", "bnb"] = Field(
-        "t2k", description="'t2k': the T2K release table (bin  lo - hi  numu numubar nue nuebar); "
-                           "'bins': rows 'E_lo_GeV E_hi_GeV value' ('#' comments); "
-                           "'bnb': rows 'E_lo_GeV E_hi_GeV numu numubar nue nuebar' ('#' comments)")
+        "t2k",
+        description="'t2k': the T2K release table (bin  lo - hi  numu numubar nue nuebar); "
+        "'bins': rows 'E_lo_GeV E_hi_GeV value' ('#' comments); "
+        "'bnb': rows 'E_lo_GeV E_hi_GeV numu numubar nue nuebar' ('#' comments)",
+    )
     column: Literal["numu", "numubar", "nue", "nuebar"] | None = Field(
-        None, description="t2k and bnb formats: the column of this flavour (default: the flavour itself)")
+        None, description="t2k and bnb formats: the column of this flavour (default: the flavour itself)"
+    )
     units: Literal["cm-2 (50 MeV)-1 (1e21 POT)-1", "cm-2 GeV-1 POT-1", "m-2 GeV-1 POT-1"] = Field(
-        "cm-2 (50 MeV)-1 (1e21 POT)-1", description="units of the tabulated values (densities)")
+        "cm-2 (50 MeV)-1 (1e21 POT)-1", description="units of the tabulated values (densities)"
+    )
 
 
 class SourceSpec(Spec):
@@ -93,11 +98,16 @@ class BeamSpec(Spec):
     distance_m: Number = Field(gt=0, description="distance from the neutrino source (target) to the detector centre, m")
     source: SourceSpec | None = None
     flux_fractional_error: str | None = Field(
-        None, description="optional table 'E_GeV fractional_error' (relative path) of the flux normalisation "
-                          "uncertainty, interpolated linearly and held at its ends; absent: no flux band")
-    modes: dict[str, Annotated[dict[Literal["numu", "numubar", "nue", "nuebar", "nutau", "nutaubar"], FluxFileSpec],
-                               Field(min_length=1)]] = Field(
-        min_length=1, description="beam mode (e.g. fhc, rhc) → flavour → flux file")
+        None,
+        description="optional table 'E_GeV fractional_error' (relative path) of the flux normalisation "
+        "uncertainty, interpolated linearly and held at its ends; absent: no flux band",
+    )
+    modes: dict[
+        str,
+        Annotated[
+            dict[Literal["numu", "numubar", "nue", "nuebar", "nutau", "nutaubar"], FluxFileSpec], Field(min_length=1)
+        ],
+    ] = Field(min_length=1, description="beam mode (e.g. fhc, rhc) → flavour → flux file")
 
 
 class DetectorSpec(Spec):
@@ -121,8 +131,9 @@ class ExperimentSpec(Spec):
     fiducial_volumes: dict[str, FiducialVolumeSpec] = Field(
         default_factory=dict,
         description="name → solid: shape = 'box' (default; center_m, size_m), 'sphere' (center_m, radius_m) or "
-                    "'cylinder' (center_m, radius_m, length_m, axis); absent: the detector's own (a TOML "
-                    "detector's [fiducial_volumes], a SIREN file's 'fiducial' line)")
+        "'cylinder' (center_m, radius_m, length_m, axis); absent: the detector's own (a TOML "
+        "detector's [fiducial_volumes], a SIREN file's 'fiducial' line)",
+    )
 
 
 def experiment_json_schema() -> dict:
@@ -288,8 +299,9 @@ class Experiment:
         out = {}
         for n in names:
             if n not in self.fiducial_volumes:
-                raise InputError(f"experiment {self.name!r} has no fiducial volume {n!r} "
-                                 f"(has {', '.join(self.fiducial_volumes)})")
+                raise InputError(
+                    f"experiment {self.name!r} has no fiducial volume {n!r} (has {', '.join(self.fiducial_volumes)})"
+                )
             out[n] = self.fiducial_volumes[n]
         return out
 
@@ -302,11 +314,17 @@ class Experiment:
             JSON-ready summary: name, description, detector, distances, modes and their
             flavours, fiducial volumes with their shapes and volumes (m³).
         """
-        return {"name": self.name, "description": self.description, "detector": self.detector.name,
-                "distance_m": self.distance_m, "decay_volume_length_m": self.decay_volume_length_m,
-                "modes": {m: list(f) for m, f in self.fluxes.items()},
-                "fiducial_volumes": {n: {**s.to_dict(), "volume_m3": s.volume_m3}
-                                     for n, s in self.fiducial_volumes.items()}}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "detector": self.detector.name,
+            "distance_m": self.distance_m,
+            "decay_volume_length_m": self.decay_volume_length_m,
+            "modes": {m: list(f) for m, f in self.fluxes.items()},
+            "fiducial_volumes": {
+                n: {**s.to_dict(), "volume_m3": s.volume_m3} for n, s in self.fiducial_volumes.items()
+            },
+        }
 
 
 def _experiments_dir() -> Path:
@@ -375,13 +393,25 @@ def parse_experiment(doc: dict, source: str, base_dir: Path) -> Experiment:
 
         path = base_dir / spec.beam.flux_fractional_error
         if not path.is_file():
-            raise InputError(f"{source}: beam.flux_fractional_error: file not found: {spec.beam.flux_fractional_error!r}")
+            raise InputError(
+                f"{source}: beam.flux_fractional_error: file not found: {spec.beam.flux_fractional_error!r}"
+            )
         try:
             err = _two_columns(read_user_text(path, "flux error file"), str(path))
         except InputError as exc:
             raise InputError(f"{source}: beam.flux_fractional_error: {exc}") from None
-    return Experiment(spec.name, spec.description, source, det, shapes, fluxes, spec.beam.distance_m,
-                      src.decay_volume_length_m if src else None, spec, err)
+    return Experiment(
+        spec.name,
+        spec.description,
+        source,
+        det,
+        shapes,
+        fluxes,
+        spec.beam.distance_m,
+        src.decay_volume_length_m if src else None,
+        spec,
+        err,
+    )
 
 
 def _load_detector(d: DetectorSpec, source: str, base_dir: Path) -> Detector:
@@ -413,7 +443,9 @@ def _load_flux(f: FluxFileSpec, flavor: str, mode: str, where: str, base_dir: Pa
         if f.format in ("t2k", "bnb"):
             col = f.column or flavor
             if col not in T2K_COLUMNS:
-                raise InputError(f"the {f.format} table has no column {col!r} (give column = one of {', '.join(T2K_COLUMNS)})")
+                raise InputError(
+                    f"the {f.format} table has no column {col!r} (give column = one of {', '.join(T2K_COLUMNS)})"
+                )
             values = raw[:, T2K_COLUMNS.index(col)]
         else:
             values = raw[:, 0]
@@ -464,7 +496,7 @@ def referenced_files(path: str | Path) -> list[Path]:
         out.append(base / beam["flux_fractional_error"])
     modes = beam.get("modes") if isinstance(beam.get("modes"), dict) else {}
     for flavs in modes.values():
-        for f in (flavs.values() if isinstance(flavs, dict) else ()):
+        for f in flavs.values() if isinstance(flavs, dict) else ():
             if isinstance(f, dict) and isinstance(f.get("file"), str):
                 out.append(base / f["file"])
     return list(dict.fromkeys(out))
@@ -517,8 +549,10 @@ def load_experiment(name_or_path: str | Path, base_dir: str | Path | None = None
         if base_dir is not None and not path.is_absolute():
             path = Path(base_dir) / path
         if path.suffix != ".toml" or not path.is_file():
-            raise InputError(f"unknown experiment {key!r}: expected one of {', '.join(available_experiments())} "
-                             "or a path to an experiment .toml file")
+            raise InputError(
+                f"unknown experiment {key!r}: expected one of {', '.join(available_experiments())} "
+                "or a path to an experiment .toml file"
+            )
         key = str(path.resolve())
     stamp = tuple((str(f), _stat(f)) for f in referenced_files(path))
     return _load_cached(key, shipped, stamp)

@@ -53,12 +53,13 @@ are < 10⁻⁴ of it for |U|² < 10⁻⁴), so N is linear in |U|² and the 90% 
 background limit is |U|²_lim = s_up / N(|U|² = 1), s_up = −ln(0.1) = 2.303.
 docs/kaon_validation.md compares the variants and conventions with the AFH2022 curves.
 """
+
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,8 +74,7 @@ from dipolehnl.constants import M_KAON_GEV, M_MU_GEV
 from dipolehnl.detector.shapes import Box
 from dipolehnl.errors import InputError
 from dipolehnl.io import write_text_atomic
-from dipolehnl.physics import decays
-from dipolehnl.physics import meson_decays
+from dipolehnl.physics import decays, meson_decays
 from dipolehnl.physics.meson_decays import _production_interval, hnl_flux_ratio, kallen, shrock_factor  # noqa: F401
 from dipolehnl.physics.model import HNLModel, check_convention
 
@@ -89,8 +89,10 @@ MU_TR_VALIDATION_GEVINV: float = 1.0e-6
 #: The experiment whose beam geometry (distance to the target, decay volume) and fiducial
 #: volumes the validation uses, and the analyses whose exposures it takes.
 EXPERIMENT = "t2k-nd280"
-EXPOSURE_ANALYSES: tuple[tuple[str, str, str], ...] = (("2019", "t2k2019", "t2k-nd280"),
-                                                       ("T2K+T2K-II", "t2k+t2k2", "t2k-nd280-upgrade"))
+EXPOSURE_ANALYSES: tuple[tuple[str, str, str], ...] = (
+    ("2019", "t2k2019", "t2k-nd280"),
+    ("T2K+T2K-II", "t2k+t2k2", "t2k-nd280-upgrade"),
+)
 
 
 def default_production_distance_m(experiment: str = EXPERIMENT) -> tuple[float, float]:
@@ -103,6 +105,8 @@ def default_production_distance_m(experiment: str = EXPERIMENT) -> tuple[float, 
     if exp.decay_volume_length_m is None:
         return (exp.distance_m, exp.distance_m)
     return (exp.distance_m - exp.decay_volume_length_m, exp.distance_m)
+
+
 #: Kinematic end point of K -> mu N (GeV).
 M_N_MAX_GEV: float = M_KAON_GEV - M_MU_GEV
 #: Default mass grid (GeV): log-spaced over the range of the AFH2022 curves and up to the end point.
@@ -162,8 +166,9 @@ class KaonExposure:
         return boxes
 
 
-def decay_probability(decay_length_m: ArrayLike, z1_m: float, z2_m: float,
-                      production_distance_m: float | Sequence[float] | None = None) -> FloatArray:
+def decay_probability(
+    decay_length_m: ArrayLike, z1_m: float, z2_m: float, production_distance_m: float | Sequence[float] | None = None
+) -> FloatArray:
     """:func:`dipolehnl.physics.meson_decays.decay_probability` with the production distances
     of the experiment file by default (:func:`default_production_distance_m`)."""
     if production_distance_m is None:
@@ -171,7 +176,7 @@ def decay_probability(decay_length_m: ArrayLike, z1_m: float, z2_m: float,
     return meson_decays.decay_probability(decay_length_m, z1_m, z2_m, production_distance_m)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shipped_fiducial_volumes(experiment: str) -> tuple[tuple[str, Box], ...]:
     """Box fiducial volumes of an experiment, loaded once per process (the slab formula of
     :func:`decay_probability` needs boxes)."""
@@ -197,7 +202,7 @@ def exposure_from_analysis(label: str, analysis: str, experiment: str) -> KaonEx
     return KaonExposure(label, {m: a.total_pot(m) for m in modes}, experiment, fvs or None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_exposures() -> tuple[KaonExposure, ...]:
     """The paper's two exposures (:data:`EXPOSURE_ANALYSES`), from the analysis files."""
     return tuple(exposure_from_analysis(*e) for e in EXPOSURE_ANALYSES)
@@ -433,7 +438,9 @@ def _fmt(x: float) -> str:
     return "inf" if not math.isfinite(x) else f"{x:.6e}"
 
 
-def write_kaon_validation_csv(result: KaonValidationResult, out_dir: str | Path, stem: str = "kaon_validation") -> list[Path]:
+def write_kaon_validation_csv(
+    result: KaonValidationResult, out_dir: str | Path, stem: str = "kaon_validation"
+) -> list[Path]:
     """Write ``<stem>.csv`` (atomically): mass, |U|² limit and events per unit |U|² per exposure.
 
     '#' header lines give the units and every setting; infinite limits are written 'inf'.
@@ -454,7 +461,9 @@ def write_kaon_validation_csv(result: KaonValidationResult, out_dir: str | Path,
     ]
     for name, e in s.get("exposures", {}).items():
         pots = ", ".join(f"{k.upper()} {v:.4g} POT" for k, v in e["pot_by_mode"].items())
-        lines.append(f"# exposure {name}: {pots}; {e['experiment']} fiducial volumes {', '.join(e['fiducial_volumes'])}")
+        lines.append(
+            f"# exposure {name}: {pots}; {e['experiment']} fiducial volumes {', '.join(e['fiducial_volumes'])}"
+        )
     cols = ["m_GeV", "m_MeV"]
     for name in result.exposures:
         cols += [f"Umu2_limit_{name}", f"events_per_Umu2_{name}"]

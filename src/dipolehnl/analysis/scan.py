@@ -13,19 +13,24 @@ every file they reference (:func:`~dipolehnl.analysis.scan_cache.cache_key`), so
 interrupted scan resumes where it stopped and a changed setting or file never mixes with
 old results.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from dipolehnl.analysis.analyses import Analysis, load_analysis
 from dipolehnl.analysis.contours import MassResult, ScanResult, excluded_intervals  # noqa: F401
 from dipolehnl.analysis.scan_cache import _claim_cache, cache_key, load_mass, settings_hash, store_mass  # noqa: F401
-from dipolehnl.analysis.scan_settings import (DEFAULT_COUPLINGS_GEVINV, DEFAULT_EVENTS, DEFAULT_MASSES_GEV,  # noqa: F401
-                                              REFINE_TARGET, REFINE_WINDOW, SHARE_STRIDE, MassTask, ScanSettings,
-                                              _analysis_to_json, with_preset)
+from dipolehnl.analysis.scan_settings import (
+    DEFAULT_MASSES_GEV,  # noqa: F401
+    MassTask,
+    ScanSettings,
+    _analysis_to_json,
+    with_preset,
+)
 from dipolehnl.analysis.scan_worker import run_mass  # noqa: F401
 from dipolehnl.config import Preset, get_preset
 from dipolehnl.errors import InputError
@@ -161,5 +166,7 @@ def run_scans(
     if lock is not None:
         lock.close()  # releases this scan's claim on the cache (also released if the scan fails)
     wall = time.perf_counter() - t0
-    return [ScanResult(a, p, st, [results[i][j] for i in range(len(st.masses_GeV))], wall, cached)
-            for j, a in enumerate(group)]
+    return [
+        ScanResult(a, p, st, [results[i][j] for i in range(len(st.masses_GeV))], wall, cached)
+        for j, a in enumerate(group)
+    ]

@@ -17,6 +17,7 @@ What arXiv:2412.15051 uses
   background, is q = 2[s - b ln(1+s/b)] (:func:`q_asimov_exclusion`).  Both are here;
   the analysis definition chooses.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -147,7 +148,9 @@ def q_asimov_discovery(
     return _sum(q, axis)
 
 
-def q_asimov(s: ArrayLike, b: ArrayLike, kind: QKind, axis: int | tuple[int, ...] | None = None) -> NDArray[np.float64] | float:
+def q_asimov(
+    s: ArrayLike, b: ArrayLike, kind: QKind, axis: int | tuple[int, ...] | None = None
+) -> NDArray[np.float64] | float:
     """Dispatch to :func:`q_asimov_exclusion` (kind='exclusion') or :func:`q_asimov_discovery`."""
     if kind == "exclusion":
         return q_asimov_exclusion(s, b, axis)
@@ -203,7 +206,7 @@ def _solve_increasing(f_at, target: NDArray[np.float64], hi: NDArray[np.float64]
         t, h = float(target[idx]), float(hi[idx])
         if not np.isfinite(h) or h <= 0:
             continue
-        g = (lambda x, i=idx, t=t: f_at(i, x) - t)
+        g = lambda x, i=idx, t=t: f_at(i, x) - t
         if g(0.0) >= 0:
             continue
         out[idx] = brentq(g, 0.0, h, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
@@ -276,8 +279,11 @@ def signal_scale_for_q(
             break
         hi = np.where(short, 4.0 * hi, hi)
     idx_all = (slice(None),)
-    mu = _solve_increasing(lambda i, x: float(q_asimov(x * s_m[idx_all + i], b_m[idx_all + i], kind, axis=0)),
-                           target, np.where(safe, hi, 0.0))
+    mu = _solve_increasing(
+        lambda i, x: float(q_asimov(x * s_m[idx_all + i], b_m[idx_all + i], kind, axis=0)),
+        target,
+        np.where(safe, hi, 0.0),
+    )
     mu = np.where(safe, mu, np.inf)
     if qt == 0:
         mu = np.where(safe, 0.0, mu)

@@ -1,4 +1,5 @@
 """Rate summaries of an event sample through a signal channel (``dipolehnl rate``)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,8 +75,9 @@ class RateSummary:
         return self.data
 
 
-def rate_summary(sample: EventSample, pot: float, channel: Channel | None = None,
-                 coupling: float | None = None) -> RateSummary:
+def rate_summary(
+    sample: EventSample, pot: float, channel: Channel | None = None, coupling: float | None = None
+) -> RateSummary:
     """Expected selected events of a sample for an exposure (``dh.rate``).
 
     Besides the selected events: the MC uncertainty, the production share per detector
@@ -126,7 +128,9 @@ def rate_summary(sample: EventSample, pot: float, channel: Channel | None = None
         k = c["fiducial_volume"] == name
         row = {"decays_in_fiducial": float(w[k].sum())}
         row.update({stage: float(v[k].sum()) for stage, v in stages})
-        row["rel_mc_error"] = (sample.mc_error(np.where(k, sel, 0.0)) / float(sel[k].sum())) if sel[k].sum() > 0 else None
+        row["rel_mc_error"] = (
+            (sample.mc_error(np.where(k, sel, 0.0)) / float(sel[k].sum())) if sel[k].sum() > 0 else None
+        )
         fvs[name] = row
     d = sample.model.d_GeVinv if coupling is None else coupling
     lam = c["decay_length_m"] * (sample.model.d_GeVinv / d) ** 2

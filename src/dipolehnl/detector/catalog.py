@@ -11,6 +11,7 @@ Changes with respect to the SIREN files: subsystems are assigned from the volume
 models (the upgrade file has 1.855 g/cm^3, a defect), and the analysis fiducial volumes
 of the paper (its supplemental Table I, rows for the HA-TPCs swapped back) are added.
 """
+
 from __future__ import annotations
 
 import hashlib

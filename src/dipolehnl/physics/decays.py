@@ -6,6 +6,7 @@ with m_μ); hadronic γ* channels are neglected (they are further suppressed and
 below the percent level of Γ_total).  ``darknews`` reproduces DarkNews 0.4.8: only
 νγ and ν e⁺e⁻, with its normalisations.
 """
+
 from __future__ import annotations
 
 import math

@@ -9,6 +9,7 @@ Sizes: single-column figures are :data:`SINGLE_COLUMN_IN` = 3.4 in wide, double-
 ones :data:`DOUBLE_COLUMN_IN` = 7 in.  Fonts are DejaVu Serif (shipped with matplotlib,
 so present on a bare machine) with DejaVu math, 8 pt text and 7 pt ticks/legends.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -117,9 +118,22 @@ FIDUCIAL_COLOR: str = "#e6007e"
 
 # Fallback palette for unknown materials (Okabe-Ito and tab10-like hues, none near FIDUCIAL_COLOR).
 _FALLBACK_PALETTE: tuple[str, ...] = (
-    "#0072b2", "#009e73", "#56b4e9", "#f0e442", "#d55e00", "#999933",
-    "#88ccee", "#44aa99", "#117733", "#ddcc77", "#882255", "#aa4499",
-    "#bbbbbb", "#332288", "#cc6677", "#8da0cb",
+    "#0072b2",
+    "#009e73",
+    "#56b4e9",
+    "#f0e442",
+    "#d55e00",
+    "#999933",
+    "#88ccee",
+    "#44aa99",
+    "#117733",
+    "#ddcc77",
+    "#882255",
+    "#aa4499",
+    "#bbbbbb",
+    "#332288",
+    "#cc6677",
+    "#8da0cb",
 )
 
 

@@ -24,6 +24,7 @@ weight, and the expected number of selected events for the exposure of the detec
 from ``t2k2019``, 1e22 POT for the upgrade from ``t2k+t2k2``).  This module only draws:
 the maps are computed by :mod:`dipolehnl.analysis.vertices`.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,9 +49,9 @@ EXPERIMENTS: tuple[str, str] = ("t2k-nd280-upgrade", "t2k-nd280")
 DYNAMIC_RANGE: float = 4.0
 #: Colour maps of the upscattering and decay vertex densities.
 PRODUCTION_CMAP = LinearSegmentedColormap.from_list(
-    "production", ["#c6dbef", "#6baed6", "#2171b5", "#08306b", "#02102b"])
-DECAY_CMAP = LinearSegmentedColormap.from_list(
-    "decay", ["#fee391", "#fe9929", "#e6550d", "#a63603", "#4a1300"])
+    "production", ["#c6dbef", "#6baed6", "#2171b5", "#08306b", "#02102b"]
+)
+DECAY_CMAP = LinearSegmentedColormap.from_list("decay", ["#fee391", "#fe9929", "#e6550d", "#a63603", "#4a1300"])
 #: Grey levels of the detector drawn underneath (log density, g/cm^3).
 _BACKGROUND_CMAP = LinearSegmentedColormap.from_list("detector", ["#ffffff", "#bdbdbd"])
 _BACKGROUND_NORM = LogNorm(1e-3, 12.0)
@@ -61,8 +62,18 @@ def _draw_background(ax: Axes, detector, z_range_m, y_range_m, fiducial_volumes)
     rho = np.asarray(detector.densities_g_cm3)
     dens = np.where(idx >= 0, rho[np.maximum(idx, 0)], np.nan)
     dens = np.ma.masked_invalid(np.clip(dens, _BACKGROUND_NORM.vmin, None))
-    ax.pcolormesh(z_edges, y_edges, dens, cmap=_BACKGROUND_CMAP, norm=_BACKGROUND_NORM, shading="flat",
-                  rasterized=True, antialiased=False, linewidth=0, zorder=0)
+    ax.pcolormesh(
+        z_edges,
+        y_edges,
+        dens,
+        cmap=_BACKGROUND_CMAP,
+        norm=_BACKGROUND_NORM,
+        shading="flat",
+        rasterized=True,
+        antialiased=False,
+        linewidth=0,
+        zorder=0,
+    )
     style = {"fill": False, "edgecolor": FIDUCIAL_COLOR, "linewidth": 0.7, "linestyle": (0, (3.0, 1.5)), "zorder": 4}
     for shape in fiducial_volumes.values():
         lo, hi = shape.bounds_m
@@ -166,20 +177,54 @@ def plot_vertices(
                 _draw_background(ax, dets[det], z_range, y_range, fiducial_volumes[det])
                 prod = np.ma.masked_less_equal(vm.production, 0.0)
                 dec = np.ma.masked_less_equal(vm.decay, 0.0)
-                pm = ax.pcolormesh(vm.z_edges, vm.y_edges, prod,
-                                   cmap=PRODUCTION_CMAP, norm=pnorm, shading="flat", rasterized=True, zorder=2,
-                                   linewidth=0, antialiased=False)
-                dm = ax.pcolormesh(vm.z_edges, vm.y_edges, dec,
-                                   cmap=DECAY_CMAP, norm=dnorm, shading="flat", rasterized=True, zorder=3,
-                                   linewidth=0, antialiased=False)
+                pm = ax.pcolormesh(
+                    vm.z_edges,
+                    vm.y_edges,
+                    prod,
+                    cmap=PRODUCTION_CMAP,
+                    norm=pnorm,
+                    shading="flat",
+                    rasterized=True,
+                    zorder=2,
+                    linewidth=0,
+                    antialiased=False,
+                )
+                dm = ax.pcolormesh(
+                    vm.z_edges,
+                    vm.y_edges,
+                    dec,
+                    cmap=DECAY_CMAP,
+                    norm=dnorm,
+                    shading="flat",
+                    rasterized=True,
+                    zorder=3,
+                    linewidth=0,
+                    antialiased=False,
+                )
                 pot = float(pot_by_experiment[det])
                 rock = _format_share(vm.rock_share)
-                text = (f"produced in rock: {rock}\n"
-                        rf"$N_{{\rm sel}} = {_format_events(vm.events_per_pot * pot)}$ ({'$' + _sci(pot) + '$'} POT)")
-                ax.text(0.025, 0.03, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=5.6, zorder=6,
-                        linespacing=1.25,
-                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "0.6", "linewidth": 0.4,
-                              "alpha": 0.9})
+                text = (
+                    f"produced in rock: {rock}\n"
+                    rf"$N_{{\rm sel}} = {_format_events(vm.events_per_pot * pot)}$ ({'$' + _sci(pot) + '$'} POT)"
+                )
+                ax.text(
+                    0.025,
+                    0.03,
+                    text,
+                    transform=ax.transAxes,
+                    ha="left",
+                    va="bottom",
+                    fontsize=5.6,
+                    zorder=6,
+                    linespacing=1.25,
+                    bbox={
+                        "boxstyle": "round,pad=0.2",
+                        "facecolor": "white",
+                        "edgecolor": "0.6",
+                        "linewidth": 0.4,
+                        "alpha": 0.9,
+                    },
+                )
                 ax.set_xlim(*z_range)
                 ax.set_ylim(*y_range)
                 ax.set_aspect("equal")
@@ -193,8 +238,13 @@ def plot_vertices(
         # beam direction, once, in the top-left panel
         ax0 = axes[0, 0]
         ya = y_range[1] - 0.07 * yspan
-        ax0.annotate("", xy=(z_range[0] + 0.2 * zspan, ya), xytext=(z_range[0] + 0.04 * zspan, ya),
-                     arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 0.8, "mutation_scale": 6}, zorder=7)
+        ax0.annotate(
+            "",
+            xy=(z_range[0] + 0.2 * zspan, ya),
+            xytext=(z_range[0] + 0.04 * zspan, ya),
+            arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 0.8, "mutation_scale": 6},
+            zorder=7,
+        )
         ax0.text(z_range[0] + 0.215 * zspan, ya, r"$\nu$ beam", ha="left", va="center", fontsize=6, zorder=7)
         # colour bars on the right, one per map
         x_cb = (left_in + ncol * panel_w + 0.05 * (ncol - 1) + 0.12) / W
@@ -207,8 +257,14 @@ def plot_vertices(
         cb2.set_label("decay vertices\n(fraction of selected / m$^2$)", fontsize=6.5)
         for cb in (cb1, cb2):
             cb.ax.tick_params(labelsize=6, which="both", direction="out", right=True, left=False)
-        fig.text(left_in / W, 0.0,
-                 rf"$d_{{\mu N}} = {_sci(coupling_GeVinv, 3)}$ GeV$^{{-1}}$, FHC beam; selected $e^+e^-$ signal; "
-                 "dashed: TPC fiducial volumes; grey: detector density (x = 0 slice)",
-                 ha="left", va="bottom", fontsize=6, color="0.25")
+        fig.text(
+            left_in / W,
+            0.0,
+            rf"$d_{{\mu N}} = {_sci(coupling_GeVinv, 3)}$ GeV$^{{-1}}$, FHC beam; selected $e^+e^-$ signal; "
+            "dashed: TPC fiducial volumes; grey: detector density (x = 0 slice)",
+            ha="left",
+            va="bottom",
+            fontsize=6,
+            color="0.25",
+        )
         return save_figure(fig, out_dir, stem)
