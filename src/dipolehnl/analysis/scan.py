@@ -22,18 +22,46 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dipolehnl.analysis.analyses import Analysis, load_analysis
-from dipolehnl.analysis.contours import MassResult, ScanResult, excluded_intervals  # noqa: F401
-from dipolehnl.analysis.scan_cache import _claim_cache, cache_key, load_mass, settings_hash, store_mass  # noqa: F401
+from dipolehnl.analysis.contours import MassResult, ScanResult, excluded_intervals
+from dipolehnl.analysis.scan_cache import _claim_cache, cache_key, load_mass, settings_hash, store_mass
 from dipolehnl.analysis.scan_settings import (
-    DEFAULT_MASSES_GEV,  # noqa: F401
+    DEFAULT_COUPLINGS_GEVINV,
+    DEFAULT_EVENTS,
+    DEFAULT_MASSES_GEV,
+    REFINE_TARGET,
+    REFINE_WINDOW,
+    SHARE_STRIDE,
     MassTask,
     ScanSettings,
     _analysis_to_json,
     with_preset,
 )
-from dipolehnl.analysis.scan_worker import run_mass  # noqa: F401
+from dipolehnl.analysis.scan_worker import run_mass
 from dipolehnl.config import Preset, get_preset
 from dipolehnl.errors import InputError
+
+# the scan's public names, including those re-exported from the modules it is built from
+__all__ = [
+    "DEFAULT_COUPLINGS_GEVINV",
+    "DEFAULT_EVENTS",
+    "DEFAULT_MASSES_GEV",
+    "REFINE_TARGET",
+    "REFINE_WINDOW",
+    "SHARE_STRIDE",
+    "MassResult",
+    "MassTask",
+    "ScanResult",
+    "ScanSettings",
+    "cache_key",
+    "excluded_intervals",
+    "load_mass",
+    "run_mass",
+    "run_scan",
+    "run_scans",
+    "settings_hash",
+    "store_mass",
+    "with_preset",
+]
 
 log = logging.getLogger(__name__)
 
