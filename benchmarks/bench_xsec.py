@@ -49,7 +49,8 @@ def main() -> None:
             xsec.xsec_table(model, pdgs, energies)
             best = min(best, time.perf_counter() - t0)
         print(
-            f"xsec_table[{convention}]: 1 mass x {energies.size} energies x {len(pdgs)} nuclei: {best * 1e3:.0f} ms (best of 3)"
+            f"xsec_table[{convention}]: 1 mass x {energies.size} energies x {len(pdgs)} nuclei: "
+            f"{best * 1e3:.0f} ms (best of 3)"
         )
 
 

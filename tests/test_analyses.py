@@ -218,7 +218,8 @@ def test_user_analysis(tmp_path):
             tmp_path,
             GOOD.replace(
                 "background = 0.5",
-                "background_scaling = { reference_pot = 5e20, reference_background = 0.2, reference_n_fiducial_volumes = 2 }",
+                "background_scaling = { reference_pot = 5e20, reference_background = 0.2, "
+                "reference_n_fiducial_volumes = 2 }",
             ),
         )
     )

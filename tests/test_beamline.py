@@ -61,7 +61,7 @@ def test_angular_factor_is_the_pion_average_of_the_decay_distribution():
     assert g1 == pytest.approx(math.hypot(1.0, 0.13957039) / 0.13957039)
     for th in (0.0, 0.02, 0.0436, 0.1, 0.3):
         # dN/dΩ ∝ γ²/(1 + γ²θ²)², γ log-uniform: weight dγ/γ
-        num = integrate.quad(lambda g: g / (1 + g * g * th * th) ** 2, g1, g2)[0]
+        num = integrate.quad(lambda g, th=th: g / (1 + g * g * th * th) ** 2, g1, g2)[0]
         den = integrate.quad(lambda g: g, g1, g2)[0]
         assert float(bl.angular_factor(th)) == pytest.approx(num / den, rel=1e-9)
 

@@ -60,7 +60,7 @@ def direct_rate(model: HNLModel) -> float:
             q2min, q2max = xsec.q2_limits(E, model.mass_GeV, ch.M_GeV)
             hi = min(float(q2max), ch.Q2_cap_GeV2)
 
-            def f(u):
+            def f(u, ch=ch, E=E):
                 Q2 = math.exp(u)
                 ds = float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2)) * Q2
                 E_N, p_N, cos = kin.upscatter_lab(np.array(E), np.array(Q2), model.mass_GeV, ch.M_GeV)

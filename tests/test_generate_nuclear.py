@@ -9,6 +9,7 @@ import pytest
 from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Box
+from dipolehnl.errors import InputError
 from dipolehnl.generate.sampling import _channels
 from dipolehnl.physics import nuclear, xsec
 from dipolehnl.physics.model import HNLModel
@@ -107,7 +108,7 @@ def test_fermi_form_factor_option_scales_the_coherent_cross_section_by_the_form_
         ratio = xsec.dsigma_dQ2_cm2(fe, MODEL, 1.0, Q2) / xsec.dsigma_dQ2_cm2(fb, MODEL, 1.0, Q2)
         expect = (symmetrized_fermi_form_factor(Q2, nuc.A) / nuclear_form_factor(nuc)(Q2)) ** 2
         np.testing.assert_allclose(ratio, expect, rtol=1e-10)
-    with pytest.raises(Exception):
+    with pytest.raises(InputError):
         nuclear.NuclearOptions(form_factor="gauss")
 
 

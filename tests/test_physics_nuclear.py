@@ -279,7 +279,7 @@ def test_pauli_blocked_total_against_quadrature(pdg, m):
             M = ch.M_GeV
             q2_kink = 2 * M * M * (math.sqrt(1 + 4 * kF * kF / (M * M)) - 1)
 
-            def f(u):
+            def f(u, M=M, kF=kF, free=free, E=E):
                 Q2 = math.exp(u)
                 S = float(pauli_suppression(three_momentum_transfer_GeV(Q2, M), kF))
                 return float(xsec.dsigma_dQ2_cm2(free, model, E, Q2)) * S * Q2
@@ -354,12 +354,17 @@ def test_neutron_total_against_quadrature(m):
         hi = min(float(q2max), ch.Q2_cap_GeV2)
         ours = float(xsec.total_xsec_cm2(ch, model, E))
         ref, _ = integrate.quad(
-            lambda Q2: float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2)), float(q2min), hi, limit=400, epsrel=1e-9, epsabs=0
+            lambda Q2, E=E: float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2)),
+            float(q2min),
+            hi,
+            limit=400,
+            epsrel=1e-9,
+            epsabs=0,
         )
         assert ours == pytest.approx(ref, rel=1e-5)
         if m < 0.01:
 
-            def closed(Q2):
+            def closed(Q2, E=E):
                 F1, F2 = neutron_F1(Q2), neutron_F2(Q2)
                 return float(_massless_closed_form(F1, F2, E, ch.M_GeV, Q2))
 

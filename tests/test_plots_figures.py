@@ -73,7 +73,7 @@ def test_vertices_figure(tmp_path, samples):
 
 
 def test_vertex_maps_normalisation_and_rock_share(samples):
-    for (det, m), smp in samples.items():
+    for smp in samples.values():
         sel = smp.weights() * default_channel().selection_factor(smp)
         vm = vertex_maps(smp, sel, fg.DEFAULT_Z_RANGE_M, fg.DEFAULT_Y_RANGE_M)
         area = np.diff(vm.z_edges)[0] * np.diff(vm.y_edges)[0]

@@ -142,7 +142,9 @@ def test_signal_for_q(kind):
         s = st.signal_for_q(b, qt, kind)
         np.testing.assert_allclose(st.q_asimov(s, b, kind), qt, rtol=1e-10)
         for bi, si in zip(b, s):
-            ref = optimize.brentq(lambda x: st.q_asimov(x, bi, kind) - qt, 1e-12, 1e4, xtol=1e-14, rtol=1e-14)
+            ref = optimize.brentq(
+                lambda x, bi=bi, qt=qt: st.q_asimov(x, bi, kind) - qt, 1e-12, 1e4, xtol=1e-14, rtol=1e-14
+            )
             assert si == pytest.approx(ref, rel=1e-9)
     assert st.signal_for_q(0.0, 2.706, kind) == (1.353 if kind == "exclusion" else 0.0)
     assert st.signal_for_q(1.0, 0.0, kind) == 0.0

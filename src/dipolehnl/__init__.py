@@ -22,6 +22,8 @@ Everything else lives in the sub-packages (``physics``, ``beam``, ``detector``,
 
 from __future__ import annotations
 
+from dipolehnl.errors import DipoleHNLError, InputError
+
 
 def _version() -> str:
     """The version in pyproject.toml (the single source): from the installed package's
@@ -46,9 +48,6 @@ def _version() -> str:
 
 
 __version__ = _version()
-
-from dipolehnl.errors import DipoleHNLError, InputError
-
 __all__ = [
     "DipoleHNLError",
     "HNLModel",

@@ -436,8 +436,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not args.quiet:
         wl = summary["world_leading_MeV"]
         sys.stderr.write(
-            f"{result.analysis.name} [{result.preset.name}]: {len(result.masses)} masses in {result.wall_time_s:.1f} s; "
-            f"world-leading {'%.0f-%.0f MeV' % tuple(wl) if wl else 'nowhere'}; wrote {args.out}\n"
+            f"{result.analysis.name} [{result.preset.name}]: {len(result.masses)} masses "
+            f"in {result.wall_time_s:.1f} s; "
+            f"world-leading {f'{wl[0]:.0f}-{wl[1]:.0f} MeV' if wl else 'nowhere'}; wrote {args.out}\n"
         )
     return 0
 

@@ -44,7 +44,8 @@ signal events is
 
 where the weight w is one of the :data:`SIGNAL_VARIANTS`:
 
-* ``'decays'``     -- 1: decays in the FV (the paper's words: "compute the number of decays that occur within the fiducial volumes");
+* ``'decays'``     -- 1: decays in the FV (the paper's words: "compute the number of decays that occur
+  within the fiducial volumes");
 * ``'br_ee'``      -- BR(N → ν e⁺e⁻);
 * ``'br_ee_eff'``  -- BR(N → ν e⁺e⁻) × the T2K 2019 e⁺e⁻ selection efficiency (:mod:`dipolehnl.analysis.efficiency`).
 
@@ -312,7 +313,8 @@ class KaonValidationResult:
         return tuple(self.limits_Umu2)
 
     def limit_at(self, exposure: str, m_MeV: ArrayLike) -> FloatArray | float:
-        """Log-log interpolation of the limit of ``exposure`` at masses in MeV (NaN outside the grid or where infinite)."""
+        """Log-log interpolation of the limit of ``exposure`` at masses in MeV
+        (NaN outside the grid or where infinite)."""
         if exposure not in self.limits_Umu2:
             raise InputError(f"no exposure {exposure!r} in this result (have {', '.join(self.limits_Umu2)})")
         lim = np.asarray(self.limits_Umu2[exposure], dtype=float)

@@ -672,7 +672,8 @@ def verdict_markdown(verdict: dict, pi0: dict | None = None, upscatter_per_pot: 
         for fit, bf in e["best_fit"].items():
             edge = " (grid edge)" if bf.get("at_grid_edge") else ""
             L.append(
-                f"| {label} | {fit} | {bf['m_MeV']:.4g}{edge} | {bf['d_GeVinv']:.3g} | {bf['chi2']:.2f} / {bf['n_bins']} | "
+                f"| {label} | {fit} | {bf['m_MeV']:.4g}{edge} | {bf['d_GeVinv']:.3g} | "
+                f"{bf['chi2']:.2f} / {bf['n_bins']} | "
                 f"{bf['chi2_no_hnl']:.2f} | {bf['delta_chi2_no_hnl']:.2f} |"
             )
     L.append("")
@@ -707,7 +708,8 @@ def verdict_markdown(verdict: dict, pi0: dict | None = None, upscatter_per_pot: 
             f"π⁰ → γNν production at the target (part of Ref. [31]) is **not modelled**. Its size at m = "
             f"{b['m_MeV']:.3g} MeV, d = {b['d_GeVinv']:.2g} GeV⁻¹: BR(π⁰→γNν) ≈ {pi0['br_pi0_to_gamma_N_nu']:.1e}, "
             f"× {pi0['pi0_per_pot']:g} π⁰/POT × acceptance {pi0['tank_acceptance']:.0e} × decay probability "
-            f"{pi0.get('decay_probability', 0.0):.1e} ≈ {pi0.get('decays_in_tank_per_pot', 0.0):.1e} decays in the tank per POT"
+            f"{pi0.get('decay_probability', 0.0):.1e} ≈ {pi0.get('decays_in_tank_per_pot', 0.0):.1e} "
+            "decays in the tank per POT"
         )
         if pi0.get("ratio_to_upscattering") is not None:
             msg += (

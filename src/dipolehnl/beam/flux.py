@@ -239,7 +239,8 @@ class BeamFlux:
     source: str = ""
 
     def component(self, flavor: str | int) -> FluxComponent:
-        """The component of a flavour: 'numu', 'numubar' (or 'anti-numu'), 'nue', 'nuebar', or a PDG code (14, -14, 12, -12)."""
+        """The component of a flavour: 'numu', 'numubar' (or 'anti-numu'), 'nue', 'nuebar',
+        or a PDG code (14, -14, 12, -12)."""
         key = _FLAVOR_ALIASES.get(str(flavor).strip().lower())
         if key is None or key not in self.components:
             raise InputError(f"unknown neutrino flavour {flavor!r}: expected one of {', '.join(FLAVORS)}")
@@ -304,7 +305,8 @@ def _parse_t2k_table(text: str, source: str) -> tuple[NDArray[np.float64], NDArr
             raise InputError(f"{source}:{lineno}: bin upper edge {hi} is not above its lower edge {lo}")
         if los and not math.isclose(lo, his[-1], rel_tol=1e-9, abs_tol=1e-12):
             raise InputError(
-                f"{source}:{lineno}: bins are not contiguous (bin starts at {lo} GeV, previous bin ended at {his[-1]} GeV)"
+                f"{source}:{lineno}: bins are not contiguous "
+                f"(bin starts at {lo} GeV, previous bin ended at {his[-1]} GeV)"
             )
         if any(x < 0 for x in v):
             raise InputError(f"{source}:{lineno}: negative flux value in {s!r}")

@@ -342,7 +342,7 @@ class Detector:
         """Copy in which every volume of material ``name`` has density ``densities_g_cm3[name]``
         (g/cm^3); InputError for a material the detector does not use."""
         mats = self.materials
-        for name, rho in densities_g_cm3.items():
+        for name in densities_g_cm3:
             if name not in mats:
                 raise InputError(f"detector {self.name!r} has no material {name!r} (has {', '.join(mats)})")
         vols = [

@@ -1,4 +1,5 @@
-"""High-level simulation API: experiment (beam, detector, fiducial volumes) + model → :class:`EventSample`, and summaries."""
+"""High-level simulation API: experiment (beam, detector, fiducial volumes) + model → :class:`EventSample`,
+and summaries."""
 
 from __future__ import annotations
 

@@ -62,7 +62,8 @@ class NuclearOptions:
             raise InputError(f"unknown nucleus_spin {self.nucleus_spin!r}; choose one of {', '.join(NUCLEUS_SPINS)}")
         if self.neutron_electric not in NEUTRON_ELECTRIC_MODELS:
             raise InputError(
-                f"unknown neutron_electric {self.neutron_electric!r}; choose one of {', '.join(NEUTRON_ELECTRIC_MODELS)}"
+                f"unknown neutron_electric {self.neutron_electric!r}; "
+                f"choose one of {', '.join(NEUTRON_ELECTRIC_MODELS)}"
             )
         for name in ("pauli_blocking", "neutron_elastic"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):

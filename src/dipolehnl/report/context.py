@@ -468,7 +468,8 @@ def build_context(
     ``scans``: preset → analysis → result (presets ``default`` and ``paper``); ``study``:
     variant → (2019 constraint, T2K + T2K-II sensitivity); ``kaon``: the dict of
     :func:`dipolehnl.workflows.kaon_outputs`; ``settings``: the ``ReproduceSettings``;
-    ``vertex``: ``{'d_GeVinv', 'masses_GeV'}`` of Fig. 2; ``siren``: measured SIREN rate ratios (default :data:`dipolehnl.report.claims.SIREN_RATE_RATIOS`)
+    ``vertex``: ``{'d_GeVinv', 'masses_GeV'}`` of Fig. 2; ``siren``: measured SIREN rate ratios
+    (default :data:`dipolehnl.report.claims.SIREN_RATE_RATIOS`)
     (computed when None); ``extra_sections``: ``[{'title', 'body'}]`` Markdown sections added by other studies.
     """
     global _MEMO
