@@ -22,6 +22,9 @@ Everything else lives in the sub-packages (``physics``, ``beam``, ``detector``,
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 from dipolehnl.errors import DipoleHNLError, InputError
 
 
@@ -38,10 +41,10 @@ def _version() -> str:
 
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     try:
-        try:
+        if sys.version_info >= (3, 11):
             import tomllib
-        except ModuleNotFoundError:  # Python < 3.11
-            import tomli as tomllib  # type: ignore[no-redef]
+        else:  # pragma: no cover
+            import tomli as tomllib
         return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
     except (OSError, KeyError, ValueError, ImportError):
         return "0+unknown"
@@ -70,7 +73,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """The curated API, imported on first use (``import dipolehnl`` stays fast)."""
     if name in _LAZY:
         from importlib import import_module

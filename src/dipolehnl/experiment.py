@@ -34,13 +34,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from pydantic import Field
 
 if sys.version_info >= (3, 11):
@@ -136,7 +138,7 @@ class ExperimentSpec(Spec):
     )
 
 
-def experiment_json_schema() -> dict:
+def experiment_json_schema() -> dict[str, Any]:
     """The JSON schema of an experiment file.
 
     Returns
@@ -187,7 +189,7 @@ class Experiment:
     spec: ExperimentSpec | None = field(default=None, compare=False, repr=False)
     flux_error_table: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
-    def flux_fractional_error(self, E_GeV) -> np.ndarray:
+    def flux_fractional_error(self, E_GeV: ArrayLike) -> NDArray[np.float64]:
         """Fractional 1σ flux uncertainty from the experiment's table.
 
         Parameters
@@ -203,7 +205,8 @@ class Experiment:
         E = np.asarray(E_GeV, dtype=float)
         if self.flux_error_table is None:
             return np.zeros_like(E)
-        return np.interp(E, *self.flux_error_table)
+        xp, fp = self.flux_error_table
+        return np.asarray(np.interp(E, xp, fp), dtype=float)
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -278,7 +281,7 @@ class Experiment:
             raise InputError(f"experiment {self.name!r}, mode {m}: no {flavor} flux (has {', '.join(self.fluxes[m])})")
         return self.fluxes[m][flavor]
 
-    def shapes(self, names) -> dict[str, Shape]:
+    def shapes(self, names: Iterable[str]) -> dict[str, Shape]:
         """Fiducial volumes by name.
 
         Parameters
@@ -305,7 +308,7 @@ class Experiment:
             out[n] = self.fiducial_volumes[n]
         return out
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Modes, flavours and fiducial volumes (``dipolehnl experiments``).
 
         Returns
@@ -342,7 +345,7 @@ def available_experiments() -> list[str]:
     return sorted(p.stem for p in _experiments_dir().glob("*.toml"))
 
 
-def parse_experiment(doc: dict, source: str, base_dir: Path) -> Experiment:
+def parse_experiment(doc: dict[str, Any], source: str, base_dir: Path) -> Experiment:
     """Validate a parsed TOML document and load the detector and fluxes it names.
 
     Parameters
@@ -494,7 +497,9 @@ def referenced_files(path: str | Path) -> list[Path]:
             out.append(default_materials_path(base / det["file"]))
     if isinstance(beam.get("flux_fractional_error"), str):
         out.append(base / beam["flux_fractional_error"])
-    modes = beam.get("modes") if isinstance(beam.get("modes"), dict) else {}
+    modes = beam.get("modes")
+    if not isinstance(modes, dict):
+        modes = {}
     for flavs in modes.values():
         for f in flavs.values() if isinstance(flavs, dict) else ():
             if isinstance(f, dict) and isinstance(f.get("file"), str):
@@ -511,7 +516,7 @@ def _stat(path: str | Path) -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=64)
-def _load_cached(key: str, is_shipped: bool, stamp: tuple) -> Experiment:
+def _load_cached(key: str, is_shipped: bool, stamp: tuple[object, ...]) -> Experiment:
     # ``stamp``: (path, mtime, size) of every file involved, so that a file edited in place
     # is read again (scan cache keys hash the contents: results must come from them)
     if is_shipped:
@@ -558,7 +563,7 @@ def load_experiment(name_or_path: str | Path, base_dir: str | Path | None = None
     return _load_cached(key, shipped, stamp)
 
 
-def experiments_summary() -> list[dict]:
+def experiments_summary() -> list[dict[str, Any]]:
     """Summaries of all shipped experiments.
 
     Returns

@@ -352,8 +352,8 @@ class Analysis:
 # ---------------------------------------------------------------------------------------
 # Loading and validation
 # ---------------------------------------------------------------------------------------
-def _analyses_dir():
-    return files("dipolehnl").joinpath("analysis", "data", "analyses")
+def _analyses_dir() -> Traversable:
+    return files("dipolehnl") / "analysis" / "data" / "analyses"
 
 
 def available_analyses() -> list[str]:
@@ -426,6 +426,8 @@ class SinglePhotonSelectionSpec(Spec):
 
 
 if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
     SelectionSpec = EeSelectionSpec | SinglePhotonSelectionSpec
 else:
     SelectionSpec = tagged_union(

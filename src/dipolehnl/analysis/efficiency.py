@@ -110,7 +110,7 @@ def _parse(text: str, source: str, outside: str) -> SelectionEfficiency:
 
 @cache
 def _shipped_text(name: str) -> str:
-    return files("dipolehnl").joinpath("analysis", "data", "efficiency", EFFICIENCY_FILES[name]).read_text()
+    return (files("dipolehnl") / "analysis" / "data" / "efficiency" / EFFICIENCY_FILES[name]).read_text()
 
 
 def load_efficiency(name_or_path: str | Path = "t2k2019", outside: Outside = "hold") -> SelectionEfficiency:

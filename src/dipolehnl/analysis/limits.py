@@ -61,6 +61,7 @@ ordinary curve; NaN outside the mass range.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -69,13 +70,17 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import tomllib
 from matplotlib.path import Path as MplPath
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dipolehnl.constants import E_EM, M_E_GEV
 from dipolehnl.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 LimitKind = Literal["excluded_above_curve", "preferred_region", "Umu2"]
 KINDS: tuple[str, ...] = ("excluded_above_curve", "preferred_region", "Umu2")
@@ -540,7 +545,7 @@ def parse_registry(text: str, source: str = REGISTRY_FILE) -> LimitRegistry:
 def load_registry() -> LimitRegistry:
     """The bundled registry (analysis/data/limits/registry.toml), checked against the CSV files:
     every CSV has exactly one entry and every entry a CSV."""
-    root = files("dipolehnl").joinpath("analysis", "data", "limits")
+    root = files("dipolehnl") / "analysis" / "data" / "limits"
     reg = parse_registry(root.joinpath(REGISTRY_FILE).read_text(encoding="utf-8"), REGISTRY_FILE)
     csvs = {e.name for e in root.iterdir() if e.name.endswith(".csv")}
     listed = {e.file for e in reg.limit}
@@ -675,7 +680,7 @@ def registry_markdown(registry: LimitRegistry | None = None) -> str:
 
 @lru_cache(maxsize=1)
 def _load_raw() -> tuple[ExternalLimit, ...]:
-    root = files("dipolehnl").joinpath("analysis", "data", "limits")
+    root = files("dipolehnl") / "analysis" / "data" / "limits"
     out = []
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".csv"):
@@ -800,14 +805,15 @@ def region_grid(
     regs = _as_regions(region)
     if n < 2:
         raise InputError("grid size n must be >= 2")
-    xs, ys = [], []
+    xs: list[NDArray[np.float64]] = []
+    ys: list[NDArray[np.float64]] = []
     for r in regs:
         p = r.polygon_log
         if r.shape == "open_below":
             if d_floor_GeVinv is None:
                 raise InputError(f"{r.name} is only an upper boundary; give d_floor_GeVinv to bound it")
             p = p[:-2]
-            ys.append([np.log10(d_floor_GeVinv)])
+            ys.append(np.array([np.log10(d_floor_GeVinv)]))
         elif r.shape == "open_above":
             p = p[:-2]
         xs.append(p[:, 0])

@@ -50,13 +50,16 @@ import math
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from dipolehnl.constants import ALPHA_EM, M_E_GEV, M_PROTON_GEV
 from dipolehnl.errors import InputError
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 # ---------------------------------------------------------------------------------------
 # Constants and defaults
@@ -114,8 +117,11 @@ _NTUPLES = {
 }
 
 
-def _data(*parts: str):
-    return files("dipolehnl").joinpath("experiments", "data", "miniboone", *parts)
+def _data(*parts: str) -> Traversable:
+    path = files("dipolehnl") / "experiments" / "data" / "miniboone"
+    for part in parts:
+        path = path / part
+    return path
 
 
 def _readonly(a: ArrayLike) -> NDArray[np.float64]:

@@ -58,7 +58,7 @@ def fit_definition() -> dict:
     else:  # pragma: no cover
         import tomli as tomllib
 
-    doc = tomllib.loads(files("dipolehnl").joinpath("analysis", "data", "miniboone_fit.toml").read_text())
+    doc = tomllib.loads((files("dipolehnl") / "analysis" / "data" / "miniboone_fit.toml").read_text())
     for key in ("experiment", "decay_volume", "shower_volume", "fit_mode", "exposure_pot"):
         if key not in doc:
             raise InputError(f"miniboone_fit.toml: missing key {key!r}")

@@ -94,7 +94,7 @@ def _efficiency_file(analysis: Analysis) -> Path | None:
     if ref == "none":
         return None
     if ref in EFFICIENCY_FILES:
-        return Path(str(files("dipolehnl").joinpath("analysis", "data", "efficiency", EFFICIENCY_FILES[ref])))
+        return Path(str(files("dipolehnl") / "analysis" / "data" / "efficiency" / EFFICIENCY_FILES[ref]))
     p = Path(ref)
     return p if p.is_absolute() else Path(analysis.selection.base_dir) / p
 

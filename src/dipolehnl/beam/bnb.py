@@ -57,7 +57,7 @@ def parse_bnb_table(text: str, source: str) -> tuple[np.ndarray, np.ndarray]:
 @cache
 def _load(mode: str) -> BeamFlux:
     name = _FILES[mode]
-    text = files("dipolehnl").joinpath("experiments", "data", "miniboone", "flux", name).read_text()
+    text = (files("dipolehnl") / "experiments" / "data" / "miniboone" / "flux" / name).read_text()
     edges, raw = parse_bnb_table(text, name)
     comps = {fl: FluxComponent(edges, raw[:, j], flavor=fl, mode=mode) for j, fl in enumerate(FLAVORS)}
     return BeamFlux(mode=mode, components=comps, source=name)

@@ -66,7 +66,7 @@ _ERROR_FILE = "t2k_nd280_numu_flux_fractional_error.txt"
 
 
 def _data_text(name: str) -> str:
-    return files("dipolehnl").joinpath("beam", "data", name).read_text()
+    return (files("dipolehnl") / "beam" / "data" / name).read_text()
 
 
 def _readonly(a: ArrayLike) -> NDArray[np.float64]:

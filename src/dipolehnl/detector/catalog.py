@@ -102,7 +102,7 @@ def load_detector(
     key = os.fspath(name_or_path)
     if key in SHIPPED_MODELS:
         model = SHIPPED_MODELS[key]
-        text = files("dipolehnl.detector").joinpath("models", model.toml_file).read_text(encoding="utf-8")
+        text = (files("dipolehnl.detector") / "models" / model.toml_file).read_text(encoding="utf-8")
         det = loads_detector_toml(text, source=f"shipped model {key!r}")
     else:
         path = Path(key)

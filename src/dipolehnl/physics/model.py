@@ -19,6 +19,7 @@ Conventions (PHYSICS.md, introduction and §5):
 from __future__ import annotations
 
 import math
+from typing import Any
 from dataclasses import dataclass
 
 from dipolehnl.constants import M_E_GEV
@@ -205,7 +206,7 @@ class HNLModel:
             raise InputError(f"mass {m} GeV is above the supported maximum {MAX_MASS_GEV} GeV")
 
     @classmethod
-    def for_flavor(cls, mass_GeV: float, d_GeVinv: float, flavor: str = "mu", **kw) -> HNLModel:
+    def for_flavor(cls, mass_GeV: float, d_GeVinv: float, flavor: str = "mu", **kw: Any) -> HNLModel:
         """An HNL coupled to one flavour.
 
         Parameters
@@ -241,6 +242,14 @@ class HNLModel:
         )
 
     @property
+    def total_coupling_GeVinv(self) -> float:
+        """The total coupling d = sqrt(Σ_α d_α²) in GeV^-1: ``d_GeVinv``, which construction always sets."""
+        d = self.d_GeVinv
+        if d is None:  # pragma: no cover - __post_init__ sets it
+            raise AssertionError("HNLModel.d_GeVinv is set in __post_init__")
+        return d
+
+    @property
     def couplings_GeVinv(self) -> dict[str, float]:
         """{"e": d_e, "mu": d_μ, "tau": d_τ} in GeV^-1."""
         return {"e": self.d_e_GeVinv, "mu": float(self.d_mu_GeVinv or 0.0), "tau": self.d_tau_GeVinv}
@@ -269,12 +278,12 @@ class HNLModel:
             For an unknown flavour.
         """
         d = self.couplings_GeVinv[flavor]
-        return 1.0 if d == self.d_GeVinv else (d / self.d_GeVinv) ** 2
+        return 1.0 if d == self.d_GeVinv else (d / self.total_coupling_GeVinv) ** 2
 
     @property
     def mu_tr_GeVinv(self) -> float:
         """DarkNews's total transition moment 2 d (``mu_tr_mu4`` for a ν_μ-only HNL)."""
-        return 2.0 * float(self.d_GeVinv)
+        return 2.0 * self.total_coupling_GeVinv
 
     @property
     def helicities(self) -> tuple[int, ...]:
@@ -304,6 +313,6 @@ class HNLModel:
             a = self.coupling_flavors[0]
             new = {k: (d_GeVinv if k == a else 0.0) for k in c}
         else:
-            r = d_GeVinv / float(self.d_GeVinv)
+            r = d_GeVinv / self.total_coupling_GeVinv
             new = {k: v * r for k, v in c.items()}
         return HNLModel(self.mass_GeV, None, self.majorana, self.convention, new["e"], new["mu"], new["tau"])
