@@ -19,8 +19,8 @@ Conventions (PHYSICS.md, introduction and §5):
 from __future__ import annotations
 
 import math
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from dipolehnl.constants import M_E_GEV
 from dipolehnl.errors import InputError, check_positive
