@@ -102,7 +102,7 @@ PRESETS: dict[str, Preset] = {
     "default": Preset("default"),
     "paper": Preset(
         "paper",
-        convention="darknews",
+        convention=check_convention("darknews"),
         br_ee="paper-code",
         material_densities_g_cm3={"GAS": PAPER_GAS_DENSITY_G_CM3},
         flux_components="dominant",

@@ -196,7 +196,8 @@ class DaskExecutor:
                     silence_logs=logging.WARNING if _dask_verbose() else logging.CRITICAL + 1,
                 )
             self.client = Client(self._cluster)
-        log.info("dask: using the scheduler at %s", self.client.scheduler.address)
+        scheduler_rpc = self.client.scheduler
+        log.info("dask: using the scheduler at %s", scheduler_rpc.address if scheduler_rpc is not None else "?")
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
         tasks = list(tasks)

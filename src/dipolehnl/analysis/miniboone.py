@@ -50,7 +50,7 @@ import math
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -307,10 +307,10 @@ def _check_bins(name: str, x: ArrayLike, n: int, nonneg: bool = True) -> NDArray
     return a
 
 
-def _check_stat(stat: str) -> str:
+def _check_stat(stat: str) -> Stat:
     if stat not in STAT_CHOICES:
         raise InputError(f"unknown statistical-error treatment {stat!r}: expected one of {', '.join(STAT_CHOICES)}")
-    return stat
+    return cast(Stat, stat)
 
 
 def cnp_variance(observed: ArrayLike, predicted: ArrayLike) -> NDArray[np.float64]:
@@ -726,7 +726,7 @@ class SinglePhotonBins:
         for idx, nb in ((self.enu, self.n_enu), (self.costheta, self.n_costheta), (self.evis, self.n_evis)):
             ok = idx >= 0
             out.append(np.bincount(idx[ok], weights=w[ok], minlength=nb).astype(float))
-        return SinglePhotonHistograms(*out, float(w.sum()))
+        return SinglePhotonHistograms(out[0], out[1], out[2], float(w.sum()))
 
 
 def _bin_index(x: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.int64]:

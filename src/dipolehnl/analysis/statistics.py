@@ -179,6 +179,7 @@ def q_threshold(
         if np.any(~np.isfinite(z)) or np.any(z <= 0):
             raise InputError(f"sigma must be > 0, got {sigma!r}")
         return _scalar_or_array(z**2)
+    assert cl is not None  # exactly one of cl and sigma is given, and it is not sigma
     c = _check_cl(cl)
     if one_sided:
         return _scalar_or_array(stats.norm.ppf(c) ** 2)

@@ -329,7 +329,7 @@ def _beam_flux_from_table(edges: NDArray[np.float64], raw: NDArray[np.float64], 
 
 def _parse_bins_table(text: str, source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Rows ``E_lo_GeV E_hi_GeV value`` (contiguous bins, ``#`` comments) → (edges, values (n, 1))."""
-    rows = []
+    rows: list[list[float]] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         s = line.strip()
         if not s or s.startswith("#"):

@@ -77,6 +77,7 @@ FORMAT_VERSION: Final = 1
 
 
 # ---------------------------------------------------------------------------- the schema
+_DENSITY_MAX: float | None
 try:  # the physical upper bound of a density, where the package defines one
     from dipolehnl.bounds import DENSITY_MAX_G_CM3 as _DENSITY_MAX
 except ImportError:  # pragma: no cover - depends on the package version

@@ -86,7 +86,7 @@ def sample_photon_cos(rng: np.random.Generator, h: Array) -> Array:
 
 def decay_nu_gamma(rng: np.random.Generator, m_GeV: float, h: Array) -> tuple[Array, Array]:
     """Rest-frame four-momenta (γ, ν) of N → ν γ (local z = N flight direction)."""
-    n = h.shape[0]
+    n: int = h.shape[0]
     cos = sample_photon_cos(rng, h)
     k = direction(cos, rng.uniform(0.0, 2 * np.pi, n)) * (m_GeV / 2.0)
     gam = np.concatenate([np.full((n, 1), m_GeV / 2.0), k], axis=1)

@@ -17,12 +17,15 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import ColorType, RcKeyType
 
 from dipolehnl.errors import InputError
 from dipolehnl.io import atomic_path
@@ -35,7 +38,7 @@ DOUBLE_COLUMN_IN: float = 7.0
 PNG_DPI: int = 200
 
 #: rcParams of the publication style.
-PUBLICATION_RC: dict[str, Any] = {
+PUBLICATION_RC: dict[RcKeyType, Any] = {
     "font.family": "serif",
     "font.serif": ["DejaVu Serif"],
     "mathtext.fontset": "dejavuserif",
@@ -154,7 +157,7 @@ def material_label(name: str) -> str:
     return MATERIAL_LABELS.get(name, str(name))
 
 
-def color_distance(a: str | Sequence[float], b: str | Sequence[float]) -> float:
+def color_distance(a: ColorType, b: ColorType) -> float:
     """Euclidean distance of two colours in RGB (0-1 per channel), for tests and checks."""
     ra, rb = to_rgb(a), to_rgb(b)
     return float(sum((x - y) ** 2 for x, y in zip(ra, rb)) ** 0.5)
@@ -208,6 +211,6 @@ def save_figure(
     return out
 
 
-def hex_color(c: str | Sequence[float]) -> str:
+def hex_color(c: ColorType) -> str:
     """Any matplotlib colour as '#rrggbb'."""
     return to_hex(c, keep_alpha=False)
