@@ -125,12 +125,12 @@ class SelectionConfig:
             tuple(self.conversion_subsystems) if self.conversion_subsystems else None,
         )
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         """Everything that determines the channel (analyses scanned together must agree)."""
         return dataclasses.astuple(dataclasses.replace(self, base_dir=""))
 
 
-def default_channel(preset=None) -> Channel:
+def default_channel(preset: Preset | str | None = None) -> Channel:
     """The e⁺e⁻ channel of the shipped analyses for a preset.
 
     Parameters
@@ -428,6 +428,8 @@ class SinglePhotonSelectionSpec(Spec):
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
+    from dipolehnl.config import Preset
+
     SelectionSpec = EeSelectionSpec | SinglePhotonSelectionSpec
 else:
     SelectionSpec = tagged_union(
@@ -481,7 +483,7 @@ class AnalysisSpec(Spec):
     dataset: list[DataSetSpec] = Field(min_length=1)
 
 
-def analysis_json_schema() -> dict:
+def analysis_json_schema() -> dict[str, Any]:
     """The JSON schema of an analysis file (generated from :class:`AnalysisSpec`)."""
     return json_schema(AnalysisSpec)
 

@@ -49,7 +49,10 @@ BR_EE_CHOICES: tuple[str, ...] = ("model", "paper-code")
 class Channel(Protocol):
     """A signal channel: what fraction of each HNL decay in the fiducial volume is selected."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Channel name (``ee``, ``single_photon``)."""
+        ...
 
     def selection_factor(self, sample: EventSample) -> Array:
         """Per-event factor turning decays (all modes) into selected events."""
@@ -59,6 +62,14 @@ class Channel(Protocol):
         """Ordered stages (name, cumulative per-event factor); the last is ``selection_factor``."""
         ...
 
+    def columns(self, sample: EventSample) -> dict[str, np.ndarray]:
+        """Per-event columns for event files."""
+        ...
+
+    def summary(self, sample: EventSample) -> dict[str, float]:
+        """Per-sample numbers of the selection (branching ratio, efficiency)."""
+        ...
+
 
 @dataclass(frozen=True)
 class EeChannel:
@@ -66,7 +77,7 @@ class EeChannel:
 
     cos_theta_min: float = 0.992
     opening_angle_max_deg: float = 90.0
-    efficiency: Callable[[float], float] | None = None
+    efficiency: Callable[[float], float | Array] | None = None
     br_ee: str = "model"
     name: str = "ee"
 
@@ -142,7 +153,7 @@ class SinglePhotonChannel:
     photon_angle_max_deg: float = 180.0
     mean_free_path_X0: float = 9.0 / 7.0
     max_path_m: float = math.inf
-    efficiency: Callable[[np.ndarray], np.ndarray] | None = None
+    efficiency: Callable[[Array], Array | float] | None = None
     conversion_subsystems: tuple[str, ...] | None = None
     name: str = "single_photon"
 
