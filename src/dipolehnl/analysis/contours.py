@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,13 +33,13 @@ class MassResult:
     n_events: int
     wall_time_s: float
 
-    def to_npz(self) -> dict:
+    def to_npz(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["share_names"] = np.array(self.share_names)
         return d
 
     @classmethod
-    def from_npz(cls, z) -> MassResult:
+    def from_npz(cls, z: Mapping[str, Any]) -> MassResult:
         kw = {f.name: z[f.name] for f in dataclasses.fields(cls)}
         kw["share_names"] = tuple(str(s) for s in kw["share_names"])
         for k in ("mass_GeV", "wall_time_s"):
@@ -72,7 +73,7 @@ def excluded_intervals(
     return out
 
 
-def _crossing(d1, d2, s1, s2, thr) -> float:
+def _crossing(d1: float, d2: float, s1: float, s2: float, thr: float) -> float:
     x1, x2 = math.log(d1), math.log(d2)
     if s1 > 0 and s2 > 0:
         y1, y2, t = math.log(s1), math.log(s2), math.log(thr)
@@ -157,7 +158,7 @@ class ScanResult:
         s = self.signal(which)
         return np.asarray(self.analysis.test_statistic(np.moveaxis(s, 1, 0)))
 
-    def contour(self, level: Level, which: str = "nominal") -> list[dict]:
+    def contour(self, level: Level, which: str = "nominal") -> list[dict[str, Any]]:
         """The excluded coupling intervals at every mass.
 
         Parameters
@@ -234,9 +235,9 @@ class ScanResult:
             (np.log(1e3 * self.masses_GeV), np.log(self.couplings)), z, bounds_error=False, fill_value=-np.inf
         )
 
-        def f(m_MeV, d):
+        def f(m_MeV: np.ndarray, d: np.ndarray) -> np.ndarray:
             m_MeV, d = np.broadcast_arrays(np.asarray(m_MeV, float), np.asarray(d, float))
             pts = np.stack([np.log(m_MeV).ravel(), np.log(d).ravel()], axis=1)
-            return (interp(pts) >= 0).reshape(m_MeV.shape)
+            return (np.asarray(interp(pts)) >= 0).reshape(m_MeV.shape)
 
         return f

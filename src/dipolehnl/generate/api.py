@@ -4,7 +4,8 @@ and summaries."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dipolehnl.config import COUPLING_FLAVORS, Preset, get_preset
 from dipolehnl.detector import Detector, load_detector
@@ -14,6 +15,7 @@ from dipolehnl.generate.sampling import GeneratorSettings, generate
 from dipolehnl.physics.model import HNLModel
 
 if TYPE_CHECKING:
+    from dipolehnl.beam.flux import FluxComponent
     from dipolehnl.experiment import Experiment
 
 #: ``flavor`` choices of :func:`simulate`: one neutrino flavour, or "both" (ν_α and ν̄_α of
@@ -28,7 +30,7 @@ def flux_components(
     preset: Preset | str | None = None,
     flux_file: str | None = None,
     coupling_flavors: Sequence[str] = ("mu",),
-) -> dict:
+) -> dict[str, FluxComponent]:
     """Flux components of one beam mode of an experiment.
 
     Parameters
@@ -75,7 +77,8 @@ def flux_components(
         flavors = get_preset(preset or "default").flavors_for(fluxes, coupling_flavors)
         wanted = [f for a in coupling_flavors for f in COUPLING_FLAVORS[a]]
     else:
-        flavors = wanted = (flavor,)
+        flavors = (flavor,)
+        wanted = [flavor]
     missing = [f for f in wanted if f not in fluxes] if not flavors else [f for f in flavors if f not in fluxes]
     if missing or not flavors:
         raise InputError(
@@ -244,7 +247,10 @@ def simulate(
 
 
 def write_events_parquet(
-    sample: EventSample, path, metadata: dict | None = None, extra_columns: dict | None = None
+    sample: EventSample,
+    path: str | Path,
+    metadata: dict[str, Any] | None = None,
+    extra_columns: dict[str, Any] | None = None,
 ) -> None:
     """Write one row per event to Parquet, atomically (docs/events.md).
 
