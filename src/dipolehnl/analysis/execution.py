@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from dipolehnl.errors import InputError
 
@@ -91,6 +91,15 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=max(0.0, deadline - time.monotonic()))
         if p.is_alive():
             p.kill()
+
+
+class Executor(Protocol):
+    """What a scan needs of an executor (:class:`LocalExecutor`, :class:`DaskExecutor` or a user's):
+    ``map(fn, tasks)`` yielding the results in task order. An executor that also has
+    ``map_completed(fn, tasks)``, yielding ``(index, result)`` as tasks finish, lets a scan cache
+    every mass as soon as it is done."""
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]: ...
 
 
 class LocalExecutor:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dipolehnl.analysis.analyses import Analysis, load_analysis
 from dipolehnl.analysis.contours import MassResult, ScanResult, excluded_intervals
+from dipolehnl.analysis.execution import Executor
 from dipolehnl.analysis.scan_cache import _claim_cache, cache_key, load_mass, settings_hash, store_mass
 from dipolehnl.analysis.scan_settings import (
     DEFAULT_COUPLINGS_GEVINV,
@@ -71,7 +72,7 @@ def run_scan(
     preset: str | Preset = "default",
     settings: ScanSettings | None = None,
     cache_dir: str | Path | None = None,
-    executor=None,
+    executor: Executor | None = None,
     progress: bool = False,
 ) -> ScanResult:
     """Run (or resume) a scan of one analysis over (m_N, d) (``dh.scan``).
@@ -86,7 +87,7 @@ def run_scan(
         Mass and coupling grids, events per mass, refinement (default: ``ScanSettings()``).
     cache_dir : str or Path, optional
         Directory of the resumable cache of finished masses.
-    executor : object, optional
+    executor : Executor, optional
         An object with ``map(fn, tasks)`` yielding results in order (default: a local
         process pool; see :mod:`dipolehnl.analysis.execution`).
     progress : bool
@@ -112,7 +113,7 @@ def run_scans(
     preset: str | Preset = "default",
     settings: ScanSettings | None = None,
     cache_dir: str | Path | None = None,
-    executor=None,
+    executor: Executor | None = None,
     progress: bool = False,
 ) -> list[ScanResult]:
     """Scan several analyses together: every (mass, detector) is simulated once and serves
@@ -134,7 +135,7 @@ def run_scans(
         Grids and sizes (default: ``ScanSettings()``).
     cache_dir : str or Path, optional
         Directory of the resumable cache.
-    executor : object, optional
+    executor : Executor, optional
         An object with ``map(fn, tasks)`` (default: a local process pool).
     progress : bool
         Show a progress bar.
@@ -176,8 +177,9 @@ def run_scans(
             continue
         todo.append((i, MassTask(docs, p, st, float(m))))
     cached = len(results)
-    ex = executor or LocalExecutor()
+    ex: Executor = executor or LocalExecutor()
     tasks = [t for _, t in todo]
+    it: Iterator[tuple[tuple[int, MassTask], tuple[MassResult, ...]]]
     if hasattr(ex, "map_completed"):  # cache every mass as soon as it finishes
         it = ((todo[k], res) for k, res in ex.map_completed(run_mass, tasks))
     else:
