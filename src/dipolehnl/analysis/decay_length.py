@@ -42,7 +42,7 @@ def _median_energy(
 ) -> float:
     from dipolehnl.experiment import load_experiment
     from dipolehnl.physics import xsec
-    from dipolehnl.physics.model import HNLModel
+    from dipolehnl.physics.model import HNLModel, check_convention
 
     flux = load_experiment(experiment).flux(mode, flavor)
     chans = [ch for ch in xsec.channels(target_pdg) if ch.regime in regimes]
@@ -56,11 +56,13 @@ def _median_energy(
     grid = np.geomspace(e_th, e_max, _N_ENERGY)
     edges = np.asarray(flux.edges_GeV)
     E = np.unique(np.concatenate([grid, edges[(edges > e_th) & (edges < e_max)]]))
-    model = HNLModel(mass_GeV, _D_REF, convention=convention)
+    model = HNLModel(mass_GeV, _D_REF, convention=check_convention(convention))
     # the flux is constant on [lo, hi) bins: evaluate it at the midpoint of every interval
     mid = 0.5 * (E[1:] + E[:-1])
     # per nucleus; 8 Gauss-Legendre panels in ln Q² are accurate to < 1e-6 here (32 is the default)
-    sig = sum(np.asarray(xsec.total_xsec_cm2(ch, model, E, panels=8), dtype=float) for ch in chans)
+    sig = np.zeros_like(E)
+    for ch in chans:
+        sig = sig + np.asarray(xsec.total_xsec_cm2(ch, model, E, panels=8), dtype=float)
     f = np.asarray(flux(mid), dtype=float) * 0.5 * (sig[1:] + sig[:-1]) * np.diff(E)
     total = f.sum()
     if not total > 0:
@@ -101,12 +103,14 @@ def analytic_decay_length_m(
     """λ = (p̃/m) cτ(m, d) in metres (broadcast over mass and coupling; ``kwargs`` go to
     :func:`median_momentum_GeV`)."""
     from dipolehnl.physics import decays
-    from dipolehnl.physics.model import HNLModel
+    from dipolehnl.physics.model import HNLModel, check_convention
 
     m, d = np.broadcast_arrays(np.asarray(mass_GeV, dtype=float), np.asarray(d_GeVinv, dtype=float))
     mu = np.unique(m)
     p = np.atleast_1d(median_momentum_GeV(mu, convention, **kwargs))
-    ctau_ref = np.array([decays.ctau_m(HNLModel(float(x), _D_REF, convention=convention)) for x in mu])
+    ctau_ref = np.array(
+        [decays.ctau_m(HNLModel(float(x), _D_REF, convention=check_convention(convention))) for x in mu]
+    )
     lam_ref = dict(zip(mu.tolist(), (p / mu * ctau_ref).tolist()))
     out = np.array([lam_ref[x] for x in m.ravel()]).reshape(m.shape) * (_D_REF / d) ** 2
     return float(out) if out.ndim == 0 else out

@@ -262,7 +262,7 @@ def events_per_unit_U2(
     rho = float(shrock_factor(m))
     if rho == 0.0:
         return 0.0
-    model = HNLModel(m, d_GeVinv, majorana=majorana, convention=check_convention(convention))  # type: ignore[arg-type]
+    model = HNLModel(m, d_GeVinv, majorana=majorana, convention=check_convention(convention))
     weight = signal_weight(model, signal, efficiency)
     boxes = exposure.fiducial_boxes()
     total = 0.0

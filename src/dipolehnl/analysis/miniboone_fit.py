@@ -29,12 +29,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from dipolehnl.analysis import miniboone as mb
 from dipolehnl.errors import InputError
+
+if TYPE_CHECKING:
+    from contourpy._contourpy import FillReturn_OuterOffset
 
 Array = NDArray[np.float64]
 
@@ -72,13 +76,18 @@ def exposure_pot(mode: str) -> float:
 
 def _radii_m() -> tuple[float, float]:
     """(oil, fiducial) sphere radii (m) from the experiment's decay and shower volumes."""
+    from dipolehnl.detector.shapes import Sphere
     from dipolehnl.experiment import load_experiment
 
     d = fit_definition()
     exp = load_experiment(d["experiment"])
-    return float(exp.fiducial_volumes[d["decay_volume"]].radius_m), float(
-        exp.fiducial_volumes[d["shower_volume"]].radius_m
-    )
+    radii = []
+    for key in ("decay_volume", "shower_volume"):
+        shape = exp.fiducial_volumes[d[key]]
+        if not isinstance(shape, Sphere):
+            raise InputError(f"{d['experiment']}: the {key} {d[key]!r} must be a sphere")
+        radii.append(float(shape.radius_m))
+    return radii[0], radii[1]
 
 
 #: Default grid: 40 masses × 200 couplings (log-spaced).
@@ -113,7 +122,7 @@ class FitSettings:
     sin2_2theta: float = mb.DEFAULT_SIN2_2THETA_MUE
     dm2_eV2: float = mb.DEFAULT_DM2_EV2
     include_oscillation: bool = True
-    stat: str = "signal"
+    stat: mb.Stat = "signal"
     costheta_fractional_syst: float = mb.COSTHETA_FRACTIONAL_SYST
     costheta_normalization_syst: float = 0.0
     costheta_oscillation: str = "background_shape"
@@ -235,9 +244,9 @@ def simulate_mass(m_MeV: float, settings: FitSettings) -> MassHistograms:
         comps,
         GeneratorSettings(n_events=settings.n_events, seed=settings.mass_seed(m_MeV)),
         fiducial=exp.shapes([fit_definition()["decay_volume"]]),
-        allocation_couplings=couplings,
+        allocation_couplings=couplings.tolist(),
     )
-    R = sample.coupling_matrix(couplings)  # (n, K)
+    R = sample.coupling_matrix(couplings.tolist())  # (n, K)
     base = sample.kin_weight * sample.flux_factor() * exposure_pot(mode)
     br = SinglePhotonChannel().branching_ratio(sample)
     factor, bins = single_photon_event_factors(sample.columns["p_gamma"], sample.columns["decay_vertex_m"], settings)
@@ -320,7 +329,8 @@ def region_polygons(m_MeV: Array, d_GeVinv: Array, dchi2: Array, level: float) -
     x, y = np.log10(np.asarray(m_MeV, float)), np.log10(np.asarray(d_GeVinv, float))
     z = np.asarray(dchi2, float).T  # contourpy: z[j, i] at (x[i], y[j])
     gen = contour_generator(x, y, z, fill_type=FillType.OuterOffset)
-    points, offsets = gen.filled(-1.0, float(level))
+    # FillType.OuterOffset: (points, offsets), the cast contourpy's own converters make
+    points, offsets = cast("FillReturn_OuterOffset", gen.filled(-1.0, float(level)))
     polys, holes = [], 0
     for pts, offs in zip(points, offsets):
         outer = pts[offs[0] : offs[1]]

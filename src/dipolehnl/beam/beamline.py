@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -47,6 +48,9 @@ from numpy.typing import ArrayLike, NDArray
 from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.shapes import Box
 from dipolehnl.errors import InputError
+
+if TYPE_CHECKING:
+    from dipolehnl.experiment import Experiment
 
 Array = NDArray[np.float64]
 
@@ -99,11 +103,12 @@ class Beamline:
             raise InputError("beamline: the earth must start after the decay volume and before the detector")
 
     @classmethod
-    def for_experiment(cls, experiment, **changes) -> Beamline:
+    def for_experiment(cls, experiment: Experiment, **changes: Any) -> Beamline:
         """T2K's beamline with the experiment file's distance and decay-volume length."""
-        kw = {"distance_m": float(experiment.distance_m)}
-        if getattr(experiment, "decay_volume_length_m", None):
-            kw["decay_volume_length_m"] = float(experiment.decay_volume_length_m)
+        kw: dict[str, Any] = {"distance_m": float(experiment.distance_m)}
+        decay_volume_length_m = getattr(experiment, "decay_volume_length_m", None)
+        if decay_volume_length_m:
+            kw["decay_volume_length_m"] = float(decay_volume_length_m)
         kw.update(changes)
         return cls(**kw)
 

@@ -128,7 +128,7 @@ def _draw_detector(
     )
     # fiducial volumes: outline and label
     for name, box in det.fiducial_volumes.items():
-        lo, hi = box.lower_m, box.upper_m
+        lo, hi = box.bounds_m  # a box: its corners; another shape: its bounding box
         ax.add_patch(
             Rectangle(
                 (lo[2], lo[1]),

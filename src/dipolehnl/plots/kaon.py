@@ -76,8 +76,8 @@ def plot_kaon_validation(
                     zorder=4,
                 )
         for name, label, color, ls in REFERENCE_STYLE:
-            lim = load_external_limit(name)
-            m, v = lim.points_for_plot()
+            reference = load_external_limit(name)
+            m, v = reference.points_for_plot()
             ax.plot(m, v, color=color, linestyle=ls, linewidth=1.0, label=label, zorder=3)
         ax.set_xscale("log")
         ax.set_yscale("log")
