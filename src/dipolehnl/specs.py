@@ -96,7 +96,7 @@ def tagged_union(key: str, members: dict[str, type[BaseModel]], default: str | N
 
     tag.__name__ = key  # named in pydantic's error context, read back by _message
     return Annotated[
-        Union[tuple(Annotated[m, Tag(t)] for t, m in members.items())],  # type: ignore[misc]  # noqa: UP007
+        Union[tuple(Annotated[m, Tag(t)] for t, m in members.items())],  # noqa: UP007
         Discriminator(tag),
     ]
 
@@ -250,7 +250,7 @@ def _walk(model: type[BaseModel], loc: tuple, doc: Any) -> tuple[str, list[str] 
         origin = typing.get_origin(ann)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             allowed = list(ann.model_fields)
-            field = ann.model_fields.get(part)  # type: ignore[arg-type]
+            field = ann.model_fields.get(part)
             ann = None if field is None else _field_annotation(field)
             key = _join(key, str(part))
         elif origin is dict:
@@ -276,7 +276,8 @@ def _walk(model: type[BaseModel], loc: tuple, doc: Any) -> tuple[str, list[str] 
 def _field_annotation(field: Any) -> Any:
     """A model field's annotation with its metadata (so that tagged unions are recognised)."""
     if field.metadata:
-        return Annotated[(field.annotation, *field.metadata)]  # type: ignore[return-value]
+        params = (field.annotation, *field.metadata)
+        return Annotated[params]
     return field.annotation
 
 
