@@ -459,7 +459,8 @@ def write_kaon_validation_csv(
         "# production distance kaon decay -> ND280 centre, uniform in [{:g}, {:g}] m; {}".format(
             *s.get("production_distance_m", (float("nan"), float("nan"))), s.get("hnl_energy")
         ),
-        f"# limit: {s.get('cl')} CL, zero background, {s.get('signal_events_upper_limit', float('nan')):.4f} signal events",
+        f"# limit: {s.get('cl')} CL, zero background, "
+        f"{s.get('signal_events_upper_limit', float('nan')):.4f} signal events",
     ]
     for name, e in s.get("exposures", {}).items():
         pots = ", ".join(f"{k.upper()} {v:.4g} POT" for k, v in e["pot_by_mode"].items())

@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -74,7 +75,13 @@ def _draw_background(ax: Axes, detector, z_range_m, y_range_m, fiducial_volumes)
         linewidth=0,
         zorder=0,
     )
-    style = {"fill": False, "edgecolor": FIDUCIAL_COLOR, "linewidth": 0.7, "linestyle": (0, (3.0, 1.5)), "zorder": 4}
+    style: dict[str, Any] = {
+        "fill": False,
+        "edgecolor": FIDUCIAL_COLOR,
+        "linewidth": 0.7,
+        "linestyle": (0, (3.0, 1.5)),
+        "zorder": 4,
+    }
     for shape in fiducial_volumes.values():
         lo, hi = shape.bounds_m
         if isinstance(shape, Sphere):  # its (z, y) outline; boxes and cylinders: their (z, y) extent
@@ -168,7 +175,7 @@ def plot_vertices(
             for j in range(ncol):
                 x0 = left_in + j * (panel_w + 0.05)
                 y0 = bottom_in + (1 - r) * (panel_h + gap_in)
-                axes[r, j] = fig.add_axes([x0 / W, y0 / height, panel_w / W, panel_h / height])
+                axes[r, j] = fig.add_axes((x0 / W, y0 / height, panel_w / W, panel_h / height))
         pm = dm = None
         for r, det in enumerate(EXPERIMENTS):
             for j, m in enumerate(masses):
@@ -249,8 +256,9 @@ def plot_vertices(
         # colour bars on the right, one per map
         x_cb = (left_in + ncol * panel_w + 0.05 * (ncol - 1) + 0.12) / W
         cb_h = panel_h / height
-        cax1 = fig.add_axes([x_cb, (bottom_in + panel_h + gap_in) / height, 0.09 / W, cb_h])
-        cax2 = fig.add_axes([x_cb, bottom_in / height, 0.09 / W, cb_h])
+        cax1 = fig.add_axes((x_cb, (bottom_in + panel_h + gap_in) / height, 0.09 / W, cb_h))
+        cax2 = fig.add_axes((x_cb, bottom_in / height, 0.09 / W, cb_h))
+        assert pm is not None and dm is not None  # drawn in every panel (EXPERIMENTS is not empty)
         cb1 = fig.colorbar(pm, cax=cax1)
         cb2 = fig.colorbar(dm, cax=cax2)
         cb1.set_label("upscattering vertices\n(fraction of selected / m$^2$)", fontsize=6.5)
