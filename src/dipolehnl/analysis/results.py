@@ -152,22 +152,21 @@ def expected_events_rows(result: ScanResult) -> tuple[list[str], list[list]]:
         + [f"signal_{n}" for n in names]
         + ["signal_total", "rel_mc_error", "test_statistic", "median_decay_length_m"]
     )
-    rows = []
+    rows: list[list[float | None]] = []
     for i, r in enumerate(result.masses):
         tot = sig[i].sum(axis=0)
         rel = np.divide(r.mc_error, tot, out=np.full_like(tot, np.nan), where=tot > 0)
         for k, d in enumerate(result.couplings):
             med = float(r.median_decay_length_m[k])
-            rows.append(
-                [1e3 * r.mass_GeV, float(d)]
-                + [float(sig[i, j, k]) for j in range(len(names))]
-                + [
-                    float(tot[k]),
-                    float(rel[k]) if tot[k] > 0 else None,
-                    float(stat[i, k]),
-                    med if tot[k] > 0 and math.isfinite(med) else None,
-                ]
-            )  # empty: undefined without signal
+            row: list[float | None] = [1e3 * r.mass_GeV, float(d)]
+            row += [float(sig[i, j, k]) for j in range(len(names))]
+            row += [
+                float(tot[k]),
+                float(rel[k]) if tot[k] > 0 else None,  # empty: undefined without signal
+                float(stat[i, k]),
+                med if tot[k] > 0 and math.isfinite(med) else None,
+            ]
+            rows.append(row)
     return header, rows
 
 
@@ -185,14 +184,14 @@ def max_rel_mc_error(result: ScanResult, window: tuple[float, float] = (1.0, 100
 def production_share_rows(result: ScanResult, level: Level) -> tuple[list[str], list[list]]:
     names = sorted({n for r in result.masses for n in r.share_names})
     edge = lower_edge(result, level)
-    rows = []
+    rows: list[list[float | None]] = []
     for i, r in enumerate(result.masses):
         if not np.isfinite(edge[i]):
-            rows.append([1e3 * r.mass_GeV, None] + [None] * len(names))
+            rows.append([1e3 * r.mass_GeV, None, *([None] * len(names))])
             continue
         k = int(np.argmin(np.abs(np.log(r.share_couplings / edge[i]))))
         share = dict(zip(r.share_names, r.shares[k]))
-        rows.append([1e3 * r.mass_GeV, float(edge[i])] + [float(share.get(n, 0.0)) for n in names])
+        rows.append([1e3 * r.mass_GeV, float(edge[i]), *(float(share.get(n, 0.0)) for n in names)])
     return ["m_MeV", "d_GeVinv"] + [f"share_{n}" for n in names], rows
 
 
