@@ -32,6 +32,7 @@ import math
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
@@ -78,6 +79,18 @@ def lower_edge(result: ScanResult, level: Level, which: str = "nominal") -> np.n
         if m in by_mass:
             out[i] = min(by_mass[m])
     return out
+
+
+@overload
+def world_leading_ranges(
+    result: ScanResult, level: Level, alternatives: Literal[False] = False
+) -> list[tuple[float, float]]: ...
+
+
+@overload
+def world_leading_ranges(
+    result: ScanResult, level: Level, alternatives: Literal[True]
+) -> dict[str, list[tuple[float, float]]]: ...
 
 
 def world_leading_ranges(

@@ -288,7 +288,7 @@ def ambiguities(groups: Mapping[str, Mapping[str, ScanResult]]) -> dict:
                     }
                 ]
                 for a in alts:
-                    rr = ranges(wl.get(a["label"], []))
+                    rr = ranges(wl.get(str(a["label"]), []))
                     rows.append(
                         {
                             "label": a["label"],
@@ -355,9 +355,9 @@ def kaon_section(kaon: Mapping[str, Any], tolerance: float = KAON_FLAT_TOLERANCE
 def width_ratios(mass_GeV: float = 0.1, d_GeVinv: float = 1e-6) -> dict[str, float]:
     """consistent / darknews decay widths (γ and e⁺e⁻, Dirac): independent of mass and coupling."""
     from dipolehnl.physics.decays import gamma_nu_ee, gamma_nu_gamma
-    from dipolehnl.physics.model import HNLModel
+    from dipolehnl.physics.model import HNLModel, check_convention
 
-    c, d = (HNLModel(mass_GeV, d_GeVinv, convention=k) for k in ("consistent", "darknews"))
+    c, d = (HNLModel(mass_GeV, d_GeVinv, convention=check_convention(k)) for k in ("consistent", "darknews"))
     return {"gamma": gamma_nu_gamma(c) / gamma_nu_gamma(d), "ee": gamma_nu_ee(c) / gamma_nu_ee(d)}
 
 
@@ -368,7 +368,7 @@ def presets_context() -> dict:
 
     gas = sorted({v.density_g_cm3 for v in load_detector("nd280") if v.is_tpc_gas})
     physical = gas[0] if len(gas) == 1 else float("nan")
-    out = {"physical_gas_density_g_cm3": physical}
+    out: dict[str, Any] = {"physical_gas_density_g_cm3": physical}
     for name, p in PRESETS.items():
         dens = p.material_densities_g_cm3.get("GAS")
         out[name] = {

@@ -62,7 +62,8 @@ def render_markdown(context: Mapping[str, Any], template: str = TEMPLATE) -> str
     """The report as Markdown."""
     text = environment().get_template(template).render(**context)
     # collapse runs of blank lines left by conditional blocks
-    lines, out = text.splitlines(), []
+    lines = text.splitlines()
+    out: list[str] = []
     for line in lines:
         if line.strip() or (out and out[-1].strip()):
             out.append(line.rstrip())
