@@ -449,6 +449,7 @@ def write_kaon_validation_csv(
     """
     out = Path(out_dir) / f"{stem}.csv"
     s = result.settings
+    dist_lo_m, dist_hi_m = s.get("production_distance_m", (float("nan"), float("nan")))
     lines = [
         "# dipolehnl kaon-decay validation (arXiv:2412.15051 Suppl. Fig. 1; Ref. [41] = arXiv:2109.03831)",
         "# HNLs from K+ -> mu+ N (mixing |U_muN|^2), decaying in the ND280 TPC fiducial volumes",
@@ -456,9 +457,8 @@ def write_kaon_validation_csv(
         f"# convention = {s.get('convention')}; d = {s.get('d_GeVinv')} GeV^-1 (mu_tr = {s.get('mu_tr_GeVinv')}); "
         f"majorana = {s.get('majorana')}",
         f"# signal = {s.get('signal')} (decays | br_ee | br_ee_eff); efficiency = {s.get('efficiency')}",
-        "# production distance kaon decay -> ND280 centre, uniform in [{:g}, {:g}] m; {}".format(
-            *s.get("production_distance_m", (float("nan"), float("nan"))), s.get("hnl_energy")
-        ),
+        f"# production distance kaon decay -> ND280 centre, uniform in [{dist_lo_m:g}, {dist_hi_m:g}] m; "
+        f"{s.get('hnl_energy')}",
         f"# limit: {s.get('cl')} CL, zero background, "
         f"{s.get('signal_events_upper_limit', float('nan')):.4f} signal events",
     ]

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch
@@ -213,8 +214,8 @@ def exclusion_boundary(rows: Sequence[Mapping[str, Any]], d_grid: tuple[float, f
         return out
     xs = np.log(masses)
     segs: list[tuple[tuple[float, float], tuple[float, float]]] = []
-    left_used = [set() for _ in masses]  # intervals with a partner in the strip to their right
-    right_used = [set() for _ in masses]  # ... in the strip to their left
+    left_used: list[set[int]] = [set() for _ in masses]  # intervals with a partner in the strip to their right
+    right_used: list[set[int]] = [set() for _ in masses]  # ... in the strip to their left
     for i in range(masses.size - 1):
         A, B = ivs[i], ivs[i + 1]
         for ia, ib in _strip_groups(A, B):
@@ -336,7 +337,7 @@ def _draw_miniboone(ax: Axes, show_997: bool = True) -> list[Any]:
     from dipolehnl.analysis.limits import load_external_limits
 
     lims = load_external_limits()
-    handles = []
+    handles: list[Artist] = []
     for parts, outer, color, label in MINIBOONE_REGIONS:
         for nm in parts:
             if nm not in lims:
@@ -435,10 +436,11 @@ def plot_constraints(
                 )
             )
         if sensitivity is not None:
-            for kw, lv, lab in (
+            sensitivity_lines: list[tuple[dict[str, Any], Any, str]] = [
                 ({"linestyle": (0, (4.0, 2.0))}, _level(sensitivity, cl=0.95), "95% CL"),
                 ({"linestyle": (0, (1.0, 1.3))}, _level(sensitivity, sigma=5.0), r"5$\sigma$"),
-            ):
+            ]
+            for kw, lv, lab in sensitivity_lines:
                 if lv is None:
                     continue
                 _stroke_shape(ax, scan_shape(sensitivity, lv), color=OUR_RED, linewidth=1.2, zorder=4.5, **kw)
@@ -459,14 +461,14 @@ def plot_constraints(
             handles += _draw_miniboone(ax)
         # --- our MiniBooNE regions (issue 10) ---
         for k, (label, polys) in enumerate((miniboone_regions or {}).items()):
-            kw = {
+            region_style: dict[str, Any] = {
                 "color": ("#1f3f99", "#b35806", "#1f3f99", "#b35806")[k % 4],
                 "linewidth": 1.0,
                 "linestyle": ("-", "-", (0, (3.0, 1.5)), (0, (3.0, 1.5)))[k % 4],
             }
             for poly in polys:
-                ax.plot(np.asarray(poly)[:, 0], np.asarray(poly)[:, 1], zorder=5.8, **kw)
-            handles.append(Line2D([], [], label=label, **kw))
+                ax.plot(np.asarray(poly)[:, 0], np.asarray(poly)[:, 1], zorder=5.8, **region_style)
+            handles.append(Line2D([], [], label=label, **region_style))
         # --- end our MiniBooNE regions ---
         ax.set_xlabel(r"$m_N$ (MeV)")
         ax.set_ylabel(r"$d_{\mu N}$ (GeV$^{-1}$)")
