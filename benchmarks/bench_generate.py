@@ -3,11 +3,10 @@
 Prints events/s for one (mass, coupling) point, and the time to evaluate a whole mass on
 the default 200-coupling grid by reweighting.  Run: ``python benchmarks/bench_generate.py``.
 """
+
 from __future__ import annotations
 
 import time
-
-import numpy as np
 
 from dipolehnl.analysis.scan import DEFAULT_COUPLINGS_GEVINV
 from dipolehnl.analysis.summary import rate_summary
@@ -26,9 +25,11 @@ def main() -> None:
             W = s.weights_grid(DEFAULT_COUPLINGS_GEVINV)
             t_rw = time.perf_counter() - t0
             r = rate_summary(s, 12.34e20).to_json()
-            print(f"{det:14s} m={m:4.2f} GeV: {n} events in {t_gen:.2f} s ({n / t_gen:,.0f} events/s); "
-                  f"reweighting to {len(DEFAULT_COUPLINGS_GEVINV)} couplings {t_rw:.2f} s "
-                  f"({W.size / t_rw:,.0f} event-couplings/s); rel. MC error {r['rel_mc_error']:.2%}")
+            print(
+                f"{det:14s} m={m:4.2f} GeV: {n} events in {t_gen:.2f} s ({n / t_gen:,.0f} events/s); "
+                f"reweighting to {len(DEFAULT_COUPLINGS_GEVINV)} couplings {t_rw:.2f} s "
+                f"({W.size / t_rw:,.0f} event-couplings/s); rel. MC error {r['rel_mc_error']:.2%}"
+            )
 
 
 if __name__ == "__main__":

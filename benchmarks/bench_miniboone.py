@@ -4,6 +4,7 @@ One event sample per mass (10^4 events), exact reweighting to the 200 couplings,
 release-covariance chi^2 at every grid point, the Delta chi^2 regions.  Target (issue 10):
 under 2 minutes on 2 cores.  Run: ``python benchmarks/bench_miniboone.py [--workers 2]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,11 @@ def main() -> None:
     res = mbf.run_fit(s)
     wall = time.perf_counter() - t0
     bf = res.best_fit("enu")
-    print(f"MiniBooNE E_nu^QE fit, {len(s.masses_MeV)} x {len(s.couplings_GeVinv)} grid, {a.events} events/mass, "
-          f"{a.workers} workers: {wall:.1f} s (target < 120 s); best fit m = {bf['m_MeV']:.4g} MeV, "
-          f"d = {bf['d_GeVinv']:.3g} GeV^-1, chi2 = {bf['chi2']:.2f}")
+    print(
+        f"MiniBooNE E_nu^QE fit, {len(s.masses_MeV)} x {len(s.couplings_GeVinv)} grid, {a.events} events/mass, "
+        f"{a.workers} workers: {wall:.1f} s (target < 120 s); best fit m = {bf['m_MeV']:.4g} MeV, "
+        f"d = {bf['d_GeVinv']:.3g} GeV^-1, chi2 = {bf['chi2']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ world. Prints rays/s (single core, pure NumPy). Target: 1e5 rays in under ~3 s.
 
     python benchmarks/bench_raytrace.py [--rays 100000] [--repeat 3] [--model nd280]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,10 @@ def main() -> None:
         col = seg.total_column_g_cm2()
         del seg
     best = min(times)
-    print(f"model {args.model}: {det.n_volumes} volumes; {args.rays} rays from the TPC fiducial volumes, "
-          f"within {args.half_angle} rad of -z")
+    print(
+        f"model {args.model}: {det.n_volumes} volumes; {args.rays} rays from the TPC fiducial volumes, "
+        f"within {args.half_angle} rad of -z"
+    )
     print(f"time per trace: best {best:.3f} s, all {', '.join(f'{t:.3f}' for t in times)}")
     print(f"rays/s: {args.rays / best:,.0f}")
     print(f"median total column: {np.median(col):.4g} g/cm^2")

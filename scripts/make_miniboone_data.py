@@ -19,6 +19,7 @@ Transformations
 * detector: written by hand (``miniboone.toml``); this script only prints the SHA-256 of
   the SIREN files it was transcribed from.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -54,8 +55,14 @@ NTUPLES = {
     "numode": "miniboone_numunuefullosc_ntuple.txt",
     "nubarmode": "miniboone_numubarnuebarfullosc_ntuple.txt",
 }
-DIGITIZED = ["Costheta_bin_edges.dat", "cosTheta_data.dat", "cosTheta_bkg.dat",
-             "Evis_bin_edges.dat", "Evis_data.dat", "Evis_bkg.dat"]
+DIGITIZED = [
+    "Costheta_bin_edges.dat",
+    "cosTheta_data.dat",
+    "cosTheta_bkg.dat",
+    "Evis_bin_edges.dat",
+    "Evis_data.dat",
+    "Evis_bkg.dat",
+]
 
 
 def sha256(data: bytes) -> str:
@@ -95,9 +102,10 @@ def main(ref: Path) -> None:
             shutil.copyfile(ref / "data_release_2020" / mode / n, d / n)
             print(f"release_2020/{mode}/{n}  sha256 {sha256((d / n).read_bytes())}")
         raw = (ref / "data_release_2020" / mode / NTUPLES[mode]).read_bytes()
-        with open(d / (NTUPLES[mode] + ".gz"), "wb") as fh, gzip.GzipFile(
-            filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9
-        ) as gz:
+        with (
+            open(d / (NTUPLES[mode] + ".gz"), "wb") as fh,
+            gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz,
+        ):
             gz.write(raw)
         print(f"release_2020/{mode}/{NTUPLES[mode]}  {len(raw)} bytes  sha256 {sha256(raw)}")
     d = OUT / "digitized_2020"
@@ -108,7 +116,9 @@ def main(ref: Path) -> None:
     d = OUT / "efficiency"
     d.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ref / "efficiency" / "gamma_electron_efficiency.dat", d / "gamma_electron_efficiency.dat")
-    print(f"efficiency/gamma_electron_efficiency.dat  sha256 {sha256((d / 'gamma_electron_efficiency.dat').read_bytes())}")
+    print(
+        f"efficiency/gamma_electron_efficiency.dat  sha256 {sha256((d / 'gamma_electron_efficiency.dat').read_bytes())}"
+    )
     for n in ("siren_MiniBooNE-v1_densities.dat", "siren_MiniBooNE-v1_materials.dat"):
         print(f"detector source {n}  sha256 {sha256((ref / 'detector' / n).read_bytes())}")
 

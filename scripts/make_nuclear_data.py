@@ -14,6 +14,7 @@ Provenance
 
 Run with DarkNews installed: ``python scripts/make_nuclear_data.py``.
 """
+
 from __future__ import annotations
 
 import csv

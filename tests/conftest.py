@@ -5,6 +5,7 @@ T2K 2019 efficiency, external-limit curves, the reference README) are vendored u
 ``tests/data/reference`` with their SHA-256 in ``tests/data/reference/SHA256SUMS``, so
 that a fresh clone in any directory runs the whole suite.  The package never reads them.
 """
+
 from __future__ import annotations
 
 import hashlib

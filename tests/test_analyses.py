@@ -1,4 +1,5 @@
 """Tests of the selection efficiency and the analysis definitions (TOML)."""
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,6 @@ from dipolehnl.analysis.analyses import Analysis, available_analyses, load_analy
 from dipolehnl.analysis.efficiency import SelectionEfficiency, load_efficiency
 from dipolehnl.errors import InputError
 
-
 # Reference README, "Exposures and backgrounds" (numbers typed in independently of the TOML files)
 POT_2019 = {"fhc": 12.34e20, "rhc": 6.29e20}
 B_2019 = {"fhc": 0.563, "rhc": 0.015}
@@ -25,13 +25,21 @@ POT_T2K2_TOTAL = 1e22
 # efficiency
 # --------------------------------------------------------------------------------------
 def _eff_table() -> np.ndarray:
-    text = files("dipolehnl").joinpath("analysis", "data", "efficiency", "t2k2019_hnl_ee_selection_efficiency.txt").read_text()
+    text = (
+        files("dipolehnl")
+        .joinpath("analysis", "data", "efficiency", "t2k2019_hnl_ee_selection_efficiency.txt")
+        .read_text()
+    )
     return np.loadtxt(text.splitlines())
 
 
 def test_efficiency_copy_keeps_reference_content(reference_dir):
     ref = (reference_dir / "analysis" / "t2k2019_hnl_ee_selection_efficiency.txt").read_text()
-    ours = files("dipolehnl").joinpath("analysis", "data", "efficiency", "t2k2019_hnl_ee_selection_efficiency.txt").read_text()
+    ours = (
+        files("dipolehnl")
+        .joinpath("analysis", "data", "efficiency", "t2k2019_hnl_ee_selection_efficiency.txt")
+        .read_text()
+    )
     assert ours.endswith(ref)
     assert "Provenance" in ours and "PRD 100, 052006" in ours
 
@@ -199,7 +207,9 @@ def test_user_analysis(tmp_path):
     assert a.datasets[0].observed is None and a.datasets[0].fiducial_volumes == ("TPC2",)
     # efficiency from a file next to the TOML
     (tmp_path / "eff.txt").write_text("100 0.5\n200 0.3\n")
-    a2 = load_analysis(_write(tmp_path, GOOD.replace('efficiency = "t2k2019"', 'efficiency = "eff.txt"\nefficiency_outside = "zero"')))
+    a2 = load_analysis(
+        _write(tmp_path, GOOD.replace('efficiency = "t2k2019"', 'efficiency = "eff.txt"\nefficiency_outside = "zero"'))
+    )
     assert a2.selection.efficiency_function()(0.15) == pytest.approx(0.4)
     assert a2.selection.efficiency_function()(0.3) == 0.0
     # background from a scaling description
@@ -208,7 +218,8 @@ def test_user_analysis(tmp_path):
             tmp_path,
             GOOD.replace(
                 "background = 0.5",
-                "background_scaling = { reference_pot = 5e20, reference_background = 0.2, reference_n_fiducial_volumes = 2 }",
+                "background_scaling = { reference_pot = 5e20, reference_background = 0.2, "
+                "reference_n_fiducial_volumes = 2 }",
             ),
         )
     )
@@ -225,13 +236,29 @@ def test_user_analysis(tmp_path):
         ("pot = 1e21", 'pot = "many"', r"dataset\[0\]\.pot: expected a number"),
         ("pot = 1e21", "pot = -1.0", r"dataset\[0\]\.pot: must be > 0"),
         ("pot = 1e21\n", "", r"dataset\[0\]\.pot: missing key"),
-        ('fiducial_volumes = ["TPC2"]', 'fiducial_volumes = ["HATPC_top"]', r"dataset\[0\]\.fiducial_volumes: unknown fiducial volume"),
+        (
+            'fiducial_volumes = ["TPC2"]',
+            'fiducial_volumes = ["HATPC_top"]',
+            r"dataset\[0\]\.fiducial_volumes: unknown fiducial volume",
+        ),
         ('fiducial_volumes = ["TPC2"]', "fiducial_volumes = []", r"dataset\[0\]\.fiducial_volumes"),
         ('fiducial_volumes = ["TPC2"]', 'fiducial_volumes = ["TPC2", "TPC2"]', r"duplicate"),
         ("background = 0.5\n", "", r"dataset\[0\]\.background: give exactly one"),
-        ("background = 0.5", "background = 0.5\nbackground_scaling = { reference_pot = 1e20, reference_background = 1.0 }", r"exactly one"),
-        ("background = 0.5", "background_scaling = { reference_pot = 1e20 }", r"background_scaling\.reference_background: missing key"),
-        ("background = 0.5", "background_scaling = { reference_pot = 1e20, reference_background = 1.0, volume = 2 }", r"unknown key"),
+        (
+            "background = 0.5",
+            "background = 0.5\nbackground_scaling = { reference_pot = 1e20, reference_background = 1.0 }",
+            r"exactly one",
+        ),
+        (
+            "background = 0.5",
+            "background_scaling = { reference_pot = 1e20 }",
+            r"background_scaling\.reference_background: missing key",
+        ),
+        (
+            "background = 0.5",
+            "background_scaling = { reference_pot = 1e20, reference_background = 1.0, volume = 2 }",
+            r"unknown key",
+        ),
         ("background = 0.5", "background = 0.5\nobserved = 1.5", r"dataset\[0\]\.observed: expected an integer"),
         ("background = 0.5", "background = -0.5", r"background: must be >= 0"),
         ("cl = [0.9, 0.95]", "cl = [95]", r"ana\.toml: cl\[0\]: must be < 1"),
@@ -240,7 +267,11 @@ def test_user_analysis(tmp_path):
         ("cos_theta_min = 0.99", "cos_theta_min = 1.5", r"selection\.cos_theta_min"),
         ("cos_theta_min = 0.99\n", "", r"selection\.cos_theta_min: missing key"),
         ('efficiency = "t2k2019"', 'efficiency = "nothere"', r"selection\.efficiency"),
-        ('efficiency = "t2k2019"', 'efficiency = "t2k2019"\nefficiency_outside = "linear"', r"selection\.efficiency_outside"),
+        (
+            'efficiency = "t2k2019"',
+            'efficiency = "t2k2019"\nefficiency_outside = "linear"',
+            r"selection\.efficiency_outside",
+        ),
         ('statistic = "asimov"', 'statistic = "asimov"\nasimov_q = "cls"', r"asimov_q"),
         ('statistic = "asimov"', 'statistic = "asimov"\nsurprise = 1', r"surprise: unknown key"),
         ("[[dataset]]", "[[datasetx]]", r"unknown key"),

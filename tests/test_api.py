@@ -1,4 +1,5 @@
 """The curated top-level API (``import dipolehnl as dh``)."""
+
 from __future__ import annotations
 
 from importlib.resources import files

@@ -1,5 +1,6 @@
 """No output file is ever left half-written: a writer that fails mid-way leaves neither the
 target nor a temporary file, and an existing complete file is kept unchanged."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ from dipolehnl.analysis.scan import ScanSettings, run_scan
 from dipolehnl.errors import OutputError
 from dipolehnl.io import atomic_path, write_json_atomic, write_text_atomic
 
-TINY = ScanSettings(masses_GeV=(0.05, 0.25), couplings_GeVinv=tuple(np.geomspace(1e-7, 1e-4, 16)), n_events=300,
-                    seed=3, refine=False)
+TINY = ScanSettings(
+    masses_GeV=(0.05, 0.25), couplings_GeVinv=tuple(np.geomspace(1e-7, 1e-4, 16)), n_events=300, seed=3, refine=False
+)
 
 
 class DiskFull(OSError):
@@ -178,8 +180,9 @@ def test_cli_simulate_failure_leaves_nothing(monkeypatch, tmp_path, capsys):
     from dipolehnl.cli import main
 
     _failing_parquet_writer(monkeypatch)
-    code = main(["simulate", "--mass", "0.3", "--coupling", "1e-6", "--events", "300", "--out",
-                 str(tmp_path / "ev.parquet")])
+    code = main(
+        ["simulate", "--mass", "0.3", "--coupling", "1e-6", "--events", "300", "--out", str(tmp_path / "ev.parquet")]
+    )
     _, err = capsys.readouterr()
     assert code != 0 and err.count("\n") == 1 and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
@@ -187,8 +190,7 @@ def test_cli_simulate_failure_leaves_nothing(monkeypatch, tmp_path, capsys):
 
 # ------------------------------------------------------------------ detector files
 def test_detector_toml_failure_leaves_nothing(monkeypatch, tmp_path):
-    from dipolehnl.detector import dump_detector_toml, load_detector
-    from dipolehnl.detector import toml_format
+    from dipolehnl.detector import dump_detector_toml, load_detector, toml_format
 
     det = load_detector("nd280")
     target = tmp_path / "det.toml"

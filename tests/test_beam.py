@@ -1,4 +1,5 @@
 """Tests of dipolehnl.beam: T2K flux tables, sampling, parser errors, kaon component, flux errors."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,6 @@ from dipolehnl.beam import (
     read_flux_table,
 )
 from dipolehnl.errors import InputError
-
 
 FLUX_FILES = {
     "fhc": "t2k_nd280_fhc_plus250kA_2020.txt",

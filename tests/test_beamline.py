@@ -1,6 +1,7 @@
 """Beamline model (beam/beamline.py): the flux fall-off g against closed forms and quadrature,
 the sub-segment decay integral against quadrature, the earth of the beamline detector, and
 the wiring into presets and the generator (preset ``paper`` unchanged)."""
+
 from __future__ import annotations
 
 import math
@@ -47,6 +48,7 @@ def test_flux_factor_with_the_angular_factor_matches_quadrature():
             D2 = float(r @ r)
             th = math.atan2(math.sqrt(max(D2 - float(r @ bl.axis) ** 2, 0.0)), float(r @ bl.axis))
             return float(bl.angular_factor(th)) / D2
+
         return integrate.quad(f, 0.0, bl.decay_volume_length_m, epsrel=1e-10, limit=200)[0]
 
     ref = np.array([F(p) for p in POINTS]) / F([0.0, 0.0, 0.0])
@@ -59,15 +61,16 @@ def test_angular_factor_is_the_pion_average_of_the_decay_distribution():
     assert g1 == pytest.approx(math.hypot(1.0, 0.13957039) / 0.13957039)
     for th in (0.0, 0.02, 0.0436, 0.1, 0.3):
         # dN/dΩ ∝ γ²/(1 + γ²θ²)², γ log-uniform: weight dγ/γ
-        num = integrate.quad(lambda g: g / (1 + g * g * th * th) ** 2, g1, g2)[0]
+        num = integrate.quad(lambda g, th=th: g / (1 + g * g * th * th) ** 2, g1, g2)[0]
         den = integrate.quad(lambda g: g, g1, g2)[0]
         assert float(bl.angular_factor(th)) == pytest.approx(num / den, rel=1e-9)
 
 
 def _ray(bl, x_dec, u, a, b, n, lam):
     off = np.array([0, 1], dtype=np.int64)
-    o, a2, b2, n2, _ = modulate_segments(bl, np.array([x_dec]), np.array([u]), off, np.array([a]), np.array([b]),
-                                         np.array([n]), np.array([0]))
+    o, a2, b2, n2, _ = modulate_segments(
+        bl, np.array([x_dec]), np.array([u]), off, np.array([a]), np.array([b]), np.array([n]), np.array([0])
+    )
     assert o[-1] == a2.size and np.all(b2 - a2 <= bl.step_m * (1 + 1e-12))
     np.testing.assert_allclose(a2[1:], b2[:-1])
     return float(np.sum(n2 * (np.exp(-a2 / lam) - np.exp(-b2 / lam))))
@@ -79,8 +82,13 @@ def test_sub_segment_decay_integral_matches_quadrature(lam):
     u = np.array([0.08, 0.05, 1.0])
     u /= np.linalg.norm(u)
     a, b, n = 12.0, 165.0, 2.0
-    exact = integrate.quad(lambda s: n * float(Beamline().flux_factor(x_dec - s * u)[0]) * math.exp(-s / lam) / lam,
-                           a, b, epsrel=1e-10, limit=400)[0]
+    exact = integrate.quad(
+        lambda s: n * float(Beamline().flux_factor(x_dec - s * u)[0]) * math.exp(-s / lam) / lam,
+        a,
+        b,
+        epsrel=1e-10,
+        limit=400,
+    )[0]
     coarse = _ray(Beamline(), x_dec, u, a, b, n, lam)
     fine = _ray(Beamline(step_m=2.0), x_dec, u, a, b, n, lam)
     assert coarse == pytest.approx(exact, rel=3e-3)  # the default 10 m step
@@ -98,13 +106,20 @@ def test_without_fall_off_the_split_segments_give_the_same_decay_integral():
 def test_beamline_earth_starts_at_the_muon_pit_and_is_wide():
     rock = Material.from_components("ROCK", [[1000080160, 1.0]])
     air = Material.from_components("AIR", [[1000070140, 1.0]])
-    det = Detector("toy", [Volume("surr_earth", Box([0, 0, -142.0], [24, 24, 300.0]), rock, 2.9, "rock"),
-                           Volume("hall", Box([0, 0, 0], [19, 19, 37.0]), air, 0.001, "hall")])
+    det = Detector(
+        "toy",
+        [
+            Volume("surr_earth", Box([0, 0, -142.0], [24, 24, 300.0]), rock, 2.9, "rock"),
+            Volume("hall", Box([0, 0, 0], [19, 19, 37.0]), air, 0.001, "hall"),
+        ],
+    )
     bl = Beamline()
     new = bl.detector(det)
     assert bl.rock_start_z_m == pytest.approx(118.0 - 284.9)
-    names = [new.volumes[i].name if i >= 0 else None
-             for i in new.volume_at([[0, 0, -200.0], [0, 0, -160.0], [60.0, -60.0, -100.0], [0, 0, 0], [15.0, 0, 7.9]])]
+    names = [
+        new.volumes[i].name if i >= 0 else None
+        for i in new.volume_at([[0, 0, -200.0], [0, 0, -160.0], [60.0, -60.0, -100.0], [0, 0, 0], [15.0, 0, 7.9]])
+    ]
     assert names == [None, "beamline_earth", "beamline_earth", "hall", "beamline_earth"]
     with pytest.raises(InputError):
         bl.detector(Detector("norock", [det.volumes[1]]))
@@ -131,17 +146,22 @@ def test_presets_paper_keeps_siren_and_darknews_default_uses_the_beamline():
 def test_paper_preset_sample_is_the_plain_generator_on_the_siren_detector():
     """Preset ``paper`` runs the generator exactly as before the options existed: the
     experiment's detector, DarkNews's channels (a single proton channel), no flux factor."""
+    from dipolehnl.experiment import load_experiment
     from dipolehnl.generate.api import flux_components, simulate
     from dipolehnl.generate.sampling import GeneratorSettings, generate
     from dipolehnl.physics.model import HNLModel
-    from dipolehnl.experiment import load_experiment
 
     exp = load_experiment("t2k-nd280")
     p = get_preset("paper")
     s = simulate("t2k-nd280", 0.3, 1e-6, n_events=400, seed=3, preset="paper")
     model = HNLModel.for_flavor(0.3, 1e-6, "mu", convention=p.convention)
     det = exp.detector.with_material_densities(p.material_densities_g_cm3)
-    ref = generate(det, model, flux_components(exp, "fhc", "both", p), GeneratorSettings(n_events=400, seed=3),
-                   fiducial=dict(exp.fiducial_volumes))
+    ref = generate(
+        det,
+        model,
+        flux_components(exp, "fhc", "both", p),
+        GeneratorSettings(n_events=400, seed=3),
+        fiducial=dict(exp.fiducial_volumes),
+    )
     np.testing.assert_array_equal(s.weights(), ref.weights())
     assert "proton:p-el" in set(s.columns["channel"]) and not any(":n-el" in c for c in s.columns["channel"])

@@ -1,5 +1,6 @@
 """Signal channels: the single-photon channel's conversion probability and radiation
 lengths against closed forms and published values; the ee channel's cut flow."""
+
 from __future__ import annotations
 
 import math
@@ -9,21 +10,24 @@ import pytest
 
 from dipolehnl.analysis.analyses import default_channel
 from dipolehnl.analysis.channels import Channel, EeChannel, SinglePhotonChannel
+from dipolehnl.beam.flux import FluxComponent
 from dipolehnl.detector import Box, Detector, Material, Volume
 from dipolehnl.generate.sampling import GeneratorSettings, generate
-from dipolehnl.beam.flux import FluxComponent
 from dipolehnl.physics import decays
 from dipolehnl.physics.model import HNLModel
 
 
-@pytest.mark.parametrize("name,components,x0_pdg", [
-    # PDG "Atomic and nuclear properties of materials": X0 in g/cm^2
-    ("argon", [[1000180400, 1.0]], 19.55),
-    ("iron", [[1000260560, 1.0]], 13.84),
-    ("lead", [[1000822080, 1.0]], 6.37),
-    ("water", [[1000010010, 0.111894], [1000080160, 0.888106]], 36.08),
-    ("carbon", [[1000060120, 1.0]], 42.70),
-])
+@pytest.mark.parametrize(
+    "name,components,x0_pdg",
+    [
+        # PDG "Atomic and nuclear properties of materials": X0 in g/cm^2
+        ("argon", [[1000180400, 1.0]], 19.55),
+        ("iron", [[1000260560, 1.0]], 13.84),
+        ("lead", [[1000822080, 1.0]], 6.37),
+        ("water", [[1000010010, 0.111894], [1000080160, 0.888106]], 36.08),
+        ("carbon", [[1000060120, 1.0]], 42.70),
+    ],
+)
 def test_radiation_length_against_pdg(name, components, x0_pdg):
     assert Material.from_components(name, components).radiation_length_g_cm2 == pytest.approx(x0_pdg, rel=0.03)
 
@@ -33,14 +37,24 @@ def slab_sample():
     """Decays in a 2 m long iron-free world: a gas box with an iron slab 0.5 m behind it."""
     gas = Material.from_components("GAS", [[1000180400, 1.0]])
     iron = Material.from_components("FE", [[1000260560, 1.0]])
-    det = Detector("slab", [Volume("world", Box((0, 0, 0), (40, 40, 40)), gas, 0.0, "void"),
-                            Volume("target", Box((0, 0, -5), (4, 4, 2)), iron, 7.874, "target"),
-                            Volume("gas", Box((0, 0, 0), (4, 4, 1)), gas, 0.001662, "tpc"),
-                            Volume("slab", Box((0, 0, 1.0), (4, 4, 0.02)), iron, 7.874, "slab")])
+    det = Detector(
+        "slab",
+        [
+            Volume("world", Box((0, 0, 0), (40, 40, 40)), gas, 0.0, "void"),
+            Volume("target", Box((0, 0, -5), (4, 4, 2)), iron, 7.874, "target"),
+            Volume("gas", Box((0, 0, 0), (4, 4, 1)), gas, 0.001662, "tpc"),
+            Volume("slab", Box((0, 0, 1.0), (4, 4, 0.02)), iron, 7.874, "slab"),
+        ],
+    )
     flux = FluxComponent(np.array([0.5, 3.0]), np.array([1e-9]), flavor="numu", mode="nu")
     model = HNLModel(0.2, 1e-6)
-    return generate(det, model, {"nu:numu": flux}, GeneratorSettings(n_events=500, seed=3),
-                    fiducial={"fv": Box((0, 0, 0), (1, 1, 0.5))})
+    return generate(
+        det,
+        model,
+        {"nu:numu": flux},
+        GeneratorSettings(n_events=500, seed=3),
+        fiducial={"fv": Box((0, 0, 0), (1, 1, 0.5))},
+    )
 
 
 def test_conversion_probability_closed_form(slab_sample):

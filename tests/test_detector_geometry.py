@@ -1,4 +1,5 @@
 """Geometry: precedence, ray tracing against hand geometry, effective volumes, target nuclei."""
+
 from __future__ import annotations
 
 import math
@@ -383,8 +384,11 @@ def test_fiducial_volumes_any_shape_in_any_medium_but_inside_the_detector():
         Volume("world", box((0, 0, 0), (10, 10, 10)), CARBON, 1.0, "rock"),
         Volume("gas", box((0, 0, 0), (2, 2, 2)), GAS, 0.001855, "TPC"),
     ]
-    det = Detector("ok", vols, {"FV": box((0, 0, 0), (1, 1, 1)), "rock": box((0, 0, 3), (1, 1, 1)),
-                                "ball": Sphere((0, 0, -3), 0.5)})
+    det = Detector(
+        "ok",
+        vols,
+        {"FV": box((0, 0, 0), (1, 1, 1)), "rock": box((0, 0, 3), (1, 1, 1)), "ball": Sphere((0, 0, -3), 0.5)},
+    )
     assert det.volumes[det.fiducial_medium_volume("FV")].name == "gas"
     assert det.volumes[det.fiducial_medium_volume("rock")].name == "world"
     assert det.volumes[det.fiducial_medium_volume("ball")].name == "world"

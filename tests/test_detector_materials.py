@@ -1,4 +1,5 @@
 """Materials: number densities against rho N_A w / A, validation."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@
 Coordinates are multiples of 0.25 m so that coincident faces, nested and touching boxes
 and axis-parallel rays grazing faces are frequent.
 """
+
 from __future__ import annotations
 
 import numpy as np

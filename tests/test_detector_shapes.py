@@ -1,4 +1,5 @@
 """Shapes: containment, chords against hand geometry, miss convention, validation."""
+
 from __future__ import annotations
 
 import math

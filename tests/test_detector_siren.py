@@ -1,4 +1,5 @@
 """SIREN reader: the reference files (if present), the shipped-model conversion, malformed input."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,6 @@ from dipolehnl.detector import (
     subsystem_for,
 )
 from dipolehnl.errors import InputError
-
 from tests.conftest import REFERENCE, verify_checksums
 
 REF = REFERENCE / "detector"  # vendored SIREN files (hashes in tests/data/reference/SHA256SUMS)

@@ -1,9 +1,9 @@
 """TOML detector format: round trip, validation, shipped models, load_detector."""
+
 from __future__ import annotations
 
-from pathlib import Path
-
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,7 +44,7 @@ def assert_same_detector(a: Detector, b: Detector) -> None:
 
 def test_round_trip_all_shapes(tmp_path):
     gas = Material("GAS", np.array([1000180400, 1000060120]), np.array([0.95, 0.05]))
-    rock = Material("weird name \"x\"", np.array([1000140280, 1000080160]), np.array([0.4674349, 0.5325651]))
+    rock = Material('weird name "x"', np.array([1000140280, 1000080160]), np.array([0.4674349, 0.5325651]))
     det = Detector(
         "round-trip",
         [
@@ -102,7 +102,11 @@ def test_gas_density_override():
     assert len(gas) == 5
     assert {paper.volumes[i].density_g_cm3 for i in gas} == {1.855}
     assert {paper.volumes[i].name for i in gas} == {
-        "new_TPC_gas", "new_TPC_gas_2", "new_TPC_gas_3", "new_TPC_gas_top", "new_TPC_gas_bot"
+        "new_TPC_gas",
+        "new_TPC_gas_2",
+        "new_TPC_gas_3",
+        "new_TPC_gas_top",
+        "new_TPC_gas_bot",
     }
     # nothing else changed
     phys = load_detector("nd280-upgrade")
@@ -171,10 +175,10 @@ def test_base_is_valid():
             'shape = "cone"\ncenter_m = [0.0, 0.0, 0.0]\nsize_m = [2.0',
             "unknown shape 'cone'",
         ),
-        ("[[volumes]]\nname = \"gas\"", "[[volumes]]\ncolour = 1\nname = \"gas\"", "unknown key"),
+        ('[[volumes]]\nname = "gas"', '[[volumes]]\ncolour = 1\nname = "gas"', "unknown key"),
         ("[1000180400, 1.0]", "[1000180400, 0.5]", "sum to"),
         ("[1000180400, 1.0]", "[1000189990, 1.0]", "unknown nucleus"),
-        ("[1000180400, 1.0]", "[\"Ar\", 1.0]", r"materials\.GAS\.components\[0\]: expected \[integer PDG code"),
+        ("[1000180400, 1.0]", '["Ar", 1.0]', r"materials\.GAS\.components\[0\]: expected \[integer PDG code"),
         ('name = "t"', "", r"detector\.name: missing key"),
         ("format_version = 1", "format_version = 2", "format_version 2"),
         ("[detector]", "[detectr]\n[detector]", "unknown key"),
@@ -190,7 +194,7 @@ def test_invalid_files(old, new, match):
 
 def _replace_last(s: str, old: str, new: str) -> str:
     i = s.rindex(old)
-    return s[:i] + new + s[i + len(old):]
+    return s[:i] + new + s[i + len(old) :]
 
 
 @pytest.mark.parametrize(
@@ -222,10 +226,14 @@ def test_invalid_toml_syntax(tmp_path):
 
 
 def test_fiducial_volumes_of_any_shape_round_trip():
-    text = BASE + ('[fiducial_volumes.ball]\nshape = "sphere"\ncenter_m = [0.0, 0.0, 3.0]\nradius_m = 0.5\n'
-                   '[fiducial_volumes.can]\nshape = "cylinder"\ncenter_m = [0.0, 0.0, -3.0]\nradius_m = 0.5\n'
-                   'length_m = 1.0\naxis = "x"\n')
+    text = BASE + (
+        '[fiducial_volumes.ball]\nshape = "sphere"\ncenter_m = [0.0, 0.0, 3.0]\nradius_m = 0.5\n'
+        '[fiducial_volumes.can]\nshape = "cylinder"\ncenter_m = [0.0, 0.0, -3.0]\nradius_m = 0.5\n'
+        'length_m = 1.0\naxis = "x"\n'
+    )
     det = loads_detector_toml(text, source="t.toml")
     assert det.fiducial_volumes["ball"].volume_m3 == pytest.approx(4 / 3 * math.pi * 0.125)
     back = loads_detector_toml(dumps_detector_toml(det), source="back.toml")
-    assert {n: s.to_dict() for n, s in back.fiducial_volumes.items()} == {n: s.to_dict() for n, s in det.fiducial_volumes.items()}
+    assert {n: s.to_dict() for n, s in back.fiducial_volumes.items()} == {
+        n: s.to_dict() for n, s in det.fiducial_volumes.items()
+    }

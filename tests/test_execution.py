@@ -1,5 +1,6 @@
 """Executors: a real dask.distributed LocalCluster gives bit-identical scans to the serial
 local executor; the CLI runs on dask; a bad scheduler is a clean one-line error (exit 2)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,13 +23,28 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     HAVE_DASK = False
 
-needs_dask = pytest.mark.skipif(not HAVE_DASK, reason="dask.distributed is not installed: pip install 'dask[distributed]'")
+needs_dask = pytest.mark.skipif(
+    not HAVE_DASK, reason="dask.distributed is not installed: pip install 'dask[distributed]'"
+)
 
-TINY = ScanSettings(masses_GeV=(0.05, 0.25), couplings_GeVinv=tuple(np.geomspace(1e-7, 1e-4, 16)), n_events=300,
-                    seed=3, refine=False)
+TINY = ScanSettings(
+    masses_GeV=(0.05, 0.25), couplings_GeVinv=tuple(np.geomspace(1e-7, 1e-4, 16)), n_events=300, seed=3, refine=False
+)
 ARRAYS = [f.name for f in dataclasses.fields(MassResult) if f.name not in ("wall_time_s", "share_names")]
-SCAN_ARGS = ["scan", "--analysis", "t2k2019", "--masses", "0.05,0.25", "--couplings", "1e-7:1e-4:16", "--events", "300",
-             "--seed", "3", "--quiet"]
+SCAN_ARGS = [
+    "scan",
+    "--analysis",
+    "t2k2019",
+    "--masses",
+    "0.05,0.25",
+    "--couplings",
+    "1e-7:1e-4:16",
+    "--events",
+    "300",
+    "--seed",
+    "3",
+    "--quiet",
+]
 
 
 def assert_bit_identical(a, b):
@@ -82,8 +98,21 @@ def test_cli_scan_on_dask_local_matches_local(tmp_path, capfd):
 @needs_dask
 def test_unreachable_dask_scheduler_is_one_line_exit_2(tmp_path):
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-m", "dipolehnl.cli", *SCAN_ARGS, "--out", str(tmp_path / "out"),
-                        "--dask-scheduler", "tcp://127.0.0.1:1"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dipolehnl.cli",
+            *SCAN_ARGS,
+            "--out",
+            str(tmp_path / "out"),
+            "--dask-scheduler",
+            "tcp://127.0.0.1:1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     elapsed = time.monotonic() - t0
     assert r.returncode == 2, r.stderr
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
@@ -127,8 +156,12 @@ def _run_on_terminal(argv: list[str]) -> tuple[int, str]:
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # a new pty is 0 x 0
-    proc = subprocess.Popen([sys.executable, "-m", "dipolehnl.cli", *argv], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=slave)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dipolehnl.cli", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+    )
     os.close(slave)
     chunks = []
     while True:
@@ -143,8 +176,19 @@ def _run_on_terminal(argv: list[str]) -> tuple[int, str]:
     return proc.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
 
 
-PROGRESS_ARGS = ["scan", "--analysis", "t2k2019", "--masses", "0.05,0.25", "--couplings", "1e-7:1e-4:8",
-                 "--events", "300", "--workers", "1"]
+PROGRESS_ARGS = [
+    "scan",
+    "--analysis",
+    "t2k2019",
+    "--masses",
+    "0.05,0.25",
+    "--couplings",
+    "1e-7:1e-4:8",
+    "--events",
+    "300",
+    "--workers",
+    "1",
+]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
@@ -161,8 +205,12 @@ def test_progress_bar_with_eta_on_a_terminal_and_quiet_silences_it(tmp_path):
 
 
 def test_verbose_logs_and_no_progress_bar_off_a_terminal(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "dipolehnl.cli", "-v", *PROGRESS_ARGS, "--out", str(tmp_path)],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "dipolehnl.cli", "-v", *PROGRESS_ARGS, "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert "%|" not in r.stderr  # stderr is not a terminal: no bar
     assert "INFO dipolehnl.analysis.execution: running 2 task(s) on 1 local process(es)" in r.stderr, r.stderr

@@ -1,5 +1,6 @@
 """Couplings per flavour: d_e, d_mu, d_tau (widths sum d_alpha^2; production by nu_alpha
 scales with d_alpha^2; the flux components follow the non-zero couplings)."""
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,9 @@ def test_widths_sum_the_squared_couplings(convention):
     for fn in (decays.gamma_nu_gamma, decays.gamma_nu_ee, decays.gamma_total):
         assert fn(mixed) == pytest.approx(sum(fn(p) for p in parts), rel=1e-12)
     if convention == "consistent":  # closed form, PHYSICS.md eq. 2
-        assert decays.gamma_nu_gamma(mixed) == pytest.approx((d_e**2 + d_mu**2 + d_tau**2) * m**3 / (4 * math.pi), rel=1e-12)
+        assert decays.gamma_nu_gamma(mixed) == pytest.approx(
+            (d_e**2 + d_mu**2 + d_tau**2) * m**3 / (4 * math.pi), rel=1e-12
+        )
 
 
 @pytest.fixture()
@@ -57,8 +60,10 @@ def twin_experiment(tmp_path):
     for f in TOY.iterdir():
         (tmp_path / f.name).write_bytes(f.read_bytes())
     text = (tmp_path / "toy-experiment.toml").read_text()
-    text = text.replace("[detector]", '[beam.modes.nu.nue]\nfile = "toy-flux.txt"\nformat = "bins"\n'
-                                      'units = "cm-2 GeV-1 POT-1"\n\n[detector]')
+    text = text.replace(
+        "[detector]",
+        '[beam.modes.nu.nue]\nfile = "toy-flux.txt"\nformat = "bins"\nunits = "cm-2 GeV-1 POT-1"\n\n[detector]',
+    )
     (tmp_path / "twin.toml").write_text(text)
     return load_experiment(tmp_path / "twin.toml")
 
@@ -84,8 +89,13 @@ def test_mixed_couplings_split_production_by_flavour(twin_experiment):
     exp = twin_experiment
     comps2 = {"nu:numu": exp.flux("nu", "numu"), "nu:nue": exp.flux("nu", "nue")}
     a = generate(exp.detector, mixed, comps2, GeneratorSettings(n_events=3000, seed=8), fiducial=exp.fiducial_volumes)
-    b = generate(exp.detector, single, {"nu:numu": exp.flux("nu", "numu")}, GeneratorSettings(n_events=3000, seed=9),
-                 fiducial=exp.fiducial_volumes)
+    b = generate(
+        exp.detector,
+        single,
+        {"nu:numu": exp.flux("nu", "numu")},
+        GeneratorSettings(n_events=3000, seed=9),
+        fiducial=exp.fiducial_volumes,
+    )
     wa, wb = a.weights(), b.weights()
     assert a.weights(components=["nu:nue"]).sum() == pytest.approx(0.5 * wa.sum(), rel=1e-12)
     assert abs(wa.sum() - wb.sum()) < 4 * math.hypot(a.mc_error(wa), b.mc_error(wb))
@@ -98,12 +108,27 @@ def test_cli_coupling_flavor(capsys):
 
     e, mu = width("e"), width("mu")
     assert e["gamma_total_GeV"] == mu["gamma_total_GeV"] and e["coupling_flavor"] == "e"
-    code = main(["rate", "--mass", "0.2", "--coupling", "1e-6", "--pot", "1e21", "--events", "300",
-                 "--coupling-flavor", "e", "--json"])
+    code = main(
+        [
+            "rate",
+            "--mass",
+            "0.2",
+            "--coupling",
+            "1e-6",
+            "--pot",
+            "1e21",
+            "--events",
+            "300",
+            "--coupling-flavor",
+            "e",
+            "--json",
+        ]
+    )
     out = json.loads(capsys.readouterr()[0])
     assert code == 0 and out["flux_components"] == ["fhc:nue", "fhc:nuebar"]
-    code = main(["rate", "--mass", "0.2", "--coupling", "1e-6", "--pot", "1e21", "--events", "300",
-                 "--coupling-flavor", "tau"])
+    code = main(
+        ["rate", "--mass", "0.2", "--coupling", "1e-6", "--pot", "1e21", "--events", "300", "--coupling-flavor", "tau"]
+    )
     err = capsys.readouterr()[1]
     assert code == 2 and "nutau" in err and err.count("\n") == 1
 
@@ -111,11 +136,16 @@ def test_cli_coupling_flavor(capsys):
 def test_d_e_scan_and_report_section():
     """The d_eN scan of the shipped analyses runs on the T2K nu_e/nu_e-bar columns and the
     report section is built from it; the nu_e flux is ~1% of nu_mu, so the reach is weaker."""
-    st = ScanSettings(masses_GeV=(0.1, 0.4), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 30)), n_events=300,
-                      refine=False)
+    st = ScanSettings(
+        masses_GeV=(0.1, 0.4), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 30)), n_events=300, refine=False
+    )
     st_e = ScanSettings(**{**st.__dict__, "coupling_flavor": "e"})
-    mu = dict(zip(("t2k2019", "t2k+t2k2"), run_scans(["t2k2019", "t2k+t2k2"], "default", st, executor=LocalExecutor(1))))
-    e = dict(zip(("t2k2019", "t2k+t2k2"), run_scans(["t2k2019", "t2k+t2k2"], "default", st_e, executor=LocalExecutor(1))))
+    mu = dict(
+        zip(("t2k2019", "t2k+t2k2"), run_scans(["t2k2019", "t2k+t2k2"], "default", st, executor=LocalExecutor(1)))
+    )
+    e = dict(
+        zip(("t2k2019", "t2k+t2k2"), run_scans(["t2k2019", "t2k+t2k2"], "default", st_e, executor=LocalExecutor(1)))
+    )
     # at the smallest coupling (long-lived), signal ratio e/mu ~ flux ratio: well below 1
     s_e, s_mu = e["t2k2019"].signal().sum(axis=1)[:, 0], mu["t2k2019"].signal().sum(axis=1)[:, 0]
     assert np.all(s_e < 0.2 * s_mu) and np.all(s_e > 0)
@@ -139,6 +169,7 @@ def test_photon_width_per_flavour_against_live_darknews(darknews):
             kw = {k: v for k, v in (("mu_tr_e4", mu_e), ("mu_tr_mu4", mu_mu), ("mu_tr_tau4", mu_tau)) if v}
             dnm = model.GenericHNLModel(m4=m, HNLtype="dirac", **kw)
             g = processes.FermionSinglePhotonDecay(pdg.neutrino4, pdg.nulight, dnm, h_parent=-1).total_width()
-            ours = HNLModel(m, None, convention="darknews", d_e_GeVinv=mu_e / 2, d_mu_GeVinv=mu_mu / 2,
-                            d_tau_GeVinv=mu_tau / 2)
+            ours = HNLModel(
+                m, None, convention="darknews", d_e_GeVinv=mu_e / 2, d_mu_GeVinv=mu_mu / 2, d_tau_GeVinv=mu_tau / 2
+            )
             assert decays.gamma_nu_gamma(ours) == pytest.approx(g, rel=5e-3), (m, kw)

@@ -1,5 +1,6 @@
 """Event generator: closed-form decay weights, a toy geometry against direct integration,
 decay kinematics, reweighting and reproducibility."""
+
 from __future__ import annotations
 
 import math
@@ -59,7 +60,7 @@ def direct_rate(model: HNLModel) -> float:
             q2min, q2max = xsec.q2_limits(E, model.mass_GeV, ch.M_GeV)
             hi = min(float(q2max), ch.Q2_cap_GeV2)
 
-            def f(u):
+            def f(u, ch=ch, E=E):
                 Q2 = math.exp(u)
                 ds = float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2)) * Q2
                 E_N, p_N, cos = kin.upscatter_lab(np.array(E), np.array(Q2), model.mass_GeV, ch.M_GeV)
@@ -88,8 +89,13 @@ def test_toy_geometry_rate_matches_direct_integration(d):
 
 def test_reweighting_matches_direct_integration_and_regeneration():
     det = toy_detector()
-    base = generate(det, HNLModel(0.1, 3.5e-6), FLUX, GeneratorSettings(n_events=6000, seed=5),
-                    allocation_couplings=[1e-6, 3.5e-6, 1.2e-5])
+    base = generate(
+        det,
+        HNLModel(0.1, 3.5e-6),
+        FLUX,
+        GeneratorSettings(n_events=6000, seed=5),
+        allocation_couplings=[1e-6, 3.5e-6, 1.2e-5],
+    )
     for d in (1e-6, 1.2e-5):
         rew = base.weights(coupling=d)
         regen = generate(det, HNLModel(0.1, d), FLUX, GeneratorSettings(n_events=6000, seed=99)).weights()
@@ -102,19 +108,28 @@ def test_reweighting_matches_direct_integration_and_regeneration():
 
 def test_decay_probability_in_a_slab_closed_form():
     # one segment [a, b]: J = n (e^{-a/λ} - e^{-b/λ}); several λ regimes incl. Taylor and skip
-    seg = Segments(np.array([0, 1, 3]), np.array([2.0, 0.0, 1.0]), np.array([3.0, 1.0, 301.0]),
-                   np.array([1.0, 5.0, 2.0]), np.array([0, 0, 1]))
+    seg = Segments(
+        np.array([0, 1, 3]),
+        np.array([2.0, 0.0, 1.0]),
+        np.array([3.0, 1.0, 301.0]),
+        np.array([1.0, 5.0, 2.0]),
+        np.array([0, 0, 1]),
+    )
     lam0 = np.array([1.0, 10.0])
     scale = np.geomspace(1e-9, 1e3, 60)
     got = seg.decay_integral_scaled(lam0, scale)
     for i, (s0, s1) in enumerate([(0, 1), (1, 3)]):
         for k, sc in enumerate(scale):
             lam = lam0[i] / sc
-            exact = sum(seg.n_cm3[s] * math.exp(-seg.a_m[s] / lam) * -math.expm1(-(seg.b_m[s] - seg.a_m[s]) / lam)
-                        for s in range(s0, s1))
+            exact = sum(
+                seg.n_cm3[s] * math.exp(-seg.a_m[s] / lam) * -math.expm1(-(seg.b_m[s] - seg.a_m[s]) / lam)
+                for s in range(s0, s1)
+            )
             # in the far-tail regime both are < 1e-25 of the near-field value
             assert got[i, k] == pytest.approx(exact, rel=1e-9, abs=1e-25)
-    np.testing.assert_allclose(seg.decay_integral(lam0), seg.decay_integral_scaled(lam0, np.array([1.0]))[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(
+        seg.decay_integral(lam0), seg.decay_integral_scaled(lam0, np.array([1.0]))[:, 0], rtol=1e-10
+    )
 
 
 def test_same_seed_identical_and_other_seed_different():
@@ -180,7 +195,11 @@ def test_decay_distributions_isotropy_polarization_and_boost():
     r = 0.51099895e-3 / m
     for xq in (1e-4, 1e-3, 1e-2, 0.1, 0.5):
         frac = float(np.mean(x < xq))
-        num, _ = integrate.quad(lambda lx: float(decays.dilepton_spectrum(math.exp(lx), r)) * math.exp(lx), math.log(4 * r * r), math.log(xq))
+        num, _ = integrate.quad(
+            lambda lx: float(decays.dilepton_spectrum(math.exp(lx), r)) * math.exp(lx),
+            math.log(4 * r * r),
+            math.log(xq),
+        )
         assert frac == pytest.approx(num / float(decays.dilepton_integral(r)), abs=0.005)
     # boost: the rest-frame HNL boosted gives its lab four-momentum
     u = kin.direction(np.array([0.6]), np.array([1.0]))

@@ -1,5 +1,6 @@
 """Nuclear options in the generator's channels (generate/sampling.py ``_channels``): the
 per-nucleus p-el and n-el channels carry exactly the scattering rate of every nucleus."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Box
+from dipolehnl.errors import InputError
 from dipolehnl.generate.sampling import _channels
 from dipolehnl.physics import nuclear, xsec
 from dipolehnl.physics.model import HNLModel
@@ -22,9 +24,14 @@ def toy() -> Detector:
     scint = Material.from_components("SCINT", [[C12, 0.9], [H1, 0.1]])
     rock = Material.from_components("ROCK", [[O16, 0.6], [FE56, 0.4]])
     lead = Material.from_components("LEAD", [[PB206, 0.3], [PB208, 0.7]])
-    return Detector("toy", [Volume("rock", Box([0, 0, -5], [4, 4, 4]), rock, 2.5, "rock"),
-                            Volume("scint", Box([0, 0, 0], [2, 2, 2]), scint, 1.0, "P0D"),
-                            Volume("lead", Box([0, 0, 3], [2, 2, 1]), lead, 11.0, "P0D")])
+    return Detector(
+        "toy",
+        [
+            Volume("rock", Box([0, 0, -5], [4, 4, 4]), rock, 2.5, "rock"),
+            Volume("scint", Box([0, 0, 0], [2, 2, 2]), scint, 1.0, "P0D"),
+            Volume("lead", Box([0, 0, 3], [2, 2, 1]), lead, 11.0, "P0D"),
+        ],
+    )
 
 
 def _rate(chs, regime):
@@ -59,9 +66,10 @@ def test_darknews_channels_are_coherent_per_nucleus_and_one_free_proton_channel(
     assert {c.target_pdg for c in chs[:-1]} == {int(p) for p in det.nuclei_pdg if p != H1}
 
 
-@pytest.mark.parametrize("options", [nuclear.NuclearOptions(neutron_elastic=True),
-                                     nuclear.NuclearOptions(pauli_blocking=True),
-                                     nuclear.RECOMMENDED])
+@pytest.mark.parametrize(
+    "options",
+    [nuclear.NuclearOptions(neutron_elastic=True), nuclear.NuclearOptions(pauli_blocking=True), nuclear.RECOMMENDED],
+)
 def test_per_nucleus_channels_reproduce_every_nucleus(options):
     det = toy()
     chs = _channels(det, MODEL, 10.0, options)
@@ -100,7 +108,7 @@ def test_fermi_form_factor_option_scales_the_coherent_cross_section_by_the_form_
         ratio = xsec.dsigma_dQ2_cm2(fe, MODEL, 1.0, Q2) / xsec.dsigma_dQ2_cm2(fb, MODEL, 1.0, Q2)
         expect = (symmetrized_fermi_form_factor(Q2, nuc.A) / nuclear_form_factor(nuc)(Q2)) ** 2
         np.testing.assert_allclose(ratio, expect, rtol=1e-10)
-    with pytest.raises(Exception):
+    with pytest.raises(InputError):
         nuclear.NuclearOptions(form_factor="gauss")
 
 

@@ -6,6 +6,7 @@ fiducial volumes, slow or noisy Ctrl-C, Infinity/NaN from extreme inputs, unboun
 and I/O failures reported as internal errors.  Grids are tiny (a few masses x 20
 couplings, 300 events) so that the file runs in well under a minute.
 """
+
 from __future__ import annotations
 
 import glob
@@ -22,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dipolehnl.analysis.scan_cache import cache_key, mass_file
 from dipolehnl.analysis.execution import LocalExecutor
 from dipolehnl.analysis.scan import ScanSettings, run_scan
+from dipolehnl.analysis.scan_cache import cache_key, mass_file
 from dipolehnl.cli import main
 from dipolehnl.errors import InputError, OutputError
 
@@ -32,8 +33,18 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 ENV = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
 COUPLINGS = tuple(np.geomspace(1e-7, 1e-4, 20))
 TINY = ScanSettings(masses_GeV=(0.05, 0.15, 0.3), couplings_GeVinv=COUPLINGS, n_events=300, seed=5, refine=False)
-SCAN = ["scan", "--analysis", "t2k2019", "--masses", "0.05,0.15,0.3", "--couplings", "1e-7:1e-4:20", "--events", "300",
-        "--quiet"]
+SCAN = [
+    "scan",
+    "--analysis",
+    "t2k2019",
+    "--masses",
+    "0.05,0.15,0.3",
+    "--couplings",
+    "1e-7:1e-4:20",
+    "--events",
+    "300",
+    "--quiet",
+]
 RATE = ["rate", "--mass", "0.2", "--coupling", "1e-6", "--pot", "1e21", "--events", "300"]
 
 
@@ -57,8 +68,14 @@ def assert_one_line_error(capsys, argv, *fragments, code: int = 2) -> str:
 
 
 def run_cli_process(argv, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dipolehnl.cli", *map(str, argv)], capture_output=True, text=True,
-                          env=ENV, timeout=kw.pop("timeout", 300), **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "dipolehnl.cli", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=kw.pop("timeout", 300),
+        **kw,
+    )
 
 
 def manifest_matches(out: Path) -> dict:
@@ -147,10 +164,14 @@ def test_cache_key_hashes_the_experiment_files_and_every_file_they_name(tmp_path
         seen.add(key())
     assert len(seen) == 4
     shipped = set(referenced_files(load_analysis("t2k2019")))
-    assert {Path(k).name for k in shipped} >= {"t2k-nd280.toml", "nd280.toml", "t2k_nd280_fhc_plus250kA_2020.txt",
-                                               "t2k_nd280_rhc_minus250kA.txt",
-                                               "t2k_nd280_numu_flux_fractional_error.txt",
-                                               "t2k2019_hnl_ee_selection_efficiency.txt"}
+    assert {Path(k).name for k in shipped} >= {
+        "t2k-nd280.toml",
+        "nd280.toml",
+        "t2k_nd280_fhc_plus250kA_2020.txt",
+        "t2k_nd280_rhc_minus250kA.txt",
+        "t2k_nd280_numu_flux_fractional_error.txt",
+        "t2k2019_hnl_ee_selection_efficiency.txt",
+    }
 
 
 def test_experiment_files_edited_in_place_are_read_again(tmp_path):
@@ -168,16 +189,17 @@ def test_experiment_files_edited_in_place_are_read_again(tmp_path):
     rows = [line.split() for line in flux.read_text().splitlines() if line.strip() and not line.startswith("#")]
     flux.write_text("".join(f"{lo} {hi} {2 * float(v)!r}\n" for lo, hi, v in rows))
     after = load_experiment(exp)
-    np.testing.assert_allclose(after.flux("nu", "numu").density_per_cm2_GeV_POT,
-                               2 * before.flux("nu", "numu").density_per_cm2_GeV_POT)
+    np.testing.assert_allclose(
+        after.flux("nu", "numu").density_per_cm2_GeV_POT, 2 * before.flux("nu", "numu").density_per_cm2_GeV_POT
+    )
 
 
 def _cached_scan(tmp_path, seed):
     st = ScanSettings(**{**TINY.__dict__, "seed": seed})
     res = run_scan("t2k2019", "default", st, cache_dir=tmp_path, executor=LocalExecutor(1))
     from dipolehnl.analysis.analyses import load_analysis
-    from dipolehnl.config import get_preset
     from dipolehnl.analysis.scan import with_preset
+    from dipolehnl.config import get_preset
 
     p = get_preset("default")
     return res, st, tmp_path / cache_key([with_preset(load_analysis("t2k2019"), p)], p, st)
@@ -218,8 +240,9 @@ def test_cache_entry_records_its_key_and_mass(tmp_path):
 
 
 # ================================================================== 2. output sets
-@pytest.mark.parametrize("masses,frag", [("0.3", "at least 2 masses"), ("0.3,0.3", "duplicate"),
-                                         ("0.3,0.1,0.2", "increasing order")])
+@pytest.mark.parametrize(
+    "masses,frag", [("0.3", "at least 2 masses"), ("0.3,0.3", "duplicate"), ("0.3,0.1,0.2", "increasing order")]
+)
 def test_bad_mass_grid_refused_before_any_computation(capsys, tmp_path, masses, frag):
     """Issue 11.2: one mass, duplicate or unsorted masses: one line, exit 2, nothing written
     (not even the output directory), no computation."""
@@ -258,7 +281,9 @@ def test_two_scans_with_different_seeds_into_one_out_never_mix(tmp_path):
     assert s1["settings"]["seed"] == 1 and s2["settings"]["seed"] == 2
     assert s1["manifest"]["run_id"] != s2["manifest"]["run_id"]
     assert s1["manifest"]["settings_hash"] != s2["manifest"]["settings_hash"]
-    assert s1["manifest"]["files_sha256"]["expected_events.csv"] != s2["manifest"]["files_sha256"]["expected_events.csv"]
+    assert (
+        s1["manifest"]["files_sha256"]["expected_events.csv"] != s2["manifest"]["files_sha256"]["expected_events.csv"]
+    )
     assert leftovers(out) == []
 
 
@@ -294,8 +319,13 @@ def test_kill_during_the_output_phase_of_a_rerun(tmp_path, n_kill):
             s.write_text(name, "x,y\n1,old\n")
         s.write_manifest({"files": ["a.csv", "b.csv", "c.csv", "old_only.csv", "summary.json"], "run": "old"})
     manifest_matches(out)
-    r = subprocess.run([sys.executable, "-c", _KILL_DURING_COMMIT, str(out), str(n_kill), "new"], env=ENV,
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", _KILL_DURING_COMMIT, str(out), str(n_kill), "new"],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 9, r.stderr
     if (out / "summary.json").exists():  # a reader who sees a summary sees a consistent set
         manifest_matches(out)
@@ -345,14 +375,16 @@ def _toy_experiment_without_fiducial_volumes(tmp_path: Path, detector_fv: bool =
         (tmp_path / f.name).write_bytes(f.read_bytes())
     exp = tmp_path / "toy-experiment.toml"
     text = exp.read_text()
-    exp.write_text(text[:text.index("[fiducial_volumes.")])
+    exp.write_text(text[: text.index("[fiducial_volumes.")])
     if detector_fv:
         from dipolehnl.detector import Detector, dump_detector_toml, load_detector
         from dipolehnl.detector.shapes import Box
 
         det = load_detector(tmp_path / "toy-detector.toml")
-        dump_detector_toml(Detector(det.name, list(det.volumes), {"core": Box((0, 0, 0), (1, 1, 1))}, det.description),
-                           tmp_path / "toy-detector.toml")
+        dump_detector_toml(
+            Detector(det.name, list(det.volumes), {"core": Box((0, 0, 0), (1, 1, 1))}, det.description),
+            tmp_path / "toy-detector.toml",
+        )
     return exp
 
 
@@ -361,10 +393,18 @@ def test_set_up_without_fiducial_volume_is_refused_with_a_hint(capsys, tmp_path,
     """Issue 11.3: an experiment file without fiducial volumes whose detector has none:
     one line saying how to add them, exit 2 (was: internal error ZeroDivisionError)."""
     exp = _toy_experiment_without_fiducial_volumes(tmp_path)
-    argv = RATE if command == "rate" else ["simulate", "--mass", "0.2", "--coupling", "1e-6", "--events", "300",
-                                          "--out", tmp_path / "ev.parquet"]
-    assert_one_line_error(capsys, argv + ["--experiment", exp, "--mode", "nu"],
-                          "no analysis fiducial volume", "--fiducial", "[fiducial_volumes")
+    argv = (
+        RATE
+        if command == "rate"
+        else ["simulate", "--mass", "0.2", "--coupling", "1e-6", "--events", "300", "--out", tmp_path / "ev.parquet"]
+    )
+    assert_one_line_error(
+        capsys,
+        argv + ["--experiment", exp, "--mode", "nu"],
+        "no analysis fiducial volume",
+        "--fiducial",
+        "[fiducial_volumes",
+    )
     assert not (tmp_path / "ev.parquet").exists()
 
 
@@ -404,23 +444,47 @@ def test_fiducial_option_attaches_volumes(capsys, siren):
     """--fiducial NAME=CX,CY,CZ,LX,LY,LZ makes the upgrade SIREN file usable; its TPC1 box
     gives the same expected events as the shipped model's TPC1 within the MC errors."""
     fv = "TPC1=0,0,-0.375,1.70,1.96,0.563"
-    code, out, err = cli(capsys, RATE + ["--detector", siren / "siren_ND280UPGRD-v1_densities.dat", "--fiducial", fv,
-                                         "--json"])
+    code, out, err = cli(
+        capsys, RATE + ["--detector", siren / "siren_ND280UPGRD-v1_densities.dat", "--fiducial", fv, "--json"]
+    )
     assert code == 0, err
     r = json.loads(out)
     assert list(r["fiducial_volumes"]) == ["TPC1"] and r["selected_events"] > 0 and np.isfinite(r["rel_mc_error"])
 
 
-@pytest.mark.parametrize("spec,frag", [("TPC1=0,0,0", "six finite numbers"), ("=0,0,0,1,1,1", "NAME="),
-                                       ("X=0,0,0,1,1,nan", "six finite"), ("X=0,0,100,1,1,1", "not inside")])
+@pytest.mark.parametrize(
+    "spec,frag",
+    [
+        ("TPC1=0,0,0", "six finite numbers"),
+        ("=0,0,0,1,1,1", "NAME="),
+        ("X=0,0,0,1,1,nan", "six finite"),
+        ("X=0,0,100,1,1,1", "not inside"),
+    ],
+)
 def test_bad_fiducial_option(capsys, spec, frag):
     assert_one_line_error(capsys, RATE + ["--fiducial", spec], frag)
 
 
 # ================================================================== 4. Ctrl-C
 def _interrupt_scan(out: Path, extra: list[str]) -> tuple[subprocess.CompletedProcess, float, int, int]:
-    argv = [sys.executable, "-m", "dipolehnl.cli", "scan", "--analysis", "t2k2019", "--masses", "0.05:0.8:8",
-            "--couplings", "1e-7:1e-4:20", "--events", "20000", "--quiet", "--out", str(out), *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "dipolehnl.cli",
+        "scan",
+        "--analysis",
+        "t2k2019",
+        "--masses",
+        "0.05:0.8:8",
+        "--couplings",
+        "1e-7:1e-4:20",
+        "--events",
+        "20000",
+        "--quiet",
+        "--out",
+        str(out),
+        *extra,
+    ]
     p = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t = time.monotonic()
     while not glob.glob(str(out / ".cache/*/mass_*.npz")) and p.poll() is None and time.monotonic() - t < 240:
@@ -431,8 +495,12 @@ def _interrupt_scan(out: Path, extra: list[str]) -> tuple[subprocess.CompletedPr
     p.send_signal(signal.SIGINT)
     o, e = p.communicate(timeout=60)
     dt = time.monotonic() - t0
-    return subprocess.CompletedProcess(argv, p.returncode, o, e), dt, n_before, \
-        len(glob.glob(str(out / ".cache/*/mass_*.npz")))
+    return (
+        subprocess.CompletedProcess(argv, p.returncode, o, e),
+        dt,
+        n_before,
+        len(glob.glob(str(out / ".cache/*/mass_*.npz"))),
+    )
 
 
 def _check_interrupted(out, r, dt, n_before, n_after):
@@ -477,13 +545,16 @@ def test_dask_worker_side_input_error_is_one_line(capfd):
 
 
 # ================================================================== 5. Infinity/NaN
-@pytest.mark.parametrize("argv,frag", [
-    (["width", "--mass", "0.2", "--coupling", "1e308"], "coupling"),
-    (["width", "--mass", "0.2", "--coupling", "1e-300"], "coupling"),
-    (["xsec", "--mass", "0.2", "--coupling", "1e-6", "--target", "1000060120", "--energy", "1e308"], "energy"),
-    (RATE[:-4] + ["--pot", "1e308", "--events", "300"], "POT"),
-    (RATE + ["--gas-density", "1e308"], "gas density"),
-])
+@pytest.mark.parametrize(
+    "argv,frag",
+    [
+        (["width", "--mass", "0.2", "--coupling", "1e308"], "coupling"),
+        (["width", "--mass", "0.2", "--coupling", "1e-300"], "coupling"),
+        (["xsec", "--mass", "0.2", "--coupling", "1e-6", "--target", "1000060120", "--energy", "1e308"], "energy"),
+        (RATE[:-4] + ["--pot", "1e308", "--events", "300"], "POT"),
+        (RATE + ["--gas-density", "1e308"], "gas density"),
+    ],
+)
 def test_extreme_physical_inputs_are_refused_not_infinite(capsys, argv, frag):
     """Issue 11.5: values that used to give Infinity/NaN (or an internal error) are refused
     with the supported range."""
@@ -519,8 +590,9 @@ def test_range_limits_give_finite_results(capsys):
         assert code == 0, err
         vals = json.loads(out)
         assert all(np.isfinite(v) for v in vals.values() if isinstance(v, float))
-    code, out, err = cli(capsys, ["xsec", "--mass", "0.2", "--coupling", "1", "--target", "1000822080", "--energy",
-                                  "1000", "--json"])
+    code, out, err = cli(
+        capsys, ["xsec", "--mass", "0.2", "--coupling", "1", "--target", "1000822080", "--energy", "1000", "--json"]
+    )
     assert code == 0, err
     assert all(np.isfinite(v) for v in json.loads(out).values() if isinstance(v, float))
 
@@ -536,13 +608,16 @@ def test_final_finiteness_check():
 
 
 # ================================================================== 6. unbounded work
-@pytest.mark.parametrize("argv,frag", [
-    (RATE[:-1] + ["1000000000000"], "limit"),
-    (SCAN[:-1] + ["--masses", "0.1:1:1000000000", "--out", "OUT"], "limit"),
-    (SCAN[:-1] + ["--events", "1000000000000", "--out", "OUT"], "limit"),
-    (SCAN[:-1] + ["--couplings", "1e-8:1e-4:20000", "--out", "OUT"], "limit"),
-    (SCAN[:-1] + ["--events", "1000000", "--couplings", "1e-8:1e-4:200", "--out", "OUT"], "limit"),
-])
+@pytest.mark.parametrize(
+    "argv,frag",
+    [
+        (RATE[:-1] + ["1000000000000"], "limit"),
+        (SCAN[:-1] + ["--masses", "0.1:1:1000000000", "--out", "OUT"], "limit"),
+        (SCAN[:-1] + ["--events", "1000000000000", "--out", "OUT"], "limit"),
+        (SCAN[:-1] + ["--couplings", "1e-8:1e-4:20000", "--out", "OUT"], "limit"),
+        (SCAN[:-1] + ["--events", "1000000", "--couplings", "1e-8:1e-4:200", "--out", "OUT"], "limit"),
+    ],
+)
 def test_unbounded_work_is_refused_up_front(capsys, tmp_path, argv, frag):
     """Issue 11.6: refused at once with the stated limit (was: ran until memory/time ran out)."""
     argv = [tmp_path / "out" if a == "OUT" else a for a in argv]
@@ -584,8 +659,11 @@ def test_unwritable_outputs_are_one_line_exit_2(capsys, tmp_path, command, where
     over-long name and /dev/full: one line naming what could not be written where, exit 2,
     nothing half-written."""
     (tmp_path / "file").write_text("a file")
-    target = {"parent_is_file": tmp_path / "file" / "out", "too_long": tmp_path / ("x" * 300),
-              "dev_full": Path("/dev/full")}[where]
+    target = {
+        "parent_is_file": tmp_path / "file" / "out",
+        "too_long": tmp_path / ("x" * 300),
+        "dev_full": Path("/dev/full"),
+    }[where]
     if command == "scan":
         argv = SCAN + ["--out", target]
     elif command == "simulate":

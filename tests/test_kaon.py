@@ -1,4 +1,5 @@
 """Kaon-decay validation (arXiv:2412.15051 Suppl. Fig. 1): production ratio, decay probability, limits."""
+
 from __future__ import annotations
 
 import math
@@ -86,6 +87,7 @@ def test_shrock_factor_rejects_bad_mass():
 # ---------------------------------------------------------------------------------------
 def _numerical_probability(lam, z1, z2, d1, d2):
     """<int_{D+z1}^{D+z2} exp(-s/lam)/lam ds>_D by direct double quadrature."""
+
     def inner(d):
         val, _ = integrate.quad(lambda s: math.exp(-s / lam) / lam, d + z1, d + z2, epsabs=0, epsrel=1e-12)
         return val
@@ -212,7 +214,9 @@ def test_reference_geometry_reproduces_shape_of_reference_curve():
     exp = kaon.KaonExposure(
         "2019", {"fhc": 12.34e20 + 6.29e20}, boxes={"slab": Box(center_m=(0.0, 0.0, 0.84), size_m=(1.7, 1.96, 1.68))}
     )
-    r = kaon.kaon_validation(np.geomspace(0.02, 0.28, 60), convention="consistent", production_distance_m=280.0, exposures=[exp])
+    r = kaon.kaon_validation(
+        np.geomspace(0.02, 0.28, 60), convention="consistent", production_distance_m=280.0, exposures=[exp]
+    )
     ratios = kaon.compare_with_reference(r, (25.0, 50.0, 100.0, 150.0, 200.0, 250.0, 265.0))["2019"]
     assert np.all((ratios > 1.2) & (ratios < 2.0)), ratios
     assert ratios.max() / ratios.min() < 1.25, ratios

@@ -1,4 +1,5 @@
 """Tests of dipolehnl.analysis.limits: parsing, interpolation, polygons, fractions."""
+
 from __future__ import annotations
 
 from importlib.resources import files
@@ -20,7 +21,6 @@ from dipolehnl.analysis.limits import (
     strongest_external,
 )
 from dipolehnl.errors import InputError
-
 
 EXCLUDED = {"Borexino", "CHARM-II", "LSND", "MINERvA", "NOMAD", "SN1987A", "SuperK"}
 PREFERRED = {
@@ -203,7 +203,9 @@ def test_strongest_external():
     # at every mass the strongest is the minimum over drawn limits
     m = np.geomspace(0.2, 2000, 60)
     all_d = np.array([lim.excluded_d(m) for lim in excluded_limits()])
-    expect = np.where(np.all(np.isnan(all_d), axis=0), np.nan, np.nanmin(np.where(np.isnan(all_d), np.inf, all_d), axis=0))
+    expect = np.where(
+        np.all(np.isnan(all_d), axis=0), np.nan, np.nanmin(np.where(np.isnan(all_d), np.inf, all_d), axis=0)
+    )
     np.testing.assert_allclose(strongest_external(m), expect)
     # SN1987A (not drawn) is stronger at 300 MeV when included
     assert strongest_external(300.0, include_not_drawn=True) < strongest_external(300.0)
@@ -306,8 +308,9 @@ def test_registry_validates_and_matches_the_files():
     for e in reg.limit:
         lim = lims[e.name]
         assert e.drawn_in_paper == lim.drawn_in_paper, e.name
-        assert {"exclusion": "excluded_above_curve", "preferred": "preferred_region", "validation": "Umu2"}[e.role] \
-            == lim.kind, e.name
+        assert {"exclusion": "excluded_above_curve", "preferred": "preferred_region", "validation": "Umu2"}[
+            e.role
+        ] == lim.kind, e.name
         side = e.excluded_side if e.role != "preferred" else e.preferred_side
         expect = {"open_above": "above", "graph": "above", "open_below": "below"}.get(lim.shape)
         if lim.shape == "closed":
@@ -341,7 +344,9 @@ def test_curve_alternatives_are_exact_rescalings():
     alts = limit_alternatives("NOMAD")
     assert set(alts) == {"nominal", "NOMAD_without_sqrt2"}
     assert alts["nominal"] is load_external_limit("NOMAD")
-    np.testing.assert_allclose(alts["NOMAD_without_sqrt2"].excluded_d(rows[:, 0]), rows[:, 1] / math.sqrt(2), rtol=1e-12)
+    np.testing.assert_allclose(
+        alts["NOMAD_without_sqrt2"].excluded_d(rows[:, 0]), rows[:, 1] / math.sqrt(2), rtol=1e-12
+    )
     m, d = 500.0, float(alts["nominal"].excluded_d(500.0))
     assert not alts["nominal"].excludes(m, 0.8 * d) and alts["NOMAD_without_sqrt2"].excludes(m, 0.8 * d)
     # a closed region moves as a whole
@@ -363,7 +368,8 @@ def test_curve_alternatives_are_exact_rescalings():
 
 def test_docs_limits_md_in_sync_with_registry():
     assert DOCS.read_text(encoding="utf-8") == registry_markdown(), (
-        "docs/limits.md is out of date: python -m dipolehnl.analysis.limits > docs/limits.md")
+        "docs/limits.md is out of date: python -m dipolehnl.analysis.limits > docs/limits.md"
+    )
     for e in load_registry().limit:
         assert f"### {e.name}" in registry_markdown()
 
@@ -402,11 +408,11 @@ def test_parse_registry_rejects_bad_entries():
     bad = {
         "ambiguous = false": "ambiguous = true",  # ambiguous without alternatives
         "factor_to_ours = 1.0": "factor_to_ours = -1.0",
-        "excluded_side = \"above\"": "excluded_side = \"left\"",
-        "arxiv = \"1234.56789\"": "arxiv = \"soon\"",
+        'excluded_side = "above"': 'excluded_side = "left"',
+        'arxiv = "1234.56789"': 'arxiv = "soon"',
         "confidence_level = 0.9": "confidence_level = 95",
-        "conversion = \"none\"": "conversion = \"none\"\nfactor = 2",  # unknown key
-        "role = \"exclusion\"": "role = \"preferred\"",  # preferred needs preferred_side
+        'conversion = "none"': 'conversion = "none"\nfactor = 2',  # unknown key
+        'role = "exclusion"': 'role = "preferred"',  # preferred needs preferred_side
     }
     for old, new in bad.items():
         with pytest.raises(InputError, match=r"^r\.toml: "):
@@ -440,7 +446,9 @@ def test_alternatives_move_world_leading_verdicts_in_the_expected_direction():
     assert set(wl) == {"nominal"} | {a.label for _, a in reg.alternatives()}
 
     def covered(ranges):
-        return np.zeros(m.size, bool) | np.any([(m >= a) & (m <= b) for a, b in ranges] or [np.zeros(m.size, bool)], axis=0)
+        return np.zeros(m.size, bool) | np.any(
+            [(m >= a) & (m <= b) for a, b in ranges] or [np.zeros(m.size, bool)], axis=0
+        )
 
     for curve, alt in reg.alternatives():
         got = covered(wl[alt.label])
@@ -467,8 +475,10 @@ class _StubResult:
     def __init__(self, m_MeV, d_low):
         self.masses_GeV = np.asarray(m_MeV) / 1e3
         self.masses = list(range(len(m_MeV)))
-        self._rows = [{"m_MeV": float(mm), "d_low_GeVinv": float(d) if np.isfinite(d) else None}
-                      for mm, d in zip(1e3 * self.masses_GeV, d_low)]
+        self._rows = [
+            {"m_MeV": float(mm), "d_low_GeVinv": float(d) if np.isfinite(d) else None}
+            for mm, d in zip(1e3 * self.masses_GeV, d_low)
+        ]
         self._d = dict(zip(1e3 * self.masses_GeV, d_low))
 
     def contour(self, level, which="nominal"):
@@ -481,6 +491,7 @@ class _StubResult:
         def pred(m, d):
             edge = np.interp(np.log(m), np.log(ms), np.nan_to_num(ds, nan=np.inf))
             return np.asarray(d) > edge
+
         return pred
 
 

@@ -11,6 +11,7 @@ Independent references used below:
   44.77 (polyethylene, CH2) g/cm^2; pair-conversion mean free path 9/7 X0.
 The tests read only package data (no ../shared).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -135,7 +136,16 @@ def test_oscillation_prediction_limits():
 
 @pytest.mark.parametrize(
     "s2,dm2",
-    [(-0.1, 1.0), (1.1, 1.0), (float("nan"), 1.0), (0.5, 0.0), (0.5, -1.0), (0.5, 101.0), (0.5, float("inf")), ("x", 1.0)],
+    [
+        (-0.1, 1.0),
+        (1.1, 1.0),
+        (float("nan"), 1.0),
+        (0.5, 0.0),
+        (0.5, -1.0),
+        (0.5, 101.0),
+        (0.5, float("inf")),
+        ("x", 1.0),
+    ],
 )
 def test_bad_oscillation_parameters_raise_input_error(s2, dm2):
     with pytest.raises(InputError):
@@ -228,12 +238,12 @@ def test_conversion_mean_free_path_closed_form():
     x = np.array([[0, 0, 0], [0, 0, -5.5], [0, 0, -8.0], [0, 0, 5.5], [0, 0, -8.0], [0, 4.0, 0]], float)
     d = np.array([[0, 0, 1], [0, 0, 1], [0, 0, 1], [0, 0, 1], [1, 0, 0], [0, 1, 0]], float)
     expect = [
-        1 - math.exp(-5.0 / L),                           # from the centre: 5 m of fiducial oil
-        math.exp(-0.5 / L) - math.exp(-10.5 / L),         # 0.5 m of oil before the fiducial sphere
-        math.exp(-1.1 / L) - math.exp(-11.1 / L),         # starts in the hall: 1.1 m of oil first
-        0.0,                                              # outward from outside the fiducial sphere
-        0.0,                                              # misses the tank
-        1 - math.exp(-1.0 / L),                           # 1 m of fiducial oil left
+        1 - math.exp(-5.0 / L),  # from the centre: 5 m of fiducial oil
+        math.exp(-0.5 / L) - math.exp(-10.5 / L),  # 0.5 m of oil before the fiducial sphere
+        math.exp(-1.1 / L) - math.exp(-11.1 / L),  # starts in the hall: 1.1 m of oil first
+        0.0,  # outward from outside the fiducial sphere
+        0.0,  # misses the tank
+        1 - math.exp(-1.0 / L),  # 1 m of fiducial oil left
     ]
     np.testing.assert_allclose(mb.conversion_probability(x, d), expect, rtol=1e-12, atol=1e-15)
 
@@ -286,7 +296,13 @@ def _photons(n, E=0.5, cos=0.85):
 def test_reconstruct_single_photon_without_smearing():
     p4, x, w = _photons(10)
     h = mb.reconstruct_single_photon(
-        p4, x, w, stochastic=0.0, constant=0.0, angular_sigma_deg=0.0, apply_efficiency=False,
+        p4,
+        x,
+        w,
+        stochastic=0.0,
+        constant=0.0,
+        angular_sigma_deg=0.0,
+        apply_efficiency=False,
         require_fiducial_conversion=False,
     )
     enu = mb.enu_qe_GeV(0.5, 0.85)  # 0.61 GeV: bin 550-675 MeV (index 4)

@@ -3,6 +3,7 @@
 The rate check is an independent numerical integral of the decay rate in the tank (method
 below), not a comparison with earlier output of the package.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,7 +74,9 @@ def _hand_rate_per_pot(model, pdg, medium, n_cm3, exp):
     lnq = 0.5 * (lnhi - lnlo)[:, None] * gx + 0.5 * (lnhi + lnlo)[:, None]
     Q2 = np.exp(lnq)
     EE = np.broadcast_to(E[:, None], Q2.shape)
-    w = wE[:, None] * 0.5 * (lnhi - lnlo)[:, None] * gw * Q2 * xsec.dsigma_dQ2_cm2(ch, model, EE, Q2)  # cm² per POT-flux
+    w = (
+        wE[:, None] * 0.5 * (lnhi - lnlo)[:, None] * gw * Q2 * xsec.dsigma_dQ2_cm2(ch, model, EE, Q2)
+    )  # cm² per POT-flux
     E_N = EE - Q2 / (2 * M)
     p_N = np.sqrt(E_N**2 - m * m)
     cos = np.clip((2 * EE * E_N - m * m - Q2) / (2 * EE * p_N), -1, 1)
@@ -100,17 +103,17 @@ def _hand_rate_per_pot(model, pdg, medium, n_cm3, exp):
         sn = np.sqrt(1 - cos**2)
         back = -np.stack([sn * np.cos(a), sn * np.sin(a), cos], axis=1)  # backward ray direction
         for i0 in range(0, cos.size, 256):
-            b = back[i0:i0 + 256][:, None, :]
+            b = back[i0 : i0 + 256][:, None, :]
             xx = np.broadcast_to(X[None, :, :], (b.shape[0], X.shape[0], 3))
             bb = np.broadcast_to(b, xx.shape)
-            L = lam[i0:i0 + 256][:, None]
+            L = lam[i0 : i0 + 256][:, None]
             if medium == "oil":
                 J = n_cm3 * -np.expm1(-_sphere_exit(xx, bb, 6.1) / L)
             else:
                 s_h = _sphere_exit(xx, bb, 9.1)
                 s_b = _box_exit(xx, bb, np.array([-50.0, -50.0, -550.0]), np.array([50.0, 50.0, 50.0]))
                 J = n_cm3 * (np.exp(-s_h / L) - np.exp(-s_b / L))
-            total += float(np.sum(w[i0:i0 + 256] * (J @ Wg))) / nphi
+            total += float(np.sum(w[i0 : i0 + 256] * (J @ Wg))) / nphi
     return total * 1.0e6  # d³x in m³ → cm³
 
 
@@ -132,12 +135,14 @@ def test_single_photon_rate_against_hand_integral():
     assert decays.gamma_nu_gamma(model) == pytest.approx(gamma_photon, rel=1e-12)
     br = gamma_photon / decays.gamma_total(model)
     comps = {"nu:numu": exp.flux("nu", "numu"), "nu:numubar": exp.flux("nu", "numubar")}
-    s = generate(exp.detector, model, comps, GeneratorSettings(n_events=40000, seed=7),
-                 fiducial=exp.shapes(["tank"]))
+    s = generate(exp.detector, model, comps, GeneratorSettings(n_events=40000, seed=7), fiducial=exp.shapes(["tank"]))
     w = s.weights()
     n_C = 0.85 * 0.8561715 * N_A / 12.0
     n_Si = 2.9 * 0.4674349 * N_A / 27.9769265
-    for label, pdg, medium, n in (("C12:coherent", 1000060120, "oil", n_C), ("Si28:coherent", 1000140280, "dirt", n_Si)):
+    for label, pdg, medium, n in (
+        ("C12:coherent", 1000060120, "oil", n_C),
+        ("Si28:coherent", 1000140280, "dirt", n_Si),
+    ):
         sel = s.columns["channel"] == label
         engine = float(w[sel].sum()) * br
         err = s.mc_error(np.where(sel, w, 0.0)) * br
@@ -192,8 +197,12 @@ def test_oscillation_only_chi2_behaviour():
     with_osc = mb.chi2_enu(mb.oscillation_prediction())
     assert with_osc < bkg_only
     s = mbf.FitSettings(fit="enu", masses_MeV=(10.0, 20.0), couplings_GeVinv=(1e-9, 1e-8))
-    fake = [mbf.MassHistograms(m, np.zeros((2, 11)), np.zeros((2, 20)), np.zeros((2, 23)), np.zeros(2), np.zeros(2),
-                               1.0, 100, 0.0) for m in s.masses_MeV]
+    fake = [
+        mbf.MassHistograms(
+            m, np.zeros((2, 11)), np.zeros((2, 20)), np.zeros((2, 23)), np.zeros(2), np.zeros(2), 1.0, 100, 0.0
+        )
+        for m in s.masses_MeV
+    ]
     g = mbf.chi2_grids(fake, s)
     np.testing.assert_allclose(g["enu"], with_osc, rtol=1e-12)
     assert float(g["enu_no_hnl"]) == pytest.approx(with_osc)
@@ -223,8 +232,21 @@ def test_region_polygons_on_a_paraboloid():
 @pytest.fixture(scope="module")
 def small_fit(tmp_path_factory):
     out = tmp_path_factory.mktemp("mbfit")
-    rc = main(["miniboone-fit", "--out", str(out), "--masses", "20:800:6", "--couplings", "1e-8:3e-5:30",
-               "--events", "800", "--seed", "3"])
+    rc = main(
+        [
+            "miniboone-fit",
+            "--out",
+            str(out),
+            "--masses",
+            "20:800:6",
+            "--couplings",
+            "1e-8:3e-5:30",
+            "--events",
+            "800",
+            "--seed",
+            "3",
+        ]
+    )
     assert rc == 0
     return out
 
@@ -255,15 +277,18 @@ def test_region_files_format(small_fit):
     assert "nan" not in (small_fit / "chi2_grid.csv").read_text().lower()
 
 
-@pytest.mark.parametrize("args, msg", [
-    (["--fit", "angles"], "unknown fit"),
-    (["--sin2-2theta", "1.5"], "sin^2(2 theta_mue)"),
-    (["--sin2-2theta", "nan"], "sin^2(2 theta_mue)"),
-    (["--dm2", "0"], "Delta m^2"),
-    (["--dm2", "1000"], "Delta m^2"),
-    (["--masses", "10,-1"], "mass grid"),
-    (["--masses", "10"], "masses_MeV"),
-])
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (["--fit", "angles"], "unknown fit"),
+        (["--sin2-2theta", "1.5"], "sin^2(2 theta_mue)"),
+        (["--sin2-2theta", "nan"], "sin^2(2 theta_mue)"),
+        (["--dm2", "0"], "Delta m^2"),
+        (["--dm2", "1000"], "Delta m^2"),
+        (["--masses", "10,-1"], "mass grid"),
+        (["--masses", "10"], "masses_MeV"),
+    ],
+)
 def test_cli_bad_input(tmp_path, capsys, args, msg):
     rc = main(["miniboone-fit", "--out", str(tmp_path / "o")] + args)
     err = capsys.readouterr().err
@@ -276,12 +301,22 @@ def test_verdict_and_markdown(small_fit):
     """The verdict on a fit whose region is read back from files: overlap numbers are
     fractions, and a scan that excludes everything excludes 100% of our regions."""
     s = mbf.FitSettings(masses_MeV=(20.0, 800.0), couplings_GeVinv=(1e-8, 3e-5))
-    res = mbf.FitResult(s, np.array([20.0, 800.0]), np.array([1e-8, 3e-5]),
-                        {"enu": np.array([[0.0, 1.0], [2.0, 3.0]]), "enu_no_hnl": np.array(30.0),
-                         "costheta": np.array([[0.0, 1.0], [2.0, 3.0]]), "costheta_no_hnl": np.array(40.0)}, [])
+    res = mbf.FitResult(
+        s,
+        np.array([20.0, 800.0]),
+        np.array([1e-8, 3e-5]),
+        {
+            "enu": np.array([[0.0, 1.0], [2.0, 3.0]]),
+            "enu_no_hnl": np.array(30.0),
+            "costheta": np.array([[0.0, 1.0], [2.0, 3.0]]),
+            "costheta_no_hnl": np.array(40.0),
+        },
+        [],
+    )
     for fit in ("enu", "costheta"):
-        res.regions[fit] = {lv: mbf.read_region_csv(small_fit / f"preferred_region_{fit}_{lv}.csv")
-                            for lv in mbf.DCHI2_LEVELS}
+        res.regions[fit] = {
+            lv: mbf.read_region_csv(small_fit / f"preferred_region_{fit}_{lv}.csv") for lv in mbf.DCHI2_LEVELS
+        }
 
     class Everything:
         def excluded_predicate(self, level):
@@ -331,8 +366,14 @@ def test_figures_spectra_and_fig4(tmp_path, small_fit):
     paths = plot_miniboone_spectra(tmp_path, res, label="(test)")
     assert sorted(p.name for p in paths) == ["fig_miniboone_spectra.pdf", "fig_miniboone_spectra.png"]
     assert all(p.stat().st_size > 5000 for p in paths)
-    scan = run_scan("t2k2019", "default", ScanSettings(masses_GeV=(0.03, 0.3), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 10)),
-                                                       n_events=200, refine=False), executor=LocalExecutor(1))
+    scan = run_scan(
+        "t2k2019",
+        "default",
+        ScanSettings(
+            masses_GeV=(0.03, 0.3), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 10)), n_events=200, refine=False
+        ),
+        executor=LocalExecutor(1),
+    )
     regions = {"ours, E fit 95% CL": mbf.read_region_csv(small_fit / "preferred_region_enu_95cl.csv")}
     paths = plot_constraints(tmp_path / "f4", scan, miniboone_regions=regions)
     assert sorted(p.name for p in paths) == ["fig4_constraints.pdf", "fig4_constraints.png"]

@@ -1,5 +1,6 @@
 """Modelling-uncertainty study (analysis/modelling.py): the total band against its closed
 form, interpolation, the report section, summary.json and Fig. 4 with the band."""
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,14 @@ def _study():
     return modelling.ModellingStudy(
         masses_GeV=np.array([0.03, 0.3]),
         edges={"t2k2019": np.array([1e-6, 2e-7]), "t2k+t2k2": np.array([5e-7, np.nan])},
-        shifts={"a": {"t2k2019": np.array([0.1, -0.1]), "t2k+t2k2": np.array([0.2, np.nan])},
-                "b": {"t2k2019": np.array([-0.3, 0.0]), "t2k+t2k2": np.array([0.0, np.nan])}},
-        wall_s=12.0, n_scans=3, n_events=300)
+        shifts={
+            "a": {"t2k2019": np.array([0.1, -0.1]), "t2k+t2k2": np.array([0.2, np.nan])},
+            "b": {"t2k2019": np.array([-0.3, 0.0]), "t2k+t2k2": np.array([0.0, np.nan])},
+        },
+        wall_s=12.0,
+        n_scans=3,
+        n_events=300,
+    )
 
 
 def test_band_interpolates_in_log_mass_and_holds_at_the_ends():
@@ -54,8 +60,9 @@ def test_markdown_section_lists_every_variation_and_the_band():
 
 @pytest.fixture(scope="module")
 def small_study():
-    st = ScanSettings(masses_GeV=(0.2, 0.5), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 30)), n_events=300,
-                      refine=False)
+    st = ScanSettings(
+        masses_GeV=(0.2, 0.5), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 30)), n_events=300, refine=False
+    )
     var = tuple(v for v in modelling.VARIATIONS if v.flux or v.analysis)
     return modelling.run_study(st, executor=LocalExecutor(1), variations=var)
 

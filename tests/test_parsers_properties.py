@@ -4,6 +4,7 @@ Round trips: what is written is read back exactly.  Robustness: arbitrary or mut
 either parses or raises :class:`InputError`, never another exception (which the CLI would
 report as an internal error instead of a one-line input error).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,16 @@ from hypothesis import strategies as st
 
 from dipolehnl.analysis.analyses import load_analysis, parse_analysis
 from dipolehnl.beam.flux import FLAVORS, T2K_TABLE_TO_PER_GEV_PER_POT, read_flux_table
-from dipolehnl.detector import Box, Cylinder, Detector, Material, Sphere, Volume, dumps_detector_toml, loads_detector_toml
+from dipolehnl.detector import (
+    Box,
+    Cylinder,
+    Detector,
+    Material,
+    Sphere,
+    Volume,
+    dumps_detector_toml,
+    loads_detector_toml,
+)
 from dipolehnl.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -27,8 +37,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SETTINGS = settings(max_examples=50, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +77,11 @@ def _fmt(x: float, style: str) -> str:
 def format_flux_table(edges, values, style, header, comments) -> str:
     lines = []
     if header:
-        lines += ["                        Flux [/cm^2/50MeV/1E21POT]",
-                  "Bin#   Energy [GeV]     numu      anti-numu nue       anti-nue", "-" * 64]
+        lines += [
+            "                        Flux [/cm^2/50MeV/1E21POT]",
+            "Bin#   Energy [GeV]     numu      anti-numu nue       anti-nue",
+            "-" * 64,
+        ]
     for i, row in enumerate(values):
         if comments and i % 3 == 0:
             lines += ["# a comment line", ""]
@@ -102,8 +116,10 @@ def _read_flux_text(workdir: Path, text: str):
 
 
 token = st.one_of(
-    st.sampled_from(["-", "--", "---", "#", "nan", "inf", "-inf", "1e999", "0x10", "1_0", "+", "e", "1.2.3", "", "1,5"]),
-    st.integers(-10**20, 10**20).map(str),
+    st.sampled_from(
+        ["-", "--", "---", "#", "nan", "inf", "-inf", "1e999", "0x10", "1_0", "+", "e", "1.2.3", "", "1,5"]
+    ),
+    st.integers(-(10**20), 10**20).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6),
 )
@@ -163,8 +179,19 @@ def test_binary_flux_file_is_input_error(workdir):
 
 
 # ------------------------------------------------------------------ detector TOML
-NUCLEI = [1000010010, 1000060120, 1000070140, 1000080160, 1000110230, 1000130270, 1000140280, 1000180400,
-          1000260560, 1000290630, 1000822080]
+NUCLEI = [
+    1000010010,
+    1000060120,
+    1000070140,
+    1000080160,
+    1000110230,
+    1000130270,
+    1000140280,
+    1000180400,
+    1000260560,
+    1000290630,
+    1000822080,
+]
 coord = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False)
 length = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False, allow_infinity=False)
 density = st.one_of(st.just(0.0), st.floats(min_value=1e-6, max_value=25.0, allow_nan=False))
@@ -247,8 +274,13 @@ def toml_text(doc: dict) -> str:
 
 HUGE = st.sampled_from([2**63, -(2**63) - 1, 10**400, -(10**400)])  # TOML integers are unbounded
 leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**30, 10**30), HUGE, st.floats(), st.text(max_size=8),
-    st.lists(st.one_of(st.integers(-10**20, 10**20), HUGE, st.floats(), st.text(max_size=3)), max_size=4),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    HUGE,
+    st.floats(),
+    st.text(max_size=8),
+    st.lists(st.one_of(st.integers(-(10**20), 10**20), HUGE, st.floats(), st.text(max_size=3)), max_size=4),
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
 )
 
@@ -284,12 +316,29 @@ def _detector_doc(det: Detector) -> dict:
 
 BASE_DETECTOR = Detector(
     "base",
-    [Volume("world", Box(center_m=[0.0, 0.0, 0.0], size_m=[20.0, 20.0, 20.0]),
-            Material("ROCK", [1000140280, 1000080160], [0.4674349, 0.5325651]), 2.9, "rock"),
-     Volume("magnet", Cylinder(center_m=[0.0, 0.0, 0.0], radius_m=5.0, length_m=8.0, axis="z"),
-            Material("FE", [1000260560], [1.0]), 7.87, "magnet"),
-     Volume("gas", Box(center_m=[0.0, 0.0, 0.5], size_m=[2.0, 2.5, 3.0]), Material("GAS", [1000180400], [1.0]),
-            0.001855, "TPC")],
+    [
+        Volume(
+            "world",
+            Box(center_m=[0.0, 0.0, 0.0], size_m=[20.0, 20.0, 20.0]),
+            Material("ROCK", [1000140280, 1000080160], [0.4674349, 0.5325651]),
+            2.9,
+            "rock",
+        ),
+        Volume(
+            "magnet",
+            Cylinder(center_m=[0.0, 0.0, 0.0], radius_m=5.0, length_m=8.0, axis="z"),
+            Material("FE", [1000260560], [1.0]),
+            7.87,
+            "magnet",
+        ),
+        Volume(
+            "gas",
+            Box(center_m=[0.0, 0.0, 0.5], size_m=[2.0, 2.5, 3.0]),
+            Material("GAS", [1000180400], [1.0]),
+            0.001855,
+            "TPC",
+        ),
+    ],
     {"TPC1": Box(center_m=[0.0, 0.25, 0.5], size_m=[1.0, 1.0, 1.0])},
 )
 
@@ -346,14 +395,21 @@ def analysis_docs(draw):
     for n in names:
         det = draw(st.sampled_from(["t2k-nd280", "t2k-nd280-upgrade"]))
         tpcs = ["TPC1", "TPC2", "TPC3"] + (["HATPC_top", "HATPC_bottom"] if det == "t2k-nd280-upgrade" else [])
-        ds = {"name": n, "experiment": det, "mode": draw(st.sampled_from(["fhc", "rhc", "FHC"])),
-              "pot": draw(st.one_of(positive, st.integers(1, 10**18))),
-              "fiducial_volumes": draw(st.lists(st.sampled_from(tpcs), min_size=1, unique=True))}
+        ds = {
+            "name": n,
+            "experiment": det,
+            "mode": draw(st.sampled_from(["fhc", "rhc", "FHC"])),
+            "pot": draw(st.one_of(positive, st.integers(1, 10**18))),
+            "fiducial_volumes": draw(st.lists(st.sampled_from(tpcs), min_size=1, unique=True)),
+        }
         if draw(st.booleans()):
             ds["background"] = draw(st.floats(0.0, 1e3))
         else:
-            ds["background_scaling"] = {"reference_pot": draw(positive), "reference_background": draw(st.floats(0.0, 10.0)),
-                                        "reference_n_fiducial_volumes": draw(st.integers(1, 5))}
+            ds["background_scaling"] = {
+                "reference_pot": draw(positive),
+                "reference_background": draw(st.floats(0.0, 10.0)),
+                "reference_n_fiducial_volumes": draw(st.integers(1, 5)),
+            }
         if draw(st.booleans()):
             ds["observed"] = draw(st.integers(0, 100))
         doc["dataset"].append(ds)
@@ -404,20 +460,27 @@ def _base_toml() -> str:
     return dumps_detector_toml(BASE_DETECTOR)
 
 
-@pytest.mark.parametrize("old,new,match", [
-    ("[1000180400, 1.0]", "[99999999999999999999999, 1.0]", "not a nuclear PDG code"),
-    ("[1000180400, 1.0]", "[1000180400, 1" + "0" * 400 + "]", "out of range"),
-    ("density_g_cm3 = 2.9", "density_g_cm3 = 1" + "0" * 400, "out of range"),
-    ("size_m = [2.0, 2.5, 3.0]", "size_m = [2, 2, 1" + "0" * 400 + "]", "out of range"),
-    ("radius_m = 5.0", "radius_m = 1" + "0" * 400, "out of range"),
-    ('material = "GAS"', "material = []", r"volumes\[2\]\.material: expected a string"),
-    ('shape = "box"', "shape = []", r"volumes\[0\]\.shape: expected a string"),
-    ('axis = "z"', "axis = []", r"volumes\[1\]\.axis: unknown axis"),
-    ("radius_m = 5.0", 'radius_m = "5"', r"volumes\[1\]\.radius_m: expected a number"),
-    ("size_m = [2.0, 2.5, 3.0]", 'size_m = [2.0, "2.5", 3.0]', r"volumes\[2\]\.size_m\[1\]: expected a number"),
-    ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, 2.5]", r"volumes\[2\]\.size_m: expected 3 numbers"),
-    ("center_m = [0.0, 0.25, 0.5]", "center_m = [0.0, true, 0.5]", r"fiducial_volumes\.TPC1\.center_m\[1\]: expected a number"),
-])
+@pytest.mark.parametrize(
+    "old,new,match",
+    [
+        ("[1000180400, 1.0]", "[99999999999999999999999, 1.0]", "not a nuclear PDG code"),
+        ("[1000180400, 1.0]", "[1000180400, 1" + "0" * 400 + "]", "out of range"),
+        ("density_g_cm3 = 2.9", "density_g_cm3 = 1" + "0" * 400, "out of range"),
+        ("size_m = [2.0, 2.5, 3.0]", "size_m = [2, 2, 1" + "0" * 400 + "]", "out of range"),
+        ("radius_m = 5.0", "radius_m = 1" + "0" * 400, "out of range"),
+        ('material = "GAS"', "material = []", r"volumes\[2\]\.material: expected a string"),
+        ('shape = "box"', "shape = []", r"volumes\[0\]\.shape: expected a string"),
+        ('axis = "z"', "axis = []", r"volumes\[1\]\.axis: unknown axis"),
+        ("radius_m = 5.0", 'radius_m = "5"', r"volumes\[1\]\.radius_m: expected a number"),
+        ("size_m = [2.0, 2.5, 3.0]", 'size_m = [2.0, "2.5", 3.0]', r"volumes\[2\]\.size_m\[1\]: expected a number"),
+        ("size_m = [2.0, 2.5, 3.0]", "size_m = [2.0, 2.5]", r"volumes\[2\]\.size_m: expected 3 numbers"),
+        (
+            "center_m = [0.0, 0.25, 0.5]",
+            "center_m = [0.0, true, 0.5]",
+            r"fiducial_volumes\.TPC1\.center_m\[1\]: expected a number",
+        ),
+    ],
+)
 def test_detector_values_of_the_wrong_toml_type(old, new, match):
     text = _base_toml()
     assert old in text
@@ -436,13 +499,16 @@ def test_two_different_materials_with_one_name_are_rejected():
     Detector("ok", [Volume("h", Box(center_m=[0.0, 0.0, 0.0], size_m=[1.0, 1.0, 1.0]), same, 1.0), gas])
 
 
-@pytest.mark.parametrize("old,new,match", [
-    ("pot = 12.34e20", "pot = 1" + "0" * 400, "out of range"),
-    ("cl = [0.95]", "cl = [1" + "0" * 400 + "]", "out of range"),
-    ("observed = 0", "observed = 1" + "0" * 400, "observed"),
-    ("sigma = []", "sigma = [9]", "sigma"),
-    ("sigma = []", "sigma = [inf]", "sigma"),
-])
+@pytest.mark.parametrize(
+    "old,new,match",
+    [
+        ("pot = 12.34e20", "pot = 1" + "0" * 400, "out of range"),
+        ("cl = [0.95]", "cl = [1" + "0" * 400 + "]", "out of range"),
+        ("observed = 0", "observed = 1" + "0" * 400, "observed"),
+        ("sigma = []", "sigma = [9]", "sigma"),
+        ("sigma = []", "sigma = [inf]", "sigma"),
+    ],
+)
 def test_analysis_numbers_out_of_range(workdir, old, new, match):
     text = files("dipolehnl").joinpath("analysis", "data", "analyses", "t2k2019.toml").read_text()
     assert old in text
@@ -458,8 +524,12 @@ def test_binary_files_are_input_errors(workdir, reader):
 
     path = workdir / f"binary_{reader}_densities.dat"
     path.write_bytes(b"\xff\xfe\x00\x89PNG\r\n\x1a\n")
-    fn = {"flux": read_flux_table, "detector": load_detector_toml, "siren": read_siren_densities,
-          "analysis": load_analysis}[reader]
+    fn = {
+        "flux": read_flux_table,
+        "detector": load_detector_toml,
+        "siren": read_siren_densities,
+        "analysis": load_analysis,
+    }[reader]
     with pytest.raises(InputError, match="not a (UTF-8 )?text file"):
         fn(path)
 
@@ -468,7 +538,8 @@ siren_line = st.one_of(
     garbage_line,
     st.lists(token, min_size=1, max_size=16).map(lambda t: " ".join(["object", "box"] + t)),
     st.lists(st.one_of(token, st.floats(-10, 10).map(repr)), min_size=13, max_size=13).map(
-        lambda t: " ".join(["object", "box"] + t[:9] + ["n" + t[9], "M", "constant", t[12]])),
+        lambda t: " ".join(["object", "box"] + t[:9] + ["n" + t[9], "M", "constant", t[12]])
+    ),
 )
 
 

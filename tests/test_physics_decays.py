@@ -1,4 +1,5 @@
 """Decay widths: closed forms, the PHYSICS.md table (DarkNews 0.4.8 numbers), live DarkNews."""
+
 from __future__ import annotations
 
 import math
@@ -61,9 +62,13 @@ def test_ee_over_gamma_against_numerical_integration_of_the_spectrum(m):
     r = M_E_GEV / m
     f = lambda x: (1 - x) ** 2 * (1 + x / 2) * (1 + 2 * r * r / x) * math.sqrt(max(0.0, 1 - 4 * r * r / x)) / x
     # integrate in ln x for the 1/x behaviour
-    val, err = integrate.quad(lambda u: f(math.exp(u)) * math.exp(u), math.log(4 * r * r), 0.0, limit=200, epsabs=0, epsrel=1e-10)
+    val, err = integrate.quad(
+        lambda u: f(math.exp(u)) * math.exp(u), math.log(4 * r * r), 0.0, limit=200, epsabs=0, epsrel=1e-10
+    )
     model = HNLModel(m, 1e-7)
-    assert decays.gamma_nu_ee(model) / decays.gamma_nu_gamma(model) == pytest.approx(ALPHA_EM / (3 * math.pi) * val, rel=1e-8)
+    assert decays.gamma_nu_ee(model) / decays.gamma_nu_gamma(model) == pytest.approx(
+        ALPHA_EM / (3 * math.pi) * val, rel=1e-8
+    )
     assert float(decays.dilepton_integral(r)) == pytest.approx(val, rel=1e-8)
 
 
@@ -101,9 +106,8 @@ def test_bad_masses(m):
 @pytest.mark.darknews
 def test_widths_against_live_darknews(darknews):
     """≥ 20 points, m = 10 MeV – 1.5 GeV: Γ_γ within 0.5%, Γ_ee within 1% (convention darknews)."""
-    from DarkNews import pdg, processes
-
     import numpy as np
+    from DarkNews import pdg, processes
 
     np.random.seed(2412)  # DarkNews's vegas draws from numpy's global generator
     masses = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5]
@@ -117,7 +121,9 @@ def test_widths_against_live_darknews(darknews):
             assert decays.gamma_nu_gamma(ours) == pytest.approx(g, rel=5e-3)
             n_gamma += 1
             # the 3-body width by DarkNews's own vegas integration of its matrix element
-            dec = processes.FermionDileptonDecay(pdg.neutrino4, pdg.nulight, pdg.electron, pdg.positron, dnm, h_parent=-1)
+            dec = processes.FermionDileptonDecay(
+                pdg.neutrino4, pdg.nulight, pdg.electron, pdg.positron, dnm, h_parent=-1
+            )
             gee = dec.total_width(NINT=10, NEVAL=10000, NINT_warmup=5, NEVAL_warmup=2000)
             assert decays.gamma_nu_ee(ours) == pytest.approx(gee, rel=1e-2), (kind, m)
             n_ee += 1

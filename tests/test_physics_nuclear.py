@@ -5,6 +5,7 @@ Independent references: squared amplitudes built from explicit 4×4 Dirac matric
 (numerical traces, no closed form), the Fermi-sphere overlap integrated numerically, the
 m_N → 0 closed form of eq. (7) and scipy quadrature.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,6 @@ from dipolehnl.physics.form_factors import (
     neutron_F1,
     neutron_F2,
     neutron_sachs,
-    proton_F1,
-    proton_F2,
 )
 from dipolehnl.physics.model import HNLModel
 from dipolehnl.physics.nuclear import (
@@ -96,7 +95,10 @@ def _hadron_tensor_half(k2, k4, M, F1, F2):
     q_low = METRIC @ (k4 - k2)
     gam = [F1 * GAMMA[a] + 1j * sum(SIGMA[a][r] * q_low[r] for r in range(4)) * F2 / (2 * M) for a in range(4)]
     return 0.5 * np.array(
-        [[np.trace((_slash(k4) + M * ONE) @ gam[a] @ (_slash(k2) + M * ONE) @ _dirac_bar(gam[b])) for b in range(4)] for a in range(4)]
+        [
+            [np.trace((_slash(k4) + M * ONE) @ gam[a] @ (_slash(k2) + M * ONE) @ _dirac_bar(gam[b])) for b in range(4)]
+            for a in range(4)
+        ]
     )
 
 
@@ -162,8 +164,16 @@ def test_spin0_closed_form_matches_dirac_traces(pdg):
     _assert_matches_traces(ch, n=12, seed=pdg % 1000)
 
 
-@pytest.mark.parametrize("pdg,regime,options", [(C12, "coherent", DARKNEWS), (PB208, "coherent", DARKNEWS),
-                                                (C12, "p-el", DARKNEWS), (C12, "n-el", NEUTRON), (PB208, "n-el", NEUTRON)])
+@pytest.mark.parametrize(
+    "pdg,regime,options",
+    [
+        (C12, "coherent", DARKNEWS),
+        (PB208, "coherent", DARKNEWS),
+        (C12, "p-el", DARKNEWS),
+        (C12, "n-el", NEUTRON),
+        (PB208, "n-el", NEUTRON),
+    ],
+)
 def test_dirac_traces_reproduce_eq7(pdg, regime, options):
     """The same traces with the spin-½ vertex F1γ^α + iσ^{αν}q_νF2/2M reproduce eq. (7):
     validates the trace machinery (helicity convention, normalisation, F2 sign) on the
@@ -269,7 +279,7 @@ def test_pauli_blocked_total_against_quadrature(pdg, m):
             M = ch.M_GeV
             q2_kink = 2 * M * M * (math.sqrt(1 + 4 * kF * kF / (M * M)) - 1)
 
-            def f(u):
+            def f(u, M=M, kF=kF, free=free, E=E):
                 Q2 = math.exp(u)
                 S = float(pauli_suppression(three_momentum_transfer_GeV(Q2, M), kF))
                 return float(xsec.dsigma_dQ2_cm2(free, model, E, Q2)) * S * Q2
@@ -299,9 +309,11 @@ def test_neutron_form_factors():
 def _massless_closed_form(F1, F2, E, M, Q2):
     """eq. (7) summed over helicities at m_N → 0, in units of αμ²:
     F1²(1/Q² − 1/(2EM)) + F2²[(1 − Q²/4EM)² − Q²/4E²]/(4M²) − F1F2 Q²/(8E²M²)."""
-    return (F1**2 * (1 / Q2 - 1 / (2 * E * M))
-            + F2**2 * ((1 - Q2 / (4 * E * M)) ** 2 - Q2 / (4 * E * E)) / (4 * M * M)
-            - F1 * F2 * Q2 / (8 * E * E * M * M))
+    return (
+        F1**2 * (1 / Q2 - 1 / (2 * E * M))
+        + F2**2 * ((1 - Q2 / (4 * E * M)) ** 2 - Q2 / (4 * E * E)) / (4 * M * M)
+        - F1 * F2 * Q2 / (8 * E * E * M * M)
+    )
 
 
 @pytest.mark.parametrize("regime", ["n-el", "p-el"])
@@ -341,13 +353,21 @@ def test_neutron_total_against_quadrature(m):
         q2min, q2max = xsec.q2_limits(E, m, ch.M_GeV)
         hi = min(float(q2max), ch.Q2_cap_GeV2)
         ours = float(xsec.total_xsec_cm2(ch, model, E))
-        ref, _ = integrate.quad(lambda Q2: float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2)), float(q2min), hi,
-                                limit=400, epsrel=1e-9, epsabs=0)
+        ref, _ = integrate.quad(
+            lambda Q2, E=E: float(xsec.dsigma_dQ2_cm2(ch, model, E, Q2)),
+            float(q2min),
+            hi,
+            limit=400,
+            epsrel=1e-9,
+            epsabs=0,
+        )
         assert ours == pytest.approx(ref, rel=1e-5)
         if m < 0.01:
-            def closed(Q2):
+
+            def closed(Q2, E=E):
                 F1, F2 = neutron_F1(Q2), neutron_F2(Q2)
                 return float(_massless_closed_form(F1, F2, E, ch.M_GeV, Q2))
+
             cf, _ = integrate.quad(closed, float(q2min), hi, limit=400, epsrel=1e-9, epsabs=0)
             cf *= ch.n_targets * ALPHA_EM * model.mu_tr_GeVinv**2 * HBARC2_GEV2_CM2
             assert ours == pytest.approx(cf, rel=1e-4)
@@ -375,9 +395,15 @@ def test_xsec_table_with_options():
     E = np.array([1.0, 3.0])
     tab = xsec.xsec_table(model, [C12, PB208, H1], E, options=RECOMMENDED)
     for i, p in enumerate((C12, PB208)):
-        np.testing.assert_allclose(tab.coherent_cm2[i], xsec.total_xsec_cm2(xsec.channel(p, "coherent", RECOMMENDED), model, E))
-        np.testing.assert_allclose(tab.incoherent_cm2[i], xsec.total_xsec_cm2(xsec.channel(p, "p-el", RECOMMENDED), model, E))
-        np.testing.assert_allclose(tab.neutron_cm2[i], xsec.total_xsec_cm2(xsec.channel(p, "n-el", RECOMMENDED), model, E))
+        np.testing.assert_allclose(
+            tab.coherent_cm2[i], xsec.total_xsec_cm2(xsec.channel(p, "coherent", RECOMMENDED), model, E)
+        )
+        np.testing.assert_allclose(
+            tab.incoherent_cm2[i], xsec.total_xsec_cm2(xsec.channel(p, "p-el", RECOMMENDED), model, E)
+        )
+        np.testing.assert_allclose(
+            tab.neutron_cm2[i], xsec.total_xsec_cm2(xsec.channel(p, "n-el", RECOMMENDED), model, E)
+        )
     sigma_p = xsec.total_xsec_cm2(xsec.channel(H1, "p-el"), model, E)
     np.testing.assert_allclose(tab.incoherent_cm2[2], sigma_p)  # free proton: not blocked
     assert np.all(tab.neutron_cm2[2] == 0)

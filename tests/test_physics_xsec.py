@@ -1,4 +1,5 @@
 """Upscattering cross sections: PHYSICS.md reference values, limits, and live DarkNews."""
+
 from __future__ import annotations
 
 import math
@@ -16,7 +17,16 @@ from dipolehnl.physics.nuclei import nucleus, pdg_code
 
 from .conftest import darknews_model
 
-NUC = {"H1": (1, 1), "C12": (6, 12), "N14": (7, 14), "O16": (8, 16), "Ar40": (18, 40), "Fe56": (26, 56), "Cu63": (29, 63), "Pb208": (82, 208)}
+NUC = {
+    "H1": (1, 1),
+    "C12": (6, 12),
+    "N14": (7, 14),
+    "O16": (8, 16),
+    "Ar40": (18, 40),
+    "Fe56": (26, 56),
+    "Cu63": (29, 63),
+    "Pb208": (82, 208),
+}
 EGRID = [0.5, 1.0, 2.0, 5.0]
 # PHYSICS.md §4 (DarkNews 0.4.8, vegas and quadrature agree to < 5e-7), units 1e-40 cm^2, HF only
 REF = {
@@ -150,14 +160,29 @@ def test_unknown_and_bad_targets():
 
 # ------------------------------------------------------------------ live DarkNews
 POINTS = [  # (nucleus, m, E): spans m = 10 MeV–1.5 GeV, E = 0.2–10 GeV, H1–Pb208
-    ("H1", 0.01, 0.2), ("H1", 0.3, 1.5), ("H1", 1.5, 10.0),
-    ("C12", 0.01, 0.2), ("C12", 0.1, 0.6), ("C12", 0.4, 3.0), ("C12", 1.0, 8.0),
-    ("N14", 0.05, 1.0), ("N14", 0.6, 4.0),
-    ("O16", 0.02, 0.3), ("O16", 0.25, 2.0), ("O16", 1.5, 10.0),
-    ("Ar40", 0.03, 0.5), ("Ar40", 0.2, 1.0), ("Ar40", 0.8, 6.0),
-    ("Fe56", 0.01, 1.0), ("Fe56", 0.3, 2.5), ("Fe56", 1.2, 9.0),
+    ("H1", 0.01, 0.2),
+    ("H1", 0.3, 1.5),
+    ("H1", 1.5, 10.0),
+    ("C12", 0.01, 0.2),
+    ("C12", 0.1, 0.6),
+    ("C12", 0.4, 3.0),
+    ("C12", 1.0, 8.0),
+    ("N14", 0.05, 1.0),
+    ("N14", 0.6, 4.0),
+    ("O16", 0.02, 0.3),
+    ("O16", 0.25, 2.0),
+    ("O16", 1.5, 10.0),
+    ("Ar40", 0.03, 0.5),
+    ("Ar40", 0.2, 1.0),
+    ("Ar40", 0.8, 6.0),
+    ("Fe56", 0.01, 1.0),
+    ("Fe56", 0.3, 2.5),
+    ("Fe56", 1.2, 9.0),
     ("Cu63", 0.15, 1.2),
-    ("Pb208", 0.01, 0.25), ("Pb208", 0.1, 1.0), ("Pb208", 0.5, 5.0), ("Pb208", 1.5, 10.0),
+    ("Pb208", 0.01, 0.25),
+    ("Pb208", 0.1, 1.0),
+    ("Pb208", 0.5, 5.0),
+    ("Pb208", 1.5, 10.0),
 ]
 
 
@@ -178,8 +203,12 @@ def _dn_process(dn, name, regime, m, helicity="flipping", hnltype="majorana"):
 
     model = darknews_model(dn, m, 1e-6, hnltype)
     return processes.UpscatteringProcess(
-        nu_projectile=pdg.numu, nu_upscattered=pdg.neutrino4, nuclear_target=NuclearTarget(name),
-        scattering_regime=regime, TheoryModel=model, helicity=helicity,
+        nu_projectile=pdg.numu,
+        nu_upscattered=pdg.neutrino4,
+        nuclear_target=NuclearTarget(name),
+        scattering_regime=regime,
+        TheoryModel=model,
+        helicity=helicity,
     )
 
 

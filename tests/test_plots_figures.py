@@ -1,4 +1,5 @@
 """Figures 2-4 (vertices, decay length, constraints): files written, and one physics check each."""
+
 from __future__ import annotations
 
 import math
@@ -7,15 +8,20 @@ import numpy as np
 import pytest
 from matplotlib.path import Path as MplPath
 
+from dipolehnl import workflows
+from dipolehnl.analysis.analyses import default_channel
+from dipolehnl.analysis.decay_length import (
+    ANALYTIC_TARGET_PDG,
+    analytic_decay_length_m,
+    iso_decay_length_coupling,
+    median_momentum_GeV,
+)
 from dipolehnl.analysis.execution import LocalExecutor
 from dipolehnl.analysis.scan import ScanSettings, run_scan
-from dipolehnl.errors import InputError
-from dipolehnl.analysis.analyses import default_channel
-from dipolehnl.analysis.decay_length import ANALYTIC_TARGET_PDG, analytic_decay_length_m, iso_decay_length_coupling, median_momentum_GeV
 from dipolehnl.analysis.summary import rate_summary
 from dipolehnl.analysis.vertices import vertex_maps
+from dipolehnl.errors import InputError
 from dipolehnl.generate.api import simulate
-from dipolehnl import workflows
 from dipolehnl.physics import decays
 from dipolehnl.physics.model import HNLModel
 from dipolehnl.plots import constraints as fc
@@ -23,8 +29,9 @@ from dipolehnl.plots import decay_length as fd
 from dipolehnl.plots import geometry as fg
 from dipolehnl.plots import vertices as fv
 
-TINY = ScanSettings(masses_GeV=(0.03, 0.2, 0.5), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 20)),
-                    n_events=300, refine=False)
+TINY = ScanSettings(
+    masses_GeV=(0.03, 0.2, 0.5), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 20)), n_events=300, refine=False
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +46,11 @@ def sensitivity_scan():
 
 @pytest.fixture(scope="module")
 def samples():
-    return {(exp, m): simulate(exp, m, 3.87e-7, mode="fhc", n_events=300, seed=3)
-            for exp in fv.EXPERIMENTS for m in (0.05, 0.6)}
+    return {
+        (exp, m): simulate(exp, m, 3.87e-7, mode="fhc", n_events=300, seed=3)
+        for exp in fv.EXPERIMENTS
+        for m in (0.05, 0.6)
+    }
 
 
 def _check_files(paths, stem):
@@ -63,7 +73,7 @@ def test_vertices_figure(tmp_path, samples):
 
 
 def test_vertex_maps_normalisation_and_rock_share(samples):
-    for (det, m), smp in samples.items():
+    for smp in samples.values():
         sel = smp.weights() * default_channel().selection_factor(smp)
         vm = vertex_maps(smp, sel, fg.DEFAULT_Z_RANGE_M, fg.DEFAULT_Y_RANGE_M)
         area = np.diff(vm.z_edges)[0] * np.diff(vm.y_edges)[0]
@@ -80,9 +90,11 @@ def test_vertex_maps_normalisation_and_rock_share(samples):
         assert vm.decay[~near].sum() == 0.0
         # production inside the window + outside (rock, far away) = 1; the rock share is the exact one
         assert 0.0 <= vm.in_window <= 1.0 + 1e-12
-        assert vm.rock_share == pytest.approx(rate_summary(smp, 1.0).data["production_share"]["rock"], rel=1e-9,
-                                              abs=1e-12)
+        assert vm.rock_share == pytest.approx(
+            rate_summary(smp, 1.0).data["production_share"]["rock"], rel=1e-9, abs=1e-12
+        )
         assert vm.events_per_pot == pytest.approx(float(sel.sum()), rel=1e-12)
+
     # light HNLs come from the rock, heavy ones from the detector
     def rock(smp):
         sel = smp.weights() * default_channel().selection_factor(smp)
@@ -184,8 +196,14 @@ def test_constraint_polygon_vertices_on_contour_edges(constraint_scan):
 
 def test_exclusion_boundary_synthetic_split_and_hole():
     rows = []
-    for m, ivs in ((10, [(1e-7, 1e-4)]), (20, [(1e-7, 1e-6), (1e-5, 1e-4)]), (40, [(2e-7, 1e-6), (1e-5, 1e-4)]),
-                   (80, [(3e-7, 1e-4)]), (160, []), (320, [(1e-6, 2e-6)])):
+    for m, ivs in (
+        (10, [(1e-7, 1e-4)]),
+        (20, [(1e-7, 1e-6), (1e-5, 1e-4)]),
+        (40, [(2e-7, 1e-6), (1e-5, 1e-4)]),
+        (80, [(3e-7, 1e-4)]),
+        (160, []),
+        (320, [(1e-6, 2e-6)]),
+    ):
         if not ivs:
             rows.append({"m_MeV": m, "d_low_GeVinv": None, "d_high_GeVinv": None})
         for lo, hi in ivs:

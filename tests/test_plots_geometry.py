@@ -1,4 +1,5 @@
 """Figure 1 (detector side views): files written, fiducial outlines drawn, slice cells exact."""
+
 from __future__ import annotations
 
 import numpy as np

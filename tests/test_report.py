@@ -1,5 +1,6 @@
 """The reproduce report: template without typed numbers, context from (small) results,
 Markdown → HTML with markdown-it-py, the SIREN weight ratio against a direct integration."""
+
 from __future__ import annotations
 
 import re
@@ -7,12 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.integrate import quad
 from scipy.stats import chi2
 
 from dipolehnl.analysis.execution import LocalExecutor
 from dipolehnl.analysis.scan import ScanSettings, run_scans
-from dipolehnl.errors import InputError
 from dipolehnl.report import build_context, render_markdown, to_html
 from dipolehnl.report import context as rc
 from dipolehnl.report.render import environment
@@ -24,8 +23,15 @@ TEMPLATES = Path(rc.__file__).parent / "templates"
 #: ND280 data set ("the 2019 constraint"), and the constants of formulas (a formula is not a
 #: result).  Anything else must come from the context.
 ALLOWED_IN_TEMPLATE = (
-    "Fig. 1", "Fig. 4", "Ref. [41]", "2019",
-    "mu_tr_mu4 = 2d", "q = 2[s − b ln(1 + s/b)]", "2[(s + b) ln(1 + s/b) − s]", "d²m³/4π", "μ_tr/2",
+    "Fig. 1",
+    "Fig. 4",
+    "Ref. [41]",
+    "2019",
+    "mu_tr_mu4 = 2d",
+    "q = 2[s − b ln(1 + s/b)]",
+    "2[(s + b) ln(1 + s/b) − s]",
+    "d²m³/4π",
+    "μ_tr/2",
 )
 #: a number not glued to a name (T2K, ND280, fig1_geometry, fmt2 and d_μN are names, not numbers)
 NUMBER = re.compile(r"(?<![A-Za-z_\d.])\d+(?:\.\d+)?")
@@ -53,8 +59,9 @@ def test_templates_hold_no_numbers():
 
 
 # ---------------------------------------------------------------- rendering from small results
-TINY = ScanSettings(masses_GeV=(0.1, 0.4), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 12)),
-                    n_events=100, refine=False)
+TINY = ScanSettings(
+    masses_GeV=(0.1, 0.4), couplings_GeVinv=tuple(np.geomspace(1e-8, 1e-4, 12)), n_events=100, refine=False
+)
 PAIR = ["t2k2019", "t2k+t2k2"]
 
 
@@ -64,18 +71,34 @@ def small_results():
     scans = {p: dict(zip(PAIR, run_scans(PAIR, p, TINY, executor=ex))) for p in ("default", "paper")}
     study = {"default": list(scans["default"].values()), "paper (all)": list(scans["paper"].values())}
     # a fake kaon validation: distinctive ratios (a plateau at 1.71 up to 100 MeV, then it drops)
-    kaon = {"masses_MeV": [30.0, 50.0, 100.0, 200.0],
-            "ratio_to_AFH2022": {"t2k2019": [1.70, 1.72, 1.71, 0.433]},
-            "ratio_to_AFH2022_darknews": {"t2k2019": [6.0, 5.0, 3.0, 0.01]},
-            "settings": {"cl": 0.9, "mu_tr_GeVinv": 1e-6,
-                         "exposures": {"t2k2019": {"fiducial_volumes": ["a", "b", "c"]}}}}
+    kaon = {
+        "masses_MeV": [30.0, 50.0, 100.0, 200.0],
+        "ratio_to_AFH2022": {"t2k2019": [1.70, 1.72, 1.71, 0.433]},
+        "ratio_to_AFH2022_darknews": {"t2k2019": [6.0, 5.0, 3.0, 0.01]},
+        "settings": {"cl": 0.9, "mu_tr_GeVinv": 1e-6, "exposures": {"t2k2019": {"fiducial_volumes": ["a", "b", "c"]}}},
+    }
     cfg = ReproduceSettings(main=TINY, study=TINY)
     summaries = {(n, p): {"max_rel_mc_error_where_signal_1_to_100": 0.0123} for p in scans for n in scans[p]}
-    siren = {"points": [{"mass_MeV": 111.0, "coupling_factor": None, "ratio": 7.77},
-                        {"mass_MeV": 222.0, "coupling_factor": 3.0, "ratio": 88.8}], "source": "a fake SIREN run"}
-    ctx = build_context(scans, study, kaon, cfg, {"scans": 12.34}, wall_s=56.78, summaries=summaries, fast=True,
-                        vertex={"d_GeVinv": 4.56e-7, "masses_GeV": (0.05, 0.6)}, siren=siren,
-                        extra_sections=[{"title": "Extra study", "body": "| a | b |\n|---|---|\n| x | y |"}])
+    siren = {
+        "points": [
+            {"mass_MeV": 111.0, "coupling_factor": None, "ratio": 7.77},
+            {"mass_MeV": 222.0, "coupling_factor": 3.0, "ratio": 88.8},
+        ],
+        "source": "a fake SIREN run",
+    }
+    ctx = build_context(
+        scans,
+        study,
+        kaon,
+        cfg,
+        {"scans": 12.34},
+        wall_s=56.78,
+        summaries=summaries,
+        fast=True,
+        vertex={"d_GeVinv": 4.56e-7, "masses_GeV": (0.05, 0.6)},
+        siren=siren,
+        extra_sections=[{"title": "Extra study", "body": "| a | b |\n|---|---|\n| x | y |"}],
+    )
     return scans, ctx
 
 
@@ -95,10 +118,18 @@ def test_context_numbers_reach_the_report(small_results):
     assert f"−ln 0.05 = {-np.log(0.05):.2f}" in md
     assert f"95% CL at q = {chi2.ppf(0.90, 1):.3g}, 5 sigma at q = 25." in md
     # sections, including the extra one after the limit table
-    for head in ("## Headline numbers", "### Verdicts", "## Limit at selected masses", "## Where the signal comes from",
-                 "## How each of the paper's choices moves the result",
-                 "## How the external-limit ambiguities move the verdicts", "## Validation: HNLs from kaon decays",
-                 "## Figures", "## Methods in brief", "## Settings and timing"):
+    for head in (
+        "## Headline numbers",
+        "### Verdicts",
+        "## Limit at selected masses",
+        "## Where the signal comes from",
+        "## How each of the paper's choices moves the result",
+        "## How the external-limit ambiguities move the verdicts",
+        "## Validation: HNLs from kaon decays",
+        "## Figures",
+        "## Methods in brief",
+        "## Settings and timing",
+    ):
         assert head in md, head
     assert md.index("## Limit at selected masses") < md.index("## Extra study") < md.index("## Where the signal")
     assert "{{" not in md and "{%" not in md and "\n\n\n" not in md
@@ -143,19 +174,43 @@ def test_template_rejects_missing_context_keys():
 
 def test_electron_section_of_the_context():
     """d_eN rows: nothing excluded → one line saying so; excluded → range, best point, ratio to d_μN."""
-    md = environment().get_template("partials/electron.md.j2").render(electron={
-        "n_masses": 6, "n_events": 1000,
-        "rows": [{"analysis": "t2k2019", "level": "95% CL", "excluded": True, "m_from_MeV": 50.0, "m_to_MeV": 400.0,
-                  "m_best_MeV": 200.0, "d_best": 3.3e-6, "ratio": {"median": 8.0, "min": 5.0, "max": 12.0}},
-                 {"analysis": "t2k+t2k2", "level": "95% CL", "excluded": False}]}, **{})
+    md = (
+        environment()
+        .get_template("partials/electron.md.j2")
+        .render(
+            electron={
+                "n_masses": 6,
+                "n_events": 1000,
+                "rows": [
+                    {
+                        "analysis": "t2k2019",
+                        "level": "95% CL",
+                        "excluded": True,
+                        "m_from_MeV": 50.0,
+                        "m_to_MeV": 400.0,
+                        "m_best_MeV": 200.0,
+                        "d_best": 3.3e-6,
+                        "ratio": {"median": 8.0, "min": 5.0, "max": 12.0},
+                    },
+                    {"analysis": "t2k+t2k2", "level": "95% CL", "excluded": False},
+                ],
+            },
+            **{},
+        )
+    )
     assert "excluded from 50 to 400 MeV; strongest at m_N = 200 MeV, d_eN > 3.3e-06 GeV⁻¹" in md
     assert "median 8 (range 5–12)" in md and "t2k+t2k2 (95% CL): nothing excluded" in md
 
 
 # ---------------------------------------------------------------- pieces of the context
 def test_kaon_plateau():
-    k = rc.kaon_section({"masses_MeV": [30, 50, 100], "ratio_to_AFH2022": {"x": [2.0, 2.1, 2.2]},
-                         "ratio_to_AFH2022_darknews": {"x": [0.5, 1.0, 4.0]}})
+    k = rc.kaon_section(
+        {
+            "masses_MeV": [30, 50, 100],
+            "ratio_to_AFH2022": {"x": [2.0, 2.1, 2.2]},
+            "ratio_to_AFH2022_darknews": {"x": [0.5, 1.0, 4.0]},
+        }
+    )
     assert k["plateau"]["up_to_MeV"] == 100 and k["plateau"]["beyond_MeV"] is None
     assert k["plateau"]["value"] == pytest.approx(2.1) and k["plateau"]["darknews_max_factor"] == pytest.approx(4.0)
     k = rc.kaon_section({"masses_MeV": [], "ratio_to_AFH2022": {}, "ratio_to_AFH2022_darknews": {}})

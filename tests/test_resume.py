@@ -1,5 +1,6 @@
 """Resumable scans: a scan killed with SIGKILL mid-way and run again gives exactly the files
 of an uninterrupted run, leaves no temporary file, and a quiet run prints nothing."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,20 @@ import pytest
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 
 N_MASSES = 4
-ARGS = ["scan", "--analysis", "t2k2019", "--masses", "0.03,0.1,0.3,0.6", "--couplings", "1e-7:1e-4:16",
-        "--events", "300", "--workers", "1", "--quiet"]
+ARGS = [
+    "scan",
+    "--analysis",
+    "t2k2019",
+    "--masses",
+    "0.03,0.1,0.3,0.6",
+    "--couplings",
+    "1e-7:1e-4:16",
+    "--events",
+    "300",
+    "--workers",
+    "1",
+    "--quiet",
+]
 TIMING_KEYS = {"wall_time_s", "masses_from_cache", "manifest"}  # manifest: run id and time
 
 
@@ -60,8 +73,10 @@ def test_sigkill_mid_scan_then_rerun_gives_identical_files(tmp_path, reference):
         deadline = time.monotonic() + 180
         while not cached(out):
             if proc.poll() is not None:
-                pytest.fail(f"scan ended (code {proc.returncode}) before caching a mass: "
-                            f"{(tmp_path / 'stderr.txt').read_text()}")
+                pytest.fail(
+                    f"scan ended (code {proc.returncode}) before caching a mass: "
+                    f"{(tmp_path / 'stderr.txt').read_text()}"
+                )
             if time.monotonic() > deadline:
                 pytest.fail("no mass cached within 180 s")
             time.sleep(0.01)
@@ -90,8 +105,9 @@ def test_sigkill_mid_scan_then_rerun_gives_identical_files(tmp_path, reference):
             assert got[name] == ref[name], f"{name} differs after kill + resume"
     s_got, s_ref = json.loads(got["summary.json"]), json.loads(ref["summary.json"])
     assert s_got["masses_from_cache"] == n_done and s_ref["masses_from_cache"] == 0
-    assert {k: v for k, v in s_got.items() if k not in TIMING_KEYS} == \
-           {k: v for k, v in s_ref.items() if k not in TIMING_KEYS}
+    assert {k: v for k, v in s_got.items() if k not in TIMING_KEYS} == {
+        k: v for k, v in s_ref.items() if k not in TIMING_KEYS
+    }
     # the caches hold the same masses with the same numbers
     assert [p.name for p in cached(out)] == [p.name for p in cached(reference)]
     assert [p.parent.name for p in cached(out)] == [p.parent.name for p in cached(reference)]
@@ -131,8 +147,9 @@ def test_stale_temporaries_removed_only_when_no_other_scan_runs(tmp_path):
     from dipolehnl.analysis.execution import LocalExecutor
     from dipolehnl.analysis.scan import ScanSettings, run_scan
 
-    st = ScanSettings(masses_GeV=(0.05, 0.25), couplings_GeVinv=tuple(np.geomspace(1e-7, 1e-4, 8)), n_events=300,
-                      seed=3, refine=False)
+    st = ScanSettings(
+        masses_GeV=(0.05, 0.25), couplings_GeVinv=tuple(np.geomspace(1e-7, 1e-4, 8)), n_events=300, seed=3, refine=False
+    )
     first = run_scan("t2k2019", "default", st, cache_dir=tmp_path, executor=LocalExecutor(1))
     (cache_dir,) = {p.parent for p in tmp_path.glob("*/mass_*.npz")}
     live = cache_dir / f".mass_{0.05:.9e}.npz.live1234.tmp"

@@ -1,4 +1,5 @@
 """Tests of dipolehnl.analysis.statistics against scipy and direct likelihoods."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -58,7 +59,9 @@ def test_poisson_upper_limit_background_and_vectorised():
 def test_q_exclusion_equals_direct_likelihood_ratio(s, b):
     # Asimov data n = b; q = -2 ln [L(s+b) / L(b)]
     direct = -2 * (poisson_logpmf_real(b, s + b) - poisson_logpmf_real(b, b))
-    assert st.q_asimov_exclusion(s, b) == pytest.approx(direct, rel=1e-9, abs=1e-10)  # direct form loses ~1e-13 to cancellation
+    assert st.q_asimov_exclusion(s, b) == pytest.approx(
+        direct, rel=1e-9, abs=1e-10
+    )  # direct form loses ~1e-13 to cancellation
 
 
 @pytest.mark.parametrize("b", [0.015, 0.3, 0.563, 1.0, 6.1, 100.0])
@@ -66,7 +69,9 @@ def test_q_exclusion_equals_direct_likelihood_ratio(s, b):
 def test_q_discovery_equals_direct_likelihood_ratio(s, b):
     # Asimov data n = s + b; q = -2 ln [L(b) / L(s+b)]
     direct = -2 * (poisson_logpmf_real(s + b, b) - poisson_logpmf_real(s + b, s + b))
-    assert st.q_asimov_discovery(s, b) == pytest.approx(direct, rel=1e-9, abs=1e-10)  # direct form loses ~1e-13 to cancellation
+    assert st.q_asimov_discovery(s, b) == pytest.approx(
+        direct, rel=1e-9, abs=1e-10
+    )  # direct form loses ~1e-13 to cancellation
 
 
 def test_q_integer_asimov_against_scipy_logpmf():
@@ -137,7 +142,9 @@ def test_signal_for_q(kind):
         s = st.signal_for_q(b, qt, kind)
         np.testing.assert_allclose(st.q_asimov(s, b, kind), qt, rtol=1e-10)
         for bi, si in zip(b, s):
-            ref = optimize.brentq(lambda x: st.q_asimov(x, bi, kind) - qt, 1e-12, 1e4, xtol=1e-14, rtol=1e-14)
+            ref = optimize.brentq(
+                lambda x, bi=bi, qt=qt: st.q_asimov(x, bi, kind) - qt, 1e-12, 1e4, xtol=1e-14, rtol=1e-14
+            )
             assert si == pytest.approx(ref, rel=1e-9)
     assert st.signal_for_q(0.0, 2.706, kind) == (1.353 if kind == "exclusion" else 0.0)
     assert st.signal_for_q(1.0, 0.0, kind) == 0.0

@@ -1,5 +1,6 @@
 """A toy experiment defined purely by files under tests/data/toy (no code): the CLI runs
 ``rate`` and ``scan`` on it; fiducial volumes of other shapes are sampled correctly."""
+
 from __future__ import annotations
 
 import csv
@@ -35,8 +36,23 @@ def test_toy_experiment_loads_from_files():
 
 
 def test_rate_on_toy_experiment(capsys):
-    code, out, err = run(capsys, "rate", "--experiment", TOY / "toy-experiment.toml", "--mode", "nu", "--mass", "0.05",
-                         "--coupling", "1e-6", "--pot", "1e20", "--events", "1500", "--json")
+    code, out, err = run(
+        capsys,
+        "rate",
+        "--experiment",
+        TOY / "toy-experiment.toml",
+        "--mode",
+        "nu",
+        "--mass",
+        "0.05",
+        "--coupling",
+        "1e-6",
+        "--pot",
+        "1e20",
+        "--events",
+        "1500",
+        "--json",
+    )
     assert code == 0, err
     d = json.loads(out)
     assert set(d["fiducial_volumes"]) == {"tank", "ball"}
@@ -47,8 +63,23 @@ def test_rate_on_toy_experiment(capsys):
 
 @pytest.mark.parametrize("analysis", ["toy-ee.toml", "toy-photon.toml"])
 def test_scan_on_toy_experiment(capsys, tmp_path, analysis):
-    code, _, err = run(capsys, "scan", "--analysis", TOY / analysis, "--masses", "0.02:0.5:3",
-                       "--couplings", "1e-8:1e-4:30", "--events", "300", "--workers", "1", "--out", tmp_path, "--quiet")
+    code, _, err = run(
+        capsys,
+        "scan",
+        "--analysis",
+        TOY / analysis,
+        "--masses",
+        "0.02:0.5:3",
+        "--couplings",
+        "1e-8:1e-4:30",
+        "--events",
+        "300",
+        "--workers",
+        "1",
+        "--out",
+        tmp_path,
+        "--quiet",
+    )
     assert code == 0, err
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["analysis"] == analysis.removesuffix(".toml")
@@ -91,9 +122,25 @@ def test_experiments_command_lists_shipped(capsys):
 def test_rate_with_the_channel_of_an_analysis(capsys):
     """``--analysis`` takes the signal channel from an analysis file (here single photons
     converting in the water tank: nothing from the argon ball)."""
-    code, out, err = run(capsys, "rate", "--experiment", TOY / "toy-experiment.toml", "--mode", "nu", "--mass", "0.05",
-                         "--coupling", "1e-6", "--pot", "1e20", "--events", "1000", "--json",
-                         "--analysis", TOY / "toy-photon.toml")
+    code, out, err = run(
+        capsys,
+        "rate",
+        "--experiment",
+        TOY / "toy-experiment.toml",
+        "--mode",
+        "nu",
+        "--mass",
+        "0.05",
+        "--coupling",
+        "1e-6",
+        "--pot",
+        "1e20",
+        "--events",
+        "1000",
+        "--json",
+        "--analysis",
+        TOY / "toy-photon.toml",
+    )
     assert code == 0, err
     d = json.loads(out)
     assert d["channel"] == "single_photon" and "br_nu_gamma" in d

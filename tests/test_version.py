@@ -1,4 +1,5 @@
 """One version, set in pyproject.toml, seen by the package, CITATION.cff and CHANGELOG.md."""
+
 from __future__ import annotations
 
 import importlib.metadata

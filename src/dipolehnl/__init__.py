@@ -19,7 +19,13 @@ The curated API (``import dipolehnl as dh``)::
 Everything else lives in the sub-packages (``physics``, ``beam``, ``detector``,
 ``generate``, ``analysis``, ``plots``) and is importable from there.
 """
+
 from __future__ import annotations
+
+import sys
+from typing import Any
+
+from dipolehnl.errors import DipoleHNLError, InputError
 
 
 def _version() -> str:
@@ -35,21 +41,27 @@ def _version() -> str:
 
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
     try:
-        try:
+        if sys.version_info >= (3, 11):
             import tomllib
-        except ModuleNotFoundError:  # Python < 3.11
-            import tomli as tomllib  # type: ignore[no-redef]
+        else:  # pragma: no cover
+            import tomli as tomllib
         return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
     except (OSError, KeyError, ValueError, ImportError):
         return "0+unknown"
 
 
 __version__ = _version()
-
-from dipolehnl.errors import DipoleHNLError, InputError
-
-__all__ = ["DipoleHNLError", "HNLModel", "InputError", "__version__", "load_analysis", "load_experiment", "rate",
-           "scan", "simulate"]
+__all__ = [
+    "DipoleHNLError",
+    "HNLModel",
+    "InputError",
+    "__version__",
+    "load_analysis",
+    "load_experiment",
+    "rate",
+    "scan",
+    "simulate",
+]
 
 _LAZY = {
     "HNLModel": ("dipolehnl.physics.model", "HNLModel"),
@@ -61,7 +73,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """The curated API, imported on first use (``import dipolehnl`` stays fast)."""
     if name in _LAZY:
         from importlib import import_module

@@ -34,10 +34,11 @@ flux file                                 2 MB, 5 000 bins
 any other user file (detector, analysis)  20 MB
 ========================================  =================
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from dipolehnl.errors import InputError
 
@@ -70,8 +71,9 @@ MAX_USER_FILE_BYTES: int = 20_000_000
 MAX_SEED: int = 2**63 - 1
 
 
-def check_range(name: str, value: float, lo: float | None, hi: float | None, unit: str = "",
-                lo_open: bool = False) -> float:
+def check_range(
+    name: str, value: float, lo: float | None, hi: float | None, unit: str = "", lo_open: bool = False
+) -> float:
     """``value`` as a float if finite and within [lo, hi] (``lo_open``: (lo, hi]), else
     :class:`InputError` stating the range."""
     try:
@@ -86,8 +88,11 @@ def check_range(name: str, value: float, lo: float | None, hi: float | None, uni
         ok = v <= hi
     if not ok:
         left = "(" if lo_open else "["
-        rng = f"{left}{lo:g}, {hi:g}]" if lo is not None and hi is not None else (
-            f"<= {hi:g}" if hi is not None else f">= {lo:g}")
+        rng = (
+            f"{left}{lo:g}, {hi:g}]"
+            if lo is not None and hi is not None
+            else (f"<= {hi:g}" if hi is not None else f">= {lo:g}")
+        )
         what = "positive, finite and in" if lo is not None and lo >= 0 else "finite and in"
         raise InputError(f"{name} must be {what} {rng}{u}, got {value!r}")
     return v
@@ -125,8 +130,9 @@ def check_seed(seed: int) -> int:
     return int(seed)
 
 
-def check_scan_grid(masses_GeV: Sequence[float], couplings_GeVinv: Sequence[float], n_events: int,
-                    min_masses: int = 2) -> None:
+def check_scan_grid(
+    masses_GeV: Sequence[float], couplings_GeVinv: Sequence[float], n_events: int, min_masses: int = 2
+) -> None:
     """Every check of a scan grid that can be made before computing anything.
 
     Masses: at least ``min_masses`` (a contour needs two), strictly increasing (sorted and
@@ -140,10 +146,14 @@ def check_scan_grid(masses_GeV: Sequence[float], couplings_GeVinv: Sequence[floa
     if len(m) > MAX_MASSES:
         raise InputError(f"mass grid: {len(m)} masses is above the limit of {MAX_MASSES:,} (docs/robustness.md)")
     if len(c) > MAX_COUPLINGS:
-        raise InputError(f"coupling grid: {len(c)} couplings is above the limit of {MAX_COUPLINGS:,} (docs/robustness.md)")
+        raise InputError(
+            f"coupling grid: {len(c)} couplings is above the limit of {MAX_COUPLINGS:,} (docs/robustness.md)"
+        )
     if len(m) * len(c) > MAX_GRID_POINTS:
-        raise InputError(f"grid of {len(m)} masses x {len(c)} couplings is above the limit of "
-                         f"{MAX_GRID_POINTS:,} points (docs/robustness.md)")
+        raise InputError(
+            f"grid of {len(m)} masses x {len(c)} couplings is above the limit of "
+            f"{MAX_GRID_POINTS:,} points (docs/robustness.md)"
+        )
     for x in m:
         if not math.isfinite(x) or x <= MIN_MASS_GEV:
             raise InputError(f"mass grid: {x:g} GeV is below the e+e- threshold 2 m_e = {MIN_MASS_GEV:.6g} GeV")
@@ -166,5 +176,7 @@ def check_scan_grid(masses_GeV: Sequence[float], couplings_GeVinv: Sequence[floa
     n = int(n_events)
     check_events(n, MAX_SCAN_EVENTS, "events per mass")
     if n * len(c) > MAX_EVENTS_X_COUPLINGS:
-        raise InputError(f"{n} events x {len(c)} couplings is above the limit of {MAX_EVENTS_X_COUPLINGS:,} "
-                         "(docs/robustness.md): use fewer events or couplings")
+        raise InputError(
+            f"{n} events x {len(c)} couplings is above the limit of {MAX_EVENTS_X_COUPLINGS:,} "
+            "(docs/robustness.md): use fewer events or couplings"
+        )

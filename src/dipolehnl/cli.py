@@ -3,14 +3,15 @@
 Every sub-command validates its input; an :class:`~dipolehnl.errors.InputError` becomes
 one line on stderr and exit code 2.  Units: masses and energies in GeV, couplings in GeV^-1.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from dipolehnl.config import PRESETS
 from dipolehnl.errors import InputError
@@ -81,21 +82,27 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1 (1e-15 to 1)")
     _add_flavor_arg(p)
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
-    p.add_argument("--convention", default="consistent", choices=list(CONVENTIONS),
-                   help="physics convention (default: consistent)")
+    p.add_argument(
+        "--convention", default="consistent", choices=list(CONVENTIONS), help="physics convention (default: consistent)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
 
 
 def _add_flavor_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--coupling-flavor", default="mu", choices=["e", "mu", "tau"],
-                   help="flavour alpha of the coupling d_alphaN (default mu)")
+    p.add_argument(
+        "--coupling-flavor",
+        default="mu",
+        choices=["e", "mu", "tau"],
+        help="flavour alpha of the coupling d_alphaN (default mu)",
+    )
 
 
 def _model(args: argparse.Namespace):
     from dipolehnl.physics.model import HNLModel
 
-    return HNLModel.for_flavor(args.mass, args.coupling, args.coupling_flavor, majorana=args.majorana,
-                               convention=args.convention)
+    return HNLModel.for_flavor(
+        args.mass, args.coupling, args.coupling_flavor, majorana=args.majorana, convention=args.convention
+    )
 
 
 def cmd_width(args: argparse.Namespace) -> int:
@@ -120,10 +127,9 @@ def cmd_width(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- xsec
 def cmd_xsec(args: argparse.Namespace) -> int:
+    from dipolehnl.bounds import check_energy
     from dipolehnl.physics import xsec
     from dipolehnl.physics.nuclei import nucleus
-
-    from dipolehnl.bounds import check_energy
 
     model = _model(args)
     check_energy(args.energy)
@@ -151,7 +157,8 @@ def cmd_xsec(args: argparse.Namespace) -> int:
         "target_pdg": nuc.pdg,
         "energy_GeV": args.energy,
         "threshold_GeV": e_th,
-        "primary": {"e": "nue", "mu": "numu", "tau": "nutau"}[args.coupling_flavor] + ("bar" if args.antineutrino else ""),
+        "primary": {"e": "nue", "mu": "numu", "tau": "nutau"}[args.coupling_flavor]
+        + ("bar" if args.antineutrino else ""),
         "convention": model.convention.name,
     }
     _emit(out, args.json)
@@ -170,38 +177,58 @@ def _positive_int(text: str) -> int:
 
 
 def _add_simulation_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--experiment", default="t2k-nd280",
-                   help="a shipped experiment (see 'dipolehnl experiments') or an experiment .toml file (default t2k-nd280)")
-    p.add_argument("--detector", help="use this detector instead of the experiment's: a shipped model name or a "
-                                      "detector file (.toml or SIREN .dat); its own fiducial volumes if it has any")
+    p.add_argument(
+        "--experiment",
+        default="t2k-nd280",
+        help="a shipped experiment (see 'dipolehnl experiments') or an experiment .toml file (default t2k-nd280)",
+    )
+    p.add_argument(
+        "--detector",
+        help="use this detector instead of the experiment's: a shipped model name or a "
+        "detector file (.toml or SIREN .dat); its own fiducial volumes if it has any",
+    )
     p.add_argument("--mode", default="fhc", help="beam mode of the experiment (default fhc)")
-    p.add_argument("--flavor", default="both",
-                   help="flux component: numu, numubar, nue, nuebar, nutau, nutaubar, or both (default: nu and nubar "
-                        "of the coupled flavour; with --preset paper: the dominant one of the mode)")
+    p.add_argument(
+        "--flavor",
+        default="both",
+        help="flux component: numu, numubar, nue, nuebar, nutau, nutaubar, or both (default: nu and nubar "
+        "of the coupled flavour; with --preset paper: the dominant one of the mode)",
+    )
     p.add_argument("--mass", type=_float, required=True, help="HNL mass m_N in GeV (2 m_e < m_N <= 5)")
     p.add_argument("--coupling", type=_float, required=True, help="dipole coupling d_alphaN in GeV^-1 (1e-15 to 1)")
     _add_flavor_arg(p)
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
     p.add_argument("--preset", default="default", choices=list(PRESETS), help="physics preset (default: default)")
     p.add_argument("--convention", choices=list(CONVENTIONS), help="override the preset's convention")
-    p.add_argument("--analysis", help="take the signal channel from this analysis (shipped name or .toml file; "
-                                      "default: the e+e- selection of the shipped analyses)")
-    p.add_argument("--gas-density", type=_float,
-                   help="density of the material GAS in g/cm^3, at most 50 (default: the preset's)")
-    p.add_argument("--flux-file", help="flux table in the T2K release format to use instead of the shipped one "
-                                       "(at most 2 MB and 5000 bins)")
-    p.add_argument("--events", type=_positive_int, default=20000,
-                   help="number of weighted events (default 20000, at most 5000000)")
+    p.add_argument(
+        "--analysis",
+        help="take the signal channel from this analysis (shipped name or .toml file; "
+        "default: the e+e- selection of the shipped analyses)",
+    )
+    p.add_argument(
+        "--gas-density", type=_float, help="density of the material GAS in g/cm^3, at most 50 (default: the preset's)"
+    )
+    p.add_argument(
+        "--flux-file",
+        help="flux table in the T2K release format to use instead of the shipped one (at most 2 MB and 5000 bins)",
+    )
+    p.add_argument(
+        "--events", type=_positive_int, default=20000, help="number of weighted events (default 20000, at most 5000000)"
+    )
     p.add_argument("--seed", type=_seed, default=12345, help="random seed, 0 to 2^63-1 (same seed -> identical output)")
-    p.add_argument("--fiducial", action="append", metavar="NAME=CX,CY,CZ,LX,LY,LZ",
-                   help="fiducial volume (box centre and full sizes in m, any medium) to use instead of the "
-                        "experiment's or detector's own; repeat for several (needed where they have none)")
+    p.add_argument(
+        "--fiducial",
+        action="append",
+        metavar="NAME=CX,CY,CZ,LX,LY,LZ",
+        help="fiducial volume (box centre and full sizes in m, any medium) to use instead of the "
+        "experiment's or detector's own; repeat for several (needed where they have none)",
+    )
 
 
 def _simulate_from_args(args: argparse.Namespace):
     from dipolehnl.config import get_preset
     from dipolehnl.generate.api import simulate
-    
+
     preset = get_preset(args.preset)
     if args.convention:
         preset = preset.with_(convention=args.convention)
@@ -215,11 +242,29 @@ def _simulate_from_args(args: argparse.Namespace):
         from dipolehnl.generate.api import resolve_experiment
 
         detector = detector_with_fiducial(detector or resolve_experiment(args.experiment).detector, args.fiducial)
-    log.info("simulating %s %s m=%g GeV d=%g GeV^-1 with %d events", args.experiment, args.mode, args.mass, args.coupling,
-             args.events)
-    return simulate(args.experiment, args.mass, args.coupling, mode=args.mode, flavor=args.flavor, n_events=args.events,
-                    seed=args.seed, preset=preset, majorana=args.majorana, material_densities_g_cm3=dens,
-                    flux_file=args.flux_file, coupling_flavor=args.coupling_flavor, detector=detector)
+    log.info(
+        "simulating %s %s m=%g GeV d=%g GeV^-1 with %d events",
+        args.experiment,
+        args.mode,
+        args.mass,
+        args.coupling,
+        args.events,
+    )
+    return simulate(
+        args.experiment,
+        args.mass,
+        args.coupling,
+        mode=args.mode,
+        flavor=args.flavor,
+        n_events=args.events,
+        seed=args.seed,
+        preset=preset,
+        majorana=args.majorana,
+        material_densities_g_cm3=dens,
+        flux_file=args.flux_file,
+        coupling_flavor=args.coupling_flavor,
+        detector=detector,
+    )
 
 
 def _channel_from_args(args: argparse.Namespace):
@@ -234,10 +279,9 @@ def _channel_from_args(args: argparse.Namespace):
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     # --- event output formats by extension: .parquet (default), .hepmc3, .hepmc3.gz (issue 14) ---
+    from dipolehnl.bounds import check_pot
     from dipolehnl.generate.api import write_events_parquet
     from dipolehnl.generate.hepmc3 import CHANNEL_DECAY_MODES, write_events_hepmc3
-
-    from dipolehnl.bounds import check_pot
     from dipolehnl.io import check_finite_frame, os_errors
 
     out = str(args.out)
@@ -249,14 +293,24 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     pot = 1.0 if args.pot is None else check_pot(args.pot)
     channel = _channel_from_args(args)  # validate the analysis before simulating
     sample = _simulate_from_args(args)
-    meta = {"preset": args.preset, "mode": args.mode, "flavor": args.flavor, "channel": channel.name,
-            **channel.summary(sample)}
+    meta = {
+        "preset": args.preset,
+        "mode": args.mode,
+        "flavor": args.flavor,
+        "channel": channel.name,
+        **channel.summary(sample),
+    }
     check_finite_frame(sample.to_frame(), "events")
     with os_errors("events file", out):
         if fmt == "hepmc3":
-            written = write_events_hepmc3(sample, out, pot=pot, metadata=meta,
-                                          selected_factor=channel.selection_factor(sample),
-                                          selected_decay_mode=CHANNEL_DECAY_MODES[channel.name])["n_events"]
+            written = write_events_hepmc3(
+                sample,
+                out,
+                pot=pot,
+                metadata=meta,
+                selected_factor=channel.selection_factor(sample),
+                selected_decay_mode=CHANNEL_DECAY_MODES[channel.name],
+            )["n_events"]
         else:
             extra = {"weight_selected": sample.weights() * channel.selection_factor(sample), **channel.columns(sample)}
             write_events_parquet(sample, out, meta, extra)
@@ -281,12 +335,16 @@ def cmd_rate(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
     else:
         rel, med = out["rel_mc_error"], out["median_decay_length_m"]
-        print(f"selected events: {out['selected_events']:.4g}" + (f" ± {100 * rel:.2g}% (MC)" if rel is not None else ""))
+        print(
+            f"selected events: {out['selected_events']:.4g}" + (f" ± {100 * rel:.2g}% (MC)" if rel is not None else "")
+        )
         print("median lab-frame decay length: " + (f"{med:.4g} m" if med is not None else "n/a (no signal)"))
         print("production share: " + ", ".join(f"{k} {v:.1%}" for k, v in out["production_share"].items() if v > 1e-4))
         for name, t in out["fiducial_volumes"].items():
-            print(f"  {name}: " + " -> ".join(f"{k.replace('_in_fiducial', '')} {v:.4g}" for k, v in t.items()
-                                            if k != "rel_mc_error"))
+            print(
+                f"  {name}: "
+                + " -> ".join(f"{k.replace('_in_fiducial', '')} {v:.4g}" for k, v in t.items() if k != "rel_mc_error")
+            )
     return 0
 
 
@@ -305,7 +363,9 @@ def _grid(text: str, what: str) -> tuple[float, ...]:
 
             limit = MAX_MASSES if what == "mass" else MAX_COUPLINGS
             if n_i > limit:  # before building the grid (hardening)
-                raise InputError(f"the {what} grid {text!r} has {n_i} points, above the limit of {limit:,} (docs/robustness.md)")
+                raise InputError(
+                    f"the {what} grid {text!r} has {n_i} points, above the limit of {limit:,} (docs/robustness.md)"
+                )
             vals = tuple(float(v) for v in np.geomspace(lo_f, hi_f, n_i))
         else:
             vals = tuple(float(v) for v in text.split(",") if v.strip())
@@ -333,13 +393,24 @@ def _add_execution_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from dipolehnl.analysis.results import write_scan_outputs
-    from dipolehnl.analysis.scan import DEFAULT_COUPLINGS_GEVINV, DEFAULT_EVENTS, DEFAULT_MASSES_GEV, ScanSettings, run_scan
+    from dipolehnl.analysis.scan import (
+        DEFAULT_COUPLINGS_GEVINV,
+        DEFAULT_EVENTS,
+        DEFAULT_MASSES_GEV,
+        ScanSettings,
+        run_scan,
+    )
 
     settings = ScanSettings(
         masses_GeV=_grid(args.masses, "mass") if args.masses else DEFAULT_MASSES_GEV,
-        couplings_GeVinv=tuple(sorted(_grid(args.couplings, "coupling"))) if args.couplings else DEFAULT_COUPLINGS_GEVINV,
-        n_events=args.events or DEFAULT_EVENTS, seed=args.seed, majorana=args.majorana,
-        coupling_flavor=args.coupling_flavor)
+        couplings_GeVinv=tuple(sorted(_grid(args.couplings, "coupling")))
+        if args.couplings
+        else DEFAULT_COUPLINGS_GEVINV,
+        n_events=args.events or DEFAULT_EVENTS,
+        seed=args.seed,
+        majorana=args.majorana,
+        coupling_flavor=args.coupling_flavor,
+    )
     from dipolehnl.analysis.analyses import load_analysis
     from dipolehnl.bounds import check_scan_grid
     from dipolehnl.io import output_lock
@@ -350,16 +421,25 @@ def cmd_scan(args: argparse.Namespace) -> int:
         executor = _executor_from_args(args)
         progress = not args.quiet and sys.stderr.isatty()
         try:
-            result = run_scan(args.analysis, args.preset, settings, cache_dir=Path(args.out) / ".cache",
-                              executor=executor, progress=progress)
+            result = run_scan(
+                args.analysis,
+                args.preset,
+                settings,
+                cache_dir=Path(args.out) / ".cache",
+                executor=executor,
+                progress=progress,
+            )
         finally:
             if hasattr(executor, "close"):
                 executor.close()
         summary = write_scan_outputs(result, args.out)
     if not args.quiet:
         wl = summary["world_leading_MeV"]
-        sys.stderr.write(f"{result.analysis.name} [{result.preset.name}]: {len(result.masses)} masses in {result.wall_time_s:.1f} s; "
-                         f"world-leading {'%.0f-%.0f MeV' % tuple(wl) if wl else 'nowhere'}; wrote {args.out}\n")
+        sys.stderr.write(
+            f"{result.analysis.name} [{result.preset.name}]: {len(result.masses)} masses "
+            f"in {result.wall_time_s:.1f} s; "
+            f"world-leading {f'{wl[0]:.0f}-{wl[1]:.0f} MeV' if wl else 'nowhere'}; wrote {args.out}\n"
+        )
     return 0
 
 
@@ -375,8 +455,10 @@ def cmd_experiments(args: argparse.Namespace) -> int:
         print(f"  detector {e['detector']}, {e['distance_m']:g} m from the source")
         for mode, flavors in e["modes"].items():
             print(f"  mode {mode}: {', '.join(flavors)}")
-        print("  fiducial volumes: " + ", ".join(f"{n} ({v['shape']}, {v['volume_m3']:.3g} m^3)"
-                                                 for n, v in e["fiducial_volumes"].items()))
+        print(
+            "  fiducial volumes: "
+            + ", ".join(f"{n} ({v['shape']}, {v['volume_m3']:.3g} m^3)" for n, v in e["fiducial_volumes"].items())
+        )
     return 0
 
 
@@ -423,8 +505,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         if hasattr(executor, "close"):
             executor.close()
     if not args.quiet:
-        sys.stderr.write(f"reproduce finished in {info['wall_time_s']:.0f} s: {Path(args.out) / 'report.md'} "
-                         f"and report.html\n")
+        sys.stderr.write(
+            f"reproduce finished in {info['wall_time_s']:.0f} s: {Path(args.out) / 'report.md'} and report.html\n"
+        )
     return 0
 
 
@@ -437,28 +520,40 @@ def _register_miniboone_fit(sub) -> None:
         from dipolehnl.analysis import miniboone_fit as mbf
 
         s = mbf.FitSettings(
-            convention=args.convention, majorana=args.majorana, fit=args.fit,
+            convention=args.convention,
+            majorana=args.majorana,
+            fit=args.fit,
             sin2_2theta=mbf.mb.DEFAULT_SIN2_2THETA_MUE if args.sin2_2theta is None else args.sin2_2theta,
             dm2_eV2=mbf.mb.DEFAULT_DM2_EV2 if args.dm2 is None else args.dm2,
             masses_MeV=_grid(args.masses, "mass") if args.masses else mbf.log_grid(*mbf.DEFAULT_MASSES_MEV),
-            couplings_GeVinv=(_grid(args.couplings, "coupling") if args.couplings
-                              else mbf.log_grid(*mbf.DEFAULT_COUPLINGS_GEVINV)),
-            n_events=args.events, seed=args.seed, workers=args.workers or 1)
+            couplings_GeVinv=(
+                _grid(args.couplings, "coupling") if args.couplings else mbf.log_grid(*mbf.DEFAULT_COUPLINGS_GEVINV)
+            ),
+            n_events=args.events,
+            seed=args.seed,
+            workers=args.workers or 1,
+        )
         res = mbf.run_fit(s)
         files = mbf.write_fit_outputs(res, args.out)
         for f in s.fits:
             bf = res.best_fit(f)
-            print(f"{f}: best fit m = {bf['m_MeV']:.4g} MeV, d = {bf['d_GeVinv']:.3g} GeV^-1, chi2 = {bf['chi2']:.2f} "
-                  f"({bf['n_bins']} bins; {bf['chi2_no_hnl']:.2f} without HNL)")
+            print(
+                f"{f}: best fit m = {bf['m_MeV']:.4g} MeV, d = {bf['d_GeVinv']:.3g} GeV^-1, chi2 = {bf['chi2']:.2f} "
+                f"({bf['n_bins']} bins; {bf['chi2_no_hnl']:.2f} without HNL)"
+            )
         print(f"wrote {len(files)} files to {args.out} in {res.wall_time_s:.1f} s")
         return 0
 
-    p = sub.add_parser("miniboone-fit", help="fit the MiniBooNE excess with dipole-portal HNLs: Delta chi2 regions in (m_N, d_muN)")
+    p = sub.add_parser(
+        "miniboone-fit", help="fit the MiniBooNE excess with dipole-portal HNLs: Delta chi2 regions in (m_N, d_muN)"
+    )
     p.add_argument("--out", required=True, help="output directory (regions, chi2_grid.csv, summary.json)")
     p.add_argument("--convention", default="consistent", choices=("consistent", "darknews"), help="width convention")
     p.add_argument("--fit", default="both", help="enu, costheta or both (default)")
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default Dirac)")
-    p.add_argument("--sin2-2theta", type=_float, default=None, help="fixed sin^2(2 theta_mue) (default 6e-4, Ref. [31])")
+    p.add_argument(
+        "--sin2-2theta", type=_float, default=None, help="fixed sin^2(2 theta_mue) (default 6e-4, Ref. [31])"
+    )
     p.add_argument("--dm2", type=_float, default=None, help="fixed Delta m^2 in eV^2 (default 1.3, Ref. [31])")
     p.add_argument("--masses", help="masses in MeV: 'a,b,c' or 'lo:hi:n' log-spaced (default 10:1500:40)")
     p.add_argument("--couplings", help="couplings d in GeV^-1: 'a,b,c' or 'lo:hi:n' (default 1e-8:3e-5:200)")
@@ -466,16 +561,21 @@ def _register_miniboone_fit(sub) -> None:
     p.add_argument("--seed", type=int, default=31, help="base seed (default 31)")
     p.add_argument("--workers", type=_positive_int, default=1, help="processes over masses (default 1)")
     p.set_defaults(func=cmd_miniboone_fit)
+
+
 # ---------------------------------------------------------------- end miniboone-fit
 
 
 def build_parser() -> argparse.ArgumentParser:
     from dipolehnl import __version__
 
-    parser = _Parser(prog="dipolehnl", description="Dipole-portal heavy neutral leptons at neutrino experiments.",
-                     epilog="Input ranges and resource limits: docs/robustness.md (dipolehnl.bounds). Exit codes: 0 success, "
-                            "2 bad input, a limit exceeded or an output that cannot be written, 130 interrupted, "
-                            "1 internal error.")
+    parser = _Parser(
+        prog="dipolehnl",
+        description="Dipole-portal heavy neutral leptons at neutrino experiments.",
+        epilog="Input ranges and resource limits: docs/robustness.md (dipolehnl.bounds). Exit codes: 0 success, "
+        "2 bad input, a limit exceeded or an output that cannot be written, 130 interrupted, "
+        "1 internal error.",
+    )
     parser.add_argument("--version", action="version", version=f"dipolehnl {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
@@ -495,10 +595,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="generate weighted HNL events in the fiducial volumes (Parquet or HepMC3)")
     _add_simulation_args(p)
     # --- event output formats (issue 14) ---
-    p.add_argument("--out", required=True, help="output file: .parquet (one row per event), .hepmc3 or .hepmc3.gz "
-                                                "(one HepMC3 event per entry, NuHepMC conventions; docs/events.md)")
-    p.add_argument("--pot", type=_float, help="HepMC3 only: protons on target of the event weights (default 1: "
-                                              "events per POT)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output file: .parquet (one row per event), .hepmc3 or .hepmc3.gz "
+        "(one HepMC3 event per entry, NuHepMC conventions; docs/events.md)",
+    )
+    p.add_argument(
+        "--pot", type=_float, help="HepMC3 only: protons on target of the event weights (default 1: events per POT)"
+    )
     # --- end of event output formats ---
     p.set_defaults(func=cmd_simulate)
 
@@ -509,19 +614,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rate)
 
     p = sub.add_parser("scan", help="scan (m_N, d) for an analysis: expected events, contours, summary")
-    p.add_argument("--analysis", required=True, help="a shipped analysis (t2k2019, t2k-full, t2k+t2k2) or an analysis .toml file")
+    p.add_argument(
+        "--analysis", required=True, help="a shipped analysis (t2k2019, t2k-full, t2k+t2k2) or an analysis .toml file"
+    )
     p.add_argument("--preset", default="default", choices=list(PRESETS), help="physics preset")
-    p.add_argument("--masses", help="HNL masses in GeV: 'a,b,c' (increasing) or 'lo:hi:n' (default 0.01:2:60); "
-                                    "2 to 1000 masses in (2 m_e, 5]")
-    p.add_argument("--couplings", help="couplings in GeV^-1: 'a,b,c' or 'lo:hi:n' (default 1e-8:1e-4:200); "
-                                       "at most 10000 in [1e-15, 1]")
-    p.add_argument("--events", type=_positive_int, help="events per mass and detector (default 10000, refined "
-                                                        "adaptively; at most 1000000, and events x couplings <= 5e7)")
+    p.add_argument(
+        "--masses",
+        help="HNL masses in GeV: 'a,b,c' (increasing) or 'lo:hi:n' (default 0.01:2:60); 2 to 1000 masses in (2 m_e, 5]",
+    )
+    p.add_argument(
+        "--couplings",
+        help="couplings in GeV^-1: 'a,b,c' or 'lo:hi:n' (default 1e-8:1e-4:200); at most 10000 in [1e-15, 1]",
+    )
+    p.add_argument(
+        "--events",
+        type=_positive_int,
+        help="events per mass and detector (default 10000, refined "
+        "adaptively; at most 1000000, and events x couplings <= 5e7)",
+    )
     p.add_argument("--seed", type=_seed, default=2412, help="random seed, 0 to 2^63-1")
     p.add_argument("--majorana", action="store_true", help="Majorana HNL (default: Dirac)")
     _add_flavor_arg(p)
-    p.add_argument("--out", required=True, help="output directory (locked while the scan runs; the files are replaced "
-                                                "together, summary.json last)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output directory (locked while the scan runs; the files are replaced together, summary.json last)",
+    )
     _add_execution_args(p)
     p.set_defaults(func=cmd_scan)
 
@@ -529,7 +647,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
     p.set_defaults(func=cmd_experiments)
 
-    p = sub.add_parser("kaon-validation", help="|U_muN|^2 limits from HNLs of kaon decays (supplemental check), CSV + figure")
+    p = sub.add_parser(
+        "kaon-validation", help="|U_muN|^2 limits from HNLs of kaon decays (supplemental check), CSV + figure"
+    )
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--quiet", action="store_true", help="no messages")
     p.set_defaults(func=cmd_kaon_validation)
@@ -540,7 +660,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_execution_args(p)
     p.set_defaults(func=cmd_figures)
 
-    p = sub.add_parser("reproduce", help="everything: the three analyses, the validation, all figures and report.md/.html")
+    p = sub.add_parser(
+        "reproduce", help="everything: the three analyses, the validation, all figures and report.md/.html"
+    )
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--fast", action="store_true", help="coarse grids (quick look, not for physics)")
     _add_execution_args(p)
@@ -550,12 +672,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -565,8 +687,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"dipolehnl: error: {exc}\n")
         return 2
     except KeyboardInterrupt:
-        kept = " (finished masses are kept in the cache: run the same command again to resume)" \
-            if args.command in ("scan", "figures", "reproduce") else ""
+        kept = (
+            " (finished masses are kept in the cache: run the same command again to resume)"
+            if args.command in ("scan", "figures", "reproduce")
+            else ""
+        )
         sys.stderr.write(f"dipolehnl: interrupted{kept}\n")
         return 130
     except OSError as exc:  # the user's environment (permissions, full disk, path too long): not our bug

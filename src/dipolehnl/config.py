@@ -19,10 +19,12 @@
 Both use cos θ_N > 0.992, opening angle < 90°, and the T2K 2019 efficiency held at its end
 values outside 150–475 MeV.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from dipolehnl.errors import InputError
 from dipolehnl.physics.model import Convention, check_convention
@@ -34,8 +36,11 @@ if TYPE_CHECKING:
 PAPER_GAS_DENSITY_G_CM3 = 1.855
 FLUX_COMPONENT_CHOICES: tuple[str, ...] = ("all", "dominant")
 #: Coupling flavour α of d_α → the neutrino flavours it upscatters (ν_α, ν̄_α).
-COUPLING_FLAVORS: dict[str, tuple[str, str]] = {"e": ("nue", "nuebar"), "mu": ("numu", "numubar"),
-                                                "tau": ("nutau", "nutaubar")}
+COUPLING_FLAVORS: dict[str, tuple[str, str]] = {
+    "e": ("nue", "nuebar"),
+    "mu": ("numu", "numubar"),
+    "tau": ("nutau", "nutaubar"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,11 +75,13 @@ class Preset:
         if self.beamline is not None:
             object.__setattr__(self, "beamline", dict(self.beamline))
         if self.flux_components not in FLUX_COMPONENT_CHOICES:
-            raise InputError(f"flux_components must be one of {', '.join(FLUX_COMPONENT_CHOICES)}, "
-                             f"got {self.flux_components!r}")
+            raise InputError(
+                f"flux_components must be one of {', '.join(FLUX_COMPONENT_CHOICES)}, got {self.flux_components!r}"
+            )
 
-    def flavors_for(self, fluxes: Mapping[str, "FluxComponent"], coupling_flavors: Sequence[str] = ("mu",)
-                    ) -> tuple[str, ...]:
+    def flavors_for(
+        self, fluxes: Mapping[str, FluxComponent], coupling_flavors: Sequence[str] = ("mu",)
+    ) -> tuple[str, ...]:
         """Flux flavours used in one beam mode: for every coupled flavour α (``"e"``, ``"mu"``,
         ``"tau"``), ν_α and ν̄_α that the mode has (``fluxes``: flavour → flux), or only the
         one with the larger integrated flux (``flux_components = "dominant"``)."""
@@ -86,7 +93,7 @@ class Preset:
             out += pair
         return tuple(out)
 
-    def with_(self, **changes) -> "Preset":
+    def with_(self, **changes) -> Preset:
         """A copy with some choices changed (used to measure each single difference)."""
         return replace(self, **changes)
 
@@ -95,7 +102,7 @@ PRESETS: dict[str, Preset] = {
     "default": Preset("default"),
     "paper": Preset(
         "paper",
-        convention="darknews",
+        convention=check_convention("darknews"),
         br_ee="paper-code",
         material_densities_g_cm3={"GAS": PAPER_GAS_DENSITY_G_CM3},
         flux_components="dominant",

@@ -3,6 +3,7 @@
 Values follow DarkNews 0.4.8 (``DarkNews/const.py``) so that convention ``darknews``
 reproduces it to machine precision; they agree with PDG 2022.
 """
+
 from __future__ import annotations
 
 import math

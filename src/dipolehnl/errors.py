@@ -1,4 +1,5 @@
 """Exceptions.  The CLI turns :class:`InputError` into one line on stderr and exit code 2."""
+
 from __future__ import annotations
 
 import math

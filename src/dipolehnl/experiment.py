@@ -29,17 +29,20 @@ file are relative to the file.  Format::
 
 Errors name the file and the key (``InputError``: one line, exit code 2 in the CLI).
 """
+
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from pydantic import Field
 
 if sys.version_info >= (3, 11):
@@ -48,7 +51,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dipolehnl.beam.flux import FLAVORS as T2K_COLUMNS
-from dipolehnl.beam.flux import FluxComponent, T2K_TABLE_TO_PER_GEV_PER_POT
+from dipolehnl.beam.flux import T2K_TABLE_TO_PER_GEV_PER_POT, FluxComponent
 from dipolehnl.detector.geometry import Detector
 from dipolehnl.detector.shapes import Shape, shape_from_dict
 from dipolehnl.errors import InputError
@@ -72,13 +75,17 @@ class FluxFileSpec(Spec):
 
     file: str = Field(description="flux table, path relative to the experiment file")
     format: Literal["t2k", "bins", "bnb"] = Field(
-        "t2k", description="'t2k': the T2K release table (bin  lo - hi  numu numubar nue nuebar); "
-                           "'bins': rows 'E_lo_GeV E_hi_GeV value' ('#' comments); "
-                           "'bnb': rows 'E_lo_GeV E_hi_GeV numu numubar nue nuebar' ('#' comments)")
+        "t2k",
+        description="'t2k': the T2K release table (bin  lo - hi  numu numubar nue nuebar); "
+        "'bins': rows 'E_lo_GeV E_hi_GeV value' ('#' comments); "
+        "'bnb': rows 'E_lo_GeV E_hi_GeV numu numubar nue nuebar' ('#' comments)",
+    )
     column: Literal["numu", "numubar", "nue", "nuebar"] | None = Field(
-        None, description="t2k and bnb formats: the column of this flavour (default: the flavour itself)")
+        None, description="t2k and bnb formats: the column of this flavour (default: the flavour itself)"
+    )
     units: Literal["cm-2 (50 MeV)-1 (1e21 POT)-1", "cm-2 GeV-1 POT-1", "m-2 GeV-1 POT-1"] = Field(
-        "cm-2 (50 MeV)-1 (1e21 POT)-1", description="units of the tabulated values (densities)")
+        "cm-2 (50 MeV)-1 (1e21 POT)-1", description="units of the tabulated values (densities)"
+    )
 
 
 class SourceSpec(Spec):
@@ -93,11 +100,16 @@ class BeamSpec(Spec):
     distance_m: Number = Field(gt=0, description="distance from the neutrino source (target) to the detector centre, m")
     source: SourceSpec | None = None
     flux_fractional_error: str | None = Field(
-        None, description="optional table 'E_GeV fractional_error' (relative path) of the flux normalisation "
-                          "uncertainty, interpolated linearly and held at its ends; absent: no flux band")
-    modes: dict[str, Annotated[dict[Literal["numu", "numubar", "nue", "nuebar", "nutau", "nutaubar"], FluxFileSpec],
-                               Field(min_length=1)]] = Field(
-        min_length=1, description="beam mode (e.g. fhc, rhc) → flavour → flux file")
+        None,
+        description="optional table 'E_GeV fractional_error' (relative path) of the flux normalisation "
+        "uncertainty, interpolated linearly and held at its ends; absent: no flux band",
+    )
+    modes: dict[
+        str,
+        Annotated[
+            dict[Literal["numu", "numubar", "nue", "nuebar", "nutau", "nutaubar"], FluxFileSpec], Field(min_length=1)
+        ],
+    ] = Field(min_length=1, description="beam mode (e.g. fhc, rhc) → flavour → flux file")
 
 
 class DetectorSpec(Spec):
@@ -121,11 +133,12 @@ class ExperimentSpec(Spec):
     fiducial_volumes: dict[str, FiducialVolumeSpec] = Field(
         default_factory=dict,
         description="name → solid: shape = 'box' (default; center_m, size_m), 'sphere' (center_m, radius_m) or "
-                    "'cylinder' (center_m, radius_m, length_m, axis); absent: the detector's own (a TOML "
-                    "detector's [fiducial_volumes], a SIREN file's 'fiducial' line)")
+        "'cylinder' (center_m, radius_m, length_m, axis); absent: the detector's own (a TOML "
+        "detector's [fiducial_volumes], a SIREN file's 'fiducial' line)",
+    )
 
 
-def experiment_json_schema() -> dict:
+def experiment_json_schema() -> dict[str, Any]:
     """The JSON schema of an experiment file.
 
     Returns
@@ -176,7 +189,7 @@ class Experiment:
     spec: ExperimentSpec | None = field(default=None, compare=False, repr=False)
     flux_error_table: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
-    def flux_fractional_error(self, E_GeV) -> np.ndarray:
+    def flux_fractional_error(self, E_GeV: ArrayLike) -> NDArray[np.float64]:
         """Fractional 1σ flux uncertainty from the experiment's table.
 
         Parameters
@@ -192,7 +205,8 @@ class Experiment:
         E = np.asarray(E_GeV, dtype=float)
         if self.flux_error_table is None:
             return np.zeros_like(E)
-        return np.interp(E, *self.flux_error_table)
+        xp, fp = self.flux_error_table
+        return np.asarray(np.interp(E, xp, fp), dtype=float)
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -267,7 +281,7 @@ class Experiment:
             raise InputError(f"experiment {self.name!r}, mode {m}: no {flavor} flux (has {', '.join(self.fluxes[m])})")
         return self.fluxes[m][flavor]
 
-    def shapes(self, names) -> dict[str, Shape]:
+    def shapes(self, names: Iterable[str]) -> dict[str, Shape]:
         """Fiducial volumes by name.
 
         Parameters
@@ -288,12 +302,13 @@ class Experiment:
         out = {}
         for n in names:
             if n not in self.fiducial_volumes:
-                raise InputError(f"experiment {self.name!r} has no fiducial volume {n!r} "
-                                 f"(has {', '.join(self.fiducial_volumes)})")
+                raise InputError(
+                    f"experiment {self.name!r} has no fiducial volume {n!r} (has {', '.join(self.fiducial_volumes)})"
+                )
             out[n] = self.fiducial_volumes[n]
         return out
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Modes, flavours and fiducial volumes (``dipolehnl experiments``).
 
         Returns
@@ -302,11 +317,17 @@ class Experiment:
             JSON-ready summary: name, description, detector, distances, modes and their
             flavours, fiducial volumes with their shapes and volumes (m³).
         """
-        return {"name": self.name, "description": self.description, "detector": self.detector.name,
-                "distance_m": self.distance_m, "decay_volume_length_m": self.decay_volume_length_m,
-                "modes": {m: list(f) for m, f in self.fluxes.items()},
-                "fiducial_volumes": {n: {**s.to_dict(), "volume_m3": s.volume_m3}
-                                     for n, s in self.fiducial_volumes.items()}}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "detector": self.detector.name,
+            "distance_m": self.distance_m,
+            "decay_volume_length_m": self.decay_volume_length_m,
+            "modes": {m: list(f) for m, f in self.fluxes.items()},
+            "fiducial_volumes": {
+                n: {**s.to_dict(), "volume_m3": s.volume_m3} for n, s in self.fiducial_volumes.items()
+            },
+        }
 
 
 def _experiments_dir() -> Path:
@@ -324,7 +345,7 @@ def available_experiments() -> list[str]:
     return sorted(p.stem for p in _experiments_dir().glob("*.toml"))
 
 
-def parse_experiment(doc: dict, source: str, base_dir: Path) -> Experiment:
+def parse_experiment(doc: dict[str, Any], source: str, base_dir: Path) -> Experiment:
     """Validate a parsed TOML document and load the detector and fluxes it names.
 
     Parameters
@@ -375,13 +396,25 @@ def parse_experiment(doc: dict, source: str, base_dir: Path) -> Experiment:
 
         path = base_dir / spec.beam.flux_fractional_error
         if not path.is_file():
-            raise InputError(f"{source}: beam.flux_fractional_error: file not found: {spec.beam.flux_fractional_error!r}")
+            raise InputError(
+                f"{source}: beam.flux_fractional_error: file not found: {spec.beam.flux_fractional_error!r}"
+            )
         try:
             err = _two_columns(read_user_text(path, "flux error file"), str(path))
         except InputError as exc:
             raise InputError(f"{source}: beam.flux_fractional_error: {exc}") from None
-    return Experiment(spec.name, spec.description, source, det, shapes, fluxes, spec.beam.distance_m,
-                      src.decay_volume_length_m if src else None, spec, err)
+    return Experiment(
+        spec.name,
+        spec.description,
+        source,
+        det,
+        shapes,
+        fluxes,
+        spec.beam.distance_m,
+        src.decay_volume_length_m if src else None,
+        spec,
+        err,
+    )
 
 
 def _load_detector(d: DetectorSpec, source: str, base_dir: Path) -> Detector:
@@ -413,7 +446,9 @@ def _load_flux(f: FluxFileSpec, flavor: str, mode: str, where: str, base_dir: Pa
         if f.format in ("t2k", "bnb"):
             col = f.column or flavor
             if col not in T2K_COLUMNS:
-                raise InputError(f"the {f.format} table has no column {col!r} (give column = one of {', '.join(T2K_COLUMNS)})")
+                raise InputError(
+                    f"the {f.format} table has no column {col!r} (give column = one of {', '.join(T2K_COLUMNS)})"
+                )
             values = raw[:, T2K_COLUMNS.index(col)]
         else:
             values = raw[:, 0]
@@ -462,9 +497,11 @@ def referenced_files(path: str | Path) -> list[Path]:
             out.append(default_materials_path(base / det["file"]))
     if isinstance(beam.get("flux_fractional_error"), str):
         out.append(base / beam["flux_fractional_error"])
-    modes = beam.get("modes") if isinstance(beam.get("modes"), dict) else {}
+    modes = beam.get("modes")
+    if not isinstance(modes, dict):
+        modes = {}
     for flavs in modes.values():
-        for f in (flavs.values() if isinstance(flavs, dict) else ()):
+        for f in flavs.values() if isinstance(flavs, dict) else ():
             if isinstance(f, dict) and isinstance(f.get("file"), str):
                 out.append(base / f["file"])
     return list(dict.fromkeys(out))
@@ -479,7 +516,7 @@ def _stat(path: str | Path) -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=64)
-def _load_cached(key: str, is_shipped: bool, stamp: tuple) -> Experiment:
+def _load_cached(key: str, is_shipped: bool, stamp: tuple[object, ...]) -> Experiment:
     # ``stamp``: (path, mtime, size) of every file involved, so that a file edited in place
     # is read again (scan cache keys hash the contents: results must come from them)
     if is_shipped:
@@ -517,14 +554,16 @@ def load_experiment(name_or_path: str | Path, base_dir: str | Path | None = None
         if base_dir is not None and not path.is_absolute():
             path = Path(base_dir) / path
         if path.suffix != ".toml" or not path.is_file():
-            raise InputError(f"unknown experiment {key!r}: expected one of {', '.join(available_experiments())} "
-                             "or a path to an experiment .toml file")
+            raise InputError(
+                f"unknown experiment {key!r}: expected one of {', '.join(available_experiments())} "
+                "or a path to an experiment .toml file"
+            )
         key = str(path.resolve())
     stamp = tuple((str(f), _stat(f)) for f in referenced_files(path))
     return _load_cached(key, shipped, stamp)
 
 
-def experiments_summary() -> list[dict]:
+def experiments_summary() -> list[dict[str, Any]]:
     """Summaries of all shipped experiments.
 
     Returns

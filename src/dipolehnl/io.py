@@ -12,15 +12,17 @@
   file) → :class:`OutputError`, one line naming what could not be written where.
 * :func:`read_user_text`: bounded reading of user files.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +107,12 @@ def describe_os_error(exc: OSError, doing: str, path: str | os.PathLike[str] | N
     """One line: ``doing PATH: reason``, the path being the one the system named, if any."""
     where = exc.filename if exc.filename is not None else path
     reason = exc.strerror or str(exc) or type(exc).__name__
-    if isinstance(exc, (FileExistsError, NotADirectoryError)) and path is not None and exc.filename is not None \
-            and os.fspath(exc.filename) != os.fspath(path):
+    if (
+        isinstance(exc, (FileExistsError, NotADirectoryError))
+        and path is not None
+        and exc.filename is not None
+        and os.fspath(exc.filename) != os.fspath(path)
+    ):
         return f"{doing} {path}: {exc.filename} is not a directory"
     return f"{doing} {where}: {reason}" if where is not None else f"{doing}: {reason}"
 
@@ -138,8 +144,10 @@ def check_finite(obj: Any, what: str, _where: str = "") -> Any:
     from dipolehnl.errors import OutputError
 
     def bad(loc: str, v: Any) -> OutputError:
-        return OutputError(f"{what}: the result {loc or 'value'} = {v} is not finite; an input is outside its "
-                           "supported range (docs/robustness.md)")
+        return OutputError(
+            f"{what}: the result {loc or 'value'} = {v} is not finite; an input is outside its "
+            "supported range (docs/robustness.md)"
+        )
 
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -169,8 +177,10 @@ def check_finite_csv(text: str, what: str) -> str:
     for lineno, row in enumerate(csv.reader(_io.StringIO(text)), start=1):
         for col, cell in enumerate(row):
             if cell.strip().lower() in _NON_FINITE_CELLS:
-                raise OutputError(f"{what}: line {lineno}, column {col + 1} is {cell}, not a finite number; an "
-                                  "input is outside its supported range (docs/robustness.md)")
+                raise OutputError(
+                    f"{what}: line {lineno}, column {col + 1} is {cell}, not a finite number; an "
+                    "input is outside its supported range (docs/robustness.md)"
+                )
     return text
 
 
@@ -212,8 +222,10 @@ def output_lock(directory: str | os.PathLike[str]) -> Iterator[Path]:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise OutputError(f"{d} is in use by another dipolehnl run (it holds {d / LOCK_NAME}): wait for "
-                                  "it to finish or choose another output directory") from None
+                raise OutputError(
+                    f"{d} is in use by another dipolehnl run (it holds {d / LOCK_NAME}): wait for "
+                    "it to finish or choose another output directory"
+                ) from None
             except OSError:  # no locking on this file system
                 pass
         _HELD_LOCKS[key] = [fh, 1]
@@ -384,5 +396,7 @@ def check_finite_frame(frame, what: str, missing_allowed: tuple[str, ...] = ("pr
         bad = np.isinf(v) if str(col).startswith(missing_allowed) else ~np.isfinite(v)
         if bad.any():
             i = int(np.argmax(bad))
-            raise OutputError(f"{what}: column {col}, row {i} is {v[i]}, not a finite number; an input is outside "
-                              "its supported range (docs/robustness.md)")
+            raise OutputError(
+                f"{what}: column {col}, row {i} is {v[i]}, not a finite number; an input is outside "
+                "its supported range (docs/robustness.md)"
+            )

@@ -16,11 +16,11 @@ The JSON schemas of the three formats are generated from the models into docs/ex
 docs/detector.md and docs/analysis.md (``python -m dipolehnl.specs --write-docs DOCS_DIR``
 regenerates them, ``python -m dipolehnl.specs`` prints them; a test checks they are in sync).
 """
+
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import sys
 import types
 import typing
@@ -79,8 +79,9 @@ def _three(v: Any) -> Any:
 #: A point or extent: 3 finite numbers (m).
 Vec3 = Annotated[list[Number], Field(min_length=3, max_length=3), BeforeValidator(_three)]
 #: 3 finite numbers > 0 (m).
-PositiveVec3 = Annotated[list[Annotated[Number, Field(gt=0)]], Field(min_length=3, max_length=3),
-                         BeforeValidator(_three)]
+PositiveVec3 = Annotated[
+    list[Annotated[Number, Field(gt=0)]], Field(min_length=3, max_length=3), BeforeValidator(_three)
+]
 
 
 def tagged_union(key: str, members: dict[str, type[BaseModel]], default: str | None = None) -> Any:
@@ -94,8 +95,10 @@ def tagged_union(key: str, members: dict[str, type[BaseModel]], default: str | N
         return getattr(v, key, None)
 
     tag.__name__ = key  # named in pydantic's error context, read back by _message
-    return Annotated[Union[tuple(Annotated[m, Tag(t)] for t, m in members.items())],  # type: ignore[misc]  # noqa: UP007
-                     Discriminator(tag)]
+    return Annotated[
+        Union[tuple(Annotated[m, Tag(t)] for t, m in members.items())],  # noqa: UP007
+        Discriminator(tag),
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,7 +250,7 @@ def _walk(model: type[BaseModel], loc: tuple, doc: Any) -> tuple[str, list[str] 
         origin = typing.get_origin(ann)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             allowed = list(ann.model_fields)
-            field = ann.model_fields.get(part)  # type: ignore[arg-type]
+            field = ann.model_fields.get(part)
             ann = None if field is None else _field_annotation(field)
             key = _join(key, str(part))
         elif origin is dict:
@@ -255,8 +258,11 @@ def _walk(model: type[BaseModel], loc: tuple, doc: Any) -> tuple[str, list[str] 
             key = _join(key, str(part))
         elif origin in (list, tuple) and isinstance(part, int):
             args = typing.get_args(ann)
-            ann = args[0] if origin is list or (len(args) == 2 and args[1] is Ellipsis) else (
-                args[part] if part < len(args) else None)
+            ann = (
+                args[0]
+                if origin is list or (len(args) == 2 and args[1] is Ellipsis)
+                else (args[part] if part < len(args) else None)
+            )
             key = _join(key, f"[{part}]")
         else:
             ann = None
@@ -270,7 +276,8 @@ def _walk(model: type[BaseModel], loc: tuple, doc: Any) -> tuple[str, list[str] 
 def _field_annotation(field: Any) -> Any:
     """A model field's annotation with its metadata (so that tagged unions are recognised)."""
     if field.metadata:
-        return Annotated[(field.annotation, *field.metadata)]  # type: ignore[return-value]
+        params = (field.annotation, *field.metadata)
+        return Annotated[params]
     return field.annotation
 
 
@@ -290,10 +297,20 @@ def _show(value: Any, limit: int = 60) -> str:
 
 
 _TYPE_NAMES = {
-    "float_type": "a number", "float_parsing": "a number", "int_type": "an integer", "int_parsing": "an integer",
-    "int_from_float": "an integer", "string_type": "a string", "bool_type": "true or false",
-    "bool_parsing": "true or false", "list_type": "a list", "tuple_type": "a list", "dict_type": "a table",
-    "model_type": "a table", "model_attributes_type": "a table", "union_tag_not_found": "a table",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "union_tag_not_found": "a table",
 }
 
 
@@ -363,8 +380,11 @@ def json_schemas() -> dict[str, dict]:
     from dipolehnl.detector.toml_format import detector_json_schema
     from dipolehnl.experiment import experiment_json_schema
 
-    return {"experiments.md": experiment_json_schema(), "detector.md": detector_json_schema(),
-            "analysis.md": analysis_json_schema()}
+    return {
+        "experiments.md": experiment_json_schema(),
+        "detector.md": detector_json_schema(),
+        "analysis.md": analysis_json_schema(),
+    }
 
 
 SCHEMA_HEADING = "## JSON schema"
@@ -384,7 +404,7 @@ def docs_schema(text: str) -> dict | None:
     end = text.find("\n```", start + 8)
     if start < 0 or end < 0:
         return None
-    return json.loads(text[start + 8:end])
+    return json.loads(text[start + 8 : end])
 
 
 def write_docs(docs_dir: Path) -> list[str]:

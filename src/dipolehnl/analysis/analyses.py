@@ -38,13 +38,14 @@ reference_pot) x (len(fiducial_volumes) / reference_n_fiducial_volumes); the las
 (default: no volume scaling).  This is the paper's "scales linearly with the POT and
 total TPC volume", with the volume ratio of the upgrade counted as 5 TPCs / 3 TPCs.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -69,6 +70,7 @@ from dipolehnl.specs import Integer, Name, Number, Spec, fail, json_schema, tagg
 
 STATISTICS: tuple[str, ...] = ("poisson_zero_background", "asimov")
 ASIMOV_Q: tuple[str, ...] = ("discovery", "exclusion")
+
 
 # ---------------------------------------------------------------------------------------
 # Data classes
@@ -114,16 +116,21 @@ class SelectionConfig:
         the preset's BR(ee) choice, used by the ``ee`` channel)."""
         if self.channel == "ee":
             return EeChannel(self.cos_theta_min, self.opening_angle_max_deg, self.efficiency_function(), br_ee)
-        return SinglePhotonChannel(self.photon_energy_min_GeV, self.photon_angle_max_deg, self.mean_free_path_X0,
-                                   self.max_path_m, self.efficiency_function(),
-                                   tuple(self.conversion_subsystems) if self.conversion_subsystems else None)
+        return SinglePhotonChannel(
+            self.photon_energy_min_GeV,
+            self.photon_angle_max_deg,
+            self.mean_free_path_X0,
+            self.max_path_m,
+            self.efficiency_function(),
+            tuple(self.conversion_subsystems) if self.conversion_subsystems else None,
+        )
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         """Everything that determines the channel (analyses scanned together must agree)."""
         return dataclasses.astuple(dataclasses.replace(self, base_dir=""))
 
 
-def default_channel(preset=None) -> Channel:
+def default_channel(preset: Preset | str | None = None) -> Channel:
     """The e⁺e⁻ channel of the shipped analyses for a preset.
 
     Parameters
@@ -252,8 +259,11 @@ class Analysis:
             Protons on target.
         """
         return float(
-            sum(d.pot for d in self.datasets
-                if (mode is None or d.mode == mode) and (experiment is None or d.experiment == experiment))
+            sum(
+                d.pot
+                for d in self.datasets
+                if (mode is None or d.mode == mode) and (experiment is None or d.experiment == experiment)
+            )
         )
 
     def levels(self) -> list[Level]:
@@ -342,8 +352,8 @@ class Analysis:
 # ---------------------------------------------------------------------------------------
 # Loading and validation
 # ---------------------------------------------------------------------------------------
-def _analyses_dir():
-    return files("dipolehnl").joinpath("analysis", "data", "analyses")
+def _analyses_dir() -> Traversable:
+    return files("dipolehnl") / "analysis" / "data" / "analyses"
 
 
 def available_analyses() -> list[str]:
@@ -382,10 +392,12 @@ class EeSelectionSpec(Spec):
     channel: Literal["ee"] = "ee"
     cos_theta_min: Number = Field(ge=-1, le=1, description="cos θ_N > this: HNL direction w.r.t. the beam axis")
     opening_angle_max_deg: Number = Field(gt=0, le=180, description="e⁺e⁻ opening angle < this, deg")
-    efficiency: str = Field(description="efficiency vs m_N: a shipped table name, a path (relative to the "
-                                        "analysis file) or 'none'")
+    efficiency: str = Field(
+        description="efficiency vs m_N: a shipped table name, a path (relative to the analysis file) or 'none'"
+    )
     efficiency_outside: Literal[OUTSIDE_CHOICES] = Field(  # type: ignore[valid-type]
-        "hold", description="outside the table's range: hold the end values or zero")
+        "hold", description="outside the table's range: hold the end values or zero"
+    )
 
 
 class SinglePhotonSelectionSpec(Spec):
@@ -394,22 +406,35 @@ class SinglePhotonSelectionSpec(Spec):
     channel: Literal["single_photon"]
     photon_energy_min_GeV: Number = Field(0.0, ge=0, description="E_γ > this, GeV")
     photon_angle_max_deg: Number = Field(180.0, gt=0, le=180, description="photon angle to the beam axis < this, deg")
-    mean_free_path_X0: Number = Field(9.0 / 7.0, gt=0, description="photon conversion mean free path, radiation lengths")
-    max_path_m: Number | None = Field(None, gt=0, description="longest conversion path, m (default: to the edge of the "
-                                                              "detector)")
+    mean_free_path_X0: Number = Field(
+        9.0 / 7.0, gt=0, description="photon conversion mean free path, radiation lengths"
+    )
+    max_path_m: Number | None = Field(
+        None, gt=0, description="longest conversion path, m (default: to the edge of the detector)"
+    )
     conversion_subsystems: list[Name] | None = Field(
-        None, min_length=1, description="only the material of these subsystems converts (default: all)")
-    efficiency: str = Field("none", description="efficiency vs photon energy (MeV): a shipped table name, a path "
-                                                "(relative to the analysis file) or 'none'")
+        None, min_length=1, description="only the material of these subsystems converts (default: all)"
+    )
+    efficiency: str = Field(
+        "none",
+        description="efficiency vs photon energy (MeV): a shipped table name, a path "
+        "(relative to the analysis file) or 'none'",
+    )
     efficiency_outside: Literal[OUTSIDE_CHOICES] = Field(  # type: ignore[valid-type]
-        "hold", description="outside the table's range: hold the end values or zero")
+        "hold", description="outside the table's range: hold the end values or zero"
+    )
 
 
 if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
+    from dipolehnl.config import Preset
+
     SelectionSpec = EeSelectionSpec | SinglePhotonSelectionSpec
 else:
-    SelectionSpec = tagged_union("channel", {"ee": EeSelectionSpec, "single_photon": SinglePhotonSelectionSpec},
-                                 default="ee")
+    SelectionSpec = tagged_union(
+        "channel", {"ee": EeSelectionSpec, "single_photon": SinglePhotonSelectionSpec}, default="ee"
+    )
 
 
 class BackgroundScalingSpec(Spec):
@@ -418,7 +443,8 @@ class BackgroundScalingSpec(Spec):
     reference_pot: Number = Field(gt=0, description="POT of the reference measurement")
     reference_background: Number = Field(ge=0, description="expected background events at reference_pot")
     reference_n_fiducial_volumes: Integer | None = Field(
-        None, gt=0, description="fiducial volumes of the reference (absent: no volume scaling)")
+        None, gt=0, description="fiducial volumes of the reference (absent: no volume scaling)"
+    )
 
 
 class DataSetSpec(Spec):
@@ -433,7 +459,8 @@ class DataSetSpec(Spec):
     background_scaling: BackgroundScalingSpec | None = None
     observed: Integer | None = Field(None, ge=0, lt=2**53, description="observed events (absent: Asimov data)")
     fiducial_volumes: Annotated[list[str], AfterValidator(_unique)] = Field(
-        min_length=1, description="fiducial volumes of the experiment")
+        min_length=1, description="fiducial volumes of the experiment"
+    )
 
 
 class AnalysisSpec(Spec):
@@ -443,17 +470,20 @@ class AnalysisSpec(Spec):
     description: str = ""
     statistic: Literal[STATISTICS]  # type: ignore[valid-type]
     asimov_q: Literal[ASIMOV_Q] = Field(  # type: ignore[valid-type]
-        "discovery", description="asimov only: the q of the Asimov data set")
+        "discovery", description="asimov only: the q of the Asimov data set"
+    )
     one_sided: StrictBool = Field(True, description="threshold convention of the cl levels (asimov)")
     cl: Annotated[list[Annotated[Number, Field(gt=0, lt=1)]], BeforeValidator(_number_list)] = Field(
-        default_factory=list, description="confidence levels")
+        default_factory=list, description="confidence levels"
+    )
     sigma: Annotated[list[Annotated[Number, Field(gt=0)]], BeforeValidator(_number_list)] = Field(
-        default_factory=list, description="significance levels")
+        default_factory=list, description="significance levels"
+    )
     selection: SelectionSpec
     dataset: list[DataSetSpec] = Field(min_length=1)
 
 
-def analysis_json_schema() -> dict:
+def analysis_json_schema() -> dict[str, Any]:
     """The JSON schema of an analysis file (generated from :class:`AnalysisSpec`)."""
     return json_schema(AnalysisSpec)
 
@@ -461,13 +491,18 @@ def analysis_json_schema() -> dict:
 def _selection(sel: EeSelectionSpec | SinglePhotonSelectionSpec, base_dir: str) -> SelectionConfig:
     common = {"efficiency": sel.efficiency, "efficiency_outside": sel.efficiency_outside, "base_dir": base_dir}
     if isinstance(sel, EeSelectionSpec):
-        return SelectionConfig(cos_theta_min=sel.cos_theta_min, opening_angle_max_deg=sel.opening_angle_max_deg,
-                               **common)
-    return SelectionConfig(channel="single_photon", photon_energy_min_GeV=sel.photon_energy_min_GeV,
-                           photon_angle_max_deg=sel.photon_angle_max_deg, mean_free_path_X0=sel.mean_free_path_X0,
-                           max_path_m=math.inf if sel.max_path_m is None else sel.max_path_m,
-                           conversion_subsystems=tuple(sel.conversion_subsystems) if sel.conversion_subsystems
-                           else None, **common)
+        return SelectionConfig(
+            cos_theta_min=sel.cos_theta_min, opening_angle_max_deg=sel.opening_angle_max_deg, **common
+        )
+    return SelectionConfig(
+        channel="single_photon",
+        photon_energy_min_GeV=sel.photon_energy_min_GeV,
+        photon_angle_max_deg=sel.photon_angle_max_deg,
+        mean_free_path_X0=sel.mean_free_path_X0,
+        max_path_m=math.inf if sel.max_path_m is None else sel.max_path_m,
+        conversion_subsystems=tuple(sel.conversion_subsystems) if sel.conversion_subsystems else None,
+        **common,
+    )
 
 
 def _dataset(ds: DataSetSpec, i: int, source: str, base_dir: str) -> DataSet:
@@ -486,13 +521,17 @@ def _dataset(ds: DataSetSpec, i: int, source: str, base_dir: str) -> DataSet:
         raise fail(source, where + "experiment", str(exc)) from None
     mode = ds.mode.lower()
     if mode not in exp.modes:
-        raise fail(source, where + "mode",
-                   f"unknown beam mode {mode!r} of {exp.name} (expected one of {', '.join(exp.modes)})")
+        raise fail(
+            source, where + "mode", f"unknown beam mode {mode!r} of {exp.name} (expected one of {', '.join(exp.modes)})"
+        )
     allowed = tuple(exp.fiducial_volumes)
     for t in ds.fiducial_volumes:
         if t not in allowed:
-            raise fail(source, where + "fiducial_volumes",
-                       f"unknown fiducial volume {t!r} of {exp.name} (expected some of {', '.join(allowed)})")
+            raise fail(
+                source,
+                where + "fiducial_volumes",
+                f"unknown fiducial volume {t!r} of {exp.name} (expected some of {', '.join(allowed)})",
+            )
     tpcs = tuple(ds.fiducial_volumes)
     sc = ds.background_scaling
     if ds.background is not None and sc is None:
@@ -542,15 +581,27 @@ def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Anal
     except OSError as exc:  # the efficiency table exists but cannot be read
         raise fail(source, "selection.efficiency", f"cannot read {eff!r}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise fail(source, "selection.efficiency", f"{eff!r} is not a text file ({exc.reason} at byte {exc.start})") from None
+        raise fail(
+            source, "selection.efficiency", f"{eff!r} is not a text file ({exc.reason} at byte {exc.start})"
+        ) from None
 
     datasets = tuple(_dataset(ds, i, source, base_dir) for i, ds in enumerate(spec.dataset))
     names = [d.name for d in datasets]
     if len(set(names)) != len(names):
         raise fail(source, "dataset", "data set names must be unique")
     cl, sigma = tuple(spec.cl), tuple(spec.sigma)
-    analysis = Analysis(spec.name, spec.description, spec.statistic, cl, sigma, selection, datasets,
-                        spec.asimov_q, spec.one_sided, source)
+    analysis = Analysis(
+        spec.name,
+        spec.description,
+        spec.statistic,
+        cl,
+        sigma,
+        selection,
+        datasets,
+        spec.asimov_q,
+        spec.one_sided,
+        source,
+    )
     try:  # every level must have a threshold (e.g. sigma = 9 is a confidence level of 1.0 in double precision)
         analysis.levels()
     except InputError as exc:
@@ -558,7 +609,7 @@ def parse_analysis(doc: dict[str, Any], source: str, base_dir: str = "") -> Anal
     return analysis
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_shipped(name: str) -> Analysis:
     text = _analyses_dir().joinpath(f"{name}.toml").read_text()
     try:
@@ -592,7 +643,9 @@ def load_analysis(name_or_path: str | Path) -> Analysis:
         return _load_shipped(key)
     p = Path(name_or_path)
     if not p.is_file():
-        raise InputError(f"unknown analysis {key!r}: expected one of {', '.join(available_analyses())} or a path to a TOML file")
+        raise InputError(
+            f"unknown analysis {key!r}: expected one of {', '.join(available_analyses())} or a path to a TOML file"
+        )
     from dipolehnl.io import read_user_text
 
     text = read_user_text(p, "analysis file")

@@ -22,11 +22,13 @@ Two implementations, chosen in an analysis file (``[selection] channel = "ee"``)
     λ = ``mean_free_path_X0`` (9/7 X₀ for pair production at high energy), × an efficiency
     table versus photon energy.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,14 +49,25 @@ BR_EE_CHOICES: tuple[str, ...] = ("model", "paper-code")
 class Channel(Protocol):
     """A signal channel: what fraction of each HNL decay in the fiducial volume is selected."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Channel name (``ee``, ``single_photon``)."""
+        ...
 
-    def selection_factor(self, sample: "EventSample") -> Array:
+    def selection_factor(self, sample: EventSample) -> Array:
         """Per-event factor turning decays (all modes) into selected events."""
         ...
 
-    def cut_flow(self, sample: "EventSample") -> list[tuple[str, Array]]:
+    def cut_flow(self, sample: EventSample) -> list[tuple[str, Array]]:
         """Ordered stages (name, cumulative per-event factor); the last is ``selection_factor``."""
+        ...
+
+    def columns(self, sample: EventSample) -> dict[str, np.ndarray]:
+        """Per-event columns for event files."""
+        ...
+
+    def summary(self, sample: EventSample) -> dict[str, float]:
+        """Per-sample numbers of the selection (branching ratio, efficiency)."""
         ...
 
 
@@ -64,7 +77,7 @@ class EeChannel:
 
     cos_theta_min: float = 0.992
     opening_angle_max_deg: float = 90.0
-    efficiency: Callable[[float], float] | None = None
+    efficiency: Callable[[float], float | Array] | None = None
     br_ee: str = "model"
     name: str = "ee"
 
@@ -83,18 +96,20 @@ class EeChannel:
     def efficiency_at(self, m_GeV: float) -> float:
         return 1.0 if self.efficiency is None else float(self.efficiency(m_GeV))
 
-    def branching_ratio(self, sample: "EventSample") -> float:
+    def branching_ratio(self, sample: EventSample) -> float:
         m = sample.model
         return decays.br_ee(m) if self.br_ee == "model" else decays.br_ee_paper_code(m.mass_GeV)
 
-    def flags(self, sample: "EventSample") -> dict[str, NDArray[np.bool_]]:
+    def flags(self, sample: EventSample) -> dict[str, NDArray[np.bool_]]:
         """Per-event cut flags ``pass_forward`` and ``pass_opening_angle``."""
         c = sample.columns
         cos_open = kin.opening_angle_cos(c["p_eminus"], c["p_eplus"])
-        return {"pass_forward": c["cos_theta_N"] > self.cos_theta_min,
-                "pass_opening_angle": cos_open > self.cos_opening_min}
+        return {
+            "pass_forward": c["cos_theta_N"] > self.cos_theta_min,
+            "pass_opening_angle": cos_open > self.cos_opening_min,
+        }
 
-    def cut_flow(self, sample: "EventSample") -> list[tuple[str, Array]]:
+    def cut_flow(self, sample: EventSample) -> list[tuple[str, Array]]:
         f = self.flags(sample)
         br, eff = self.branching_ratio(sample), self.efficiency_at(sample.model.mass_GeV)
         fwd = f["pass_forward"].astype(float)
@@ -102,19 +117,22 @@ class EeChannel:
         opening = ee * f["pass_opening_angle"]
         return [("forward", fwd), ("ee", ee), ("opening_angle", opening), ("selected", opening * eff)]
 
-    def selection_factor(self, sample: "EventSample") -> Array:
+    def selection_factor(self, sample: EventSample) -> Array:
         return self.cut_flow(sample)[-1][1]
 
-    def columns(self, sample: "EventSample") -> dict[str, np.ndarray]:
+    def columns(self, sample: EventSample) -> dict[str, np.ndarray]:
         """Per-event columns for event files: flags, BR and efficiency."""
         n = sample.n
         c = sample.columns
         cos_open = kin.opening_angle_cos(c["p_eminus"], c["p_eplus"])
-        return {**self.flags(sample), "opening_angle_deg": np.degrees(np.arccos(np.clip(cos_open, -1, 1))),
-                "br_ee": np.full(n, self.branching_ratio(sample)),
-                "efficiency": np.full(n, self.efficiency_at(sample.model.mass_GeV))}
+        return {
+            **self.flags(sample),
+            "opening_angle_deg": np.degrees(np.arccos(np.clip(cos_open, -1, 1))),
+            "br_ee": np.full(n, self.branching_ratio(sample)),
+            "efficiency": np.full(n, self.efficiency_at(sample.model.mass_GeV)),
+        }
 
-    def summary(self, sample: "EventSample") -> dict[str, float]:
+    def summary(self, sample: EventSample) -> dict[str, float]:
         return {"br_ee": self.branching_ratio(sample), "efficiency": self.efficiency_at(sample.model.mass_GeV)}
 
 
@@ -135,7 +153,7 @@ class SinglePhotonChannel:
     photon_angle_max_deg: float = 180.0
     mean_free_path_X0: float = 9.0 / 7.0
     max_path_m: float = math.inf
-    efficiency: Callable[[np.ndarray], np.ndarray] | None = None
+    efficiency: Callable[[Array], Array | float] | None = None
     conversion_subsystems: tuple[str, ...] | None = None
     name: str = "single_photon"
 
@@ -149,23 +167,25 @@ class SinglePhotonChannel:
         if not self.max_path_m > 0:
             raise InputError(f"max_path_m must be > 0, got {self.max_path_m}")
 
-    def branching_ratio(self, sample: "EventSample") -> float:
+    def branching_ratio(self, sample: EventSample) -> float:
         m = sample.model
         return decays.gamma_nu_gamma(m) / decays.gamma_total(m)
 
-    def conversion_probability(self, sample: "EventSample") -> Array:
+    def conversion_probability(self, sample: EventSample) -> Array:
         """P(photon converts along its path) = 1 − exp(−t/λ), t in X₀ (see module docstring)."""
         c = sample.columns
         det = sample.detector
         seg = det.trace(c["decay_vertex_m"], c["p_gamma"][:, 1:], self.max_path_m)
         x0 = np.array([v.material.radiation_length_g_cm2 for v in det.volumes])
-        counts = np.array([self.conversion_subsystems is None or v.subsystem in self.conversion_subsystems
-                           for v in det.volumes], dtype=float)
+        counts = np.array(
+            [self.conversion_subsystems is None or v.subsystem in self.conversion_subsystems for v in det.volumes],
+            dtype=float,
+        )
         depth_seg = seg.column_density_g_cm2() / x0[seg.volume] * counts[seg.volume]
         depth = np.bincount(seg.ray, weights=depth_seg, minlength=sample.n)
         return -np.expm1(-depth / self.mean_free_path_X0)
 
-    def cut_flow(self, sample: "EventSample") -> list[tuple[str, Array]]:
+    def cut_flow(self, sample: EventSample) -> list[tuple[str, Array]]:
         c = sample.columns
         pg = c["p_gamma"]
         E = pg[:, 0]
@@ -176,12 +196,14 @@ class SinglePhotonChannel:
         eff = np.ones(sample.n) if self.efficiency is None else np.asarray(self.efficiency(E), dtype=float)
         return [("photon_cuts", cuts.astype(float)), ("nu_gamma", gamma), ("converted", conv), ("selected", conv * eff)]
 
-    def selection_factor(self, sample: "EventSample") -> Array:
+    def selection_factor(self, sample: EventSample) -> Array:
         return self.cut_flow(sample)[-1][1]
 
-    def columns(self, sample: "EventSample") -> dict[str, np.ndarray]:
-        return {"conversion_probability": self.conversion_probability(sample),
-                "br_nu_gamma": np.full(sample.n, self.branching_ratio(sample))}
+    def columns(self, sample: EventSample) -> dict[str, np.ndarray]:
+        return {
+            "conversion_probability": self.conversion_probability(sample),
+            "br_nu_gamma": np.full(sample.n, self.branching_ratio(sample)),
+        }
 
-    def summary(self, sample: "EventSample") -> dict[str, float]:
+    def summary(self, sample: EventSample) -> dict[str, float]:
         return {"br_nu_gamma": self.branching_ratio(sample)}

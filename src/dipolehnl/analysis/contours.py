@@ -1,11 +1,13 @@
 """Scan results and contours: per-mass results, the excluded intervals in d (edges
 interpolated log–log) and the :class:`ScanResult` of a finished scan."""
+
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -13,6 +15,7 @@ from dipolehnl.analysis.analyses import Analysis, Level
 from dipolehnl.analysis.scan_settings import ScanSettings
 from dipolehnl.config import Preset
 from dipolehnl.errors import InputError
+
 
 @dataclass
 class MassResult:
@@ -30,13 +33,13 @@ class MassResult:
     n_events: int
     wall_time_s: float
 
-    def to_npz(self) -> dict:
+    def to_npz(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["share_names"] = np.array(self.share_names)
         return d
 
     @classmethod
-    def from_npz(cls, z) -> "MassResult":
+    def from_npz(cls, z: Mapping[str, Any]) -> MassResult:
         kw = {f.name: z[f.name] for f in dataclasses.fields(cls)}
         kw["share_names"] = tuple(str(s) for s in kw["share_names"])
         for k in ("mass_GeV", "wall_time_s"):
@@ -45,7 +48,9 @@ class MassResult:
         return cls(**kw)
 
 
-def excluded_intervals(couplings: np.ndarray, stat: np.ndarray, threshold: float) -> list[tuple[float, float, bool, bool]]:
+def excluded_intervals(
+    couplings: np.ndarray, stat: np.ndarray, threshold: float
+) -> list[tuple[float, float, bool, bool]]:
     """Intervals of d where ``stat >= threshold``, edges interpolated (log–log where possible).
 
     Returns (d_low, d_high, low_is_grid_edge, high_is_grid_edge) per interval.
@@ -68,7 +73,7 @@ def excluded_intervals(couplings: np.ndarray, stat: np.ndarray, threshold: float
     return out
 
 
-def _crossing(d1, d2, s1, s2, thr) -> float:
+def _crossing(d1: float, d2: float, s1: float, s2: float, thr: float) -> float:
     x1, x2 = math.log(d1), math.log(d2)
     if s1 > 0 and s2 > 0:
         y1, y2, t = math.log(s1), math.log(s2), math.log(thr)
@@ -153,7 +158,7 @@ class ScanResult:
         s = self.signal(which)
         return np.asarray(self.analysis.test_statistic(np.moveaxis(s, 1, 0)))
 
-    def contour(self, level: Level, which: str = "nominal") -> list[dict]:
+    def contour(self, level: Level, which: str = "nominal") -> list[dict[str, Any]]:
         """The excluded coupling intervals at every mass.
 
         Parameters
@@ -175,14 +180,30 @@ class ScanResult:
         for i, m in enumerate(self.masses_GeV):
             ivs = excluded_intervals(self.couplings, stat[i], level.threshold)
             if not ivs:
-                rows.append({"m_MeV": 1e3 * m, "d_low_GeVinv": None, "d_high_GeVinv": None,
-                             "low_at_grid_edge": None, "high_at_grid_edge": None})
+                rows.append(
+                    {
+                        "m_MeV": 1e3 * m,
+                        "d_low_GeVinv": None,
+                        "d_high_GeVinv": None,
+                        "low_at_grid_edge": None,
+                        "high_at_grid_edge": None,
+                    }
+                )
             for lo, hi, elo, ehi in ivs:
-                rows.append({"m_MeV": 1e3 * m, "d_low_GeVinv": lo, "d_high_GeVinv": hi,
-                             "low_at_grid_edge": elo, "high_at_grid_edge": ehi})
+                rows.append(
+                    {
+                        "m_MeV": 1e3 * m,
+                        "d_low_GeVinv": lo,
+                        "d_high_GeVinv": hi,
+                        "low_at_grid_edge": elo,
+                        "high_at_grid_edge": ehi,
+                    }
+                )
         return rows
 
-    def excluded_predicate(self, level: Level, which: str = "nominal") -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    def excluded_predicate(
+        self, level: Level, which: str = "nominal"
+    ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """An interpolated exclusion test.
 
         Parameters
@@ -210,12 +231,13 @@ class ScanResult:
             z = np.log(np.maximum(stat, 1e-300) / level.threshold)
         if self.masses_GeV.size < 2:
             raise InputError("need at least two masses to interpolate the exclusion")
-        interp = RegularGridInterpolator((np.log(1e3 * self.masses_GeV), np.log(self.couplings)), z,
-                                         bounds_error=False, fill_value=-np.inf)
+        interp = RegularGridInterpolator(
+            (np.log(1e3 * self.masses_GeV), np.log(self.couplings)), z, bounds_error=False, fill_value=-np.inf
+        )
 
-        def f(m_MeV, d):
+        def f(m_MeV: np.ndarray, d: np.ndarray) -> np.ndarray:
             m_MeV, d = np.broadcast_arrays(np.asarray(m_MeV, float), np.asarray(d, float))
             pts = np.stack([np.log(m_MeV).ravel(), np.log(d).ravel()], axis=1)
-            return (interp(pts) >= 0).reshape(m_MeV.shape)
+            return (np.asarray(interp(pts)) >= 0).reshape(m_MeV.shape)
 
         return f

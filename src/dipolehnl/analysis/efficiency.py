@@ -7,10 +7,11 @@ uses the smaller of the two at each mass, linearly interpolated, held constant a
 end values outside 150-475 MeV (``outside='hold'``); ``outside='zero'`` sets it to 0
 there instead.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
@@ -81,7 +82,7 @@ class SelectionEfficiency:
             eff = np.where((m < self.m_MeV[0]) | (m > self.m_MeV[-1]), 0.0, eff)
         return float(eff) if np.ndim(eff) == 0 else eff
 
-    def with_outside(self, outside: Outside) -> "SelectionEfficiency":
+    def with_outside(self, outside: Outside) -> SelectionEfficiency:
         return SelectionEfficiency(self.m_MeV, self.channels, outside, self.name)
 
 
@@ -107,9 +108,9 @@ def _parse(text: str, source: str, outside: str) -> SelectionEfficiency:
     return SelectionEfficiency(a[:, 0], a[:, 1:].T, outside, source)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shipped_text(name: str) -> str:
-    return files("dipolehnl").joinpath("analysis", "data", "efficiency", EFFICIENCY_FILES[name]).read_text()
+    return (files("dipolehnl") / "analysis" / "data" / "efficiency" / EFFICIENCY_FILES[name]).read_text()
 
 
 def load_efficiency(name_or_path: str | Path = "t2k2019", outside: Outside = "hold") -> SelectionEfficiency:

@@ -10,6 +10,7 @@ executor.
     a ``dask.distributed`` client: an existing scheduler (``tcp://host:port``, e.g. one
     started by dask-jobqueue on SLURM) or a ``LocalCluster`` with ``n`` workers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,9 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Protocol, TypeVar
 
 from dipolehnl.errors import InputError
 
@@ -71,8 +73,7 @@ def _init_pool_worker(parent_pid: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     _single_threaded_worker()
-    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="dipolehnl-orphan-check",
-                     daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="dipolehnl-orphan-check", daemon=True).start()
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -90,6 +91,15 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=max(0.0, deadline - time.monotonic()))
         if p.is_alive():
             p.kill()
+
+
+class Executor(Protocol):
+    """What a scan needs of an executor (:class:`LocalExecutor`, :class:`DaskExecutor` or a user's):
+    ``map(fn, tasks)`` yielding the results in task order. An executor that also has
+    ``map_completed(fn, tasks)``, yielding ``(index, result)`` as tasks finish, lets a scan cache
+    every mass as soon as it is done."""
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]: ...
 
 
 class LocalExecutor:
@@ -110,8 +120,12 @@ class LocalExecutor:
             return
         # "spawn": forking a process whose compiled kernels already started OpenMP threads is unsafe
         ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
-                                   initializer=_init_pool_worker, initargs=(os.getpid(),))
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(tasks)),
+            mp_context=ctx,
+            initializer=_init_pool_worker,
+            initargs=(os.getpid(),),
+        )
         try:
             yield from pool.map(fn, tasks)
         except BaseException:
@@ -130,8 +144,12 @@ class LocalExecutor:
                 yield i, fn(t)
             return
         ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
-                                   initializer=_init_pool_worker, initargs=(os.getpid(),))
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(tasks)),
+            mp_context=ctx,
+            initializer=_init_pool_worker,
+            initargs=(os.getpid(),),
+        )
         try:
             futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
             for f in as_completed(futures):
@@ -152,8 +170,12 @@ class DaskExecutor:
     scheduler raises :class:`InputError` after ``connect_timeout`` seconds.
     """
 
-    def __init__(self, scheduler: str | None = None, local_workers: int | None = None,
-                 connect_timeout: float = DASK_CONNECT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        local_workers: int | None = None,
+        connect_timeout: float = DASK_CONNECT_TIMEOUT_S,
+    ) -> None:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
@@ -175,11 +197,16 @@ class DaskExecutor:
             with warnings.catch_warnings():
                 if not _dask_verbose():  # e.g. "Port 8787 is already in use"
                     warnings.simplefilter("ignore")
-                self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                             dashboard_address=None,
-                                             silence_logs=logging.WARNING if _dask_verbose() else logging.CRITICAL + 1)
+                self._cluster = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.WARNING if _dask_verbose() else logging.CRITICAL + 1,
+                )
             self.client = Client(self._cluster)
-        log.info("dask: using the scheduler at %s", self.client.scheduler.address)
+        scheduler_rpc = self.client.scheduler
+        log.info("dask: using the scheduler at %s", scheduler_rpc.address if scheduler_rpc is not None else "?")
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
         tasks = list(tasks)
@@ -232,7 +259,7 @@ class DaskExecutor:
                 if not fast:
                     raise
 
-    def __enter__(self) -> "DaskExecutor":
+    def __enter__(self) -> DaskExecutor:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -252,8 +279,9 @@ def _kill_cluster_workers(cluster) -> None:
                 pass
 
 
-def make_executor(kind: str = "local", workers: int | None = None, dask_scheduler: str | None = None,
-                  dask_local: int | None = None):
+def make_executor(
+    kind: str = "local", workers: int | None = None, dask_scheduler: str | None = None, dask_local: int | None = None
+):
     """Executor from CLI-style options."""
     if dask_scheduler and dask_local:
         raise InputError("give either a dask scheduler address or a number of local dask workers, not both")

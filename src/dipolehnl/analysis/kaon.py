@@ -44,7 +44,8 @@ signal events is
 
 where the weight w is one of the :data:`SIGNAL_VARIANTS`:
 
-* ``'decays'``     -- 1: decays in the FV (the paper's words: "compute the number of decays that occur within the fiducial volumes");
+* ``'decays'``     -- 1: decays in the FV (the paper's words: "compute the number of decays that occur
+  within the fiducial volumes");
 * ``'br_ee'``      -- BR(N → ν e⁺e⁻);
 * ``'br_ee_eff'``  -- BR(N → ν e⁺e⁻) × the T2K 2019 e⁺e⁻ selection efficiency (:mod:`dipolehnl.analysis.efficiency`).
 
@@ -53,12 +54,13 @@ are < 10⁻⁴ of it for |U|² < 10⁻⁴), so N is linear in |U|² and the 90% 
 background limit is |U|²_lim = s_up / N(|U|² = 1), s_up = −ln(0.1) = 2.303.
 docs/kaon_validation.md compares the variants and conventions with the AFH2022 curves.
 """
+
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,8 +75,7 @@ from dipolehnl.constants import M_KAON_GEV, M_MU_GEV
 from dipolehnl.detector.shapes import Box
 from dipolehnl.errors import InputError
 from dipolehnl.io import write_text_atomic
-from dipolehnl.physics import decays
-from dipolehnl.physics import meson_decays
+from dipolehnl.physics import decays, meson_decays
 from dipolehnl.physics.meson_decays import _production_interval, hnl_flux_ratio, kallen, shrock_factor  # noqa: F401
 from dipolehnl.physics.model import HNLModel, check_convention
 
@@ -89,8 +90,10 @@ MU_TR_VALIDATION_GEVINV: float = 1.0e-6
 #: The experiment whose beam geometry (distance to the target, decay volume) and fiducial
 #: volumes the validation uses, and the analyses whose exposures it takes.
 EXPERIMENT = "t2k-nd280"
-EXPOSURE_ANALYSES: tuple[tuple[str, str, str], ...] = (("2019", "t2k2019", "t2k-nd280"),
-                                                       ("T2K+T2K-II", "t2k+t2k2", "t2k-nd280-upgrade"))
+EXPOSURE_ANALYSES: tuple[tuple[str, str, str], ...] = (
+    ("2019", "t2k2019", "t2k-nd280"),
+    ("T2K+T2K-II", "t2k+t2k2", "t2k-nd280-upgrade"),
+)
 
 
 def default_production_distance_m(experiment: str = EXPERIMENT) -> tuple[float, float]:
@@ -103,6 +106,8 @@ def default_production_distance_m(experiment: str = EXPERIMENT) -> tuple[float, 
     if exp.decay_volume_length_m is None:
         return (exp.distance_m, exp.distance_m)
     return (exp.distance_m - exp.decay_volume_length_m, exp.distance_m)
+
+
 #: Kinematic end point of K -> mu N (GeV).
 M_N_MAX_GEV: float = M_KAON_GEV - M_MU_GEV
 #: Default mass grid (GeV): log-spaced over the range of the AFH2022 curves and up to the end point.
@@ -162,8 +167,9 @@ class KaonExposure:
         return boxes
 
 
-def decay_probability(decay_length_m: ArrayLike, z1_m: float, z2_m: float,
-                      production_distance_m: float | Sequence[float] | None = None) -> FloatArray:
+def decay_probability(
+    decay_length_m: ArrayLike, z1_m: float, z2_m: float, production_distance_m: float | Sequence[float] | None = None
+) -> FloatArray:
     """:func:`dipolehnl.physics.meson_decays.decay_probability` with the production distances
     of the experiment file by default (:func:`default_production_distance_m`)."""
     if production_distance_m is None:
@@ -171,7 +177,7 @@ def decay_probability(decay_length_m: ArrayLike, z1_m: float, z2_m: float,
     return meson_decays.decay_probability(decay_length_m, z1_m, z2_m, production_distance_m)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shipped_fiducial_volumes(experiment: str) -> tuple[tuple[str, Box], ...]:
     """Box fiducial volumes of an experiment, loaded once per process (the slab formula of
     :func:`decay_probability` needs boxes)."""
@@ -197,7 +203,7 @@ def exposure_from_analysis(label: str, analysis: str, experiment: str) -> KaonEx
     return KaonExposure(label, {m: a.total_pot(m) for m in modes}, experiment, fvs or None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_exposures() -> tuple[KaonExposure, ...]:
     """The paper's two exposures (:data:`EXPOSURE_ANALYSES`), from the analysis files."""
     return tuple(exposure_from_analysis(*e) for e in EXPOSURE_ANALYSES)
@@ -256,7 +262,7 @@ def events_per_unit_U2(
     rho = float(shrock_factor(m))
     if rho == 0.0:
         return 0.0
-    model = HNLModel(m, d_GeVinv, majorana=majorana, convention=check_convention(convention))  # type: ignore[arg-type]
+    model = HNLModel(m, d_GeVinv, majorana=majorana, convention=check_convention(convention))
     weight = signal_weight(model, signal, efficiency)
     boxes = exposure.fiducial_boxes()
     total = 0.0
@@ -307,7 +313,8 @@ class KaonValidationResult:
         return tuple(self.limits_Umu2)
 
     def limit_at(self, exposure: str, m_MeV: ArrayLike) -> FloatArray | float:
-        """Log-log interpolation of the limit of ``exposure`` at masses in MeV (NaN outside the grid or where infinite)."""
+        """Log-log interpolation of the limit of ``exposure`` at masses in MeV
+        (NaN outside the grid or where infinite)."""
         if exposure not in self.limits_Umu2:
             raise InputError(f"no exposure {exposure!r} in this result (have {', '.join(self.limits_Umu2)})")
         lim = np.asarray(self.limits_Umu2[exposure], dtype=float)
@@ -433,13 +440,16 @@ def _fmt(x: float) -> str:
     return "inf" if not math.isfinite(x) else f"{x:.6e}"
 
 
-def write_kaon_validation_csv(result: KaonValidationResult, out_dir: str | Path, stem: str = "kaon_validation") -> list[Path]:
+def write_kaon_validation_csv(
+    result: KaonValidationResult, out_dir: str | Path, stem: str = "kaon_validation"
+) -> list[Path]:
     """Write ``<stem>.csv`` (atomically): mass, |U|² limit and events per unit |U|² per exposure.
 
     '#' header lines give the units and every setting; infinite limits are written 'inf'.
     """
     out = Path(out_dir) / f"{stem}.csv"
     s = result.settings
+    dist_lo_m, dist_hi_m = s.get("production_distance_m", (float("nan"), float("nan")))
     lines = [
         "# dipolehnl kaon-decay validation (arXiv:2412.15051 Suppl. Fig. 1; Ref. [41] = arXiv:2109.03831)",
         "# HNLs from K+ -> mu+ N (mixing |U_muN|^2), decaying in the ND280 TPC fiducial volumes",
@@ -447,14 +457,16 @@ def write_kaon_validation_csv(result: KaonValidationResult, out_dir: str | Path,
         f"# convention = {s.get('convention')}; d = {s.get('d_GeVinv')} GeV^-1 (mu_tr = {s.get('mu_tr_GeVinv')}); "
         f"majorana = {s.get('majorana')}",
         f"# signal = {s.get('signal')} (decays | br_ee | br_ee_eff); efficiency = {s.get('efficiency')}",
-        "# production distance kaon decay -> ND280 centre, uniform in [{:g}, {:g}] m; {}".format(
-            *s.get("production_distance_m", (float("nan"), float("nan"))), s.get("hnl_energy")
-        ),
-        f"# limit: {s.get('cl')} CL, zero background, {s.get('signal_events_upper_limit'):.4f} signal events",
+        f"# production distance kaon decay -> ND280 centre, uniform in [{dist_lo_m:g}, {dist_hi_m:g}] m; "
+        f"{s.get('hnl_energy')}",
+        f"# limit: {s.get('cl')} CL, zero background, "
+        f"{s.get('signal_events_upper_limit', float('nan')):.4f} signal events",
     ]
     for name, e in s.get("exposures", {}).items():
         pots = ", ".join(f"{k.upper()} {v:.4g} POT" for k, v in e["pot_by_mode"].items())
-        lines.append(f"# exposure {name}: {pots}; {e['experiment']} fiducial volumes {', '.join(e['fiducial_volumes'])}")
+        lines.append(
+            f"# exposure {name}: {pots}; {e['experiment']} fiducial volumes {', '.join(e['fiducial_volumes'])}"
+        )
     cols = ["m_GeV", "m_MeV"]
     for name in result.exposures:
         cols += [f"Umu2_limit_{name}", f"events_per_Umu2_{name}"]

@@ -58,23 +58,29 @@ formula.
 polygon's edges crossing the vertical line), which is log-log interpolation for an
 ordinary curve; NaN outside the mass range.
 """
+
 from __future__ import annotations
 
-import tomllib
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Callable, Iterable, Literal, Sequence
+from typing import Literal
 
 import numpy as np
 from matplotlib.path import Path as MplPath
 from numpy.typing import ArrayLike, NDArray
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dipolehnl.constants import E_EM, M_E_GEV
 from dipolehnl.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 LimitKind = Literal["excluded_above_curve", "preferred_region", "Umu2"]
 KINDS: tuple[str, ...] = ("excluded_above_curve", "preferred_region", "Umu2")
@@ -151,7 +157,7 @@ def polygon_is_simple(poly: NDArray[np.float64]) -> bool:
     for i in range(k):
         edge = MplPath(closed[i : i + 2])
         # the edges that share no vertex with edge i: from i+2 up to i-2 (cyclically)
-        idx = (np.arange(i + 2, i + k - 1) % k)
+        idx = np.arange(i + 2, i + k - 1) % k
         if idx.size == 0:
             continue
         # consecutive runs of that cyclic index list form at most two open chains
@@ -322,7 +328,7 @@ class ExternalLimit:
             return float(out) if np.ndim(out) == 0 else out
         return self.excluded_d(m_MeV)
 
-    def scaled(self, factor: float, name: str | None = None) -> "ExternalLimit":
+    def scaled(self, factor: float, name: str | None = None) -> ExternalLimit:
         """The same curve with every value multiplied by ``factor`` (a shift by log10(factor) in log space)."""
         if not (np.isfinite(factor) and factor > 0):
             raise InputError(f"limit {self.name!r}: scale factor must be finite and > 0, got {factor!r}")
@@ -461,9 +467,11 @@ class RegistryEntry(_Frozen):
         return self.file[:-4]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "RegistryEntry":
+    def _consistent(self) -> RegistryEntry:
         if self.ambiguous != bool(self.alternatives):
-            raise ValueError(f"{self.file}: ambiguous = {self.ambiguous} but {len(self.alternatives)} alternatives given")
+            raise ValueError(
+                f"{self.file}: ambiguous = {self.ambiguous} but {len(self.alternatives)} alternatives given"
+            )
         if self.role == "preferred":
             if self.excluded_side != "none" or self.preferred_side == "none":
                 raise ValueError(f"{self.file}: a preferred region needs excluded_side = 'none' and a preferred_side")
@@ -488,7 +496,7 @@ class LimitRegistry(_Frozen):
     limit: tuple[RegistryEntry, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "LimitRegistry":
+    def _unique(self) -> LimitRegistry:
         files_ = [e.file for e in self.limit]
         if len(set(files_)) != len(files_):
             raise ValueError("registry: a file has more than one entry")
@@ -537,7 +545,7 @@ def parse_registry(text: str, source: str = REGISTRY_FILE) -> LimitRegistry:
 def load_registry() -> LimitRegistry:
     """The bundled registry (analysis/data/limits/registry.toml), checked against the CSV files:
     every CSV has exactly one entry and every entry a CSV."""
-    root = files("dipolehnl").joinpath("analysis", "data", "limits")
+    root = files("dipolehnl") / "analysis" / "data" / "limits"
     reg = parse_registry(root.joinpath(REGISTRY_FILE).read_text(encoding="utf-8"), REGISTRY_FILE)
     csvs = {e.name for e in root.iterdir() if e.name.endswith(".csv")}
     listed = {e.file for e in reg.limit}
@@ -566,8 +574,11 @@ def limit_in_our_convention(name: str, alternative: str | None = None) -> Extern
             return lim.scaled(a.factor, name=name)
     raise InputError(
         f"limit {name!r} has no alternative {alternative!r}"
-        + (f": expected one of {', '.join(a.label for a in entry.alternatives)}" if entry.alternatives else
-           " (it is not ambiguous)")
+        + (
+            f": expected one of {', '.join(a.label for a in entry.alternatives)}"
+            if entry.alternatives
+            else " (it is not ambiguous)"
+        )
     )
 
 
@@ -633,13 +644,23 @@ def registry_markdown(registry: LimitRegistry | None = None) -> str:
             lines.append(f"| {e.name} | {a.label} | {a.factor:.6g} | {_md(a.reason)} |")
     lines += ["", "## Entries", ""]
     fields = [
-        ("description", "what"), ("source_paper", "source"), ("arxiv", "arXiv"), ("figure", "figure"),
-        ("source_verified", "source named by the bundled copy"), ("redrawn_in", "digitised from"),
-        ("original_variable", "original variable"), ("original_units", "original units"),
-        ("coupling_convention", "coupling convention"), ("width_convention", "width convention"),
-        ("conversion", "conversion applied"), ("factor_to_ours", "factor applied at load time"),
-        ("confidence_level", "confidence level"), ("cl_note", "CL note"), ("excluded_side", "excluded side"),
-        ("preferred_side", "preferred side"), ("drawn_in_paper", "drawn in the paper (Fig. 4; suppl. Fig. 1 for |U|²)"),
+        ("description", "what"),
+        ("source_paper", "source"),
+        ("arxiv", "arXiv"),
+        ("figure", "figure"),
+        ("source_verified", "source named by the bundled copy"),
+        ("redrawn_in", "digitised from"),
+        ("original_variable", "original variable"),
+        ("original_units", "original units"),
+        ("coupling_convention", "coupling convention"),
+        ("width_convention", "width convention"),
+        ("conversion", "conversion applied"),
+        ("factor_to_ours", "factor applied at load time"),
+        ("confidence_level", "confidence level"),
+        ("cl_note", "CL note"),
+        ("excluded_side", "excluded side"),
+        ("preferred_side", "preferred side"),
+        ("drawn_in_paper", "drawn in the paper (Fig. 4; suppl. Fig. 1 for |U|²)"),
         ("notes", "notes"),
     ]
     for e in reg.limit:
@@ -659,7 +680,7 @@ def registry_markdown(registry: LimitRegistry | None = None) -> str:
 
 @lru_cache(maxsize=1)
 def _load_raw() -> tuple[ExternalLimit, ...]:
-    root = files("dipolehnl").joinpath("analysis", "data", "limits")
+    root = files("dipolehnl") / "analysis" / "data" / "limits"
     out = []
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".csv"):
@@ -784,14 +805,15 @@ def region_grid(
     regs = _as_regions(region)
     if n < 2:
         raise InputError("grid size n must be >= 2")
-    xs, ys = [], []
+    xs: list[NDArray[np.float64]] = []
+    ys: list[NDArray[np.float64]] = []
     for r in regs:
         p = r.polygon_log
         if r.shape == "open_below":
             if d_floor_GeVinv is None:
                 raise InputError(f"{r.name} is only an upper boundary; give d_floor_GeVinv to bound it")
             p = p[:-2]
-            ys.append([np.log10(d_floor_GeVinv)])
+            ys.append(np.array([np.log10(d_floor_GeVinv)]))
         elif r.shape == "open_above":
             p = p[:-2]
         xs.append(p[:, 0])

@@ -41,21 +41,25 @@ Formulas (one place each)
   and the high-energy photon pair-conversion mean free path lambda = (9/7) X0 (PDG eq. 34.32).
 * Shower-energy resolution  sigma_E / E = a / sqrt(E[GeV]) (+) c  (quadrature).
 """
+
 from __future__ import annotations
 
 import gzip
 import io
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.resources import files
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from dipolehnl.constants import ALPHA_EM, M_E_GEV, M_PROTON_GEV
 from dipolehnl.errors import InputError
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 # ---------------------------------------------------------------------------------------
 # Constants and defaults
@@ -113,8 +117,11 @@ _NTUPLES = {
 }
 
 
-def _data(*parts: str):
-    return files("dipolehnl").joinpath("experiments", "data", "miniboone", *parts)
+def _data(*parts: str) -> Traversable:
+    path = files("dipolehnl") / "experiments" / "data" / "miniboone"
+    for part in parts:
+        path = path / part
+    return path
 
 
 def _readonly(a: ArrayLike) -> NDArray[np.float64]:
@@ -178,7 +185,7 @@ def _vector(name: str) -> NDArray[np.float64]:
     return np.loadtxt(io.StringIO(_data(*name.split("/")).read_text()), dtype=float, ndmin=1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_release(mode: str) -> MiniBooNERelease:
     folder, nue, numu, cov = _RELEASE_FILES[mode]
     base = f"release_2020/{folder}/"
@@ -190,7 +197,9 @@ def _load_release(mode: str) -> MiniBooNERelease:
         numu_data=_readonly(_vector(base + f"miniboone_{numu}data.txt")),
         numu_prediction=_readonly(_vector(base + f"miniboone_{numu}.txt")),
         fractional_covariance=_readonly(
-            np.loadtxt(io.StringIO(_data(*(base + f"miniboone_full_fractcovmatrix_{cov}_lowe.txt").split("/")).read_text()))
+            np.loadtxt(
+                io.StringIO(_data(*(base + f"miniboone_full_fractcovmatrix_{cov}_lowe.txt").split("/")).read_text())
+            )
         ),
         pot=POT[mode],
     )
@@ -226,7 +235,7 @@ class FullOscNtuple:
         return int(self.weight.size)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_ntuple(mode: str) -> FullOscNtuple:
     folder = _RELEASE_FILES[mode][0]
     raw = _data("release_2020", folder, _NTUPLES[mode]).read_bytes()
@@ -257,7 +266,9 @@ def check_oscillation_parameters(sin2_2theta: float, dm2_eV2: float) -> tuple[fl
     return s, d
 
 
-def appearance_probability(sin2_2theta: float, dm2_eV2: float, L_km: ArrayLike, E_GeV: ArrayLike) -> NDArray[np.float64]:
+def appearance_probability(
+    sin2_2theta: float, dm2_eV2: float, L_km: ArrayLike, E_GeV: ArrayLike
+) -> NDArray[np.float64]:
     """P(nu_mu -> nu_e) = sin^2(2theta) sin^2(1.267 dm2 L / E) (two-flavour, vacuum)."""
     s, d = check_oscillation_parameters(sin2_2theta, dm2_eV2)
     return s * np.sin(1.267 * d * np.asarray(L_km, float) / np.asarray(E_GeV, float)) ** 2
@@ -296,10 +307,10 @@ def _check_bins(name: str, x: ArrayLike, n: int, nonneg: bool = True) -> NDArray
     return a
 
 
-def _check_stat(stat: str) -> str:
+def _check_stat(stat: str) -> Stat:
     if stat not in STAT_CHOICES:
         raise InputError(f"unknown statistical-error treatment {stat!r}: expected one of {', '.join(STAT_CHOICES)}")
-    return stat
+    return cast(Stat, stat)
 
 
 def cnp_variance(observed: ArrayLike, predicted: ArrayLike) -> NDArray[np.float64]:
@@ -429,7 +440,7 @@ def _digitized_points(name: str, edges: NDArray[np.float64], x_scale: float) -> 
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_digitized(which: str) -> DigitizedSpectrum:
     if which == "costheta":
         edges = np.loadtxt(io.StringIO(_data("digitized_2020", "Costheta_bin_edges.dat").read_text()))
@@ -510,7 +521,9 @@ def radiation_length_g_cm2(components: tuple[tuple[int, float], ...] | list[tupl
         nuc = nucleus(int(pdg))
         A = nuc.atomic_mass_GeV / GEV_PER_U  # g/mol
         L, Lp = _tsai_radiation_logs(nuc.Z)
-        inv_x0 = 4.0 * ALPHA_EM * R_E_CM**2 * N_AVOGADRO / A * (nuc.Z**2 * (L - _coulomb_correction(nuc.Z)) + nuc.Z * Lp)
+        inv_x0 = (
+            4.0 * ALPHA_EM * R_E_CM**2 * N_AVOGADRO / A * (nuc.Z**2 * (L - _coulomb_correction(nuc.Z)) + nuc.Z * Lp)
+        )
         inv += w * inv_x0
         wsum += w
     return wsum / inv
@@ -606,7 +619,9 @@ def energy_resolution_sigma_GeV(
 
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(DEFAULT_SEED if seed is None else seed)
+    return (
+        seed if isinstance(seed, np.random.Generator) else np.random.default_rng(DEFAULT_SEED if seed is None else seed)
+    )
 
 
 def smear_energy(
@@ -711,7 +726,7 @@ class SinglePhotonBins:
         for idx, nb in ((self.enu, self.n_enu), (self.costheta, self.n_costheta), (self.evis, self.n_evis)):
             ok = idx >= 0
             out.append(np.bincount(idx[ok], weights=w[ok], minlength=nb).astype(float))
-        return SinglePhotonHistograms(*out, float(w.sum()))
+        return SinglePhotonHistograms(out[0], out[1], out[2], float(w.sum()))
 
 
 def _bin_index(x: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -760,8 +775,13 @@ def single_photon_bins(
         E, d = p4[keep, 0], _unit(p4[keep, 1:], "photon momenta")
         f = np.ones(keep.size)
         if require_fiducial_conversion:
-            f = f * conversion_probability(x[keep], d, conversion_length_cm=conversion_length_cm,
-                                           oil_radius_m=oil_radius_m, fiducial_radius_m=fiducial_radius_m)
+            f = f * conversion_probability(
+                x[keep],
+                d,
+                conversion_length_cm=conversion_length_cm,
+                oil_radius_m=oil_radius_m,
+                fiducial_radius_m=fiducial_radius_m,
+            )
         if apply_efficiency:
             f = f * load_shower_efficiency()(E)
         factor[keep] = f
@@ -810,9 +830,18 @@ def reconstruct_single_photon(
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise InputError("weights must be finite and non-negative")
     p4 = np.where((w > 0)[:, None], p4, 0.0)  # photons of zero weight draw no random numbers
-    bins = single_photon_bins(p4, positions_m, mode=mode, seed=seed, stochastic=stochastic, constant=constant,
-                              angular_sigma_deg=angular_sigma_deg, apply_efficiency=apply_efficiency,
-                              require_fiducial_conversion=require_fiducial_conversion,
-                              conversion_length_cm=conversion_length_cm, oil_radius_m=oil_radius_m,
-                              fiducial_radius_m=fiducial_radius_m)
+    bins = single_photon_bins(
+        p4,
+        positions_m,
+        mode=mode,
+        seed=seed,
+        stochastic=stochastic,
+        constant=constant,
+        angular_sigma_deg=angular_sigma_deg,
+        apply_efficiency=apply_efficiency,
+        require_fiducial_conversion=require_fiducial_conversion,
+        conversion_length_cm=conversion_length_cm,
+        oil_radius_m=oil_radius_m,
+        fiducial_radius_m=fiducial_radius_m,
+    )
     return bins.histograms(w)

@@ -19,6 +19,7 @@ the oil, so the fiducial loss is counted once (``fiducial_treatment = "conversio
 bin(i) is the event's bin after the seeded resolution smearing (E_vis, direction) and
 MiniBooNE's CCQE formula (:func:`dipolehnl.analysis.miniboone.single_photon_bins`).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,12 +29,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from dipolehnl.analysis import miniboone as mb
 from dipolehnl.errors import InputError
+
+if TYPE_CHECKING:
+    from contourpy._contourpy import FillReturn_OuterOffset
 
 Array = NDArray[np.float64]
 
@@ -57,7 +62,7 @@ def fit_definition() -> dict:
     else:  # pragma: no cover
         import tomli as tomllib
 
-    doc = tomllib.loads(files("dipolehnl").joinpath("analysis", "data", "miniboone_fit.toml").read_text())
+    doc = tomllib.loads((files("dipolehnl") / "analysis" / "data" / "miniboone_fit.toml").read_text())
     for key in ("experiment", "decay_volume", "shower_volume", "fit_mode", "exposure_pot"):
         if key not in doc:
             raise InputError(f"miniboone_fit.toml: missing key {key!r}")
@@ -71,12 +76,18 @@ def exposure_pot(mode: str) -> float:
 
 def _radii_m() -> tuple[float, float]:
     """(oil, fiducial) sphere radii (m) from the experiment's decay and shower volumes."""
+    from dipolehnl.detector.shapes import Sphere
     from dipolehnl.experiment import load_experiment
 
     d = fit_definition()
     exp = load_experiment(d["experiment"])
-    return float(exp.fiducial_volumes[d["decay_volume"]].radius_m), float(exp.fiducial_volumes[d["shower_volume"]].radius_m)
-
+    radii = []
+    for key in ("decay_volume", "shower_volume"):
+        shape = exp.fiducial_volumes[d[key]]
+        if not isinstance(shape, Sphere):
+            raise InputError(f"{d['experiment']}: the {key} {d[key]!r} must be a sphere")
+        radii.append(float(shape.radius_m))
+    return radii[0], radii[1]
 
 
 #: Default grid: 40 masses × 200 couplings (log-spaced).
@@ -111,7 +122,7 @@ class FitSettings:
     sin2_2theta: float = mb.DEFAULT_SIN2_2THETA_MUE
     dm2_eV2: float = mb.DEFAULT_DM2_EV2
     include_oscillation: bool = True
-    stat: str = "signal"
+    stat: mb.Stat = "signal"
     costheta_fractional_syst: float = mb.COSTHETA_FRACTIONAL_SYST
     costheta_normalization_syst: float = 0.0
     costheta_oscillation: str = "background_shape"
@@ -190,12 +201,15 @@ def fiducial_fraction(treatment: str) -> float:
     return (r_fid / r_oil) ** 3 if treatment == "conversion" else 1.0
 
 
-def single_photon_event_factors(p_gamma: Array, x_decay_m: Array, settings: FitSettings) -> tuple[Array, mb.SinglePhotonBins]:
+def single_photon_event_factors(
+    p_gamma: Array, x_decay_m: Array, settings: FitSettings
+) -> tuple[Array, mb.SinglePhotonBins]:
     """Per-event factor P_conv × ε / f_fid and the reconstructed bins (seeded smearing)."""
     r_oil, r_fid = _radii_m()
     fid_r = r_fid if settings.fiducial_treatment == "conversion" else r_oil
-    bins = mb.single_photon_bins(p_gamma, x_decay_m, mode=settings.mode, seed=settings.smear_seed,
-                                 oil_radius_m=r_oil, fiducial_radius_m=fid_r)
+    bins = mb.single_photon_bins(
+        p_gamma, x_decay_m, mode=settings.mode, seed=settings.smear_seed, oil_radius_m=r_oil, fiducial_radius_m=fid_r
+    )
     return bins.factor / fiducial_fraction(settings.fiducial_treatment), bins
 
 
@@ -224,10 +238,15 @@ def simulate_mass(m_MeV: float, settings: FitSettings) -> MassHistograms:
     model = HNLModel.for_flavor(m_MeV / 1000.0, d0, "mu", majorana=settings.majorana, convention=settings.convention)
     flavors = get_preset("default").flavors_for(exp.fluxes[mode], ("mu",))
     comps = {f"{mode}:{f}": exp.flux(mode, f) for f in flavors}
-    sample = generate(exp.detector, model, comps, GeneratorSettings(n_events=settings.n_events,
-                                                                    seed=settings.mass_seed(m_MeV)),
-                      fiducial=exp.shapes([fit_definition()["decay_volume"]]), allocation_couplings=couplings)
-    R = sample.coupling_matrix(couplings)  # (n, K)
+    sample = generate(
+        exp.detector,
+        model,
+        comps,
+        GeneratorSettings(n_events=settings.n_events, seed=settings.mass_seed(m_MeV)),
+        fiducial=exp.shapes([fit_definition()["decay_volume"]]),
+        allocation_couplings=couplings.tolist(),
+    )
+    R = sample.coupling_matrix(couplings.tolist())  # (n, K)
     base = sample.kin_weight * sample.flux_factor() * exposure_pot(mode)
     br = SinglePhotonChannel().branching_ratio(sample)
     factor, bins = single_photon_event_factors(sample.columns["p_gamma"], sample.columns["decay_vertex_m"], settings)
@@ -272,18 +291,27 @@ def chi2_grids(hists: Sequence[MassHistograms], settings: FitSettings) -> dict[s
     """χ² (n_masses, n_couplings) of each requested fit, plus the no-HNL χ² per fit."""
     out: dict[str, Array] = {}
     rel = mb.load_release(settings.mode)
-    osc = (mb.oscillation_prediction(settings.sin2_2theta, settings.dm2_eV2, settings.mode)
-           if settings.include_oscillation else np.zeros(rel.n_nue))
+    osc = (
+        mb.oscillation_prediction(settings.sin2_2theta, settings.dm2_eV2, settings.mode)
+        if settings.include_oscillation
+        else np.zeros(rel.n_nue)
+    )
     if "enu" in settings.fits:
-        g = np.array([[mb.chi2_enu(h + osc, settings.mode, stat=settings.stat, release=rel) for h in H.enu]
-                      for H in hists])
+        g = np.array(
+            [[mb.chi2_enu(h + osc, settings.mode, stat=settings.stat, release=rel) for h in H.enu] for H in hists]
+        )
         out["enu"] = g
         out["enu_no_hnl"] = np.array(mb.chi2_enu(osc, settings.mode, stat=settings.stat, release=rel))
     if "costheta" in settings.fits:
-        oc = (oscillation_costheta(settings.sin2_2theta, settings.dm2_eV2, settings.costheta_oscillation)
-              if settings.include_oscillation else np.zeros(mb.load_costheta().data.size))
-        kw = {"fractional_syst": settings.costheta_fractional_syst,
-                  "normalization_syst": settings.costheta_normalization_syst}
+        oc = (
+            oscillation_costheta(settings.sin2_2theta, settings.dm2_eV2, settings.costheta_oscillation)
+            if settings.include_oscillation
+            else np.zeros(mb.load_costheta().data.size)
+        )
+        kw = {
+            "fractional_syst": settings.costheta_fractional_syst,
+            "normalization_syst": settings.costheta_normalization_syst,
+        }
         out["costheta"] = np.array([[mb.chi2_costheta(h + oc, **kw) for h in H.costheta] for H in hists])
         out["costheta_no_hnl"] = np.array(mb.chi2_costheta(oc, **kw))
     return out
@@ -301,10 +329,11 @@ def region_polygons(m_MeV: Array, d_GeVinv: Array, dchi2: Array, level: float) -
     x, y = np.log10(np.asarray(m_MeV, float)), np.log10(np.asarray(d_GeVinv, float))
     z = np.asarray(dchi2, float).T  # contourpy: z[j, i] at (x[i], y[j])
     gen = contour_generator(x, y, z, fill_type=FillType.OuterOffset)
-    points, offsets = gen.filled(-1.0, float(level))
+    # FillType.OuterOffset: (points, offsets), the cast contourpy's own converters make
+    points, offsets = cast("FillReturn_OuterOffset", gen.filled(-1.0, float(level)))
     polys, holes = [], 0
     for pts, offs in zip(points, offsets):
-        outer = pts[offs[0]:offs[1]]
+        outer = pts[offs[0] : offs[1]]
         holes += len(offs) - 2
         if outer.shape[0] >= 4:
             polys.append(np.column_stack([10.0 ** outer[:, 0], 10.0 ** outer[:, 1]]))
@@ -343,11 +372,16 @@ class FitResult:
     def best_fit(self, fit: str) -> dict:
         g = self.chi2[fit]
         i, k = np.unravel_index(int(np.argmin(g)), g.shape)
-        return {"m_MeV": float(self.masses_MeV[i]), "d_GeVinv": float(self.couplings_GeVinv[k]),
-                "chi2": float(g[i, k]), "chi2_no_hnl": float(self.chi2[f"{fit}_no_hnl"]),
-                "delta_chi2_no_hnl": float(self.chi2[f"{fit}_no_hnl"] - g[i, k]),
-                "n_bins": 19 if fit == "enu" else 20, "index": [int(i), int(k)],
-                "at_grid_edge": bool(i in (0, g.shape[0] - 1) or k in (0, g.shape[1] - 1))}
+        return {
+            "m_MeV": float(self.masses_MeV[i]),
+            "d_GeVinv": float(self.couplings_GeVinv[k]),
+            "chi2": float(g[i, k]),
+            "chi2_no_hnl": float(self.chi2[f"{fit}_no_hnl"]),
+            "delta_chi2_no_hnl": float(self.chi2[f"{fit}_no_hnl"] - g[i, k]),
+            "n_bins": 19 if fit == "enu" else 20,
+            "index": [int(i), int(k)],
+            "at_grid_edge": bool(i in (0, g.shape[0] - 1) or k in (0, g.shape[1] - 1)),
+        }
 
     def spectra_at(self, fit: str, i: int, k: int) -> dict[str, Array]:
         """HNL events per bin at grid point (i, k) for the figures."""
@@ -415,18 +449,30 @@ def read_region_csv(path: str | Path) -> list[Array]:
 def summary_dict(res: FitResult) -> dict:
     s = res.settings
     out = {
-        "experiment": fit_definition()["experiment"], "model": {"convention": s.convention, "majorana": s.majorana, "coupling": "d_muN (GeV^-1)"},
-        "exposure_pot": exposure_pot(s.mode), "mode": s.mode,
+        "experiment": fit_definition()["experiment"],
+        "model": {"convention": s.convention, "majorana": s.majorana, "coupling": "d_muN (GeV^-1)"},
+        "exposure_pot": exposure_pot(s.mode),
+        "mode": s.mode,
         "delta_chi2_thresholds": {"95% CL": DCHI2_LEVELS["95cl"], "99.7% CL": DCHI2_LEVELS["997cl"], "dof": 2},
-        "oscillation": {"sin2_2theta_mue": s.sin2_2theta, "dm2_eV2": s.dm2_eV2, "included": s.include_oscillation,
-                        "enu_events": float(np.sum(mb.oscillation_prediction(s.sin2_2theta, s.dm2_eV2, s.mode)))
-                        if s.include_oscillation else 0.0},
+        "oscillation": {
+            "sin2_2theta_mue": s.sin2_2theta,
+            "dm2_eV2": s.dm2_eV2,
+            "included": s.include_oscillation,
+            "enu_events": float(np.sum(mb.oscillation_prediction(s.sin2_2theta, s.dm2_eV2, s.mode)))
+            if s.include_oscillation
+            else 0.0,
+        },
         "best_fit": {f: res.best_fit(f) for f in s.fits},
-        "regions": {f: {lv: {"n_paths": len(res.regions[f][lv]), "holes_left_out": res.holes[f][lv]}
-                        for lv in DCHI2_LEVELS} for f in s.fits},
-        "grid": {"n_masses": int(res.masses_MeV.size), "n_couplings": int(res.couplings_GeVinv.size),
-                 "m_MeV": [float(res.masses_MeV[0]), float(res.masses_MeV[-1])],
-                 "d_GeVinv": [float(res.couplings_GeVinv[0]), float(res.couplings_GeVinv[-1])]},
+        "regions": {
+            f: {lv: {"n_paths": len(res.regions[f][lv]), "holes_left_out": res.holes[f][lv]} for lv in DCHI2_LEVELS}
+            for f in s.fits
+        },
+        "grid": {
+            "n_masses": int(res.masses_MeV.size),
+            "n_couplings": int(res.couplings_GeVinv.size),
+            "m_MeV": [float(res.masses_MeV[0]), float(res.masses_MeV[-1])],
+            "d_GeVinv": [float(res.couplings_GeVinv[0]), float(res.couplings_GeVinv[-1])],
+        },
         "events_generated": int(sum(h.n_events for h in res.hists)),
         "settings": {k: v for k, v in s.to_dict().items() if k not in ("masses_MeV", "couplings_GeVinv")},
         "wall_time_s": res.wall_time_s,
@@ -503,11 +549,16 @@ def _grid_overlap(ours: list, theirs: list, n: int = 300, d_floor: float | None 
     A, B, I = a.sum() * cell, b.sum() * cell, (a & b).sum() * cell
     U = (a | b).sum() * cell
     cx = lambda m: (float(X[m].mean()), float(Y[m].mean())) if m.any() else (float("nan"), float("nan"))
-    return {"area_ours_dec2": float(A), "area_ref31_dec2": float(B), "area_overlap_dec2": float(I),
-            "overlap_over_union": float(I / U) if U > 0 else 0.0,
-            "fraction_of_ours_in_ref31": float(I / A) if A > 0 else None,
-            "fraction_of_ref31_in_ours": float(I / B) if B > 0 else None,
-            "centroid_ours_log10": cx(a), "centroid_ref31_log10": cx(b)}
+    return {
+        "area_ours_dec2": float(A),
+        "area_ref31_dec2": float(B),
+        "area_overlap_dec2": float(I),
+        "overlap_over_union": float(I / U) if U > 0 else 0.0,
+        "fraction_of_ours_in_ref31": float(I / A) if A > 0 else None,
+        "fraction_of_ref31_in_ours": float(I / B) if B > 0 else None,
+        "centroid_ours_log10": cx(a),
+        "centroid_ref31_log10": cx(b),
+    }
 
 
 def miniboone_verdict(fits: dict[str, FitResult], scans: dict[str, tuple] | None = None) -> dict:
@@ -524,8 +575,11 @@ def miniboone_verdict(fits: dict[str, FitResult], scans: dict[str, tuple] | None
 
     out: dict = {"fits": {}, "scans": list((scans or {}).keys())}
     for label, res in fits.items():
-        entry: dict = {"settings": {"convention": res.settings.convention, "majorana": res.settings.majorana},
-                       "best_fit": {f: res.best_fit(f) for f in res.settings.fits}, "regions": {}}
+        entry: dict = {
+            "settings": {"convention": res.settings.convention, "majorana": res.settings.majorana},
+            "best_fit": {f: res.best_fit(f) for f in res.settings.fits},
+            "regions": {},
+        }
         for fit in res.settings.fits:
             for lv in DCHI2_LEVELS:
                 ours = res.region_limits(fit, lv)
@@ -537,8 +591,10 @@ def miniboone_verdict(fits: dict[str, FitResult], scans: dict[str, tuple] | None
                 ov = _grid_overlap(ours, theirs, d_floor=float(res.couplings_GeVinv[0]))
                 bf = res.best_fit(fit)
                 cx, cy = ov["centroid_ref31_log10"]
-                ov["best_fit_shift_decades"] = {"log10_m": math.log10(bf["m_MeV"]) - cx,
-                                                "log10_d": math.log10(bf["d_GeVinv"]) - cy}
+                ov["best_fit_shift_decades"] = {
+                    "log10_m": math.log10(bf["m_MeV"]) - cx,
+                    "log10_d": math.log10(bf["d_GeVinv"]) - cy,
+                }
                 ex = {}
                 for sl, (scan, level) in (scans or {}).items():
                     ex[sl] = float(fraction_excluded(ours, scan.excluded_predicate(level), n=200))
@@ -569,8 +625,13 @@ def pi0_dalitz_branching_ratio(m_MeV: float, d_GeVinv: float, c: float = PI0_NOR
     return 0.98823 * c * d_GeVinv**2 * m_pi**2 / (24.0 * math.pi**2) * integral
 
 
-def pi0_estimate(m_MeV: float, d_GeVinv: float, convention: str = "consistent", majorana: bool = False,
-                 upscatter_decays_per_pot: float | None = None) -> dict:
+def pi0_estimate(
+    m_MeV: float,
+    d_GeVinv: float,
+    convention: str = "consistent",
+    majorana: bool = False,
+    upscatter_decays_per_pot: float | None = None,
+) -> dict:
     """Back-of-envelope rate of HNL decays in the tank from π⁰ → γ N ν at the target
     (not modelled), per POT:  N_π⁰ × BR × acceptance × P_decay,  P_decay = 1 − exp(−2 r_oil/λ)
     at p_N = 1 GeV; compared with the upscattering decays in the tank at the same point."""
@@ -578,8 +639,12 @@ def pi0_estimate(m_MeV: float, d_GeVinv: float, convention: str = "consistent", 
     from dipolehnl.physics.model import HNLModel
 
     br = pi0_dalitz_branching_ratio(m_MeV, d_GeVinv)
-    out = {"benchmark": {"m_MeV": float(m_MeV), "d_GeVinv": float(d_GeVinv)}, "br_pi0_to_gamma_N_nu": br,
-           "pi0_per_pot": PI0_PER_POT, "tank_acceptance": PI0_TANK_ACCEPTANCE}
+    out = {
+        "benchmark": {"m_MeV": float(m_MeV), "d_GeVinv": float(d_GeVinv)},
+        "br_pi0_to_gamma_N_nu": br,
+        "pi0_per_pot": PI0_PER_POT,
+        "tank_acceptance": PI0_TANK_ACCEPTANCE,
+    }
     if br <= 0:
         out.update(decay_probability=0.0, decays_in_tank_per_pot=0.0, ratio_to_upscattering=0.0)
         return out
@@ -601,29 +666,38 @@ def _pct(x) -> str:
 def verdict_markdown(verdict: dict, pi0: dict | None = None, upscatter_per_pot: float | None = None) -> str:
     """The report's MiniBooNE section (Markdown) from :func:`miniboone_verdict`'s dict."""
     L = ["## MiniBooNE excess recomputed with the same engine", ""]
-    L.append("Dipole-portal HNLs upscattered by the BNB (ν mode, 18.75×10²⁰ POT) in the oil, the hall and the dirt, "
-             "decaying N → νγ in the tank; the photon must start its shower inside r < 5.0 m (mean free path 9/7 X₀), "
-             "is smeared (12%/√E ⊕ 1%, 3°) and weighted by MiniBooNE's γ/e efficiency (its fiducial part divided out); "
-             "E_ν^QE from the CCQE formula. χ² of the E_ν^QE spectrum with the release's covariance (fixed oscillation "
-             "component added) and of the digitised cos θ distribution (13% uncorrelated background systematic). "
-             "Regions at Δχ² = 5.99 (95% CL) and 11.83 (99.7% CL), two parameters. e⁺e⁻ decays are not added "
-             "(BR(N→νee) is given below as the size of the omission). Details: docs/miniboone.md.")
+    L.append(
+        "Dipole-portal HNLs upscattered by the BNB (ν mode, 18.75×10²⁰ POT) in the oil, the hall and the dirt, "
+        "decaying N → νγ in the tank; the photon must start its shower inside r < 5.0 m (mean free path 9/7 X₀), "
+        "is smeared (12%/√E ⊕ 1%, 3°) and weighted by MiniBooNE's γ/e efficiency (its fiducial part divided out); "
+        "E_ν^QE from the CCQE formula. χ² of the E_ν^QE spectrum with the release's covariance (fixed oscillation "
+        "component added) and of the digitised cos θ distribution (13% uncorrelated background systematic). "
+        "Regions at Δχ² = 5.99 (95% CL) and 11.83 (99.7% CL), two parameters. e⁺e⁻ decays are not added "
+        "(BR(N→νee) is given below as the size of the omission). Details: docs/miniboone.md."
+    )
     L.append("")
     L.append("| model | fit | best fit m (MeV) | best fit d (GeV⁻¹) | χ² / bins | χ² without HNL | Δχ² |")
     L.append("|---|---|---|---|---|---|---|")
     for label, e in verdict["fits"].items():
         for fit, bf in e["best_fit"].items():
             edge = " (grid edge)" if bf.get("at_grid_edge") else ""
-            L.append(f"| {label} | {fit} | {bf['m_MeV']:.4g}{edge} | {bf['d_GeVinv']:.3g} | {bf['chi2']:.2f} / {bf['n_bins']} | "
-                     f"{bf['chi2_no_hnl']:.2f} | {bf['delta_chi2_no_hnl']:.2f} |")
+            L.append(
+                f"| {label} | {fit} | {bf['m_MeV']:.4g}{edge} | {bf['d_GeVinv']:.3g} | "
+                f"{bf['chi2']:.2f} / {bf['n_bins']} | "
+                f"{bf['chi2_no_hnl']:.2f} | {bf['delta_chi2_no_hnl']:.2f} |"
+            )
     L.append("")
     scans = verdict.get("scans", [])
-    L.append("Overlap with Ref. [31]'s regions (areas in decades² of log10 m × log10 d; overlap/union; shift of our best "
-             "fit from the centroid of Ref. [31]'s region, in decades) and the fraction of **our** region excluded by "
-             "each T2K result:")
+    L.append(
+        "Overlap with Ref. [31]'s regions (areas in decades² of log10 m × log10 d; overlap/union; shift of our best "
+        "fit from the centroid of Ref. [31]'s region, in decades) and the fraction of **our** region excluded by "
+        "each T2K result:"
+    )
     L.append("")
-    L.append("| model | region | ours | Ref. [31] | overlap / union | ours inside Ref. [31] | shift Δlog m, Δlog d |"
-             + "".join(f" excluded by {s} |" for s in scans))
+    L.append(
+        "| model | region | ours | Ref. [31] | overlap / union | ours inside Ref. [31] | shift Δlog m, Δlog d |"
+        + "".join(f" excluded by {s} |" for s in scans)
+    )
     L.append("|---|---|---|---|---|---|---|" + "---|" * len(scans))
     for label, e in verdict["fits"].items():
         for key, r in e["regions"].items():
@@ -631,20 +705,27 @@ def verdict_markdown(verdict: dict, pi0: dict | None = None, upscatter_per_pot: 
                 L.append(f"| {label} | {key} | empty | | | | |" + " |" * len(scans))
                 continue
             sh = r["best_fit_shift_decades"]
-            L.append(f"| {label} | {key} | {r['area_ours_dec2']:.2f} | {r['area_ref31_dec2']:.2f} | "
-                     f"{r['overlap_over_union']:.2f} | {_pct(r['fraction_of_ours_in_ref31'])} | "
-                     f"{sh['log10_m']:+.2f}, {sh['log10_d']:+.2f} |"
-                     + "".join(f" {_pct(r['fraction_excluded'].get(s))} |" for s in scans))
+            L.append(
+                f"| {label} | {key} | {r['area_ours_dec2']:.2f} | {r['area_ref31_dec2']:.2f} | "
+                f"{r['overlap_over_union']:.2f} | {_pct(r['fraction_of_ours_in_ref31'])} | "
+                f"{sh['log10_m']:+.2f}, {sh['log10_d']:+.2f} |"
+                + "".join(f" {_pct(r['fraction_excluded'].get(s))} |" for s in scans)
+            )
     L.append("")
     if pi0 is not None:
         b = pi0["benchmark"]
-        msg = (f"π⁰ → γNν production at the target (part of Ref. [31]) is **not modelled**. Its size at m = "
-               f"{b['m_MeV']:.3g} MeV, d = {b['d_GeVinv']:.2g} GeV⁻¹: BR(π⁰→γNν) ≈ {pi0['br_pi0_to_gamma_N_nu']:.1e}, "
-               f"× {pi0['pi0_per_pot']:g} π⁰/POT × acceptance {pi0['tank_acceptance']:.0e} × decay probability "
-               f"{pi0.get('decay_probability', 0.0):.1e} ≈ {pi0.get('decays_in_tank_per_pot', 0.0):.1e} decays in the tank per POT")
+        msg = (
+            f"π⁰ → γNν production at the target (part of Ref. [31]) is **not modelled**. Its size at m = "
+            f"{b['m_MeV']:.3g} MeV, d = {b['d_GeVinv']:.2g} GeV⁻¹: BR(π⁰→γNν) ≈ {pi0['br_pi0_to_gamma_N_nu']:.1e}, "
+            f"× {pi0['pi0_per_pot']:g} π⁰/POT × acceptance {pi0['tank_acceptance']:.0e} × decay probability "
+            f"{pi0.get('decay_probability', 0.0):.1e} ≈ {pi0.get('decays_in_tank_per_pot', 0.0):.1e} "
+            "decays in the tank per POT"
+        )
         if pi0.get("ratio_to_upscattering") is not None:
-            msg += (f", against {pi0['upscatter_decays_in_tank_per_pot']:.1e} from upscattering in the oil, hall and dirt "
-                    f"(ratio {pi0['ratio_to_upscattering']:.0e}; both scale as d⁴ for long-lived HNLs)")
+            msg += (
+                f", against {pi0['upscatter_decays_in_tank_per_pot']:.1e} from upscattering in the oil, hall and dirt "
+                f"(ratio {pi0['ratio_to_upscattering']:.0e}; both scale as d⁴ for long-lived HNLs)"
+            )
         L.append(msg + ". Back-of-envelope (uncertain by a factor ~10); formula and inputs in docs/miniboone.md.")
         L.append("")
     if "br_ee" in verdict:
@@ -694,8 +775,9 @@ def _scan_levels(scans_by_preset: dict) -> dict[str, tuple]:
     return out
 
 
-def reproduce_miniboone(out_dir: str | Path, figures_dir: str | Path, scans_by_preset: dict, fast: bool = False,
-                        executor=None) -> tuple[str, dict[str, list[Array]]]:
+def reproduce_miniboone(
+    out_dir: str | Path, figures_dir: str | Path, scans_by_preset: dict, fast: bool = False, executor=None
+) -> tuple[str, dict[str, list[Array]]]:
     """Run the fit in both conventions (Dirac), write OUT/miniboone/<convention>/ (the
     ``miniboone-fit`` files), OUT/miniboone/verdict.json and the spectra figures; return
     (the report's Markdown section, our regions for Fig. 4: label → polygons)."""
@@ -719,11 +801,16 @@ def reproduce_miniboone(out_dir: str | Path, figures_dir: str | Path, scans_by_p
     i = int(np.argmin(np.abs(np.log(res.masses_MeV / m_b))))
     k = int(bf["index"][1])
     m_b = float(res.masses_MeV[i])
-    pi0 = pi0_estimate(m_b, float(res.couplings_GeVinv[k]),
-                       upscatter_decays_per_pot=float(res.hists[i].decays[k]) / exposure_pot(res.settings.mode))
+    pi0 = pi0_estimate(
+        m_b,
+        float(res.couplings_GeVinv[k]),
+        upscatter_decays_per_pot=float(res.hists[i].decays[k]) / exposure_pot(res.settings.mode),
+    )
     model = HNLModel.for_flavor(bf["m_MeV"] / 1000.0, bf["d_GeVinv"], "mu", convention="consistent")
-    verdict["br_ee"] = (f"{decays.br_ee(model):.3g} at the E_ν^QE best fit (consistent); the e⁺e⁻ pairs that would look "
-                        "like one shower would add at most this fraction to the signal")
+    verdict["br_ee"] = (
+        f"{decays.br_ee(model):.3g} at the E_ν^QE best fit (consistent); the e⁺e⁻ pairs that would look "
+        "like one shower would add at most this fraction to the signal"
+    )
     verdict["pi0"] = pi0
     verdict["wall_time_s"] = {c: r.wall_time_s for c, r in fits.items()}
     write_json_atomic(out / "verdict.json", verdict)

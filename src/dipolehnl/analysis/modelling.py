@@ -24,13 +24,14 @@ Cost: (number of variations that need a simulation) × (study masses) scans of o
 :func:`study_settings` (4 masses, 1500 events, no refinement): 9 scans, 1161 s wall on a
 heavily shared 2-core machine (87–156 s per scan).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -65,10 +66,14 @@ def _efficiency_zero(a):
 #: the variations of the study (label → Variation)
 VARIATIONS: tuple[Variation, ...] = (
     Variation("SIREN box instead of the beamline", preset=lambda p: p.with_(beamline=None)),
-    Variation("earth ±12 m wide (beamline)", preset=lambda p: p.with_(beamline={**(p.beamline or {}),
-                                                                                 "lateral_half_width_m": 12.0})),
-    Variation("flux fall-off: single pion energy (γ = 1/θ_OA)",
-              preset=lambda p: p.with_(beamline={**(p.beamline or {}), "gamma_range": (22.9, 22.9)})),
+    Variation(
+        "earth ±12 m wide (beamline)",
+        preset=lambda p: p.with_(beamline={**(p.beamline or {}), "lateral_half_width_m": 12.0}),
+    ),
+    Variation(
+        "flux fall-off: single pion energy (γ = 1/θ_OA)",
+        preset=lambda p: p.with_(beamline={**(p.beamline or {}), "gamma_range": (22.9, 22.9)}),
+    ),
     Variation("nucleus spin ½ (DarkNews)", preset=_nuc(nucleus_spin="half")),
     Variation("no Pauli blocking", preset=_nuc(pauli_blocking=False)),
     Variation("no neutron scattering", preset=_nuc(neutron_elastic=False)),
@@ -109,12 +114,19 @@ class ModellingStudy:
         """The band as summary.json carries it (relative, at the study masses and, if given,
         at ``masses_GeV``)."""
         lo, hi = self.band(analysis)
-        out = {"method": self.method, "variations": list(self.shifts),
-               "study_masses_MeV": [1e3 * float(m) for m in self.masses_GeV],
-               "relative_down": _clean(lo), "relative_up": _clean(hi),
-               "shifts": {k: _clean(v[analysis]) for k, v in self.shifts.items()},
-               "no_limit": {k: [1e3 * float(m) for m, x in zip(self.masses_GeV, v[analysis]) if x == np.inf]
-                            for k, v in self.shifts.items() if np.any(v[analysis] == np.inf)}}
+        out = {
+            "method": self.method,
+            "variations": list(self.shifts),
+            "study_masses_MeV": [1e3 * float(m) for m in self.masses_GeV],
+            "relative_down": _clean(lo),
+            "relative_up": _clean(hi),
+            "shifts": {k: _clean(v[analysis]) for k, v in self.shifts.items()},
+            "no_limit": {
+                k: [1e3 * float(m) for m, x in zip(self.masses_GeV, v[analysis]) if x == np.inf]
+                for k, v in self.shifts.items()
+                if np.any(v[analysis] == np.inf)
+            },
+        }
         if masses_GeV is not None:
             blo, bhi = self.band_at(analysis, masses_GeV)
             out["masses_MeV"] = [1e3 * float(m) for m in masses_GeV]
@@ -148,12 +160,22 @@ def _edges(result, which: str = "nominal") -> np.ndarray:
 def study_settings(couplings_GeVinv=None, masses_GeV=STUDY_MASSES_GEV, n_events: int = STUDY_EVENTS):
     from dipolehnl.analysis.scan import DEFAULT_COUPLINGS_GEVINV, ScanSettings
 
-    return ScanSettings(masses_GeV=tuple(masses_GeV), couplings_GeVinv=tuple(couplings_GeVinv or DEFAULT_COUPLINGS_GEVINV),
-                        n_events=n_events, refine=False)
+    return ScanSettings(
+        masses_GeV=tuple(masses_GeV),
+        couplings_GeVinv=tuple(couplings_GeVinv or DEFAULT_COUPLINGS_GEVINV),
+        n_events=n_events,
+        refine=False,
+    )
 
 
-def run_study(settings=None, cache_dir=None, executor=None, progress: bool = False,
-              variations: tuple[Variation, ...] = VARIATIONS, base: str | Preset = "default") -> ModellingStudy:
+def run_study(
+    settings=None,
+    cache_dir=None,
+    executor=None,
+    progress: bool = False,
+    variations: tuple[Variation, ...] = VARIATIONS,
+    base: str | Preset = "default",
+) -> ModellingStudy:
     """Run the study (see module docstring) on ``settings`` (default :func:`study_settings`)."""
     from dipolehnl.analysis.analyses import load_analysis
     from dipolehnl.analysis.scan import run_scans
@@ -184,10 +206,19 @@ def run_study(settings=None, cache_dir=None, executor=None, progress: bool = Fal
             n_scans += 1
             new = {a.name: _edges(r) for a, r in zip(analyses, res)}
         # a limit that disappears (edge → nan) is an infinite upward shift
-        shifts[v.label] = {k: np.where(np.isfinite(edges[k]) & ~np.isfinite(new[k]), np.inf, new[k] / edges[k] - 1.0)
-                           for k in edges}
-    return ModellingStudy(np.asarray(st.masses_GeV, dtype=float), edges, shifts, time.perf_counter() - t0, n_scans,
-                          int(st.n_events), base=list(base_res), timings_s=timings)
+        shifts[v.label] = {
+            k: np.where(np.isfinite(edges[k]) & ~np.isfinite(new[k]), np.inf, new[k] / edges[k] - 1.0) for k in edges
+        }
+    return ModellingStudy(
+        np.asarray(st.masses_GeV, dtype=float),
+        edges,
+        shifts,
+        time.perf_counter() - t0,
+        n_scans,
+        int(st.n_events),
+        base=list(base_res),
+        timings_s=timings,
+    )
 
 
 def band_curve(study: ModellingStudy, result, analysis: str | None = None):
@@ -216,26 +247,44 @@ def _pct(x: float) -> str:
 def markdown_section(study: ModellingStudy) -> str:
     """The report's section: the shift of each variation and the total band (Markdown)."""
     ms = [f"{1e3 * m:.0f}" for m in study.masses_GeV]
-    L = ["## Modelling uncertainty of the limits", "",
-         "Each modelling choice of preset `default` moved one at a time (reduced grid: "
-         f"{len(ms)} masses, {study.n_events} events per mass, no refinement). Entries: relative change of the "
-         "lower edge of the 95% CL band (positive: weaker limit) of the 2019 constraint / the T2K + T2K-II sensitivity. "
-         "Total: " + study.method + " (alternative models counted as 1σ; docs/physics.md, \"Modelling uncertainty\").", ""]
-    L.append("| variation | " + " | ".join(f"2019 @ {m} MeV" for m in ms) + " | "
-             + " | ".join(f"T2K+T2K-II @ {m} MeV" for m in ms) + " |")
+    L = [
+        "## Modelling uncertainty of the limits",
+        "",
+        "Each modelling choice of preset `default` moved one at a time (reduced grid: "
+        f"{len(ms)} masses, {study.n_events} events per mass, no refinement). Entries: relative change of the "
+        "lower edge of the 95% CL band (positive: weaker limit) of the 2019 constraint / the T2K + T2K-II sensitivity. "
+        "Total: " + study.method + ' (alternative models counted as 1σ; docs/physics.md, "Modelling uncertainty").',
+        "",
+    ]
+    L.append(
+        "| variation | "
+        + " | ".join(f"2019 @ {m} MeV" for m in ms)
+        + " | "
+        + " | ".join(f"T2K+T2K-II @ {m} MeV" for m in ms)
+        + " |"
+    )
     L.append("|" + "---|" * (1 + 2 * len(ms)))
     for label, sh in study.shifts.items():
-        L.append(f"| {label} | " + " | ".join(_pct(x) for a in ANALYSES for x in sh.get(a, np.full(len(ms), np.nan))) + " |")
+        L.append(
+            f"| {label} | " + " | ".join(_pct(x) for a in ANALYSES for x in sh.get(a, np.full(len(ms), np.nan))) + " |"
+        )
     cells = []
     for a in ANALYSES:
         lo, hi = study.band(a)
         cells += [f"+{100 * h:.0f}% / −{100 * l:.0f}%" for l, h in zip(lo, hi)]
     L.append("| **total band** (up / down) | " + " | ".join(cells) + " |")
-    L.append("| default lower edge (GeV⁻¹) | " + " | ".join(
-        "—" if not np.isfinite(e) else f"{e:.3g}" for a in ANALYSES for e in study.edges[a]) + " |")
-    L += ["", "'no limit': the variation removes the limit at that mass (not in the total band). '—': no limit in "
-          "preset `default` either. Shifts of a few % are within the Monte Carlo noise of the reduced grid.",
-          "", f"Cost: {study.n_scans} reduced scans, {study.wall_s:.0f} s. Fig. 4 draws the total band around the 2019 "
-          "constraint; summary.json of the main scans (preset default) carries it as `modelling_band`.", ""]
+    L.append(
+        "| default lower edge (GeV⁻¹) | "
+        + " | ".join("—" if not np.isfinite(e) else f"{e:.3g}" for a in ANALYSES for e in study.edges[a])
+        + " |"
+    )
+    L += [
+        "",
+        "'no limit': the variation removes the limit at that mass (not in the total band). '—': no limit in "
+        "preset `default` either. Shifts of a few % are within the Monte Carlo noise of the reduced grid.",
+        "",
+        f"Cost: {study.n_scans} reduced scans, {study.wall_s:.0f} s. Fig. 4 draws the total band around the 2019 "
+        "constraint; summary.json of the main scans (preset default) carries it as `modelling_band`.",
+        "",
+    ]
     return "\n".join(L)
-

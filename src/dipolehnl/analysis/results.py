@@ -23,6 +23,7 @@ Files written by :func:`write_scan_outputs` into ``DIR``:
 The set is written atomically (``dipolehnl.io.atomic_output_set``): whenever
 ``summary.json`` exists, the files it lists belong to its run.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,13 +32,20 @@ import math
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
 from dipolehnl import __version__
 from dipolehnl.analysis.analyses import Level
-from dipolehnl.analysis.limits import (fraction_excluded, load_registry, region_grid, strongest_external,
-                                       world_leading_alternatives, world_leading_mass_ranges)
+from dipolehnl.analysis.limits import (
+    fraction_excluded,
+    load_registry,
+    region_grid,
+    strongest_external,
+    world_leading_alternatives,
+    world_leading_mass_ranges,
+)
 from dipolehnl.analysis.scan import REFINE_TARGET, ScanResult
 
 MINIBOONE_REGIONS = {
@@ -71,6 +79,18 @@ def lower_edge(result: ScanResult, level: Level, which: str = "nominal") -> np.n
         if m in by_mass:
             out[i] = min(by_mass[m])
     return out
+
+
+@overload
+def world_leading_ranges(
+    result: ScanResult, level: Level, alternatives: Literal[False] = False
+) -> list[tuple[float, float]]: ...
+
+
+@overload
+def world_leading_ranges(
+    result: ScanResult, level: Level, alternatives: Literal[True]
+) -> dict[str, list[tuple[float, float]]]: ...
 
 
 def world_leading_ranges(
@@ -115,6 +135,8 @@ def _allowed_coverage(pred, alternative: str | None) -> dict[str, float | None]:
         both = float(np.mean(allowed & np.asarray(pred(m, d), dtype=bool))) if m.size else 0.0
         out[k] = float(both / f_allowed) if f_allowed > 0 else None
     return out
+
+
 # --- end cached grid
 
 
@@ -138,17 +160,26 @@ def expected_events_rows(result: ScanResult) -> tuple[list[str], list[list]]:
     names = [ds.name for ds in result.analysis.datasets]
     sig = result.signal()
     stat = result.statistic()
-    header = ["m_MeV", "d_GeVinv"] + [f"signal_{n}" for n in names] + ["signal_total", "rel_mc_error", "test_statistic",
-                                                                          "median_decay_length_m"]
-    rows = []
+    header = (
+        ["m_MeV", "d_GeVinv"]
+        + [f"signal_{n}" for n in names]
+        + ["signal_total", "rel_mc_error", "test_statistic", "median_decay_length_m"]
+    )
+    rows: list[list[float | None]] = []
     for i, r in enumerate(result.masses):
         tot = sig[i].sum(axis=0)
         rel = np.divide(r.mc_error, tot, out=np.full_like(tot, np.nan), where=tot > 0)
         for k, d in enumerate(result.couplings):
             med = float(r.median_decay_length_m[k])
-            rows.append([1e3 * r.mass_GeV, float(d)] + [float(sig[i, j, k]) for j in range(len(names))]
-                        + [float(tot[k]), float(rel[k]) if tot[k] > 0 else None, float(stat[i, k]),
-                           med if tot[k] > 0 and math.isfinite(med) else None])  # empty: undefined without signal
+            row: list[float | None] = [1e3 * r.mass_GeV, float(d)]
+            row += [float(sig[i, j, k]) for j in range(len(names))]
+            row += [
+                float(tot[k]),
+                float(rel[k]) if tot[k] > 0 else None,  # empty: undefined without signal
+                float(stat[i, k]),
+                med if tot[k] > 0 and math.isfinite(med) else None,
+            ]
+            rows.append(row)
     return header, rows
 
 
@@ -166,14 +197,14 @@ def max_rel_mc_error(result: ScanResult, window: tuple[float, float] = (1.0, 100
 def production_share_rows(result: ScanResult, level: Level) -> tuple[list[str], list[list]]:
     names = sorted({n for r in result.masses for n in r.share_names})
     edge = lower_edge(result, level)
-    rows = []
+    rows: list[list[float | None]] = []
     for i, r in enumerate(result.masses):
         if not np.isfinite(edge[i]):
-            rows.append([1e3 * r.mass_GeV, None] + [None] * len(names))
+            rows.append([1e3 * r.mass_GeV, None, *([None] * len(names))])
             continue
         k = int(np.argmin(np.abs(np.log(r.share_couplings / edge[i]))))
         share = dict(zip(r.share_names, r.shares[k]))
-        rows.append([1e3 * r.mass_GeV, float(edge[i])] + [float(share.get(n, 0.0)) for n in names])
+        rows.append([1e3 * r.mass_GeV, float(edge[i]), *(float(share.get(n, 0.0)) for n in names)])
     return ["m_MeV", "d_GeVinv"] + [f"share_{n}" for n in names], rows
 
 
@@ -189,11 +220,14 @@ def summarize(result: ScanResult) -> dict:
         "preset": asdict(result.preset),
         "dipolehnl_version": __version__,
         "settings": {
-            "n_masses": len(result.masses), "mass_range_MeV": [1e3 * min(result.masses_GeV), 1e3 * max(result.masses_GeV)],
+            "n_masses": len(result.masses),
+            "mass_range_MeV": [1e3 * min(result.masses_GeV), 1e3 * max(result.masses_GeV)],
             "n_couplings": int(result.couplings.size),
             "coupling_range_GeVinv": [float(result.couplings[0]), float(result.couplings[-1])],
-            "n_events_per_mass": result.settings.n_events, "seed": result.settings.seed,
-            "majorana": result.settings.majorana, "statistic": result.analysis.statistic,
+            "n_events_per_mass": result.settings.n_events,
+            "seed": result.settings.seed,
+            "majorana": result.settings.majorana,
+            "statistic": result.analysis.statistic,
             "asimov_q": result.analysis.asimov_q,
             "datasets": [asdict(ds) for ds in result.analysis.datasets],
         },
@@ -204,12 +238,14 @@ def summarize(result: ScanResult) -> dict:
         "world_leading_MeV": list(widest) if widest else None,
         "world_leading_ranges_MeV": [list(r) for r in ranges],
         "world_leading_note": "masses (grid points) where the lower edge of the excluded band is below every "
-                              "bundled external limit drawn in the paper's Fig. 4",
+        "bundled external limit drawn in the paper's Fig. 4",
         "miniboone_fraction_excluded": {lv.label: miniboone_coverage(result, lv) for lv in levels},
         "miniboone_fraction_of_externally_allowed_part_excluded": {
-            lv.label: miniboone_allowed_coverage(result, lv) for lv in levels},
+            lv.label: miniboone_allowed_coverage(result, lv) for lv in levels
+        },
         "miniboone_fraction_excluded_flux_band": {
-            which: miniboone_coverage(result, main, which) for which in ("flux_minus", "flux_plus")},
+            which: miniboone_coverage(result, main, which) for which in ("flux_minus", "flux_plus")
+        },
         "max_rel_mc_error_where_signal_1_to_100": max_rel_mc_error(result),
         "mc_error_target": REFINE_TARGET,
     }

@@ -13,22 +13,56 @@ every file they reference (:func:`~dipolehnl.analysis.scan_cache.cache_key`), so
 interrupted scan resumes where it stopped and a changed setting or file never mixes with
 old results.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Sequence
 
 from dipolehnl.analysis.analyses import Analysis, load_analysis
-from dipolehnl.analysis.contours import MassResult, ScanResult, excluded_intervals  # noqa: F401
-from dipolehnl.analysis.scan_cache import _claim_cache, cache_key, load_mass, settings_hash, store_mass  # noqa: F401
-from dipolehnl.analysis.scan_settings import (DEFAULT_COUPLINGS_GEVINV, DEFAULT_EVENTS, DEFAULT_MASSES_GEV,  # noqa: F401
-                                              REFINE_TARGET, REFINE_WINDOW, SHARE_STRIDE, MassTask, ScanSettings,
-                                              _analysis_to_json, with_preset)
-from dipolehnl.analysis.scan_worker import run_mass  # noqa: F401
+from dipolehnl.analysis.contours import MassResult, ScanResult, excluded_intervals
+from dipolehnl.analysis.execution import Executor
+from dipolehnl.analysis.scan_cache import _claim_cache, cache_key, load_mass, settings_hash, store_mass
+from dipolehnl.analysis.scan_settings import (
+    DEFAULT_COUPLINGS_GEVINV,
+    DEFAULT_EVENTS,
+    DEFAULT_MASSES_GEV,
+    REFINE_TARGET,
+    REFINE_WINDOW,
+    SHARE_STRIDE,
+    MassTask,
+    ScanSettings,
+    _analysis_to_json,
+    with_preset,
+)
+from dipolehnl.analysis.scan_worker import run_mass
 from dipolehnl.config import Preset, get_preset
 from dipolehnl.errors import InputError
+
+# the scan's public names, including those re-exported from the modules it is built from
+__all__ = [
+    "DEFAULT_COUPLINGS_GEVINV",
+    "DEFAULT_EVENTS",
+    "DEFAULT_MASSES_GEV",
+    "REFINE_TARGET",
+    "REFINE_WINDOW",
+    "SHARE_STRIDE",
+    "MassResult",
+    "MassTask",
+    "ScanResult",
+    "ScanSettings",
+    "cache_key",
+    "excluded_intervals",
+    "load_mass",
+    "run_mass",
+    "run_scan",
+    "run_scans",
+    "settings_hash",
+    "store_mass",
+    "with_preset",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +72,7 @@ def run_scan(
     preset: str | Preset = "default",
     settings: ScanSettings | None = None,
     cache_dir: str | Path | None = None,
-    executor=None,
+    executor: Executor | None = None,
     progress: bool = False,
 ) -> ScanResult:
     """Run (or resume) a scan of one analysis over (m_N, d) (``dh.scan``).
@@ -53,7 +87,7 @@ def run_scan(
         Mass and coupling grids, events per mass, refinement (default: ``ScanSettings()``).
     cache_dir : str or Path, optional
         Directory of the resumable cache of finished masses.
-    executor : object, optional
+    executor : Executor, optional
         An object with ``map(fn, tasks)`` yielding results in order (default: a local
         process pool; see :mod:`dipolehnl.analysis.execution`).
     progress : bool
@@ -79,7 +113,7 @@ def run_scans(
     preset: str | Preset = "default",
     settings: ScanSettings | None = None,
     cache_dir: str | Path | None = None,
-    executor=None,
+    executor: Executor | None = None,
     progress: bool = False,
 ) -> list[ScanResult]:
     """Scan several analyses together: every (mass, detector) is simulated once and serves
@@ -101,7 +135,7 @@ def run_scans(
         Grids and sizes (default: ``ScanSettings()``).
     cache_dir : str or Path, optional
         Directory of the resumable cache.
-    executor : object, optional
+    executor : Executor, optional
         An object with ``map(fn, tasks)`` (default: a local process pool).
     progress : bool
         Show a progress bar.
@@ -143,8 +177,9 @@ def run_scans(
             continue
         todo.append((i, MassTask(docs, p, st, float(m))))
     cached = len(results)
-    ex = executor or LocalExecutor()
+    ex: Executor = executor or LocalExecutor()
     tasks = [t for _, t in todo]
+    it: Iterator[tuple[tuple[int, MassTask], tuple[MassResult, ...]]]
     if hasattr(ex, "map_completed"):  # cache every mass as soon as it finishes
         it = ((todo[k], res) for k, res in ex.map_completed(run_mass, tasks))
     else:
@@ -161,5 +196,7 @@ def run_scans(
     if lock is not None:
         lock.close()  # releases this scan's claim on the cache (also released if the scan fails)
     wall = time.perf_counter() - t0
-    return [ScanResult(a, p, st, [results[i][j] for i in range(len(st.masses_GeV))], wall, cached)
-            for j, a in enumerate(group)]
+    return [
+        ScanResult(a, p, st, [results[i][j] for i in range(len(st.masses_GeV))], wall, cached)
+        for j, a in enumerate(group)
+    ]

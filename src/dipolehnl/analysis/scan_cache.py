@@ -19,6 +19,7 @@ Every entry records its key and its mass (``__key__``, ``__mass_GeV__``) and is 
 load (:func:`load_mass`): an entry copied from another key, saved under another mass's
 name, or unreadable, is ignored with a warning and the mass is recomputed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,9 +27,10 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +51,12 @@ def settings_hash(analyses: Analysis | Sequence[Analysis], preset: Preset, setti
     """Hash of every value that determines the results: analyses, preset, settings and the
     package version (file contents are added by :func:`cache_key`)."""
     group = [analyses] if isinstance(analyses, Analysis) else list(analyses)
-    doc = {"analyses": [_analysis_to_json(a) for a in group], "preset": dataclasses.asdict(preset),
-           "settings": dataclasses.asdict(settings), "version": __version__}
+    doc = {
+        "analyses": [_analysis_to_json(a) for a in group],
+        "preset": dataclasses.asdict(preset),
+        "settings": dataclasses.asdict(settings),
+        "version": __version__,
+    }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -88,7 +94,7 @@ def _efficiency_file(analysis: Analysis) -> Path | None:
     if ref == "none":
         return None
     if ref in EFFICIENCY_FILES:
-        return Path(str(files("dipolehnl").joinpath("analysis", "data", "efficiency", EFFICIENCY_FILES[ref])))
+        return Path(str(files("dipolehnl") / "analysis" / "data" / "efficiency" / EFFICIENCY_FILES[ref]))
     p = Path(ref)
     return p if p.is_absolute() else Path(analysis.selection.base_dir) / p
 
@@ -144,11 +150,18 @@ def load_mass(cache: Path, mass_GeV: float, n_analyses: int, key: str) -> tuple[
             got_key = str(z["__key__"]) if "__key__" in z.files else None
             got_mass = float(z["__mass_GeV__"]) if "__mass_GeV__" in z.files else None
             if got_key != key or got_mass != float(mass_GeV):
-                log.warning("cache entry %s holds %s, not key %s at m = %.9g GeV: recomputing this mass", f,
-                            f"key {got_key} at m = {got_mass} GeV" if got_key else "no key", key, mass_GeV)
+                log.warning(
+                    "cache entry %s holds %s, not key %s at m = %.9g GeV: recomputing this mass",
+                    f,
+                    f"key {got_key} at m = {got_mass} GeV" if got_key else "no key",
+                    key,
+                    mass_GeV,
+                )
                 return None
-            res = tuple(MassResult.from_npz({k[len(f"a{j}_"):]: z[k] for k in z.files if k.startswith(f"a{j}_")})
-                        for j in range(n_analyses))
+            res = tuple(
+                MassResult.from_npz({k[len(f"a{j}_") :]: z[k] for k in z.files if k.startswith(f"a{j}_")})
+                for j in range(n_analyses)
+            )
     except Exception:  # noqa: BLE001 - unreadable or incomplete entry: recompute it
         log.warning("ignoring unreadable cache entry %s: recomputing this mass", f)
         return None

@@ -17,6 +17,7 @@ What arXiv:2412.15051 uses
   background, is q = 2[s - b ln(1+s/b)] (:func:`q_asimov_exclusion`).  Both are here;
   the analysis definition chooses.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -148,7 +149,9 @@ def q_asimov_discovery(
     return _sum(q, axis)
 
 
-def q_asimov(s: ArrayLike, b: ArrayLike, kind: QKind, axis: int | tuple[int, ...] | None = None) -> NDArray[np.float64] | float:
+def q_asimov(
+    s: ArrayLike, b: ArrayLike, kind: QKind, axis: int | tuple[int, ...] | None = None
+) -> NDArray[np.float64] | float:
     """Dispatch to :func:`q_asimov_exclusion` (kind='exclusion') or :func:`q_asimov_discovery`."""
     if kind == "exclusion":
         return q_asimov_exclusion(s, b, axis)
@@ -177,9 +180,10 @@ def q_threshold(
         if np.any(~np.isfinite(z)) or np.any(z <= 0):
             raise InputError(f"sigma must be > 0, got {sigma!r}")
         return _scalar_or_array(z**2)
+    assert cl is not None  # exactly one of cl and sigma is given, and it is not sigma
+    c = _check_cl(cl)
     from scipy import stats
 
-    c = _check_cl(cl)
     if one_sided:
         return _scalar_or_array(stats.norm.ppf(c) ** 2)
     return _scalar_or_array(stats.chi2.ppf(c, 1))
@@ -187,9 +191,9 @@ def q_threshold(
 
 def sigma_to_cl(sigma: ArrayLike, one_sided: bool = True) -> NDArray[np.float64] | float:
     """Confidence level of a Z-sigma threshold: Phi(Z) one-sided, 1 - 2[1 - Phi(Z)] two-sided."""
+    z = np.asarray(sigma, dtype=float)
     from scipy import stats
 
-    z = np.asarray(sigma, dtype=float)
     cl = stats.norm.cdf(z) if one_sided else 1.0 - 2.0 * stats.norm.sf(z)
     return _scalar_or_array(np.asarray(cl))
 
@@ -208,7 +212,7 @@ def _solve_increasing(f_at, target: NDArray[np.float64], hi: NDArray[np.float64]
         t, h = float(target[idx]), float(hi[idx])
         if not np.isfinite(h) or h <= 0:
             continue
-        g = (lambda x, i=idx, t=t: f_at(i, x) - t)
+        g = lambda x, i=idx, t=t: f_at(i, x) - t
         if g(0.0) >= 0:
             continue
         out[idx] = brentq(g, 0.0, h, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
@@ -281,8 +285,11 @@ def signal_scale_for_q(
             break
         hi = np.where(short, 4.0 * hi, hi)
     idx_all = (slice(None),)
-    mu = _solve_increasing(lambda i, x: float(q_asimov(x * s_m[idx_all + i], b_m[idx_all + i], kind, axis=0)),
-                           target, np.where(safe, hi, 0.0))
+    mu = _solve_increasing(
+        lambda i, x: float(q_asimov(x * s_m[idx_all + i], b_m[idx_all + i], kind, axis=0)),
+        target,
+        np.where(safe, hi, 0.0),
+    )
     mu = np.where(safe, mu, np.inf)
     if qt == 0:
         mu = np.where(safe, 0.0, mu)

@@ -1,7 +1,9 @@
 """Rate summaries of an event sample through a signal channel (``dipolehnl rate``)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -67,15 +69,16 @@ class RateSummary:
         fiducial volume), ``decays_in_fiducial``, the channel and model, the exposure.
     """
 
-    data: dict
+    data: dict[str, Any]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The summary as a JSON-ready dict (:attr:`data`)."""
         return self.data
 
 
-def rate_summary(sample: EventSample, pot: float, channel: Channel | None = None,
-                 coupling: float | None = None) -> RateSummary:
+def rate_summary(
+    sample: EventSample, pot: float, channel: Channel | None = None, coupling: float | None = None
+) -> RateSummary:
     """Expected selected events of a sample for an exposure (``dh.rate``).
 
     Besides the selected events: the MC uncertainty, the production share per detector
@@ -121,15 +124,18 @@ def rate_summary(sample: EventSample, pot: float, channel: Channel | None = None
     subsystems, frac = sample.production_fractions()
     share_w = (frac * basis[:, None]).sum(axis=0)
     share_w = share_w / share_w.sum() if share_w.sum() > 0 else share_w
-    fvs = {}
+    fvs: dict[str, dict[str, float | None]] = {}
     for name in sample.fiducial_names:
         k = c["fiducial_volume"] == name
-        row = {"decays_in_fiducial": float(w[k].sum())}
+        row: dict[str, float | None] = {"decays_in_fiducial": float(w[k].sum())}
         row.update({stage: float(v[k].sum()) for stage, v in stages})
-        row["rel_mc_error"] = (sample.mc_error(np.where(k, sel, 0.0)) / float(sel[k].sum())) if sel[k].sum() > 0 else None
+        row["rel_mc_error"] = (
+            (sample.mc_error(np.where(k, sel, 0.0)) / float(sel[k].sum())) if sel[k].sum() > 0 else None
+        )
         fvs[name] = row
-    d = sample.model.d_GeVinv if coupling is None else coupling
-    lam = c["decay_length_m"] * (sample.model.d_GeVinv / d) ** 2
+    d_sample = sample.model.total_coupling_GeVinv
+    d = d_sample if coupling is None else coupling
+    lam = c["decay_length_m"] * (d_sample / d) ** 2
     data = {
         "selected_events": total,
         "rel_mc_error": rel,

@@ -1,5 +1,6 @@
 """Vertex maps of the selected signal (Fig. 2): production (upscattering) and decay vertices
 of an event sample, weighted by the selected events, histogrammed in the (z, y) plane."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

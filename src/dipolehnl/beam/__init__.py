@@ -2,6 +2,7 @@
 
 Units: energies in GeV, flux densities per cm^2 per GeV per POT (see :mod:`dipolehnl.beam.flux`).
 """
+
 from __future__ import annotations
 
 from dipolehnl.beam.flux import (

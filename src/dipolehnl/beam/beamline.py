@@ -35,10 +35,12 @@ Along a backward ray the generator splits every segment into sub-segments of at 
 integral Σ n g (e^{−a/λ} − e^{−b/λ}) then contains the flux variation to O(step²) (the
 exponential stays exact within each sub-segment).
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -46,6 +48,9 @@ from numpy.typing import ArrayLike, NDArray
 from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.shapes import Box
 from dipolehnl.errors import InputError
+
+if TYPE_CHECKING:
+    from dipolehnl.experiment import Experiment
 
 Array = NDArray[np.float64]
 
@@ -98,15 +103,16 @@ class Beamline:
             raise InputError("beamline: the earth must start after the decay volume and before the detector")
 
     @classmethod
-    def for_experiment(cls, experiment, **changes) -> "Beamline":
+    def for_experiment(cls, experiment: Experiment, **changes: Any) -> Beamline:
         """T2K's beamline with the experiment file's distance and decay-volume length."""
-        kw = {"distance_m": float(experiment.distance_m)}
-        if getattr(experiment, "decay_volume_length_m", None):
-            kw["decay_volume_length_m"] = float(experiment.decay_volume_length_m)
+        kw: dict[str, Any] = {"distance_m": float(experiment.distance_m)}
+        decay_volume_length_m = getattr(experiment, "decay_volume_length_m", None)
+        if decay_volume_length_m:
+            kw["decay_volume_length_m"] = float(decay_volume_length_m)
         kw.update(changes)
         return cls(**kw)
 
-    def with_(self, **changes) -> "Beamline":
+    def with_(self, **changes) -> Beamline:
         return replace(self, **changes)
 
     # ------------------------------------------------------------ geometry
@@ -148,8 +154,10 @@ class Beamline:
         box = Box.from_bounds((-w, -w, self.rock_start_z_m), (w, w, z_hi))
         new = Volume("beamline_earth", box, rock[0].material, rock[0].density_g_cm3, "rock")
         vols = [new] + [v for v in det.volumes if v.subsystem != "rock"]
-        note = (f"beamline earth: rock from {self.rock_start_from_target_m:g} m after the target "
-                f"(z = {self.rock_start_z_m:g} m) to z = {z_hi:g} m, |x|, |y| <= {w:g} m")
+        note = (
+            f"beamline earth: rock from {self.rock_start_from_target_m:g} m after the target "
+            f"(z = {self.rock_start_z_m:g} m) to z = {z_hi:g} m, |x|, |y| <= {w:g} m"
+        )
         return Detector(det.name, vols, dict(det.fiducial_volumes), f"{det.description}\n{note}")
 
     # ------------------------------------------------------------ flux
@@ -167,13 +175,13 @@ class Beamline:
         s = self.target_m[None, :] + z[:, None] * b[None, :]  # (Q, 3)
         out = np.zeros(x.shape[0])
         for i0 in range(0, x.shape[0], 65536):
-            r = x[i0:i0 + 65536, None, :] - s[None, :, :]  # (n, Q, 3)
+            r = x[i0 : i0 + 65536, None, :] - s[None, :, :]  # (n, Q, 3)
             D2 = np.einsum("nqi,nqi->nq", r, r)
             along = r @ b
             perp2 = np.maximum(D2 - along**2, 0.0)
             theta = np.arctan2(np.sqrt(perp2), along)
             A = self.angular_factor(theta)
-            out[i0:i0 + 65536] = (A / D2) @ wz
+            out[i0 : i0 + 65536] = (A / D2) @ wz
         return out
 
     def flux_factor(self, x_m: ArrayLike) -> Array:
@@ -185,8 +193,16 @@ class Beamline:
         return self._source_flux(x) / self._source_flux(np.zeros((1, 3)))[0]
 
 
-def modulate_segments(beamline: Beamline, x_dec_m: Array, u: Array, offsets: NDArray[np.int64], a_m: Array,
-                      b_m: Array, n_cm3: Array, volume: NDArray[np.int64]):
+def modulate_segments(
+    beamline: Beamline,
+    x_dec_m: Array,
+    u: Array,
+    offsets: NDArray[np.int64],
+    a_m: Array,
+    b_m: Array,
+    n_cm3: Array,
+    volume: NDArray[np.int64],
+):
     """Split backward-ray segments [a, b] (m from the decay point x_dec along −u) into
     sub-segments of at most ``beamline.step_m`` with density n × g(x_mid).  Returns
     (offsets, a, b, n, volume) in the same CSR layout."""
@@ -209,7 +225,7 @@ def modulate_segments(beamline: Beamline, x_dec_m: Array, u: Array, offsets: NDA
     return new_off, a_new, b_new, n_new, volume[idx]
 
 
-def for_preset(preset, experiment, detector: Detector | None = None) -> tuple[Detector, "Beamline | None"]:
+def for_preset(preset, experiment, detector: Detector | None = None) -> tuple[Detector, Beamline | None]:
     """(detector, beamline) of an experiment under a preset: the detector (``detector`` or the
     experiment's) with the beamline earth, and the :class:`Beamline` whose flux fall-off the
     generator applies; or the detector unchanged and None (preset ``beamline = None``, SIREN)."""

@@ -6,10 +6,11 @@ from 0 to 10 GeV, converted from the collaboration's 2009 release (per cm^2 per 
 50 MeV bin) by dividing by 0.050 GeV.  The flux is given at the detector (541 m from the
 target) and is treated as uniform over the detector and the upstream dirt, as for ND280.
 """
+
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 import numpy as np
@@ -53,10 +54,10 @@ def parse_bnb_table(text: str, source: str) -> tuple[np.ndarray, np.ndarray]:
     return np.append(a[:, 0], a[-1, 1]), a[:, 2:]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(mode: str) -> BeamFlux:
     name = _FILES[mode]
-    text = files("dipolehnl").joinpath("experiments", "data", "miniboone", "flux", name).read_text()
+    text = (files("dipolehnl") / "experiments" / "data" / "miniboone" / "flux" / name).read_text()
     edges, raw = parse_bnb_table(text, name)
     comps = {fl: FluxComponent(edges, raw[:, j], flavor=fl, mode=mode) for j, fl in enumerate(FLAVORS)}
     return BeamFlux(mode=mode, components=comps, source=name)

@@ -14,14 +14,15 @@ The bins are 10 MeV wide up to 0.8 GeV, then 20, 50, 100, 200, 500 and 1000 MeV.
 
 Data files live in ``dipolehnl/beam/data`` (provenance in the README there).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -35,10 +36,22 @@ T2K_TABLE_TO_PER_GEV_PER_POT: float = 20.0 / 1.0e21
 FLAVORS: tuple[str, ...] = ("numu", "numubar", "nue", "nuebar")
 
 _FLAVOR_ALIASES: dict[str, str] = {
-    "numu": "numu", "nu_mu": "numu", "14": "numu",
-    "numubar": "numubar", "anti-numu": "numubar", "antinumu": "numubar", "nu_mu_bar": "numubar", "-14": "numubar",
-    "nue": "nue", "nu_e": "nue", "12": "nue",
-    "nuebar": "nuebar", "anti-nue": "nuebar", "antinue": "nuebar", "nu_e_bar": "nuebar", "-12": "nuebar",
+    "numu": "numu",
+    "nu_mu": "numu",
+    "14": "numu",
+    "numubar": "numubar",
+    "anti-numu": "numubar",
+    "antinumu": "numubar",
+    "nu_mu_bar": "numubar",
+    "-14": "numubar",
+    "nue": "nue",
+    "nu_e": "nue",
+    "12": "nue",
+    "nuebar": "nuebar",
+    "anti-nue": "nuebar",
+    "antinue": "nuebar",
+    "nu_e_bar": "nuebar",
+    "-12": "nuebar",
 }
 
 MODES: tuple[str, ...] = ("fhc", "rhc")
@@ -53,7 +66,7 @@ _ERROR_FILE = "t2k_nd280_numu_flux_fractional_error.txt"
 
 
 def _data_text(name: str) -> str:
-    return files("dipolehnl").joinpath("beam", "data", name).read_text()
+    return (files("dipolehnl") / "beam" / "data" / name).read_text()
 
 
 def _readonly(a: ArrayLike) -> NDArray[np.float64]:
@@ -138,7 +151,9 @@ class FluxComponent:
         E = np.asarray(E_GeV, dtype=float)
         idx = np.searchsorted(self.edges_GeV, E, side="right") - 1
         inside = (idx >= 0) & (idx < self.density_per_cm2_GeV_POT.size)
-        out = np.where(inside, self.density_per_cm2_GeV_POT[np.clip(idx, 0, self.density_per_cm2_GeV_POT.size - 1)], 0.0)
+        out = np.where(
+            inside, self.density_per_cm2_GeV_POT[np.clip(idx, 0, self.density_per_cm2_GeV_POT.size - 1)], 0.0
+        )
         return float(out) if out.ndim == 0 else out
 
     def integral(self, emin: float | None = None, emax: float | None = None) -> float:
@@ -185,7 +200,7 @@ class FluxComponent:
         frac = np.clip(frac, 0.0, 1.0)
         return self.edges_GeV[idx] + frac * self.widths_GeV[idx]
 
-    def restricted(self, emin: float, emax: float | None = None) -> "FluxComponent":
+    def restricted(self, emin: float, emax: float | None = None) -> FluxComponent:
         """The flux restricted to [emin, emax] (GeV): the bins containing the bounds are split.
 
         Raises InputError if the window does not overlap the table range.
@@ -200,7 +215,7 @@ class FluxComponent:
         centres = 0.5 * (edges[1:] + edges[:-1])
         return FluxComponent(edges, np.asarray(self(centres)), flavor=self.flavor, mode=self.mode)
 
-    def scaled(self, factor: float) -> "FluxComponent":
+    def scaled(self, factor: float) -> FluxComponent:
         """The same component multiplied by a non-negative factor (e.g. 1 +- fractional error)."""
         return FluxComponent(self.edges_GeV, self.density_per_cm2_GeV_POT * float(factor), self.flavor, self.mode)
 
@@ -224,7 +239,8 @@ class BeamFlux:
     source: str = ""
 
     def component(self, flavor: str | int) -> FluxComponent:
-        """The component of a flavour: 'numu', 'numubar' (or 'anti-numu'), 'nue', 'nuebar', or a PDG code (14, -14, 12, -12)."""
+        """The component of a flavour: 'numu', 'numubar' (or 'anti-numu'), 'nue', 'nuebar',
+        or a PDG code (14, -14, 12, -12)."""
         key = _FLAVOR_ALIASES.get(str(flavor).strip().lower())
         if key is None or key not in self.components:
             raise InputError(f"unknown neutrino flavour {flavor!r}: expected one of {', '.join(FLAVORS)}")
@@ -289,7 +305,8 @@ def _parse_t2k_table(text: str, source: str) -> tuple[NDArray[np.float64], NDArr
             raise InputError(f"{source}:{lineno}: bin upper edge {hi} is not above its lower edge {lo}")
         if los and not math.isclose(lo, his[-1], rel_tol=1e-9, abs_tol=1e-12):
             raise InputError(
-                f"{source}:{lineno}: bins are not contiguous (bin starts at {lo} GeV, previous bin ended at {his[-1]} GeV)"
+                f"{source}:{lineno}: bins are not contiguous "
+                f"(bin starts at {lo} GeV, previous bin ended at {his[-1]} GeV)"
             )
         if any(x < 0 for x in v):
             raise InputError(f"{source}:{lineno}: negative flux value in {s!r}")
@@ -312,7 +329,7 @@ def _beam_flux_from_table(edges: NDArray[np.float64], raw: NDArray[np.float64], 
 
 def _parse_bins_table(text: str, source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Rows ``E_lo_GeV E_hi_GeV value`` (contiguous bins, ``#`` comments) → (edges, values (n, 1))."""
-    rows = []
+    rows: list[list[float]] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         s = line.strip()
         if not s or s.startswith("#"):
@@ -347,7 +364,9 @@ def read_flux_file(path: str | Path, fmt: str = "t2k") -> tuple[NDArray[np.float
     text = read_user_text(p, "flux file", max_bytes=MAX_FLUX_FILE_BYTES)
     n_lines = text.count("\n")
     if n_lines > MAX_FLUX_BINS + 100:  # cheap pre-check before parsing; exact count below
-        raise InputError(f"flux file {p}: {n_lines} lines, more than the limit of {MAX_FLUX_BINS:,} bins (docs/robustness.md)")
+        raise InputError(
+            f"flux file {p}: {n_lines} lines, more than the limit of {MAX_FLUX_BINS:,} bins (docs/robustness.md)"
+        )
     if fmt == "t2k":
         edges, raw = _parse_t2k_table(text, str(p))
     elif fmt == "bnb":
@@ -357,7 +376,9 @@ def read_flux_file(path: str | Path, fmt: str = "t2k") -> tuple[NDArray[np.float
     else:
         edges, raw = _parse_bins_table(text, str(p))
     if raw.shape[0] > MAX_FLUX_BINS:
-        raise InputError(f"flux file {p}: {raw.shape[0]} bins, more than the limit of {MAX_FLUX_BINS:,} (docs/robustness.md)")
+        raise InputError(
+            f"flux file {p}: {raw.shape[0]} bins, more than the limit of {MAX_FLUX_BINS:,} (docs/robustness.md)"
+        )
     return edges, raw
 
 
@@ -372,7 +393,7 @@ def read_flux_table(path: str | Path, mode: str = "custom") -> BeamFlux:
     return _beam_flux_from_table(edges, raw, mode, str(Path(path)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_flux_cached(mode: str) -> BeamFlux:
     name = _FLUX_FILES[mode]
     edges, raw = _parse_t2k_table(_data_text(name), name)
@@ -479,7 +500,7 @@ class KaonFlux:
         return FluxComponent(edges, dens, flavor="numu (kaons)", mode=self.mode)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _kaon_tables() -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     E, logv = _two_columns(_data_text(_KAON_FILE), _KAON_FILE)
     Er, r = _two_columns(_data_text(_KAON_RATIO_FILE), _KAON_RATIO_FILE)
@@ -493,13 +514,15 @@ def kaon_numu_flux(mode: str) -> KaonFlux:
     fhc_points = 10.0**logv * T2K_TABLE_TO_PER_GEV_PER_POT
     if m == "fhc":
         return KaonFlux("fhc", _readonly(E), _readonly(fhc_points), _readonly(logv))
-    return KaonFlux("rhc", _readonly(E), _readonly(fhc_points * np.interp(E, Er, r)), _readonly(logv), _readonly(Er), _readonly(r))
+    return KaonFlux(
+        "rhc", _readonly(E), _readonly(fhc_points * np.interp(E, Er, r)), _readonly(logv), _readonly(Er), _readonly(r)
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # Flux uncertainty
 # ---------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _error_table() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     E, f = _two_columns(_data_text(_ERROR_FILE), _ERROR_FILE)
     return _readonly(E), _readonly(f)
@@ -519,4 +542,3 @@ def flux_fractional_error(E_GeV: ArrayLike) -> NDArray[np.float64] | float:
 def flux_error_table() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The tabulated (E in GeV, fractional error) points, for plotting."""
     return _error_table()
-

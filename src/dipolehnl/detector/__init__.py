@@ -12,6 +12,7 @@ Typical use::
 
 Where volumes overlap, the volume listed later wins (SIREN's rule). See docs/detector.md.
 """
+
 from __future__ import annotations
 
 from dipolehnl.detector.catalog import (

@@ -1,4 +1,5 @@
 """``python -m dipolehnl.detector SIREN_DIR [OUT_DIR]``: regenerate the shipped TOML models."""
+
 from __future__ import annotations
 
 from dipolehnl.detector.catalog import main

@@ -11,6 +11,7 @@ Changes with respect to the SIREN files: subsystems are assigned from the volume
 models (the upgrade file has 1.855 g/cm^3, a defect), and the analysis fiducial volumes
 of the paper (its supplemental Table I, rows for the HA-TPCs swapped back) are added.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -101,7 +102,7 @@ def load_detector(
     key = os.fspath(name_or_path)
     if key in SHIPPED_MODELS:
         model = SHIPPED_MODELS[key]
-        text = files("dipolehnl.detector").joinpath("models", model.toml_file).read_text(encoding="utf-8")
+        text = (files("dipolehnl.detector") / "models" / model.toml_file).read_text(encoding="utf-8")
         det = loads_detector_toml(text, source=f"shipped model {key!r}")
     else:
         path = Path(key)

@@ -7,15 +7,18 @@ come from an experiment file (``[fiducial_volumes.NAME]``), from a detector TOML
 (box centre and full sizes in m) replaces them; a set-up left without any is refused with
 one line saying how to add them (:func:`require_fiducial`).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from dipolehnl.errors import InputError
 
-FIDUCIAL_HELP = ("give one with --fiducial NAME=CX,CY,CZ,LX,LY,LZ (box centre and full sizes in m), "
-                 "or add a [fiducial_volumes.NAME] table to the experiment file or the TOML detector file")
+FIDUCIAL_HELP = (
+    "give one with --fiducial NAME=CX,CY,CZ,LX,LY,LZ (box centre and full sizes in m), "
+    "or add a [fiducial_volumes.NAME] table to the experiment file or the TOML detector file"
+)
 
 
 def parse_fiducial(spec: str):

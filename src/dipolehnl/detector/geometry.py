@@ -25,6 +25,7 @@ painter's rule evaluated on the sorted breakpoint grid. Segments shorter than
 :data:`SNAP_M` (1 nm; they only arise from rounding where two faces coincide) are
 dropped and the neighbours joined, and adjacent segments of the same volume are merged.
 """
+
 from __future__ import annotations
 
 import math
@@ -341,11 +342,13 @@ class Detector:
         """Copy in which every volume of material ``name`` has density ``densities_g_cm3[name]``
         (g/cm^3); InputError for a material the detector does not use."""
         mats = self.materials
-        for name, rho in densities_g_cm3.items():
+        for name in densities_g_cm3:
             if name not in mats:
                 raise InputError(f"detector {self.name!r} has no material {name!r} (has {', '.join(mats)})")
-        vols = [v.with_density(float(densities_g_cm3[v.material.name])) if v.material.name in densities_g_cm3 else v
-                for v in self.volumes]
+        vols = [
+            v.with_density(float(densities_g_cm3[v.material.name])) if v.material.name in densities_g_cm3 else v
+            for v in self.volumes
+        ]
         note = "densities set: " + ", ".join(f"{k} {float(v):g} g/cm^3" for k, v in densities_g_cm3.items())
         desc = f"{self.description}\n{note}" if self.description else note
         return Detector(self.name, vols, dict(self.fiducial_volumes), desc)

@@ -4,6 +4,7 @@ A :class:`Material` knows only its composition; the density belongs to the volum
 that is filled with it (``g/cm^3``), so the same material can appear at several
 densities (e.g. TPC gas at the physical 0.001855 g/cm^3 or at the paper's 1.855).
 """
+
 from __future__ import annotations
 
 import math

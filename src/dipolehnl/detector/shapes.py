@@ -13,6 +13,7 @@ exactly the hit test (and ``t_in < t_out`` the test for a chord of positive leng
 a line grazing an edge or a face has ``t_in == t_out`` or a chord lying in the face).
 Neither value is ever NaN for finite inputs.
 """
+
 from __future__ import annotations
 
 import math

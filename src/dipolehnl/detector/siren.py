@@ -21,6 +21,7 @@ materials of the ND280 upgrade file); it is then the number of numeric lines tha
 
 Subsystems are assigned from the volume names by :data:`SUBSYSTEM_RULES`.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -312,6 +313,7 @@ def load_siren_detector(
     if fiducial_volumes is None and dens.fiducial is not None:
         # the file's 'fiducial' line is the analysis fiducial volume 'fiducial' (any medium;
         # shifted like the volumes so that the 'detector' origin becomes the origin)
-        fiducial_volumes = {"fiducial": Box(center_m=np.asarray(dens.fiducial.center_m) - shift,
-                                            size_m=dens.fiducial.size_m)}
+        fiducial_volumes = {
+            "fiducial": Box(center_m=np.asarray(dens.fiducial.center_m) - shift, size_m=dens.fiducial.size_m)
+        }
     return Detector(name=name, volumes=volumes, fiducial_volumes=dict(fiducial_volumes or {}), description=description)

@@ -33,6 +33,7 @@ line naming the file and the key, e.g. ``nd280.toml: volumes[3].density_g_cm3: m
 got -1.0 (name 'hall')`` (unknown material or key, wrong TOML type, negative or non-finite
 number, zero-size solid, duplicate names, fiducial volume outside the detector...).
 """
+
 from __future__ import annotations
 
 import math
@@ -76,6 +77,7 @@ FORMAT_VERSION: Final = 1
 
 
 # ---------------------------------------------------------------------------- the schema
+_DENSITY_MAX: float | None
 try:  # the physical upper bound of a density, where the package defines one
     from dipolehnl.bounds import DENSITY_MAX_G_CM3 as _DENSITY_MAX
 except ImportError:  # pragma: no cover - depends on the package version
@@ -91,8 +93,9 @@ def _integer(v: Any) -> Any:
 def _pair(v: Any) -> Any:
     """A material component: [integer PDG code (int64), mass fraction]."""
     if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], int) and not isinstance(v[0], bool)):
-        raise PydanticCustomError("component", "expected [integer PDG code, mass fraction], got {got}",
-                                  {"got": repr(v)[:60]})
+        raise PydanticCustomError(
+            "component", "expected [integer PDG code, mass fraction], got {got}", {"got": repr(v)[:60]}
+        )
     if not -(2**63) <= v[0] < 2**63:  # would overflow int64
         raise PydanticCustomError("pdg", "{pdg} is not a nuclear PDG code", {"pdg": str(v[0])[:30]})
     return v
@@ -136,8 +139,9 @@ class CylinderVolumeSpec(CylinderSpec, _VolumeKeys):
 if TYPE_CHECKING:
     VolumeSpec = BoxVolumeSpec | SphereVolumeSpec | CylinderVolumeSpec
 else:
-    VolumeSpec = tagged_union("shape", {"box": BoxVolumeSpec, "sphere": SphereVolumeSpec,
-                                        "cylinder": CylinderVolumeSpec}, default="box")
+    VolumeSpec = tagged_union(
+        "shape", {"box": BoxVolumeSpec, "sphere": SphereVolumeSpec, "cylinder": CylinderVolumeSpec}, default="box"
+    )
 
 
 class DetectorFileSpec(Spec):
@@ -148,9 +152,11 @@ class DetectorFileSpec(Spec):
     detector: DetectorInfoSpec
     materials: dict[str, MaterialSpec] = Field(description="name → composition")
     fiducial_volumes: dict[str, ShapeSpec] = Field(
-        default_factory=dict, description="optional named fiducial volumes (inside the detector)")
-    volumes: list[VolumeSpec] = Field(min_length=1, description="in precedence order: a later volume wins where "
-                                                                "volumes overlap")
+        default_factory=dict, description="optional named fiducial volumes (inside the detector)"
+    )
+    volumes: list[VolumeSpec] = Field(
+        min_length=1, description="in precedence order: a later volume wins where volumes overlap"
+    )
 
 
 def detector_json_schema() -> dict:
@@ -193,11 +199,17 @@ def detector_from_spec(spec: DetectorFileSpec, source: str = "<string>") -> Dete
             raise fail(source, f"{key}.name", f"duplicate volume name {v.name!r}")
         names.add(v.name)
         if v.material not in materials:
-            raise fail(source, f"{key}.material",
-                       f"unknown material {v.material!r} (defined: {', '.join(materials) or 'none'}){named}")
+            raise fail(
+                source,
+                f"{key}.material",
+                f"unknown material {v.material!r} (defined: {', '.join(materials) or 'none'}){named}",
+            )
         try:
-            volumes.append(Volume(v.name, shape_from_dict(shape_keys(v), "shape"), materials[v.material],
-                                  v.density_g_cm3, v.subsystem))
+            volumes.append(
+                Volume(
+                    v.name, shape_from_dict(shape_keys(v), "shape"), materials[v.material], v.density_g_cm3, v.subsystem
+                )
+            )
         except InputError as exc:
             raise fail(source, key, f"{exc}{named}") from None
     fiducials: dict[str, Shape] = {}
@@ -207,8 +219,9 @@ def detector_from_spec(spec: DetectorFileSpec, source: str = "<string>") -> Dete
         except InputError as exc:
             raise fail(source, f"fiducial_volumes.{fname}", str(exc)) from None
     try:
-        return Detector(name=spec.detector.name, volumes=volumes, fiducial_volumes=fiducials,
-                        description=spec.detector.description)
+        return Detector(
+            name=spec.detector.name, volumes=volumes, fiducial_volumes=fiducials, description=spec.detector.description
+        )
     except InputError as exc:
         raise fail(source, "fiducial_volumes", str(exc)) from None
 
@@ -233,21 +246,29 @@ def dumps_detector_toml(detector: Detector, header: str = "") -> str:
         d = shape.to_dict()
         if fiducial and d.get("shape") == "box":  # boxes: center_m and size_m only (the format's default)
             d.pop("shape")
-        return {k: ([num(x) for x in v] if isinstance(v, list) else num(v) if _is_real(v) else v)
-                for k, v in d.items()}
+        return {k: ([num(x) for x in v] if isinstance(v, list) else num(v) if _is_real(v) else v) for k, v in d.items()}
 
     doc: dict[str, Any] = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "detector": {"name": detector.name, "description": detector.description},
-        "materials": {name: {"components": [[int(p), num(w)] for p, w in mat.components()]}
-                      for name, mat in detector.materials.items()},
+        "materials": {
+            name: {"components": [[int(p), num(w)] for p, w in mat.components()]}
+            for name, mat in detector.materials.items()
+        },
     }
     if detector.fiducial_volumes:
         doc["fiducial_volumes"] = {n: shape_table(sh, True) for n, sh in detector.fiducial_volumes.items()}
-    doc["volumes"] = [{"name": v.name, "subsystem": v.subsystem, "material": v.material.name,
-                       "density_g_cm3": num(v.density_g_cm3), **shape_table(v.shape, False)}
-                      for v in detector.volumes]
+    doc["volumes"] = [
+        {
+            "name": v.name,
+            "subsystem": v.subsystem,
+            "material": v.material.name,
+            "density_g_cm3": num(v.density_g_cm3),
+            **shape_table(v.shape, False),
+        }
+        for v in detector.volumes
+    ]
     head = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
     return head + ("\n" if header else "") + _one_line_arrays(tomli_w.dumps(doc))
 
@@ -259,8 +280,9 @@ def _one_line_arrays(text: str) -> str:
     """Write tomli_w's one-item-per-line arrays of numbers on one line (innermost first), so
     that 3-vectors and [PDG, fraction] pairs stay readable; the TOML value is unchanged."""
     while True:
-        new = _MULTILINE_ARRAY.sub(lambda m: "[" + ", ".join(x.strip().rstrip(",") for x in m.group(1).splitlines()) + "]",
-                                   text)
+        new = _MULTILINE_ARRAY.sub(
+            lambda m: "[" + ", ".join(x.strip().rstrip(",") for x in m.group(1).splitlines()) + "]", text
+        )
         if new == text:
             return text
         text = new

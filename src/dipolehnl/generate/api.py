@@ -1,16 +1,21 @@
-"""High-level simulation API: experiment (beam, detector, fiducial volumes) + model → :class:`EventSample`, and summaries."""
+"""High-level simulation API: experiment (beam, detector, fiducial volumes) + model → :class:`EventSample`,
+and summaries."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dipolehnl.config import COUPLING_FLAVORS, Preset, get_preset
 from dipolehnl.detector import Detector, load_detector
-from dipolehnl.errors import InputError, check_positive
+from dipolehnl.errors import InputError
 from dipolehnl.generate.sample import EventSample
 from dipolehnl.generate.sampling import GeneratorSettings, generate
 from dipolehnl.physics.model import HNLModel
 
 if TYPE_CHECKING:
+    from dipolehnl.beam.flux import FluxComponent
     from dipolehnl.experiment import Experiment
 
 #: ``flavor`` choices of :func:`simulate`: one neutrino flavour, or "both" (ν_α and ν̄_α of
@@ -18,9 +23,14 @@ if TYPE_CHECKING:
 FLAVOR_CHOICES = ("numu", "numubar", "nue", "nuebar", "nutau", "nutaubar", "both")
 
 
-def flux_components(experiment: "str | Experiment", mode: str, flavor: str = "both",
-                    preset: Preset | str | None = None, flux_file: str | None = None,
-                    coupling_flavors: Sequence[str] = ("mu",)) -> dict:
+def flux_components(
+    experiment: str | Experiment,
+    mode: str,
+    flavor: str = "both",
+    preset: Preset | str | None = None,
+    flux_file: str | None = None,
+    coupling_flavors: Sequence[str] = ("mu",),
+) -> dict[str, FluxComponent]:
     """Flux components of one beam mode of an experiment.
 
     Parameters
@@ -67,15 +77,17 @@ def flux_components(experiment: "str | Experiment", mode: str, flavor: str = "bo
         flavors = get_preset(preset or "default").flavors_for(fluxes, coupling_flavors)
         wanted = [f for a in coupling_flavors for f in COUPLING_FLAVORS[a]]
     else:
-        flavors = wanted = (flavor,)
+        flavors = (flavor,)
+        wanted = [flavor]
     missing = [f for f in wanted if f not in fluxes] if not flavors else [f for f in flavors if f not in fluxes]
     if missing or not flavors:
-        raise InputError(f"experiment {exp.name!r}, mode {mode}: no flux for {', '.join(missing)} "
-                         f"(has {', '.join(fluxes)})")
+        raise InputError(
+            f"experiment {exp.name!r}, mode {mode}: no flux for {', '.join(missing)} (has {', '.join(fluxes)})"
+        )
     return {f"{mode}:{f}": fluxes[f] for f in flavors}
 
 
-def resolve_experiment(experiment: "str | Experiment") -> "Experiment":
+def resolve_experiment(experiment: str | Experiment) -> Experiment:
     """An experiment from a shipped name or a file path (or the experiment itself).
 
     Parameters
@@ -98,9 +110,12 @@ def resolve_experiment(experiment: "str | Experiment") -> "Experiment":
     return experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
 
 
-def resolve_detector(experiment: "str | Experiment", preset: Preset | str = "default",
-                     detector: str | Detector | None = None,
-                     material_densities_g_cm3: Mapping[str, float] | None = None) -> Detector:
+def resolve_detector(
+    experiment: str | Experiment,
+    preset: Preset | str = "default",
+    detector: str | Detector | None = None,
+    material_densities_g_cm3: Mapping[str, float] | None = None,
+) -> Detector:
     """The detector of a simulation, with the preset's material densities.
 
     Parameters
@@ -134,7 +149,7 @@ def resolve_detector(experiment: "str | Experiment", preset: Preset | str = "def
 
 
 def simulate(
-    experiment: "str | Experiment",
+    experiment: str | Experiment,
     mass_GeV: float,
     coupling_GeVinv: float,
     mode: str = "fhc",
@@ -221,16 +236,22 @@ def simulate(
         fvs = {n: fvs[n] for n in fiducial_volumes}
     from dipolehnl.detector.fiducial import require_fiducial
 
-    require_fiducial(fvs, f"detector {det.name!r}" if detector is not None else f"experiment {exp.name!r}",
-                     detector if detector is not None else exp.source)  # one line, not a ZeroDivisionError
+    require_fiducial(
+        fvs,
+        f"detector {det.name!r}" if detector is not None else f"experiment {exp.name!r}",
+        detector if detector is not None else exp.source,
+    )  # one line, not a ZeroDivisionError
     comps = flux_components(exp, mode, flavor, p, flux_file, model.coupling_flavors)
     settings = GeneratorSettings(n_events=n_events, seed=seed, nuclear=p.nuclear, beamline=beamline)
-    return generate(det, model, comps, settings, fiducial=fvs,
-                    allocation_couplings=allocation_couplings)
+    return generate(det, model, comps, settings, fiducial=fvs, allocation_couplings=allocation_couplings)
 
 
-def write_events_parquet(sample: EventSample, path, metadata: dict | None = None,
-                         extra_columns: dict | None = None) -> None:
+def write_events_parquet(
+    sample: EventSample,
+    path: str | Path,
+    metadata: dict[str, Any] | None = None,
+    extra_columns: dict[str, Any] | None = None,
+) -> None:
     """Write one row per event to Parquet, atomically (docs/events.md).
 
     Parameters
@@ -260,10 +281,15 @@ def write_events_parquet(sample: EventSample, path, metadata: dict | None = None
 
     table = pa.Table.from_pandas(sample.to_frame(extra=extra_columns), preserve_index=False)
     meta = {
-        "mass_GeV": sample.model.mass_GeV, "coupling_GeVinv": sample.model.d_GeVinv,
-        "majorana": sample.model.majorana, "convention": sample.model.convention.name,
-        "detector": sample.detector.name, "flux_components": list(sample.component_names),
-        "n_events": sample.n, "seed": sample.settings.seed, "weight_unit": "events per POT",
+        "mass_GeV": sample.model.mass_GeV,
+        "coupling_GeVinv": sample.model.d_GeVinv,
+        "majorana": sample.model.majorana,
+        "convention": sample.model.convention.name,
+        "detector": sample.detector.name,
+        "flux_components": list(sample.component_names),
+        "n_events": sample.n,
+        "seed": sample.settings.seed,
+        "weight_unit": "events per POT",
         "units": "GeV, m; four-momenta (E, px, py, pz) in GeV; beam along +z",
     }
     meta.update(metadata or {})

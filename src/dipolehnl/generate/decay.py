@@ -5,6 +5,7 @@ rest-frame distributions of PHYSICS.md eqs. (3) and (5) (``generate.kinematics``
 boosted along the HNL direction.  The polarisation entering N → νe⁺e⁻ is
 ``convention.pair_polarisation_sign`` × h (a Majorana HNL decays unpolarized, h = 0).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,9 @@ from dipolehnl.physics.model import HNLModel
 Array = NDArray[np.float64]
 
 
-def decay_kinematics(rng: np.random.Generator, model: HNLModel, helicity: Array, u: Array, E_N_GeV: Array,
-                     p_N_GeV: Array) -> dict[str, Array]:
+def decay_kinematics(
+    rng: np.random.Generator, model: HNLModel, helicity: Array, u: Array, E_N_GeV: Array, p_N_GeV: Array
+) -> dict[str, Array]:
     """Lab four-momenta (n, 4) in GeV of the HNL and of the products of both decay modes.
 
     ``helicity``: HNL helicity per event (±1); ``u``: HNL direction (n, 3); ``E_N_GeV``,

@@ -4,6 +4,7 @@ Four-vectors are arrays ``(..., 4)`` = (E, px, py, pz) in GeV.  The HNL helicity
 (+1 helicity flip, −1 helicity conserving, 0 for an unpolarized Majorana HNL) fixes the
 decay angular distributions of PHYSICS.md eqs. (3) and (5).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -85,7 +86,7 @@ def sample_photon_cos(rng: np.random.Generator, h: Array) -> Array:
 
 def decay_nu_gamma(rng: np.random.Generator, m_GeV: float, h: Array) -> tuple[Array, Array]:
     """Rest-frame four-momenta (γ, ν) of N → ν γ (local z = N flight direction)."""
-    n = h.shape[0]
+    n: int = h.shape[0]
     cos = sample_photon_cos(rng, h)
     k = direction(cos, rng.uniform(0.0, 2 * np.pi, n)) * (m_GeV / 2.0)
     gam = np.concatenate([np.full((n, 1), m_GeV / 2.0), k], axis=1)
@@ -134,22 +135,35 @@ def _mdot(a: Array, b: Array) -> Array:
     return a[:, 0] * b[:, 0] - np.sum(a[:, 1:] * b[:, 1:], axis=1)
 
 
-def dilepton_matrix_element(k2: Array, k3: Array, k4: Array, m: float, h: Array, me: float = M_E_GEV) -> tuple[Array, Array]:
+def dilepton_matrix_element(
+    k2: Array, k3: Array, k4: Array, m: float, h: Array, me: float = M_E_GEV
+) -> tuple[Array, Array]:
     """(N0, ΔN) of PHYSICS.md eq. (5): Σ|M|² ∝ (N0 + ΔN)/t², N(k1) → e⁻(k2) e⁺(k3) ν(k4),
     with P_i = h m |k⃗_i| cos θ_i = h m k_i,z in the N rest frame (z = N flight direction)."""
     k23, k24, k34 = _mdot(k2, k3), _mdot(k2, k4), _mdot(k3, k4)
     me2 = me * me
-    N0 = (4 * k23**2 * (k24 + k34) + 4 * k23 * (k24**2 + k34**2 + 3 * me2 * (k24 + k34))
-          + 8 * me2 * (k24**2 + k34**2 + k24 * k34) + 8 * me2 * me2 * (k24 + k34))
+    N0 = (
+        4 * k23**2 * (k24 + k34)
+        + 4 * k23 * (k24**2 + k34**2 + 3 * me2 * (k24 + k34))
+        + 8 * me2 * (k24**2 + k34**2 + k24 * k34)
+        + 8 * me2 * me2 * (k24 + k34)
+    )
     P3 = h * m * k3[:, 3]
     P4 = h * m * k4[:, 3]
-    dN = (4 * k23 * k34 * P3 - 4 * k23 * k24 * (P3 + P4) - 4 * me2 * k23 * P4 + 4 * me2 * k34 * (P3 - P4)
-          - 4 * me2 * k24 * (P3 + 2 * P4) - 4 * me2 * me2 * P4)
+    dN = (
+        4 * k23 * k34 * P3
+        - 4 * k23 * k24 * (P3 + P4)
+        - 4 * me2 * k23 * P4
+        + 4 * me2 * k34 * (P3 - P4)
+        - 4 * me2 * k24 * (P3 + 2 * P4)
+        - 4 * me2 * me2 * P4
+    )
     return N0, dN
 
 
-def decay_nu_ee(rng: np.random.Generator, m_GeV: float, h: Array, sampler: DileptonMassSampler | None = None,
-                me: float = M_E_GEV) -> tuple[Array, Array, Array]:
+def decay_nu_ee(
+    rng: np.random.Generator, m_GeV: float, h: Array, sampler: DileptonMassSampler | None = None, me: float = M_E_GEV
+) -> tuple[Array, Array, Array]:
     """Rest-frame four-momenta (e⁻, e⁺, ν) of N → ν e⁺e⁻ through an off-shell photon with the
     full polarized distribution of PHYSICS.md eq. (5).
 
@@ -176,8 +190,9 @@ def decay_nu_ee(rng: np.random.Generator, m_GeV: float, h: Array, sampler: Dilep
         beta2 = np.maximum(1.0 - 4 * me * me / t, 0.0)
         P_min = S * S * (1 - beta2) / 4
         me2 = me * me
-        n0max = (4 * k23**2 * S + 4 * k23 * (S * S - 2 * P_min + 3 * me2 * S)
-                 + 8 * me2 * (S * S - P_min) + 8 * me2 * me2 * S)
+        n0max = (
+            4 * k23**2 * S + 4 * k23 * (S * S - 2 * P_min + 3 * me2 * S) + 8 * me2 * (S * S - P_min) + 8 * me2 * me2 * S
+        )
         acc = rng.uniform(0.0, 1.0, todo.size) * 2.0 * n0max <= N0 + dN
         idx = todo[acc]
         out2[idx], out3[idx], out4[idx] = k2[acc], k3[acc], k4[acc]

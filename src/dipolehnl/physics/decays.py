@@ -6,6 +6,7 @@ with m_μ); hadronic γ* channels are neglected (they are further suppressed and
 below the percent level of Γ_total).  ``darknews`` reproduces DarkNews 0.4.8: only
 νγ and ν e⁺e⁻, with its normalisations.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,7 +57,7 @@ def gamma_nu_gamma(model: HNLModel) -> float:
     consistent: d² m³/(4π) Dirac, twice that Majorana.
     darknews: μ² m³/(32π) = d² m³/(8π) Dirac, twice that Majorana.
     """
-    m, d = model.mass_GeV, model.d_GeVinv
+    m, d = model.mass_GeV, model.total_coupling_GeVinv
     g = model.convention.photon_width_factor * d * d * m**3 / (4.0 * math.pi)
     return 2.0 * g if model.majorana else g
 
@@ -67,7 +68,7 @@ def gamma_nu_ll(model: HNLModel, lepton_mass_GeV: float = M_E_GEV) -> float:
     consistent: (α/3π) I(m_ℓ/m) Γ_γ(consistent) for Dirac and Majorana alike.
     darknews: (α/3π) I(m_ℓ/m) μ² m³/(64π) = (α/3π) I d² m³/(16π), Dirac and Majorana.
     """
-    m, d = model.mass_GeV, model.d_GeVinv
+    m, d = model.mass_GeV, model.total_coupling_GeVinv
     ratio = ALPHA_EM / (3.0 * math.pi) * float(dilepton_integral(lepton_mass_GeV / m))
     conv = model.convention
     g = ratio * conv.ee_width_factor * d * d * m**3 / (4.0 * math.pi)

@@ -2,11 +2,12 @@
 
 All functions take Q² in GeV² (arrays) and return dimensionless arrays.
 """
+
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -56,7 +57,10 @@ def symmetrized_fermi_form_factor(Q2_GeV2: ArrayLike, A: int) -> np.ndarray:
     ok = (Q < 5.0) & ~small
     q = Q[ok]
     out[ok] = (
-        3.0 * math.pi * a / (r0**2 + math.pi**2 * a**2)
+        3.0
+        * math.pi
+        * a
+        / (r0**2 + math.pi**2 * a**2)
         * (math.pi * a / np.tanh(math.pi * a * q) * np.sin(q * r0) - r0 * np.cos(q * r0))
         / (q * r0 * np.sinh(math.pi * q * a))
     )
@@ -64,7 +68,7 @@ def symmetrized_fermi_form_factor(Q2_GeV2: ArrayLike, A: int) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def nuclear_form_factor(nucleus: Nucleus) -> FormFactor:
     """The coherent charge form factor F_A(Q²) used for ``nucleus``: Fourier–Bessel where
     tabulated, symmetrised Fermi otherwise (as DarkNews)."""
@@ -117,7 +121,9 @@ def neutron_sachs(Q2_GeV2: ArrayLike, electric: str = "galster") -> tuple[np.nda
     ``electric="galster"`` or 0 for ``"zero"``; τ = Q²/4m_n², D = (1 + Q²/0.843²)⁻².
     """
     if electric not in NEUTRON_ELECTRIC_MODELS:
-        raise InputError(f"unknown neutron electric form factor {electric!r}; choose one of {', '.join(NEUTRON_ELECTRIC_MODELS)}")
+        raise InputError(
+            f"unknown neutron electric form factor {electric!r}; choose one of {', '.join(NEUTRON_ELECTRIC_MODELS)}"
+        )
     Q2 = np.asarray(Q2_GeV2, dtype=float)
     tau = Q2 / (4.0 * M_NEUTRON_GEV**2)
     D = _dipole(Q2)

@@ -15,6 +15,7 @@ Decay probability: an HNL produced a distance D upstream of the detector centre 
 in [D₁, D₂], the meson decay volume) flying along +z with lab decay length λ decays between
 the planes z₁ < z₂ with probability P = S(λ) T(λ) (see :func:`decay_probability`).
 """
+
 from __future__ import annotations
 
 import math
@@ -105,7 +106,9 @@ def decay_probability(
         raise InputError(f"need z1 < z2, got z1 = {z1_m}, z2 = {z2_m} m")
     d1, d2 = _production_interval(production_distance_m)
     if d1 + z1_m <= 0:
-        raise InputError(f"the fiducial volume (z1 = {z1_m} m) must lie downstream of the production point ({d1} m upstream)")
+        raise InputError(
+            f"the fiducial volume (z1 = {z1_m} m) must lie downstream of the production point ({d1} m upstream)"
+        )
     out = np.zeros_like(lam)
     ok = (lam > 0) & np.isfinite(lam)
     inv = 1.0 / lam[ok]

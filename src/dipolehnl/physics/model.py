@@ -15,13 +15,16 @@ Conventions (PHYSICS.md, introduction and §5):
     (Dirac; ×2 Majorana), Γ_ee = (α/3π) I(r) μ² m³/(64π) for both Dirac and Majorana,
     production helicity-flip only (``noHC=True``).
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from dipolehnl.constants import M_E_GEV
 from dipolehnl.errors import InputError, check_positive
+
 
 @dataclass(frozen=True)
 class Convention:
@@ -62,16 +65,28 @@ class Convention:
 
 
 CONVENTIONS: dict[str, Convention] = {
-    "consistent": Convention("consistent", photon_width_factor=1.0, ee_width_factor=1.0,
-                             ee_width_majorana_doubles=True, dimuon_in_total=True, helicities=(1, -1),
-                             pair_polarisation_sign=-1),
-    "darknews": Convention("darknews", photon_width_factor=0.5, ee_width_factor=0.25,
-                           ee_width_majorana_doubles=False, dimuon_in_total=False, helicities=(1,),
-                           pair_polarisation_sign=1),
+    "consistent": Convention(
+        "consistent",
+        photon_width_factor=1.0,
+        ee_width_factor=1.0,
+        ee_width_majorana_doubles=True,
+        dimuon_in_total=True,
+        helicities=(1, -1),
+        pair_polarisation_sign=-1,
+    ),
+    "darknews": Convention(
+        "darknews",
+        photon_width_factor=0.5,
+        ee_width_factor=0.25,
+        ee_width_majorana_doubles=False,
+        dimuon_in_total=False,
+        helicities=(1,),
+        pair_polarisation_sign=1,
+    ),
 }
 
 
-def check_convention(convention: "str | Convention") -> Convention:
+def check_convention(convention: str | Convention) -> Convention:
     """The :class:`Convention` of a name (or the object itself).
 
     Parameters
@@ -160,7 +175,8 @@ class HNLModel:
         if d_mu is None:
             d_mu = 0.0 if self.d_GeVinv is None else self.d_GeVinv
         elif self.d_GeVinv is not None and not math.isclose(
-                self.d_GeVinv, math.sqrt(self.d_e_GeVinv**2 + d_mu**2 + self.d_tau_GeVinv**2), rel_tol=1e-12):
+            self.d_GeVinv, math.sqrt(self.d_e_GeVinv**2 + d_mu**2 + self.d_tau_GeVinv**2), rel_tol=1e-12
+        ):
             raise InputError("give either the couplings per flavour or d_GeVinv (= d_mu), not both")
         vals = {}
         for name, v in (("d_e", self.d_e_GeVinv), ("d_mu", d_mu), ("d_tau", self.d_tau_GeVinv)):
@@ -169,7 +185,9 @@ class HNLModel:
             except (TypeError, ValueError):
                 raise InputError(f"coupling {name} must be a number, got {v!r}") from None
             if not math.isfinite(fv) or fv < 0:
-                raise InputError(f"coupling {name} must be positive and finite (or 0: no coupling to that flavour), got {v!r}")
+                raise InputError(
+                    f"coupling {name} must be positive and finite (or 0: no coupling to that flavour), got {v!r}"
+                )
             if fv > 0:
                 check_coupling(fv, f"coupling {name}")  # dipolehnl.bounds: results stay finite
             vals[name] = fv
@@ -188,7 +206,7 @@ class HNLModel:
             raise InputError(f"mass {m} GeV is above the supported maximum {MAX_MASS_GEV} GeV")
 
     @classmethod
-    def for_flavor(cls, mass_GeV: float, d_GeVinv: float, flavor: str = "mu", **kw) -> "HNLModel":
+    def for_flavor(cls, mass_GeV: float, d_GeVinv: float, flavor: str = "mu", **kw: Any) -> HNLModel:
         """An HNL coupled to one flavour.
 
         Parameters
@@ -214,9 +232,22 @@ class HNLModel:
         """
         if flavor not in COUPLING_FLAVOR_NAMES:
             raise InputError(f"unknown coupling flavour {flavor!r}; choose one of {', '.join(COUPLING_FLAVOR_NAMES)}")
-        return cls(mass_GeV, None, d_e_GeVinv=d_GeVinv if flavor == "e" else 0.0,
-                   d_mu_GeVinv=d_GeVinv if flavor == "mu" else 0.0,
-                   d_tau_GeVinv=d_GeVinv if flavor == "tau" else 0.0, **kw)
+        return cls(
+            mass_GeV,
+            None,
+            d_e_GeVinv=d_GeVinv if flavor == "e" else 0.0,
+            d_mu_GeVinv=d_GeVinv if flavor == "mu" else 0.0,
+            d_tau_GeVinv=d_GeVinv if flavor == "tau" else 0.0,
+            **kw,
+        )
+
+    @property
+    def total_coupling_GeVinv(self) -> float:
+        """The total coupling d = sqrt(Σ_α d_α²) in GeV^-1: ``d_GeVinv``, which construction always sets."""
+        d = self.d_GeVinv
+        if d is None:  # pragma: no cover - __post_init__ sets it
+            raise AssertionError("HNLModel.d_GeVinv is set in __post_init__")
+        return d
 
     @property
     def couplings_GeVinv(self) -> dict[str, float]:
@@ -247,19 +278,19 @@ class HNLModel:
             For an unknown flavour.
         """
         d = self.couplings_GeVinv[flavor]
-        return 1.0 if d == self.d_GeVinv else (d / self.d_GeVinv) ** 2
+        return 1.0 if d == self.d_GeVinv else (d / self.total_coupling_GeVinv) ** 2
 
     @property
     def mu_tr_GeVinv(self) -> float:
         """DarkNews's total transition moment 2 d (``mu_tr_mu4`` for a ν_μ-only HNL)."""
-        return 2.0 * float(self.d_GeVinv)
+        return 2.0 * self.total_coupling_GeVinv
 
     @property
     def helicities(self) -> tuple[int, ...]:
         """HNL helicities produced in upscattering: (+1, -1) in ``consistent``, (+1,) in ``darknews``."""
         return self.convention.helicities
 
-    def with_coupling(self, d_GeVinv: float) -> "HNLModel":
+    def with_coupling(self, d_GeVinv: float) -> HNLModel:
         """The same model at another total coupling, the flavour ratios kept.
 
         Parameters
@@ -282,6 +313,6 @@ class HNLModel:
             a = self.coupling_flavors[0]
             new = {k: (d_GeVinv if k == a else 0.0) for k in c}
         else:
-            r = d_GeVinv / float(self.d_GeVinv)
+            r = d_GeVinv / self.total_coupling_GeVinv
             new = {k: v * r for k, v in c.items()}
         return HNLModel(self.mass_GeV, None, self.majorana, self.convention, new["e"], new["mu"], new["tau"])

@@ -14,6 +14,7 @@ The defaults reproduce DarkNews 0.4.8 (spin ½, no Pauli blocking, no neutrons),
 package's behaviour before these options existed.  :data:`RECOMMENDED` is the physically
 preferred set (docs/physics.md explains the choice).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,7 +62,8 @@ class NuclearOptions:
             raise InputError(f"unknown nucleus_spin {self.nucleus_spin!r}; choose one of {', '.join(NUCLEUS_SPINS)}")
         if self.neutron_electric not in NEUTRON_ELECTRIC_MODELS:
             raise InputError(
-                f"unknown neutron_electric {self.neutron_electric!r}; choose one of {', '.join(NEUTRON_ELECTRIC_MODELS)}"
+                f"unknown neutron_electric {self.neutron_electric!r}; "
+                f"choose one of {', '.join(NEUTRON_ELECTRIC_MODELS)}"
             )
         for name in ("pauli_blocking", "neutron_elastic"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
@@ -81,8 +83,17 @@ RECOMMENDED: NuclearOptions = NuclearOptions(nucleus_spin="zero", pauli_blocking
 #: ¹⁸¹Ta 265, ²⁰⁸Pb 265 MeV/c.  A = 2, 4: ²H 55, ⁴He 115 MeV/c (GENIE's "Default" Fermi
 #: momentum table, from NeuGEN; Moniz has no value below ⁶Li).
 FERMI_MOMENTUM_TABLE_GEV: tuple[tuple[float, float], ...] = (
-    (2.0, 0.055), (4.0, 0.115), (6.0, 0.169), (12.0, 0.221), (24.0, 0.235), (40.0, 0.251),
-    (58.7, 0.260), (89.0, 0.254), (118.7, 0.260), (181.0, 0.265), (208.0, 0.265),
+    (2.0, 0.055),
+    (4.0, 0.115),
+    (6.0, 0.169),
+    (12.0, 0.221),
+    (24.0, 0.235),
+    (40.0, 0.251),
+    (58.7, 0.260),
+    (89.0, 0.254),
+    (118.7, 0.260),
+    (181.0, 0.265),
+    (208.0, 0.265),
 )
 
 

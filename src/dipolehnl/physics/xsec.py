@@ -19,12 +19,14 @@ Q²_cap = 4 GeV² (coherent) or 25 GeV² (p-el, n-el), as DarkNews.  ν̄ primar
 cross sections (the dipole interaction conserves CP); the HNL helicity flips sign with the
 neutrino's, which leaves lab-frame decay distributions unchanged for a Dirac N̄.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Iterable, Literal, Sequence
+from functools import cache
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -126,7 +128,7 @@ class Channel:
         return pauli_suppression(three_momentum_transfer_GeV(Q2_GeV2, self.M_GeV), kF)
 
 
-@lru_cache(maxsize=None)
+@cache
 def channels(pdg: int, options: NuclearOptions = DARKNEWS) -> tuple[Channel, ...]:
     """Channels of a nucleus: (coherent, p-el[, n-el]), or only p-el for hydrogen (eq. 8).
 

@@ -7,6 +7,7 @@
 * :func:`dipolehnl.plots.kaon.plot_kaon_validation` -> ``figS1_kaon_validation``
 * :mod:`dipolehnl.plots.style`: fonts, sizes, atomic saving, material colours.
 """
+
 from __future__ import annotations
 
 from dipolehnl.plots.style import apply_style, material_color, save_figure

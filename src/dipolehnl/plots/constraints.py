@@ -26,6 +26,7 @@ on either side is drawn as a vertical line.  Nothing is extrapolated beyond the 
 and couplings of the scan; boundary parts on the edge of the scan grid are filled but
 not stroked.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch
@@ -62,8 +64,12 @@ EXTERNAL_STYLE: dict[str, tuple[str, str, tuple[float, float] | None]] = {
 }
 #: MiniBooNE preferred regions: (names of the 95% CL parts, name of the 99.7% CL boundary, colour, label).
 MINIBOONE_REGIONS: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
-    (("MiniBooNE_EnuQE_95CL", "MiniBooNE_EnuQE_95CL_island"), "MiniBooNE_EnuQE_99.7CL", "#1f5fa8",
-     r"MiniBooNE, $E_\nu^{\rm QE}$ fit"),
+    (
+        ("MiniBooNE_EnuQE_95CL", "MiniBooNE_EnuQE_95CL_island"),
+        "MiniBooNE_EnuQE_99.7CL",
+        "#1f5fa8",
+        r"MiniBooNE, $E_\nu^{\rm QE}$ fit",
+    ),
     (("MiniBooNE_CosTheta_95CL",), "MiniBooNE_CosTheta_99.7CL", "#2a9d4a", r"MiniBooNE, $\cos\theta$ fit"),
 )
 
@@ -208,8 +214,8 @@ def exclusion_boundary(rows: Sequence[Mapping[str, Any]], d_grid: tuple[float, f
         return out
     xs = np.log(masses)
     segs: list[tuple[tuple[float, float], tuple[float, float]]] = []
-    left_used = [set() for _ in masses]   # intervals with a partner in the strip to their right
-    right_used = [set() for _ in masses]  # ... in the strip to their left
+    left_used: list[set[int]] = [set() for _ in masses]  # intervals with a partner in the strip to their right
+    right_used: list[set[int]] = [set() for _ in masses]  # ... in the strip to their left
     for i in range(masses.size - 1):
         A, B = ivs[i], ivs[i + 1]
         for ia, ib in _strip_groups(A, B):
@@ -282,8 +288,14 @@ def _fill_shape(ax: Axes, shape: ExclusionShape, **kw: Any) -> None:
         ax.add_patch(PathPatch(_compound_path(shape.loops), **kw))
     lw = kw.get("linewidth", 0.8)
     for ln in shape.lines:
-        ax.plot(ln[:, 0], ln[:, 1], color=kw.get("facecolor", OUR_RED), linewidth=max(lw, 0.8),
-                zorder=kw.get("zorder", 4), solid_capstyle="butt")
+        ax.plot(
+            ln[:, 0],
+            ln[:, 1],
+            color=kw.get("facecolor", OUR_RED),
+            linewidth=max(lw, 0.8),
+            zorder=kw.get("zorder", 4),
+            solid_capstyle="butt",
+        )
 
 
 def _stroke_shape(ax: Axes, shape: ExclusionShape, **kw: Any) -> None:
@@ -309,15 +321,23 @@ def _draw_external(ax: Axes, show_labels: bool = True) -> None:
             if pos is None:
                 i = int(np.argmin(d))
                 pos = (float(m[i]), float(d[i]) * 4.0)
-            ax.text(pos[0], pos[1], label, fontsize=5.8, color="0.1", ha="left" if pos[0] < 11 else "center",
-                    va="center", zorder=6)
+            ax.text(
+                pos[0],
+                pos[1],
+                label,
+                fontsize=5.8,
+                color="0.1",
+                ha="left" if pos[0] < 11 else "center",
+                va="center",
+                zorder=6,
+            )
 
 
 def _draw_miniboone(ax: Axes, show_997: bool = True) -> list[Any]:
     from dipolehnl.analysis.limits import load_external_limits
 
     lims = load_external_limits()
-    handles = []
+    handles: list[Artist] = []
     for parts, outer, color, label in MINIBOONE_REGIONS:
         for nm in parts:
             if nm not in lims:
@@ -382,23 +402,45 @@ def plot_constraints(
         nominal = scan_shape(constraint, lev, "nominal")
         _fill_shape(ax, nominal, facecolor=OUR_RED, edgecolor="none", alpha=0.6, zorder=4)
         _stroke_shape(ax, nominal, color=OUR_RED, linewidth=1.0, zorder=4.2)
-        handles.append(Patch(facecolor=(*_rgb(OUR_RED), 0.6), edgecolor=OUR_RED, linewidth=1.0,
-                             label=f"T2K 2019 (this work), {lev.label}"))
+        handles.append(
+            Patch(
+                facecolor=(*_rgb(OUR_RED), 0.6),
+                edgecolor=OUR_RED,
+                linewidth=1.0,
+                label=f"T2K 2019 (this work), {lev.label}",
+            )
+        )
         for which in ("flux_minus", "flux_plus"):
             _stroke_shape(ax, scan_shape(constraint, lev, which), color=OUR_DARK_RED, linewidth=0.45, zorder=4.3)
         handles.append(Line2D([], [], color=OUR_DARK_RED, linewidth=0.45, label=r"flux $\pm1\sigma$"))
         if modelling_band is not None:
             mb, lo, hi = (np.asarray(a, dtype=float) for a in modelling_band)
             ok = np.isfinite(lo) & np.isfinite(hi)
-            ax.fill_between(mb, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan), facecolor="none",
-                            edgecolor=OUR_DARK_RED, hatch="/////", linewidth=0.0, zorder=4.25)
-            handles.append(Patch(facecolor="none", edgecolor=OUR_DARK_RED, hatch="/////", linewidth=0.0,
-                                 label="modelling uncertainty (lower edge)"))
+            ax.fill_between(
+                mb,
+                np.where(ok, lo, np.nan),
+                np.where(ok, hi, np.nan),
+                facecolor="none",
+                edgecolor=OUR_DARK_RED,
+                hatch="/////",
+                linewidth=0.0,
+                zorder=4.25,
+            )
+            handles.append(
+                Patch(
+                    facecolor="none",
+                    edgecolor=OUR_DARK_RED,
+                    hatch="/////",
+                    linewidth=0.0,
+                    label="modelling uncertainty (lower edge)",
+                )
+            )
         if sensitivity is not None:
-            for kw, lv, lab in (
+            sensitivity_lines: list[tuple[dict[str, Any], Any, str]] = [
                 ({"linestyle": (0, (4.0, 2.0))}, _level(sensitivity, cl=0.95), "95% CL"),
                 ({"linestyle": (0, (1.0, 1.3))}, _level(sensitivity, sigma=5.0), r"5$\sigma$"),
-            ):
+            ]
+            for kw, lv, lab in sensitivity_lines:
                 if lv is None:
                     continue
                 _stroke_shape(ax, scan_shape(sensitivity, lv), color=OUR_RED, linewidth=1.2, zorder=4.5, **kw)
@@ -419,11 +461,14 @@ def plot_constraints(
             handles += _draw_miniboone(ax)
         # --- our MiniBooNE regions (issue 10) ---
         for k, (label, polys) in enumerate((miniboone_regions or {}).items()):
-            kw = {"color": ("#1f3f99", "#b35806", "#1f3f99", "#b35806")[k % 4], "linewidth": 1.0,
-                  "linestyle": ("-", "-", (0, (3.0, 1.5)), (0, (3.0, 1.5)))[k % 4]}
+            region_style: dict[str, Any] = {
+                "color": ("#1f3f99", "#b35806", "#1f3f99", "#b35806")[k % 4],
+                "linewidth": 1.0,
+                "linestyle": ("-", "-", (0, (3.0, 1.5)), (0, (3.0, 1.5)))[k % 4],
+            }
             for poly in polys:
-                ax.plot(np.asarray(poly)[:, 0], np.asarray(poly)[:, 1], zorder=5.8, **kw)
-            handles.append(Line2D([], [], label=label, **kw))
+                ax.plot(np.asarray(poly)[:, 0], np.asarray(poly)[:, 1], zorder=5.8, **region_style)
+            handles.append(Line2D([], [], label=label, **region_style))
         # --- end our MiniBooNE regions ---
         ax.set_xlabel(r"$m_N$ (MeV)")
         # overlays on the coupling to nu_e (their label names d_eN) widen the axis label
@@ -434,6 +479,16 @@ def plot_constraints(
         ax.xaxis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
         ax.xaxis.set_minor_formatter(NullFormatter())
         # legend below the axes, so that it hides nothing
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.45, -0.13), ncol=2, fontsize=5.6,
-                  handlelength=2.2, labelspacing=0.3, columnspacing=1.0, borderaxespad=0.0, frameon=False)
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.45, -0.13),
+            ncol=2,
+            fontsize=5.6,
+            handlelength=2.2,
+            labelspacing=0.3,
+            columnspacing=1.0,
+            borderaxespad=0.0,
+            frameon=False,
+        )
         return save_figure(fig, out_dir, stem)

@@ -23,6 +23,7 @@ This is the *production* median; the colour is the median over the *selected* ev
 which prefer decay lengths of the order of the distance to the TPCs (longer than the
 production median where λ is short, because only the fastest HNLs reach the TPCs).
 """
+
 from __future__ import annotations
 
 import os
@@ -77,15 +78,29 @@ def _label_line(ax: Axes, x: NDArray[np.float64], y: NDArray[np.float64], text: 
     elif angle < -90:
         angle += 180
     xd, yd = ax.transData.inverted().transform(0.5 * (pts[k] + pts[k - 1]))
-    ax.text(xd, yd, text, rotation=angle, rotation_mode="anchor", ha="center", va="center", fontsize=6.0,
-            color="black", zorder=6,
-            bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+    ax.text(
+        xd,
+        yd,
+        text,
+        rotation=angle,
+        rotation_mode="anchor",
+        ha="center",
+        va="center",
+        fontsize=6.0,
+        color="black",
+        zorder=6,
+        bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+    )
 
 
-def plot_decay_length(scan, out_dir: str | os.PathLike[str],
-                      iso_lines: tuple[NDArray[np.float64], dict[float, NDArray[np.float64]]] | None = None, *,
-                      color_range_m: tuple[float, float] | None = COLOR_RANGE_M,
-                      stem: str = "fig3_decay_length") -> list[Path]:
+def plot_decay_length(
+    scan,
+    out_dir: str | os.PathLike[str],
+    iso_lines: tuple[NDArray[np.float64], dict[float, NDArray[np.float64]]] | None = None,
+    *,
+    color_range_m: tuple[float, float] | None = COLOR_RANGE_M,
+    stem: str = "fig3_decay_length",
+) -> list[Path]:
     """Draw Fig. 3 from a :class:`~dipolehnl.analysis.scan.ScanResult`; write ``<stem>.png``
     and ``<stem>.pdf`` in ``out_dir`` and return their paths.
 
@@ -123,9 +138,18 @@ def plot_decay_length(scan, out_dir: str | os.PathLike[str],
     with style_context():
         fig = new_figure(SINGLE_COLUMN_IN, 2.75)
         ax = fig.add_subplot(1, 1, 1)
-        mesh = ax.pcolormesh(m_edges, d_edges, np.ma.masked_invalid(med.T), cmap="viridis",
-                             norm=LogNorm(vmin, vmax), shading="flat", rasterized=True, linewidth=0,
-                             antialiased=False, zorder=1)
+        mesh = ax.pcolormesh(
+            m_edges,
+            d_edges,
+            np.ma.masked_invalid(med.T),
+            cmap="viridis",
+            norm=LogNorm(vmin, vmax),
+            shading="flat",
+            rasterized=True,
+            linewidth=0,
+            antialiased=False,
+            zorder=1,
+        )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(m_edges[0], m_edges[-1])
@@ -138,10 +162,22 @@ def plot_decay_length(scan, out_dir: str | os.PathLike[str],
             for k, (lam, d_iso) in enumerate(sorted(lines.items())):
                 d_iso = np.asarray(d_iso, dtype=float)
                 ok = np.isfinite(d_iso)
-                ax.plot(1e3 * mline[ok], d_iso[ok], color="black", linestyle=(0, (4.0, 2.0)), linewidth=0.9,
-                        path_effects=halo, zorder=5)
-                _label_line(ax, 1e3 * mline[ok], d_iso[ok], ISO_LABELS.get(lam, f"{lam:g} m"),
-                            frac=0.62 - 0.3 * k / max(n_iso - 1, 1))
+                ax.plot(
+                    1e3 * mline[ok],
+                    d_iso[ok],
+                    color="black",
+                    linestyle=(0, (4.0, 2.0)),
+                    linewidth=0.9,
+                    path_effects=halo,
+                    zorder=5,
+                )
+                _label_line(
+                    ax,
+                    1e3 * mline[ok],
+                    d_iso[ok],
+                    ISO_LABELS.get(lam, f"{lam:g} m"),
+                    frac=0.62 - 0.3 * k / max(n_iso - 1, 1),
+                )
         ax.set_xlabel(r"$m_N$ (MeV)")
         ax.set_ylabel(r"$d_{\mu N}$ (GeV$^{-1}$)")
         ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000) if m_edges[0] <= t <= m_edges[-1]]
@@ -159,7 +195,21 @@ def plot_decay_length(scan, out_dir: str | os.PathLike[str],
         note = f"{name}, {convention} widths" if name else f"{convention} widths"
         if analytic:
             note += "\ndashed: $(\\tilde p/m)\\,c\\tau$, $\\tilde p$ = median of $\\phi\\,\\sigma_{\\rm coh}$"
-        ax.text(0.97, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=5.6, zorder=7,
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "0.6", "linewidth": 0.4,
-                      "alpha": 0.9})
+        ax.text(
+            0.97,
+            0.97,
+            note,
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=5.6,
+            zorder=7,
+            bbox={
+                "boxstyle": "round,pad=0.2",
+                "facecolor": "white",
+                "edgecolor": "0.6",
+                "linewidth": 0.4,
+                "alpha": 0.9,
+            },
+        )
         return save_figure(fig, out_dir, stem)

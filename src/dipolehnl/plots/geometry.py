@@ -11,6 +11,7 @@ The analysis fiducial volumes (``Detector.fiducial_volumes``) are outlined dashe
 :data:`~dipolehnl.plots.style.FIDUCIAL_COLOR` and labelled; the legend lists every
 material of the models (including the upstream rock, outside the zoomed window).
 """
+
 from __future__ import annotations
 
 import os
@@ -115,21 +116,41 @@ def _draw_detector(
     cmap = ListedColormap(colors)
     norm = BoundaryNorm(np.arange(-1.5, len(materials) + 0.5, 1.0), cmap.N)
     ax.pcolormesh(
-        z_edges, y_edges, mat_index, cmap=cmap, norm=norm, shading="flat", rasterized=True, antialiased=False, linewidth=0
+        z_edges,
+        y_edges,
+        mat_index,
+        cmap=cmap,
+        norm=norm,
+        shading="flat",
+        rasterized=True,
+        antialiased=False,
+        linewidth=0,
     )
     # fiducial volumes: outline and label
     for name, box in det.fiducial_volumes.items():
-        lo, hi = box.lower_m, box.upper_m
+        lo, hi = box.bounds_m  # a box: its corners; another shape: its bounding box
         ax.add_patch(
             Rectangle(
-                (lo[2], lo[1]), hi[2] - lo[2], hi[1] - lo[1], fill=False, edgecolor=FIDUCIAL_COLOR,
-                linewidth=1.1, linestyle=(0, (4.0, 2.0)), zorder=5,
+                (lo[2], lo[1]),
+                hi[2] - lo[2],
+                hi[1] - lo[1],
+                fill=False,
+                edgecolor=FIDUCIAL_COLOR,
+                linewidth=1.1,
+                linestyle=(0, (4.0, 2.0)),
+                zorder=5,
             )
         )
         label = FIDUCIAL_LABELS.get(name, name)
         ax.text(
-            0.5 * (lo[2] + hi[2]), 0.5 * (lo[1] + hi[1]), label, ha="center", va="center", fontsize=6.0,
-            color="black", zorder=6,
+            0.5 * (lo[2] + hi[2]),
+            0.5 * (lo[1] + hi[1]),
+            label,
+            ha="center",
+            va="center",
+            fontsize=6.0,
+            color="black",
+            zorder=6,
             bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.75},
         )
     ax.set_xlim(*z_range_m)
@@ -170,7 +191,14 @@ def plot_geometry(
             _draw_detector(ax, det, materials, z_range_m, y_range_m)
             title = DETECTOR_TITLES.get(name, det.name)
             ax.text(
-                0.985, 0.985, title, transform=ax.transAxes, ha="right", va="top", fontsize=7.5, fontweight="bold",
+                0.985,
+                0.985,
+                title,
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=7.5,
+                fontweight="bold",
                 bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "0.6", "linewidth": 0.5},
                 zorder=7,
             )
@@ -178,22 +206,39 @@ def plot_geometry(
             y_arrow = y_range_m[1] - 0.03 * yspan
             z_a = z_range_m[0] + 0.03 * zspan
             ax.annotate(
-                "", xy=(z_a + 0.13 * zspan, y_arrow), xytext=(z_a, y_arrow),
-                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.0, "mutation_scale": 8}, zorder=7,
+                "",
+                xy=(z_a + 0.13 * zspan, y_arrow),
+                xytext=(z_a, y_arrow),
+                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.0, "mutation_scale": 8},
+                zorder=7,
             )
             ax.text(z_a + 0.145 * zspan, y_arrow, r"$\nu$ beam", ha="left", va="center", fontsize=7, zorder=7)
             ax.tick_params(which="both", labelbottom=(i == len(dets) - 1))
         axes[-1].set_xlabel(r"$z$ (m)")
         handles = [
-            Patch(facecolor=material_color(m), edgecolor="0.35", linewidth=0.4, label=material_label(m)) for m in materials
+            Patch(facecolor=material_color(m), edgecolor="0.35", linewidth=0.4, label=material_label(m))
+            for m in materials
         ]
         handles.append(
-            Patch(facecolor="none", edgecolor=FIDUCIAL_COLOR, linewidth=1.1, linestyle=(0, (4.0, 2.0)),
-                  label="analysis fiducial volume")
+            Patch(
+                facecolor="none",
+                edgecolor=FIDUCIAL_COLOR,
+                linewidth=1.1,
+                linestyle=(0, (4.0, 2.0)),
+                label="analysis fiducial volume",
+            )
         )
         fig.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(right + 0.015, 0.985), frameon=False, fontsize=7,
-            handlelength=1.6, handleheight=1.1, borderaxespad=0.0, title="material (x = 0 slice)", title_fontsize=7,
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(right + 0.015, 0.985),
+            frameon=False,
+            fontsize=7,
+            handlelength=1.6,
+            handleheight=1.1,
+            borderaxespad=0.0,
+            title="material (x = 0 slice)",
+            title_fontsize=7,
             alignment="left",
         )
         note = (

@@ -5,6 +5,7 @@ T2K + T2K-II projection are drawn with the AFH2022 curves of the same data sets
 (Ref. [41] of arXiv:2412.15051) and the PS191 curve, all 90% CL, μ_tr = 10⁻⁶ GeV⁻¹.
 Log-log axes, m_N in MeV; no title (the caption goes in the paper).
 """
+
 from __future__ import annotations
 
 import os
@@ -66,12 +67,17 @@ def plot_kaon_validation(
                 lim = np.asarray(res.limits_Umu2[exp], dtype=float)
                 ok = np.isfinite(lim)
                 ax.plot(
-                    res.masses_MeV[ok], lim[ok], color=EXPOSURE_COLORS.get(exp, "black"), linestyle=ls,
-                    linewidth=1.5 if k == 0 else 1.1, label=_label(res, exp, with_conv), zorder=4,
+                    res.masses_MeV[ok],
+                    lim[ok],
+                    color=EXPOSURE_COLORS.get(exp, "black"),
+                    linestyle=ls,
+                    linewidth=1.5 if k == 0 else 1.1,
+                    label=_label(res, exp, with_conv),
+                    zorder=4,
                 )
         for name, label, color, ls in REFERENCE_STYLE:
-            lim = load_external_limit(name)
-            m, v = lim.points_for_plot()
+            reference = load_external_limit(name)
+            m, v = reference.points_for_plot()
             ax.plot(m, v, color=color, linestyle=ls, linewidth=1.0, label=label, zorder=3)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -90,7 +96,13 @@ def plot_kaon_validation(
         if not with_conv:
             note += f"; widths: {s.get('convention', '?')}"
         ax.legend(
-            loc="upper left", fontsize=6.0, handlelength=2.4, labelspacing=0.3, borderaxespad=0.4,
-            title=note, title_fontsize=6.0, alignment="left",
+            loc="upper left",
+            fontsize=6.0,
+            handlelength=2.4,
+            labelspacing=0.3,
+            borderaxespad=0.4,
+            title=note,
+            title_fontsize=6.0,
+            alignment="left",
         )
         return save_figure(fig, out_dir, stem)

@@ -9,6 +9,7 @@ Sizes: single-column figures are :data:`SINGLE_COLUMN_IN` = 3.4 in wide, double-
 ones :data:`DOUBLE_COLUMN_IN` = 7 in.  Fonts are DejaVu Serif (shipped with matplotlib,
 so present on a bare machine) with DejaVu math, 8 pt text and 7 pt ticks/legends.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,12 +17,15 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import ColorType, RcKeyType
 
 from dipolehnl.errors import InputError
 from dipolehnl.io import atomic_path
@@ -34,7 +38,7 @@ DOUBLE_COLUMN_IN: float = 7.0
 PNG_DPI: int = 200
 
 #: rcParams of the publication style.
-PUBLICATION_RC: dict[str, Any] = {
+PUBLICATION_RC: dict[RcKeyType, Any] = {
     "font.family": "serif",
     "font.serif": ["DejaVu Serif"],
     "mathtext.fontset": "dejavuserif",
@@ -117,9 +121,22 @@ FIDUCIAL_COLOR: str = "#e6007e"
 
 # Fallback palette for unknown materials (Okabe-Ito and tab10-like hues, none near FIDUCIAL_COLOR).
 _FALLBACK_PALETTE: tuple[str, ...] = (
-    "#0072b2", "#009e73", "#56b4e9", "#f0e442", "#d55e00", "#999933",
-    "#88ccee", "#44aa99", "#117733", "#ddcc77", "#882255", "#aa4499",
-    "#bbbbbb", "#332288", "#cc6677", "#8da0cb",
+    "#0072b2",
+    "#009e73",
+    "#56b4e9",
+    "#f0e442",
+    "#d55e00",
+    "#999933",
+    "#88ccee",
+    "#44aa99",
+    "#117733",
+    "#ddcc77",
+    "#882255",
+    "#aa4499",
+    "#bbbbbb",
+    "#332288",
+    "#cc6677",
+    "#8da0cb",
 )
 
 
@@ -140,7 +157,7 @@ def material_label(name: str) -> str:
     return MATERIAL_LABELS.get(name, str(name))
 
 
-def color_distance(a: str | Sequence[float], b: str | Sequence[float]) -> float:
+def color_distance(a: ColorType, b: ColorType) -> float:
     """Euclidean distance of two colours in RGB (0-1 per channel), for tests and checks."""
     ra, rb = to_rgb(a), to_rgb(b)
     return float(sum((x - y) ** 2 for x, y in zip(ra, rb)) ** 0.5)
@@ -194,6 +211,6 @@ def save_figure(
     return out
 
 
-def hex_color(c: str | Sequence[float]) -> str:
+def hex_color(c: ColorType) -> str:
     """Any matplotlib colour as '#rrggbb'."""
     return to_hex(c, keep_alpha=False)

@@ -24,11 +24,13 @@ weight, and the expected number of selected events for the exposure of the detec
 from ``t2k2019``, 1e22 POT for the upgrade from ``t2k+t2k2``).  This module only draws:
 the maps are computed by :mod:`dipolehnl.analysis.vertices`.
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -48,9 +50,9 @@ EXPERIMENTS: tuple[str, str] = ("t2k-nd280-upgrade", "t2k-nd280")
 DYNAMIC_RANGE: float = 4.0
 #: Colour maps of the upscattering and decay vertex densities.
 PRODUCTION_CMAP = LinearSegmentedColormap.from_list(
-    "production", ["#c6dbef", "#6baed6", "#2171b5", "#08306b", "#02102b"])
-DECAY_CMAP = LinearSegmentedColormap.from_list(
-    "decay", ["#fee391", "#fe9929", "#e6550d", "#a63603", "#4a1300"])
+    "production", ["#c6dbef", "#6baed6", "#2171b5", "#08306b", "#02102b"]
+)
+DECAY_CMAP = LinearSegmentedColormap.from_list("decay", ["#fee391", "#fe9929", "#e6550d", "#a63603", "#4a1300"])
 #: Grey levels of the detector drawn underneath (log density, g/cm^3).
 _BACKGROUND_CMAP = LinearSegmentedColormap.from_list("detector", ["#ffffff", "#bdbdbd"])
 _BACKGROUND_NORM = LogNorm(1e-3, 12.0)
@@ -61,9 +63,25 @@ def _draw_background(ax: Axes, detector, z_range_m, y_range_m, fiducial_volumes)
     rho = np.asarray(detector.densities_g_cm3)
     dens = np.where(idx >= 0, rho[np.maximum(idx, 0)], np.nan)
     dens = np.ma.masked_invalid(np.clip(dens, _BACKGROUND_NORM.vmin, None))
-    ax.pcolormesh(z_edges, y_edges, dens, cmap=_BACKGROUND_CMAP, norm=_BACKGROUND_NORM, shading="flat",
-                  rasterized=True, antialiased=False, linewidth=0, zorder=0)
-    style = {"fill": False, "edgecolor": FIDUCIAL_COLOR, "linewidth": 0.7, "linestyle": (0, (3.0, 1.5)), "zorder": 4}
+    ax.pcolormesh(
+        z_edges,
+        y_edges,
+        dens,
+        cmap=_BACKGROUND_CMAP,
+        norm=_BACKGROUND_NORM,
+        shading="flat",
+        rasterized=True,
+        antialiased=False,
+        linewidth=0,
+        zorder=0,
+    )
+    style: dict[str, Any] = {
+        "fill": False,
+        "edgecolor": FIDUCIAL_COLOR,
+        "linewidth": 0.7,
+        "linestyle": (0, (3.0, 1.5)),
+        "zorder": 4,
+    }
     for shape in fiducial_volumes.values():
         lo, hi = shape.bounds_m
         if isinstance(shape, Sphere):  # its (z, y) outline; boxes and cylinders: their (z, y) extent
@@ -157,7 +175,7 @@ def plot_vertices(
             for j in range(ncol):
                 x0 = left_in + j * (panel_w + 0.05)
                 y0 = bottom_in + (1 - r) * (panel_h + gap_in)
-                axes[r, j] = fig.add_axes([x0 / W, y0 / height, panel_w / W, panel_h / height])
+                axes[r, j] = fig.add_axes((x0 / W, y0 / height, panel_w / W, panel_h / height))
         pm = dm = None
         for r, det in enumerate(EXPERIMENTS):
             for j, m in enumerate(masses):
@@ -166,20 +184,54 @@ def plot_vertices(
                 _draw_background(ax, dets[det], z_range, y_range, fiducial_volumes[det])
                 prod = np.ma.masked_less_equal(vm.production, 0.0)
                 dec = np.ma.masked_less_equal(vm.decay, 0.0)
-                pm = ax.pcolormesh(vm.z_edges, vm.y_edges, prod,
-                                   cmap=PRODUCTION_CMAP, norm=pnorm, shading="flat", rasterized=True, zorder=2,
-                                   linewidth=0, antialiased=False)
-                dm = ax.pcolormesh(vm.z_edges, vm.y_edges, dec,
-                                   cmap=DECAY_CMAP, norm=dnorm, shading="flat", rasterized=True, zorder=3,
-                                   linewidth=0, antialiased=False)
+                pm = ax.pcolormesh(
+                    vm.z_edges,
+                    vm.y_edges,
+                    prod,
+                    cmap=PRODUCTION_CMAP,
+                    norm=pnorm,
+                    shading="flat",
+                    rasterized=True,
+                    zorder=2,
+                    linewidth=0,
+                    antialiased=False,
+                )
+                dm = ax.pcolormesh(
+                    vm.z_edges,
+                    vm.y_edges,
+                    dec,
+                    cmap=DECAY_CMAP,
+                    norm=dnorm,
+                    shading="flat",
+                    rasterized=True,
+                    zorder=3,
+                    linewidth=0,
+                    antialiased=False,
+                )
                 pot = float(pot_by_experiment[det])
                 rock = _format_share(vm.rock_share)
-                text = (f"produced in rock: {rock}\n"
-                        rf"$N_{{\rm sel}} = {_format_events(vm.events_per_pot * pot)}$ ({'$' + _sci(pot) + '$'} POT)")
-                ax.text(0.025, 0.03, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=5.6, zorder=6,
-                        linespacing=1.25,
-                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "0.6", "linewidth": 0.4,
-                              "alpha": 0.9})
+                text = (
+                    f"produced in rock: {rock}\n"
+                    rf"$N_{{\rm sel}} = {_format_events(vm.events_per_pot * pot)}$ ({'$' + _sci(pot) + '$'} POT)"
+                )
+                ax.text(
+                    0.025,
+                    0.03,
+                    text,
+                    transform=ax.transAxes,
+                    ha="left",
+                    va="bottom",
+                    fontsize=5.6,
+                    zorder=6,
+                    linespacing=1.25,
+                    bbox={
+                        "boxstyle": "round,pad=0.2",
+                        "facecolor": "white",
+                        "edgecolor": "0.6",
+                        "linewidth": 0.4,
+                        "alpha": 0.9,
+                    },
+                )
                 ax.set_xlim(*z_range)
                 ax.set_ylim(*y_range)
                 ax.set_aspect("equal")
@@ -193,22 +245,34 @@ def plot_vertices(
         # beam direction, once, in the top-left panel
         ax0 = axes[0, 0]
         ya = y_range[1] - 0.07 * yspan
-        ax0.annotate("", xy=(z_range[0] + 0.2 * zspan, ya), xytext=(z_range[0] + 0.04 * zspan, ya),
-                     arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 0.8, "mutation_scale": 6}, zorder=7)
+        ax0.annotate(
+            "",
+            xy=(z_range[0] + 0.2 * zspan, ya),
+            xytext=(z_range[0] + 0.04 * zspan, ya),
+            arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 0.8, "mutation_scale": 6},
+            zorder=7,
+        )
         ax0.text(z_range[0] + 0.215 * zspan, ya, r"$\nu$ beam", ha="left", va="center", fontsize=6, zorder=7)
         # colour bars on the right, one per map
         x_cb = (left_in + ncol * panel_w + 0.05 * (ncol - 1) + 0.12) / W
         cb_h = panel_h / height
-        cax1 = fig.add_axes([x_cb, (bottom_in + panel_h + gap_in) / height, 0.09 / W, cb_h])
-        cax2 = fig.add_axes([x_cb, bottom_in / height, 0.09 / W, cb_h])
+        cax1 = fig.add_axes((x_cb, (bottom_in + panel_h + gap_in) / height, 0.09 / W, cb_h))
+        cax2 = fig.add_axes((x_cb, bottom_in / height, 0.09 / W, cb_h))
+        assert pm is not None and dm is not None  # drawn in every panel (EXPERIMENTS is not empty)
         cb1 = fig.colorbar(pm, cax=cax1)
         cb2 = fig.colorbar(dm, cax=cax2)
         cb1.set_label("upscattering vertices\n(fraction of selected / m$^2$)", fontsize=6.5)
         cb2.set_label("decay vertices\n(fraction of selected / m$^2$)", fontsize=6.5)
         for cb in (cb1, cb2):
             cb.ax.tick_params(labelsize=6, which="both", direction="out", right=True, left=False)
-        fig.text(left_in / W, 0.0,
-                 rf"$d_{{\mu N}} = {_sci(coupling_GeVinv, 3)}$ GeV$^{{-1}}$, FHC beam; selected $e^+e^-$ signal; "
-                 "dashed: TPC fiducial volumes; grey: detector density (x = 0 slice)",
-                 ha="left", va="bottom", fontsize=6, color="0.25")
+        fig.text(
+            left_in / W,
+            0.0,
+            rf"$d_{{\mu N}} = {_sci(coupling_GeVinv, 3)}$ GeV$^{{-1}}$, FHC beam; selected $e^+e^-$ signal; "
+            "dashed: TPC fiducial volumes; grey: detector density (x = 0 slice)",
+            ha="left",
+            va="bottom",
+            fontsize=6,
+            color="0.25",
+        )
         return save_figure(fig, out_dir, stem)

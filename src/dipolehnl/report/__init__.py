@@ -53,6 +53,7 @@ Context schema (top-level keys; all values plain data):
     after the limit table (and the d_eN result) as ``## title`` + body.  Numbers in a body are
     the producing function's responsibility (computed, not typed).
 """
+
 from __future__ import annotations
 
 from dipolehnl.report.context import build_context

@@ -1,10 +1,12 @@
 """Rendering: the Jinja2 template → Markdown, markdown-it-py → standalone HTML."""
+
 from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -28,15 +30,15 @@ def _pct(x: Any, decimals: int = 0) -> str:
 
 
 FILTERS = {
-    "fmt": lambda x: fmt(x, 3),           # 3 significant figures
-    "fmt2": lambda x: fmt(x, 2),          # 2 significant figures
-    "pct": lambda x: _pct(x, 0),          # 0.25 → 25%
-    "pct1": lambda x: _pct(x, 1),         # 0.025 → 2.5%
-    "mev": lambda x: f"{x:.0f}" if _finite(x) else "—",   # whole MeV
-    "sec": lambda x: f"{x:.1f}",          # seconds
+    "fmt": lambda x: fmt(x, 3),  # 3 significant figures
+    "fmt2": lambda x: fmt(x, 2),  # 2 significant figures
+    "pct": lambda x: _pct(x, 0),  # 0.25 → 25%
+    "pct1": lambda x: _pct(x, 1),  # 0.025 → 2.5%
+    "mev": lambda x: f"{x:.0f}" if _finite(x) else "—",  # whole MeV
+    "sec": lambda x: f"{x:.1f}",  # seconds
     "fix2": lambda x: f"{x:.2f}" if _finite(x) else "—",  # two decimals
-    "sci": lambda x: f"{x:.0e}",          # 1e-08
-    "num": lambda x: f"{x:g}",          # shortest exact-looking form: 0.001855
+    "sci": lambda x: f"{x:.0e}",  # 1e-08
+    "num": lambda x: f"{x:g}",  # shortest exact-looking form: 0.001855
     "ranges": ranges,
 }
 
@@ -44,9 +46,14 @@ FILTERS = {
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The Jinja2 environment of the report templates (package data ``report/templates``)."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("dipolehnl.report", "templates"),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True, autoescape=False)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dipolehnl.report", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
     env.filters.update(FILTERS)
     return env
 
@@ -55,7 +62,8 @@ def render_markdown(context: Mapping[str, Any], template: str = TEMPLATE) -> str
     """The report as Markdown."""
     text = environment().get_template(template).render(**context)
     # collapse runs of blank lines left by conditional blocks
-    lines, out = text.splitlines(), []
+    lines = text.splitlines()
+    out: list[str] = []
     for line in lines:
         if line.strip() or (out and out[-1].strip()):
             out.append(line.rstrip())
@@ -70,5 +78,7 @@ def markdown_parser() -> MarkdownIt:
 def to_html(markdown: str, title: str = "report") -> str:
     """A standalone HTML page (the report's CSS) from Markdown."""
     body = markdown_parser().render(markdown)
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>\n" + body + "</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body>\n" + body + "</body></html>\n"
+    )
