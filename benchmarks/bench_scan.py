@@ -15,6 +15,7 @@ Peak memory: largest resident set size of this process and of its workers.
 
 Run: ``python benchmarks/bench_scan.py [--masses 12] [--profile scan.prof] [--skip-full]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,9 +71,11 @@ def stages(n_masses: int, profile: str | None) -> None:
             worst = max(worst, float(np.max(r.mc_error[k] / S[k])))
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     print(f"stages: {len(tasks)} masses of t2k2019 [default] on one worker (imports {t_import:.2f} s before):")
-    print(f"  {wall:.2f} s wall, {cpu:.2f} s CPU ({cpu / len(tasks):.2f} s CPU per mass; "
-          f"first mass {first_wall:.2f} s wall, {first_cpu:.2f} s CPU), {n_events} events, "
-          f"{n_events / wall:.0f} events/s; max rel. MC error where 1-100 events: {worst:.2%}")
+    print(
+        f"  {wall:.2f} s wall, {cpu:.2f} s CPU ({cpu / len(tasks):.2f} s CPU per mass; "
+        f"first mass {first_wall:.2f} s wall, {first_cpu:.2f} s CPU), {n_events} events, "
+        f"{n_events / wall:.0f} events/s; max rel. MC error where 1-100 events: {worst:.2%}"
+    )
     total = sum(_timing.SECONDS.values())
     print(f"  {'stage':<16}{'wall s':>8}{'share':>8}{'events/s':>12}")
     for name in ("sampling", "tracing", "decay integrals", "refinement", "statistics", "other"):
@@ -99,8 +102,11 @@ def full_scan(workers: int | None, all_three: bool) -> None:
         t1 = time.perf_counter()
         write_scan_outputs(r, out)  # contours, CSV and JSON summaries (no figures)
         t_out = time.perf_counter() - t1
-    print(f"full scan t2k2019 [default], 60 masses x 200 couplings on {ex.workers} workers: {t_scan:.1f} s wall "
-          f"(+ {t_out:.1f} s contours and CSV/JSON outputs); max rel. MC error where 1-100 events: {max_rel_mc_error(r):.2%}")
+    print(
+        f"full scan t2k2019 [default], 60 masses x 200 couplings on {ex.workers} workers: {t_scan:.1f} s wall "
+        f"(+ {t_out:.1f} s contours and CSV/JSON outputs); "
+        f"max rel. MC error where 1-100 events: {max_rel_mc_error(r):.2%}"
+    )
     if all_three:
         t0 = time.perf_counter()
         run_scans(["t2k2019", "t2k-full", "t2k+t2k2"], "default", executor=ex)

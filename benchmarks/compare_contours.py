@@ -7,6 +7,7 @@ lower edge differs by more than ``--tol`` (default 2%).
 
 Run: ``python benchmarks/compare_contours.py BEFORE_DIR AFTER_DIR [--tol 0.02] [--quiet]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,16 +57,20 @@ def main() -> int:
             dh = _rel(a[m]["d_high_GeVinv"], b[m]["d_high_GeVinv"])
             worst_low, worst_high = max(worst_low, dl), max(worst_high, dh)
             if not args.quiet:
-                print(f"{f.name} m={m:9.3f} MeV  d_low {a[m]['d_low_GeVinv']:>12} -> {b[m]['d_low_GeVinv']:>12}  "
-                      f"rel {dl:.2e}   d_high rel {dh:.2e}")
+                print(
+                    f"{f.name} m={m:9.3f} MeV  d_low {a[m]['d_low_GeVinv']:>12} -> {b[m]['d_low_GeVinv']:>12}  "
+                    f"rel {dl:.2e}   d_high rel {dh:.2e}"
+                )
         print(f"{f.name}: max relative difference of lower edges {worst_low:.3%}, of upper edges {worst_high:.3%}")
         worst_all = max(worst_all, worst_low)
     for d in (before, after):
         s = d / "summary.json"
         if s.exists():
             doc = json.loads(s.read_text())
-            print(f"{d}: max rel. MC error where 1-100 events {doc.get('max_rel_mc_error_where_signal_1_to_100'):.4f}, "
-                  f"events {doc.get('events_generated')}, wall {doc.get('wall_time_s', float('nan')):.1f} s")
+            print(
+                f"{d}: max rel. MC error where 1-100 events {doc.get('max_rel_mc_error_where_signal_1_to_100'):.4f}, "
+                f"events {doc.get('events_generated')}, wall {doc.get('wall_time_s', float('nan')):.1f} s"
+            )
     print(f"largest lower-edge difference {worst_all:.3%} (tolerance {args.tol:.0%})")
     return 0 if worst_all <= args.tol else 1
 

@@ -5,6 +5,7 @@ cProfile file (view with ``python -m pstats FILE`` or snakeviz).  Example:
 
     python benchmarks/profile_mass.py --masses 8 --profile /tmp/mass.prof
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,9 +1,11 @@
 """The cost-saving pieces of scans (issue 12) against independent evaluations: the
 decay-integral series against the closed form, refinement that appends events, the
 interpolation used far from the contours, and stratum sums against a direct loop."""
+
 from __future__ import annotations
 
 import numpy as np
+
 from dipolehnl.analysis.scan_settings import COARSE_STRIDE, EXACT_WINDOW
 from dipolehnl.analysis.scan_worker import _exact_columns, _fill
 from dipolehnl.generate.sample import Segments
@@ -37,7 +39,7 @@ def test_decay_integral_grid_matches_closed_form_in_every_regime():
     got = seg.decay_integral_scaled(lam0, scale)
     o = seg.offsets
     for i in range(400):
-        a, b, n = seg.a_m[o[i]:o[i + 1]], seg.b_m[o[i]:o[i + 1]], seg.n_cm3[o[i]:o[i + 1]]
+        a, b, n = seg.a_m[o[i] : o[i + 1]], seg.b_m[o[i] : o[i + 1]], seg.n_cm3[o[i] : o[i + 1]]
         lam = lam0[i] / scale[:, None]
         exact = (n * np.exp(-a / lam) * -np.expm1(-(b - a) / lam)).sum(axis=1)
         # segments starting beyond 60 λ are dropped: < e^-30 × density contrast (1e4) when the ray starts within 30 λ
@@ -54,8 +56,9 @@ def test_segments_subset_and_coupling_matrix_rows():
     lam0 = 10 ** rng.uniform(-1, 3, 50)
     rows = np.array([3, 7, 8, 20, 49])
     scale = np.geomspace(1e-3, 1e3, 7)
-    np.testing.assert_array_equal(seg.subset(rows).decay_integral_scaled(lam0[rows], scale),
-                                  seg.decay_integral_scaled(lam0, scale)[rows])
+    np.testing.assert_array_equal(
+        seg.subset(rows).decay_integral_scaled(lam0[rows], scale), seg.decay_integral_scaled(lam0, scale)[rows]
+    )
 
 
 def test_refinement_appends_and_keeps_earlier_events():
@@ -71,8 +74,13 @@ def test_refinement_appends_and_keeps_earlier_events():
 
     base = generate(det, model, FLUX, st)
     refined = generate(det, model, FLUX, st, refine=refine)
-    again = generate(det, model, FLUX, st, refine=lambda s, c=[]: (c.append(1) or (None if len(c) > 1 else
-                                                                                 (s.weights()[:, None], 0.5))))
+    again = generate(
+        det,
+        model,
+        FLUX,
+        st,
+        refine=lambda s, c=[]: c.append(1) or (None if len(c) > 1 else (s.weights()[:, None], 0.5)),
+    )
     n = base.n
     assert refined.n == n + 200 and calls == [n, n + 200]
     for k, v in base.columns.items():  # earlier events: same kinematics, decays, vertices
@@ -98,15 +106,16 @@ def test_stratum_sums_and_counts_against_loop():
     # events of zero weight left out, their number given: the same variance
     keep = rng.uniform(size=300) < 0.5
     W0 = np.where(keep[:, None], W, 0.0)
-    np.testing.assert_allclose(stratified_variance(W0[keep], s[keep], np.bincount(s)), stratified_variance(W0, s),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        stratified_variance(W0[keep], s[keep], np.bincount(s)), stratified_variance(W0, s), rtol=1e-12
+    )
 
 
 def test_exact_columns_cover_the_window_and_fill_interpolates_power_laws():
     K = 200
     coarse = np.unique(np.r_[np.arange(0, K, COARSE_STRIDE), K - 1])
     d = np.geomspace(1e-8, 1e-4, K)
-    signal = 1e15 * d**2 * np.exp(-(d / 3e-5) ** 2)  # d^4-like rise times a fall-off at large d
+    signal = 1e15 * d**2 * np.exp(-((d / 3e-5) ** 2))  # d^4-like rise times a fall-off at large d
     ks = _exact_columns(signal[coarse], coarse, K)
     inside = np.flatnonzero((signal > EXACT_WINDOW[0]) & (signal < EXACT_WINDOW[1]))
     assert np.isin(inside, ks).all() and len(ks) < K
@@ -117,4 +126,3 @@ def test_exact_columns_cover_the_window_and_fill_interpolates_power_laws():
     assert _fill(np.zeros(len(ks)), ks, K).max() == 0.0
     med = _fill(np.where(np.arange(len(ks)) > len(ks) - 3, np.nan, 1.0), ks, K, nan_gaps=True)
     assert np.isnan(med[-1]) and med[0] == 1.0
-

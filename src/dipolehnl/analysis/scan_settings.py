@@ -1,5 +1,6 @@
 """Scan settings: the (m_N, d) grid, Monte Carlo sizes and refinement targets, and the
 picklable task of one mass (analyses travel as JSON, so workers never depend on paths)."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -9,15 +9,24 @@ contains every contour and the 1–100-event refinement window); elsewhere resul
 interpolated log-linearly in the coupling from a coarse pass.  Columns already computed for
 the earlier events of a sample are kept when the refinement appends events.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import numpy as np
 
 from dipolehnl.analysis.contours import MassResult
-from dipolehnl.analysis.scan_settings import (COARSE_STRIDE, EXACT_WINDOW, REFINE_TARGET, REFINE_WINDOW,
-                                              SHARE_STRIDE, MassTask, _analysis_from_json)
+from dipolehnl.analysis.scan_settings import (
+    COARSE_STRIDE,
+    EXACT_WINDOW,
+    REFINE_TARGET,
+    REFINE_WINDOW,
+    SHARE_STRIDE,
+    MassTask,
+    _analysis_from_json,
+)
 from dipolehnl.errors import InputError
 from dipolehnl.generate._timing import stage
 from dipolehnl.generate.stratified import stratified_variance
@@ -25,7 +34,7 @@ from dipolehnl.generate.stratified import stratified_variance
 _DETECTORS: dict = {}
 
 
-def _detector(experiment, densities: dict, preset=None):
+def _detector(experiment, densities: Mapping[str, float], preset=None):
     """The experiment's detector with the preset's material densities and beamline earth, and
     the preset's beamline (or None) (cached per process)."""
     from dipolehnl.beam.beamline import for_preset
@@ -56,8 +65,9 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
     couplings = np.asarray(st.couplings_GeVinv, dtype=float)
     K = couplings.size
     d_gen = float(np.sqrt(couplings[0] * couplings[-1]))
-    model = HNLModel.for_flavor(task.mass_GeV, d_gen, st.coupling_flavor, majorana=st.majorana,
-                                convention=preset.convention)
+    model = HNLModel.for_flavor(
+        task.mass_GeV, d_gen, st.coupling_flavor, majorana=st.majorana, convention=preset.convention
+    )
     sel_cfg = analyses[0].selection
     for a in analyses[1:]:
         if a.selection.key() != sel_cfg.key():
@@ -82,7 +92,9 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
         fvs = exp.shapes(dict.fromkeys(t for grp in groups for _, ds in grp for t in ds.fiducial_volumes))
         det, beamline = _detector(exp, preset.material_densities_g_cm3, preset)
 
-        def dataset_vectors(smp, grp):
+        # the closures below are used within this pass of the loop only; their loop variables are
+        # bound as default arguments so that they cannot see a later pass's values
+        def dataset_vectors(smp, grp, flavors=flavors):
             """Per-event selected events (for each data set's POT) per unit coupling factor."""
             base = channel.selection_factor(smp) * smp.kin_weight
             out = []
@@ -94,7 +106,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
 
         cols = _Columns(couplings)
 
-        def evaluate(smp):
+        def evaluate(smp, groups=groups, cols=cols, dataset_vectors=dataset_vectors):
             """Bind the sample; per analysis the data-set vectors; the exactly evaluated couplings."""
             vecs = [dataset_vectors(smp, grp) for grp in groups]
             sel = np.zeros(smp.n, dtype=bool)
@@ -109,7 +121,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
                     S = np.maximum(S, sum(v for _, v in vs)[cols.rows] @ Rc)
             return vecs, _exact_columns(S, coarse, K)
 
-        def refine(smp):
+        def refine(smp, cols=cols, evaluate=evaluate):
             """Contributions at couplings where an analysis's signal from this detector is within
             REFINE_WINDOW with an MC error above the target, and the size factor needed."""
             vecs, ks = evaluate(smp)
@@ -133,10 +145,12 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
                 return None
             return np.concatenate(out, axis=1), (worst / REFINE_TARGET) ** 2 - 1.0
 
-        gen = GeneratorSettings(n_events=st.n_events, seed=st.mass_seed(task.mass_GeV), nuclear=preset.nuclear,
-                                beamline=beamline)
-        sample = generate(det, model, comps, gen,
-                          fiducial=fvs, allocation_couplings=couplings, refine=refine if st.refine else None)
+        gen = GeneratorSettings(
+            n_events=st.n_events, seed=st.mass_seed(task.mass_GeV), nuclear=preset.nuclear, beamline=beamline
+        )
+        sample = generate(
+            det, model, comps, gen, fiducial=fvs, allocation_couplings=couplings, refine=refine if st.refine else None
+        )
         n_events += sample.n
         vecs, ks = evaluate(sample)
         rows = cols.rows
@@ -167,8 +181,9 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
                     ac.shares[nm] += np.einsum("n,nk,nk->k", v_tot, R[:, pos], frac[:, :, j])
     wall = time.perf_counter() - t0
     with stage("statistics"):
-        return tuple(ac.result(task.mass_GeV, couplings, d_gen, share_idx, n_events, wall, weighted_median_columns)
-                     for ac in acc)
+        return tuple(
+            ac.result(task.mass_GeV, couplings, d_gen, share_idx, n_events, wall, weighted_median_columns) for ac in acc
+        )
 
 
 class _Accumulator:
@@ -201,8 +216,19 @@ class _Accumulator:
         shares = np.stack([self.shares[n] for n in names], axis=1)
         tot = shares.sum(axis=1, keepdims=True)
         shares = np.divide(shares, tot, out=np.zeros_like(shares), where=tot > 0)
-        return MassResult(mass, self.signal, self.sig_lo, self.sig_hi, np.sqrt(self.var), med, couplings[share_idx],
-                          names, shares, n_events, wall)
+        return MassResult(
+            mass,
+            self.signal,
+            self.sig_lo,
+            self.sig_hi,
+            np.sqrt(self.var),
+            med,
+            couplings[share_idx],
+            names,
+            shares,
+            n_events,
+            wall,
+        )
 
 
 class _Columns:
@@ -235,6 +261,7 @@ class _Columns:
     def matrix(self, ks: np.ndarray) -> np.ndarray:
         missing = [int(k) for k in ks if int(k) not in self.cols]
         if missing:
+            assert self.sample is not None, "bind() a sample first"
             with stage("decay integrals", events=self.rows.size):
                 M = self.sample.coupling_matrix(self.c[missing], self.rows)
             for j, k in enumerate(missing):
@@ -247,9 +274,13 @@ class _Columns:
 def _extends(new, old) -> bool:
     """True if ``new`` holds the events of ``old`` first, unchanged (same decay lengths and rays)."""
     n = old.n
-    return (new is not old and new.model is old.model and new.n >= n
-            and np.array_equal(new.columns["decay_length_m"][:n], old.columns["decay_length_m"])
-            and np.array_equal(new.segments.offsets[: n + 1], old.segments.offsets))
+    return (
+        new is not old
+        and new.model is old.model
+        and new.n >= n
+        and np.array_equal(new.columns["decay_length_m"][:n], old.columns["decay_length_m"])
+        and np.array_equal(new.segments.offsets[: n + 1], old.segments.offsets)
+    )
 
 
 def _exact_columns(S: np.ndarray, coarse: np.ndarray, K: int) -> np.ndarray:

@@ -13,6 +13,7 @@ the NumPy version of it (kept in ``generator._segment_sum``) takes ~8 s for 2·1
   contrast ≲ 10⁴) of the first one and are skipped;
 * e^{−b/λ} of a segment is reused as e^{−a/λ} of the next when they touch.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@
 exclusive of nested stages (so the stages of one process add up to the time spent in them).
 The cost is two ``perf_counter`` calls per block.
 """
+
 from __future__ import annotations
 
 import time

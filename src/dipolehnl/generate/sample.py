@@ -6,14 +6,16 @@ kinematics of both decay modes (N → νγ and N → νe⁺e⁻), the production
 and material, and the fiducial volume of every decay.  Selections are applied afterwards
 by an analysis channel (:mod:`dipolehnl.analysis.channels`).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from dipolehnl.beam.flux import FluxComponent
 from dipolehnl.detector.geometry import Detector
@@ -23,6 +25,8 @@ from dipolehnl.generate.stratified import stratified_variance
 from dipolehnl.physics.model import HNLModel
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from dipolehnl.generate.sampling import GeneratorSettings
 
 Array = NDArray[np.float64]
@@ -42,7 +46,7 @@ class Segments:
         """J = Σ n (e^{−a/λ} − e^{−b/λ}) per event, for λ (n_events,), in cm^-3."""
         return _segment_sum(self, lam_m, per_segment=False)
 
-    def subset(self, rows: NDArray[np.int64]) -> "Segments":
+    def subset(self, rows: NDArray[np.int64]) -> Segments:
         """The segments of the events ``rows`` (in that order)."""
         rows = np.asarray(rows, dtype=np.int64)
         counts = np.diff(self.offsets)[rows]
@@ -54,8 +58,15 @@ class Segments:
         """J at λ = lam0[i]/scale[k] for every event i and k: (n_events, K), in cm^-3."""
         from dipolehnl.generate._kernels import decay_integral_grid
 
-        return decay_integral_grid(self.offsets, self.a_m, self.b_m, self.n_cm3,
-                                   np.ascontiguousarray(lam0_m, dtype=float), np.ascontiguousarray(scale, dtype=float))
+        out: Array = decay_integral_grid(
+            self.offsets,
+            self.a_m,
+            self.b_m,
+            self.n_cm3,
+            np.ascontiguousarray(lam0_m, dtype=float),
+            np.ascontiguousarray(scale, dtype=float),
+        )
+        return out
 
 
 def _segment_sum(seg: Segments, lam_m: Array, per_segment: bool) -> Array:
@@ -64,7 +75,7 @@ def _segment_sum(seg: Segments, lam_m: Array, per_segment: bool) -> Array:
     lam = np.asarray(lam_m, dtype=float)
     counts = np.diff(seg.offsets)
     lam_seg = np.repeat(lam, counts)
-    contrib = seg.n_cm3 * (np.exp(-seg.a_m / lam_seg) - np.exp(-seg.b_m / lam_seg))
+    contrib: Array = seg.n_cm3 * (np.exp(-seg.a_m / lam_seg) - np.exp(-seg.b_m / lam_seg))
     if per_segment:
         return contrib
     out = np.zeros(counts.size)
@@ -118,7 +129,7 @@ class EventSample:
     segments: Segments
     kin_weight: Array  # (n,) everything but φ(E) and J: cm² GeV cm³ / (stratum size)
     flux_density: Array  # (n, n_components) φ_k(E_i)
-    settings: "GeneratorSettings"
+    settings: GeneratorSettings
     strata: dict[str, int] = field(default_factory=dict)
     fiducial_shapes: dict[str, Shape] = field(default_factory=dict)
 
@@ -130,7 +141,8 @@ class EventSample:
     @property
     def base_weight(self) -> Array:
         """Weight per unit flux density at the model's coupling: kin_weight × J(λ₀)."""
-        return self.kin_weight * self.columns["decay_integral_cm3"]
+        w: Array = self.kin_weight * self.columns["decay_integral_cm3"]
+        return w
 
     @property
     def component_names(self) -> tuple[str, ...]:
@@ -157,13 +169,15 @@ class EventSample:
         """
         names = self.component_names
         if components is None:
-            return self.flux_density.sum(axis=1)
+            total: Array = self.flux_density.sum(axis=1)
+            return total
         idx = []
         for c in components:
             if c not in names:
                 raise InputError(f"flux component {c!r} not in this sample ({', '.join(names)})")
             idx.append(names.index(c))
-        return self.flux_density[:, idx].sum(axis=1)
+        chosen: Array = self.flux_density[:, idx].sum(axis=1)
+        return chosen
 
     def weights(self, coupling: float | None = None, components: Sequence[str] | None = None) -> Array:
         """Events per POT of HNL decays (all modes) in the fiducial volumes, per event.
@@ -189,7 +203,7 @@ class EventSample:
             return self.base_weight * self.flux_factor(components)
         return self.kin_weight * self.flux_factor(components) * self.coupling_matrix([coupling])[:, 0]
 
-    def weights_grid(self, couplings: Sequence[float], components: Sequence[str] | None = None) -> Array:
+    def weights_grid(self, couplings: ArrayLike, components: Sequence[str] | None = None) -> Array:
         """Weights at many couplings (exact reweighting).
 
         Parameters
@@ -211,7 +225,7 @@ class EventSample:
         """
         return (self.kin_weight * self.flux_factor(components))[:, None] * self.coupling_matrix(couplings)
 
-    def coupling_matrix(self, couplings: Sequence[float], rows: NDArray[np.int64] | None = None) -> Array:
+    def coupling_matrix(self, couplings: ArrayLike, rows: NDArray[np.int64] | None = None) -> Array:
         """The coupling dependence of every event's weight.
 
         Parameters
@@ -281,8 +295,9 @@ class EventSample:
         names, frac = self.production_fractions_at(np.array([self.model.d_GeVinv]))
         return names, frac[:, 0, :]
 
-    def production_fractions_at(self, couplings: Sequence[float],
-                                rows: NDArray[np.int64] | None = None) -> tuple[tuple[str, ...], Array]:
+    def production_fractions_at(
+        self, couplings: ArrayLike, rows: NDArray[np.int64] | None = None
+    ) -> tuple[tuple[str, ...], Array]:
         """Production shares per event and subsystem at other couplings.
 
         Parameters
@@ -319,8 +334,12 @@ class EventSample:
             out[:, k, :] = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
         return subsystems, out
 
-    def to_frame(self, coupling: float | None = None, components: Sequence[str] | None = None,
-                 extra: Mapping[str, np.ndarray] | None = None):
+    def to_frame(
+        self,
+        coupling: float | None = None,
+        components: Sequence[str] | None = None,
+        extra: Mapping[str, np.ndarray] | None = None,
+    ) -> pd.DataFrame:
         """The events as a pandas DataFrame (one row per event; see docs/events.md).
 
         Parameters

@@ -22,14 +22,16 @@ x_d (uniform in each fiducial volume); channels × fiducial volumes are strata.
 Reweighting to another coupling d' at the same mass is exact: σ ∝ d², λ ∝ 1/d², and J is
 recomputed from the stored segments (``EventSample.weights``).
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from dipolehnl.beam.flux import FluxComponent
 from dipolehnl.detector.geometry import Detector
@@ -72,7 +74,7 @@ class GeneratorSettings:
     nuclear: NuclearOptions = DARKNEWS
     #: beamline flux fall-off along the backward rays (``beam.beamline.Beamline``) or None
     #: (the detector's flux everywhere, as SIREN)
-    beamline: "Beamline | None" = None
+    beamline: Beamline | None = None
 
     def __post_init__(self) -> None:
         if int(self.n_events) < 10:
@@ -96,8 +98,7 @@ class _Channel:
 KF_CLASS_GEV: float = 0.005
 
 
-def _channels(detector: Detector, model: HNLModel, E_max: float,
-              options: NuclearOptions = DARKNEWS) -> list[_Channel]:
+def _channels(detector: Detector, model: HNLModel, E_max: float, options: NuclearOptions = DARKNEWS) -> list[_Channel]:
     """Channels of the detector's nuclei under the nuclear ``options``.
 
     Coherent channel per nucleus present (not H).  Without Pauli blocking and n-el
@@ -163,7 +164,7 @@ class _EnergyProposal:
     cdf: tuple[Array, Array]
 
     @classmethod
-    def build(cls, phi_sum: FluxComponent, channel: xsec.Channel, model: HNLModel) -> "_EnergyProposal":
+    def build(cls, phi_sum: FluxComponent, channel: xsec.Channel, model: HNLModel) -> _EnergyProposal:
         e_th = xsec.threshold_energy(model.mass_GeV, channel.M_GeV)
         fe = np.asarray(phi_sum.edges_GeV)
         fine = np.unique(np.concatenate([fe, 0.5 * (fe[1:] + fe[:-1]), [e_th]]))
@@ -176,8 +177,10 @@ class _EnergyProposal:
         if not mass.sum() > 0:
             raise InputError(f"no flux above the production threshold {e_th:.4g} GeV for m_N = {model.mass_GeV} GeV")
         probs = (mass / mass.sum(), mass * centers**2 / (mass * centers**2).sum())
-        return cls(edges, tuple(p / np.diff(edges) for p in probs),  # type: ignore[arg-type]
-                   tuple(np.concatenate([[0.0], np.cumsum(p)]) for p in probs))  # type: ignore[arg-type]
+        width = np.diff(edges)
+        pdf = (np.asarray(probs[0] / width, dtype=float), np.asarray(probs[1] / width, dtype=float))
+        cdf = tuple(np.concatenate([[0.0], np.cumsum(p)]).astype(float) for p in probs)
+        return cls(edges, pdf, (cdf[0], cdf[1]))
 
     def sample(self, rng: np.random.Generator, component: NDArray[np.int64]) -> Array:
         n = component.size
@@ -233,8 +236,9 @@ def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, n_bins: 
     return Q2, f_tot, f_plus, q
 
 
-def _trace_segments(detector: Detector, x_dec: Array, u: Array, density: Array,
-                    beamline: "Beamline | None" = None) -> Segments:
+def _trace_segments(
+    detector: Detector, x_dec: Array, u: Array, density: Array, beamline: Beamline | None = None
+) -> Segments:
     """Backward rays from the decay points; keep segments where the channel density > 0.
     With a ``beamline``, segments are split into sub-segments carrying n × g(x_mid)
     (``beam.beamline.modulate_segments``: the flux fall-off away from the detector)."""
@@ -244,12 +248,15 @@ def _trace_segments(detector: Detector, x_dec: Array, u: Array, density: Array,
     ray = seg.ray[keep]
     counts = np.bincount(ray, minlength=x_dec.shape[0])
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    parts = (offsets, np.asarray(seg.t_start_m)[keep], np.asarray(seg.t_end_m)[keep], n_seg[keep],
-             np.asarray(seg.volume)[keep])
+    a_m = np.asarray(seg.t_start_m, dtype=float)[keep]
+    b_m = np.asarray(seg.t_end_m, dtype=float)[keep]
+    vol = np.asarray(seg.volume, dtype=np.int64)[keep]
+    n_cm3 = np.asarray(n_seg, dtype=float)[keep]
     if beamline is not None:
         from dipolehnl.beam.beamline import modulate_segments
-        parts = modulate_segments(beamline, x_dec, u, *parts)
-    return Segments(*parts)
+
+        offsets, a_m, b_m, n_cm3, vol = modulate_segments(beamline, x_dec, u, offsets, a_m, b_m, n_cm3, vol)
+    return Segments(offsets, a_m, b_m, n_cm3, vol)
 
 
 def _sample_in_segments(rng, seg: Segments, lam: Array, J: Array) -> tuple[Array, NDArray[np.int64]]:
@@ -280,7 +287,7 @@ def generate(
     flux_components: Mapping[str, FluxComponent],
     settings: GeneratorSettings | None = None,
     fiducial: Sequence[str] | Mapping[str, Shape] | None = None,
-    allocation_couplings: Sequence[float] | None = None,
+    allocation_couplings: ArrayLike | None = None,
     refine: Callable[[EventSample], Array | None] | None = None,
     max_refine_rounds: int = 2,
 ) -> EventSample:
@@ -312,7 +319,9 @@ def generate(
     comps = dict(flux_components)
     phi_sum = _sum_flux(list(comps.values()))
     if model.mass_GeV >= phi_sum.max_energy_GeV:
-        raise InputError(f"m_N = {model.mass_GeV} GeV is above the reach of the flux (E_max = {phi_sum.max_energy_GeV} GeV)")
+        raise InputError(
+            f"m_N = {model.mass_GeV} GeV is above the reach of the flux (E_max = {phi_sum.max_energy_GeV} GeV)"
+        )
     rng = np.random.default_rng(settings.seed)
     channels = _channels(detector, model, phi_sum.max_energy_GeV, settings.nuclear)
     if not channels:
@@ -327,8 +336,10 @@ def generate(
     n_total = int(settings.n_events)
     n_pilot = max(len(strata) * 4, int(settings.pilot_fraction * n_total))
     alloc = np.full(len(strata), max(n_pilot // len(strata), 4))
-    parts = [_generate_stratum(rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(alloc[i]), settings)
-             for i, (c, t) in enumerate(strata)]
+    parts = [
+        _generate_stratum(rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(alloc[i]), settings)
+        for i, (c, t) in enumerate(strata)
+    ]
     n_main = n_total - int(alloc.sum())
     if n_main > 0:
         share = np.zeros((len(strata), couplings.size))
@@ -344,12 +355,15 @@ def generate(
         extra[np.argsort(extra - exact)[: n_main - int(extra.sum())]] += 1  # largest remainders
         for i, (c, t) in enumerate(strata):
             if extra[i] > 0:
-                more = _generate_stratum(rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(extra[i]), settings)
+                more = _generate_stratum(
+                    rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(extra[i]), settings
+                )
                 parts[i] = _concat(parts[i], more)
     with stage("sampling"):
         batch = _batch(parts, np.arange(len(strata)), strata, channels, shapes, detector, model, comps, rng)
     sample = _make_sample(batch, len(strata), strata, channels, shapes, detector, model, comps, settings)
     for _ in range(max_refine_rounds if refine is not None else 0):
+        assert refine is not None  # the loop runs only with a refinement callback
         with stage("refinement"):
             request = refine(sample)
         if request is None:
@@ -363,11 +377,22 @@ def generate(
         ids = np.flatnonzero(extra > 0)
         if ids.size == 0:
             break
-        more = [_generate_stratum(rng, detector, model, channels[strata[i][0]], proposals[strata[i][0]],
-                                  shapes[names[strata[i][1]]], int(extra[i]), settings) for i in ids]
+        new_parts = [
+            _generate_stratum(
+                rng,
+                detector,
+                model,
+                channels[strata[i][0]],
+                proposals[strata[i][0]],
+                shapes[names[strata[i][1]]],
+                int(extra[i]),
+                settings,
+            )
+            for i in ids
+        ]
         # the new events are appended: earlier events (kinematics, decays, rays) stay as they are
         with stage("refinement"):
-            batch = _append_batch(batch, _batch(more, ids, strata, channels, shapes, detector, model, comps, rng))
+            batch = _append_batch(batch, _batch(new_parts, ids, strata, channels, shapes, detector, model, comps, rng))
             sample = _make_sample(batch, len(strata), strata, channels, shapes, detector, model, comps, settings)
     return sample
 
@@ -375,18 +400,20 @@ def generate(
 def _sum_flux(components: list[FluxComponent]) -> FluxComponent:
     edges = np.unique(np.concatenate([np.asarray(c.edges_GeV) for c in components]))
     centers = 0.5 * (edges[1:] + edges[:-1])
-    dens = sum(np.asarray(c(centers), dtype=float) for c in components)
+    dens = np.sum([np.asarray(c(centers), dtype=float) for c in components], axis=0)
     return FluxComponent(edges, dens, flavor="sum", mode="sum")
 
 
-def _generate_stratum(rng, detector, model, ch: _Channel, prop: _EnergyProposal, shape: Shape,
-                      n: int, settings: GeneratorSettings) -> dict[str, np.ndarray]:
+def _generate_stratum(
+    rng, detector, model, ch: _Channel, prop: _EnergyProposal, shape: Shape, n: int, settings: GeneratorSettings
+) -> dict[str, np.ndarray]:
     with stage("sampling", events=n):
         return _generate_stratum_events(rng, detector, model, ch, prop, shape, n, settings)
 
 
-def _generate_stratum_events(rng, detector, model, ch: _Channel, prop: _EnergyProposal, shape: Shape,
-                             n: int, settings: GeneratorSettings) -> dict[str, np.ndarray]:
+def _generate_stratum_events(
+    rng, detector, model, ch: _Channel, prop: _EnergyProposal, shape: Shape, n: int, settings: GeneratorSettings
+) -> dict[str, np.ndarray]:
     component = (rng.uniform(0.0, 1.0, n) < SHORT_LIVED_SHARE).astype(np.int64)
     E = prop.sample(rng, component)
     Q2, f, f_plus, q = _sample_lnq2(rng, ch.xs, model, E, settings.n_q2_bins)
@@ -400,8 +427,9 @@ def _generate_stratum_events(rng, detector, model, ch: _Channel, prop: _EnergyPr
         x_dec[short, 2] = _depth_sample(rng, int(short.sum()), lo[2], hi[2])
         area_cm2 = float((hi[0] - lo[0]) * (hi[1] - lo[1])) * 1.0e4
         # joint proposal density of (E, z) in 1/(GeV m), mixture of the two components
-        q_Ez = ((1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) / (hi[2] - lo[2])
-                + SHORT_LIVED_SHARE * prop.density(E, 1) * _depth_density(x_dec[:, 2], lo[2], hi[2]))
+        q_Ez = (1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) / (hi[2] - lo[2]) + SHORT_LIVED_SHARE * prop.density(
+            E, 1
+        ) * _depth_density(x_dec[:, 2], lo[2], hi[2])
         volume_over_q = area_cm2 * 100.0 / q_Ez  # cm³ GeV
     else:  # any other shape: decay points exactly uniform in it (the shape's own sampler)
         x_dec = shape.sample(n, rng)
@@ -417,9 +445,24 @@ def _generate_stratum_events(rng, detector, model, ch: _Channel, prop: _EnergyPr
         h = np.where(rng.uniform(0.0, 1.0, n) * f < f_plus, 1.0, -1.0)
     else:
         h = np.ones(n)
-    return {"E_nu": E, "Q2": Q2, "E_N": E_N, "p_N": p_N, "cos_theta_N": cos, "u": u, "x_dec": x_dec,
-            "lam": lam, "J": J, "g": g, "h": h, "seg_offsets": seg.offsets, "seg_a": seg.a_m, "seg_b": seg.b_m,
-            "seg_n": seg.n_cm3, "seg_vol": seg.volume}
+    return {
+        "E_nu": E,
+        "Q2": Q2,
+        "E_N": E_N,
+        "p_N": p_N,
+        "cos_theta_N": cos,
+        "u": u,
+        "x_dec": x_dec,
+        "lam": lam,
+        "J": J,
+        "g": g,
+        "h": h,
+        "seg_offsets": seg.offsets,
+        "seg_a": seg.a_m,
+        "seg_b": seg.b_m,
+        "seg_n": seg.n_cm3,
+        "seg_vol": seg.volume,
+    }
 
 
 def _concat(a: dict, b: dict) -> dict:
@@ -441,7 +484,7 @@ def _concat_all(parts: Sequence[dict]) -> dict:
 def _stratum_rate(part: dict, model: HNLModel, couplings: Array, phi_sum: FluxComponent) -> Array:
     """Estimated rate of one stratum at each coupling (for the allocation only)."""
     seg = Segments(part["seg_offsets"], part["seg_a"], part["seg_b"], part["seg_n"], part["seg_vol"])
-    r2 = (couplings / model.d_GeVinv) ** 2
+    r2 = (couplings / model.total_coupling_GeVinv) ** 2
     with stage("decay integrals"):
         J = seg.decay_integral_scaled(part["lam"], r2)
     w = (np.asarray(phi_sum(part["E_nu"])) * part["g"])[:, None] * J * r2[None, :]
@@ -458,8 +501,9 @@ def _batch(parts, stratum_ids, strata, channels, shapes, detector, model, comps,
     stratum = np.repeat(np.asarray(stratum_ids, dtype=np.int64), n_per)
     chan_idx = np.array([strata[s][0] for s in stratum], dtype=np.int64)
     fv_idx = np.array([strata[s][1] for s in stratum], dtype=np.int64)
-    flux = np.stack([np.asarray(c(merged["E_nu"]), dtype=float) * _coupling_share(model, c) for c in comps.values()],
-                    axis=1)
+    flux = np.stack(
+        [np.asarray(c(merged["E_nu"]), dtype=float) * _coupling_share(model, c) for c in comps.values()], axis=1
+    )
     seg = Segments(merged["seg_offsets"], merged["seg_a"], merged["seg_b"], merged["seg_n"], merged["seg_vol"])
 
     # flavour label ∝ φ_k(E) among the components
@@ -503,12 +547,20 @@ def _batch(parts, stratum_ids, strata, channels, shapes, detector, model, comps,
 def _append_batch(a: dict, b: dict) -> dict:
     """Events of batch ``a`` followed by those of ``b``."""
     sa, sb = a["segments"], b["segments"]
-    seg = Segments(np.concatenate([sa.offsets, sb.offsets[1:] + sa.offsets[-1]]), np.concatenate([sa.a_m, sb.a_m]),
-                   np.concatenate([sa.b_m, sb.b_m]), np.concatenate([sa.n_cm3, sb.n_cm3]),
-                   np.concatenate([sa.volume, sb.volume]))
+    seg = Segments(
+        np.concatenate([sa.offsets, sb.offsets[1:] + sa.offsets[-1]]),
+        np.concatenate([sa.a_m, sb.a_m]),
+        np.concatenate([sa.b_m, sb.b_m]),
+        np.concatenate([sa.n_cm3, sb.n_cm3]),
+        np.concatenate([sa.volume, sb.volume]),
+    )
     cols = {k: np.concatenate([a["columns"][k], b["columns"][k]]) for k in a["columns"]}
-    return {"columns": cols, "segments": seg, "g": np.concatenate([a["g"], b["g"]]),
-            "flux": np.concatenate([a["flux"], b["flux"]])}
+    return {
+        "columns": cols,
+        "segments": seg,
+        "g": np.concatenate([a["g"], b["g"]]),
+        "flux": np.concatenate([a["flux"], b["flux"]]),
+    }
 
 
 def _make_sample(batch, n_strata, strata, channels, shapes, detector, model, comps, settings) -> EventSample:
@@ -517,11 +569,19 @@ def _make_sample(batch, n_strata, strata, channels, shapes, detector, model, com
     stratum = batch["columns"]["stratum"]
     n_per = np.bincount(stratum, minlength=n_strata)
     kin_w = batch["g"] / n_per[stratum]
-    return EventSample(model=model, detector=detector, fiducial_names=names, flux_components=dict(comps),
-                       columns=batch["columns"], segments=batch["segments"], kin_weight=kin_w, flux_density=batch["flux"],
-                       settings=settings,
-                       strata={f"{channels[c].label}@{names[t]}": int(k) for (c, t), k in zip(strata, n_per)},
-                       fiducial_shapes=dict(shapes))
+    return EventSample(
+        model=model,
+        detector=detector,
+        fiducial_names=names,
+        flux_components=dict(comps),
+        columns=batch["columns"],
+        segments=batch["segments"],
+        kin_weight=kin_w,
+        flux_density=batch["flux"],
+        settings=settings,
+        strata={f"{channels[c].label}@{names[t]}": int(k) for (c, t), k in zip(strata, n_per)},
+        fiducial_shapes=dict(shapes),
+    )
 
 
 #: Neutrino flavour of a flux component → the coupling (d_α) that upscatters it.
@@ -548,6 +608,8 @@ def _fiducial_shapes(detector: Detector, fiducial) -> dict[str, Shape]:
     out = {}
     for nm in fiducial:
         if nm not in detector.fiducial_volumes:
-            raise InputError(f"unknown fiducial volume {nm!r}; {detector.name} has {', '.join(detector.fiducial_volumes)}")
+            raise InputError(
+                f"unknown fiducial volume {nm!r}; {detector.name} has {', '.join(detector.fiducial_volumes)}"
+            )
         out[nm] = detector.fiducial_volumes[nm]
     return out

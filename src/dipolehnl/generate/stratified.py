@@ -8,6 +8,7 @@ n_s, so the estimate of the total is Σ_i W_i).  Its variance is estimated by
 
 and Σ_{i∈s} W_i² − (Σ W_i)² for a stratum of one event (no variance information: 0).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,18 +17,21 @@ from numpy.typing import NDArray
 Array = NDArray[np.float64]
 
 
-def stratum_sums(W: Array, stratum: NDArray[np.int64], n_strata: int | None = None) -> tuple[Array, Array, Array]:
+def stratum_sums(
+    W: Array, stratum: NDArray[np.int64], n_strata: int | None = None
+) -> tuple[NDArray[np.int64], Array, Array]:
     """(n_s, Σ W, Σ W²) per stratum for weights W of shape (n,) or (n, K)."""
     W = np.asarray(W, dtype=float)
     stratum = np.asarray(stratum, dtype=np.int64)
-    n_s = np.bincount(stratum, minlength=n_strata or 0)
+    n_s = np.bincount(stratum, minlength=n_strata or 0).astype(np.int64)
     if W.ndim == 1:
-        return n_s, np.bincount(stratum, W, n_s.size), np.bincount(stratum, W * W, n_s.size)
+        s1 = np.bincount(stratum, W, n_s.size).astype(np.float64)
+        return n_s, s1, np.bincount(stratum, W * W, n_s.size).astype(np.float64)
     # one sparse (strata × events) indicator product per moment: far faster than ufunc.at
     from scipy.sparse import csr_matrix
 
     ind = csr_matrix((np.ones(stratum.size), (stratum, np.arange(stratum.size))), shape=(n_s.size, stratum.size))
-    return n_s, np.asarray(ind @ W), np.asarray(ind @ (W * W))
+    return n_s, np.asarray(ind @ W, dtype=np.float64), np.asarray(ind @ (W * W), dtype=np.float64)
 
 
 def stratified_variance(W: Array, stratum: NDArray[np.int64], counts: NDArray[np.int64] | None = None) -> Array:

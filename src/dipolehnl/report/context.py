@@ -363,10 +363,12 @@ def width_ratios(mass_GeV: float = 0.1, d_GeVinv: float = 1e-6) -> dict[str, flo
 
 def _nuclear_text(opts) -> str:
     """The nuclear-physics choices of a preset in words (from ``physics.nuclear.NuclearOptions``)."""
-    parts = [f"spin-{'0' if opts.nucleus_spin == 'zero' else '½'} coherent current",
-             f"{opts.form_factor} form factors",
-             "Pauli blocking" if opts.pauli_blocking else "no Pauli blocking",
-             "elastic scattering on neutrons" if opts.neutron_elastic else "no scattering on neutrons"]
+    parts = [
+        f"spin-{'0' if opts.nucleus_spin == 'zero' else '½'} coherent current",
+        f"{opts.form_factor} form factors",
+        "Pauli blocking" if opts.pauli_blocking else "no Pauli blocking",
+        "elastic scattering on neutrons" if opts.neutron_elastic else "no scattering on neutrons",
+    ]
     return ", ".join(parts)
 
 
@@ -377,8 +379,11 @@ def _beamline_text(beamline) -> str:
     from dipolehnl.beam.beamline import Beamline
 
     b = Beamline(**beamline)
-    return (f"beamline model: earth from {b.rock_start_from_target_m:g} m after the target, ±{b.lateral_half_width_m:g} m "
-            f"wide, flux from a {b.decay_volume_length_m:g} m line source at {b.distance_m:g} m, {b.off_axis_deg:g}° off axis")
+    return (
+        f"beamline model: earth from {b.rock_start_from_target_m:g} m after the target, "
+        f"±{b.lateral_half_width_m:g} m wide, flux from a {b.decay_volume_length_m:g} m line source "
+        f"at {b.distance_m:g} m, {b.off_axis_deg:g}° off axis"
+    )
 
 
 def presets_context() -> dict:
