@@ -9,7 +9,7 @@ Independent references used below:
   5.19e-10 per cm^2 per POT, mean nu_mu energy about 0.8 GeV.
 * PDG "Atomic and nuclear properties": X0 = 63.04 (H), 42.70 (C), 34.24 (O),
   44.77 (polyethylene, CH2) g/cm^2; pair-conversion mean free path 9/7 X0.
-The tests read only package data (no ../shared).
+The tests read only package data shipped with dipolehnl.
 """
 
 from __future__ import annotations

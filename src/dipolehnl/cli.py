@@ -281,7 +281,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     # --- event output formats by extension: .parquet (default), .hepmc3, .hepmc3.gz (issue 14) ---
     from dipolehnl.bounds import check_pot
     from dipolehnl.generate.api import write_events_parquet
-    from dipolehnl.generate.hepmc3 import CHANNEL_DECAY_MODES, write_events_hepmc3
+    from dipolehnl.generate.hepmc3 import write_events_hepmc3
     from dipolehnl.io import check_finite_frame, os_errors
 
     out = str(args.out)
@@ -309,7 +309,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 pot=pot,
                 metadata=meta,
                 selected_factor=channel.selection_factor(sample),
-                selected_decay_mode=CHANNEL_DECAY_MODES[channel.name],
+                selected_decay_mode=channel.decay_mode,
             )["n_events"]
         else:
             extra = {"weight_selected": sample.weights() * channel.selection_factor(sample), **channel.columns(sample)}

@@ -54,6 +54,11 @@ class Channel(Protocol):
         """Channel name (``ee``, ``single_photon``)."""
         ...
 
+    @property
+    def decay_mode(self) -> str:
+        """The HNL decay mode the channel selects (``nu_ee`` or ``nu_gamma``; event-file labels)."""
+        ...
+
     def selection_factor(self, sample: EventSample) -> Array:
         """Per-event factor turning decays (all modes) into selected events."""
         ...
@@ -80,6 +85,7 @@ class EeChannel:
     efficiency: Callable[[float], float | Array] | None = None
     br_ee: str = "model"
     name: str = "ee"
+    decay_mode: str = "nu_ee"
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.cos_theta_min <= 1.0:
@@ -156,6 +162,7 @@ class SinglePhotonChannel:
     efficiency: Callable[[Array], Array | float] | None = None
     conversion_subsystems: tuple[str, ...] | None = None
     name: str = "single_photon"
+    decay_mode: str = "nu_gamma"
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.photon_energy_min_GeV) and self.photon_energy_min_GeV >= 0):

@@ -38,8 +38,8 @@ Decay modes (``decay_mode``):
 Weights (G.R.7): ``CV`` = expected events for ``NuHepMC.Exposure.POT`` protons on
 target (events per POT × POT).  A second weight ``selected`` is written when the caller
 passes a signal channel's per-event factor (``selected_factor``: BR × cuts × efficiency,
-e.g. ``channel.selection_factor(sample)`` of :mod:`dipolehnl.analysis.channels`; this
-module does not import the analysis layer).  It is nonzero only for events of the decay
+e.g. a signal channel's ``selection_factor(sample)``, computed by the caller: this module
+knows nothing of selections).  It is nonzero only for events of the decay
 mode that channel selects (``selected_decay_mode``, ``"nu_ee"`` or ``"nu_gamma"``):
 ``selected`` = weight × factor / BR(mode) in mode ``sampled`` (so its sum equals the
 channel's selected events in expectation) and weight × factor in mode ``ee`` (exactly the
@@ -95,8 +95,6 @@ FLUX_SCALE = 1.0e21
 _MODE_NAMES = ("nu_gamma", "nu_ee", "nu_mumu")
 #: decay modes a signal channel may select (``selected_decay_mode``)
 SELECTED_DECAY_MODES = ("nu_ee", "nu_gamma")
-#: decay mode selected by each signal channel of :mod:`dipolehnl.analysis.channels` (by name)
-CHANNEL_DECAY_MODES = {"ee": "nu_ee", "single_photon": "nu_gamma"}
 
 
 def _open_output(tmp: Path, gz: bool):

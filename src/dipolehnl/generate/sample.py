@@ -4,7 +4,7 @@ coupling and the flux components, production shares (docs/method.md).
 An :class:`EventSample` knows nothing about analyses: it holds the upscattering and decay
 kinematics of both decay modes (N → νγ and N → νe⁺e⁻), the production volume, subsystem
 and material, and the fiducial volume of every decay.  Selections are applied afterwards
-by an analysis channel (:mod:`dipolehnl.analysis.channels`).
+by the analysis stage (signal channels), which this module does not know about.
 """
 
 from __future__ import annotations

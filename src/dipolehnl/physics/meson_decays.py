@@ -1,6 +1,6 @@
 """HNLs from meson decays: production by mixing (Shrock factor) and the probability to decay
 in a slab downstream of an extended source (arXiv:2412.15051, Supplemental Material, App. A;
-used by :mod:`dipolehnl.analysis.kaon`).
+used by the kaon-decay validation of the analysis stage).
 
 Production (Shrock, Phys. Lett. B 96, 159 (1980); PRD 24, 1232 (1981)): for a pseudoscalar
 P → ℓ N the HNL flux is the P → ℓ ν flux scaled by
