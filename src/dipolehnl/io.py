@@ -76,6 +76,23 @@ def read_user_text(path: str | os.PathLike[str], what: str, max_bytes: int | Non
         raise InputError(f"cannot read {what} {p}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
 
 
+def numeric_rows(text: str, source: str) -> Iterator[tuple[int, str, list[float]]]:
+    """(line number, line, numbers) of every data row of a text table whose columns are
+    separated by blanks or commas ('#' comments and blank lines skipped); a non-numeric entry
+    is an InputError naming ``source`` and the line."""
+    from dipolehnl.errors import InputError
+
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        try:
+            vals = [float(t) for t in s.replace(",", " ").split()]
+        except ValueError:
+            raise InputError(f"{source}:{lineno}: non-numeric value in {s!r}") from None
+        yield lineno, s, vals
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_path(path) as tmp:

@@ -87,16 +87,10 @@ class SelectionEfficiency:
 
 
 def _parse(text: str, source: str, outside: str) -> SelectionEfficiency:
+    from dipolehnl.io import numeric_rows
+
     rows: list[list[float]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        tok = s.replace(",", " ").split()
-        try:
-            vals = [float(t) for t in tok]
-        except ValueError:
-            raise InputError(f"{source}:{lineno}: non-numeric value in {s!r}") from None
+    for lineno, s, vals in numeric_rows(text, source):
         if len(vals) < 2:
             raise InputError(f"{source}:{lineno}: expected 'mass_MeV eff_1 [eff_2 ...]', got {s!r}")
         if rows and len(vals) != len(rows[0]):

@@ -329,16 +329,10 @@ def _beam_flux_from_table(edges: NDArray[np.float64], raw: NDArray[np.float64], 
 
 def _parse_bins_table(text: str, source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Rows ``E_lo_GeV E_hi_GeV value`` (contiguous bins, ``#`` comments) → (edges, values (n, 1))."""
+    from dipolehnl.io import numeric_rows
+
     rows: list[list[float]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        tok = s.replace(",", " ").split()
-        try:
-            vals = [float(t) for t in tok]
-        except ValueError:
-            raise InputError(f"{source}:{lineno}: non-numeric value in {s!r}") from None
+    for lineno, s, vals in numeric_rows(text, source):
         if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
             raise InputError(f"{source}:{lineno}: expected 'E_lo_GeV E_hi_GeV value', got {s!r}")
         if rows and not math.isclose(vals[0], rows[-1][1], rel_tol=1e-9, abs_tol=1e-12):
