@@ -55,6 +55,25 @@ def test_flux_factor_with_the_angular_factor_matches_quadrature():
     np.testing.assert_allclose(bl.flux_factor(POINTS), ref, rtol=1e-5)
 
 
+@pytest.mark.parametrize("gammas", [None, (0.0, 0.0), (50.0, 50.0)])
+def test_tabulated_flux_factor_matches_the_exact_one_in_the_earth(gammas):
+    from dipolehnl.beam.beamline import FLUX_TABLE_RTOL
+
+    bl = Beamline() if gammas is None else Beamline(gamma_range=gammas)
+    w = bl.lateral_half_width_m
+    rng = np.random.default_rng(7)
+    x = rng.uniform([-w, -w, bl.rock_start_z_m], [w, w, 10.0], (4000, 3))
+    x[:1000, :2] *= 0.05  # near the beam line, where the angular factor varies fastest
+    x = np.concatenate([x, np.zeros((1, 3)), [[0.0, 0.0, bl.rock_start_z_m]]])
+    np.testing.assert_allclose(bl.flux_factor_fast(x), bl.flux_factor(x), rtol=FLUX_TABLE_RTOL, atol=0.0)
+
+
+def test_tabulated_flux_factor_falls_back_to_the_exact_one_outside_its_table():
+    bl = Beamline()
+    far = np.array([[500.0, 0.0, -150.0], [0.0, 0.0, 400.0], [0.0, 0.0, -200.0]])
+    np.testing.assert_array_equal(bl.flux_factor_fast(far), bl.flux_factor(far))
+
+
 def test_angular_factor_is_the_pion_average_of_the_decay_distribution():
     bl = Beamline()
     g1, g2 = bl.gammas

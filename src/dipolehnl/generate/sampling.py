@@ -60,7 +60,7 @@ class GeneratorSettings:
 
     n_events: events in total (all channels and fiducial volumes).
     seed: seed of ``numpy.random.default_rng``; same seed → identical sample.
-    n_q2_bins: bins of the per-event ln Q² proposal.
+    n_q2_bins: bins of the ln Q² proposal (per channel and energy node, :class:`_Q2Proposal`).
     pilot_fraction: share of events spread evenly over strata to learn the allocation.
     min_share: every stratum gets at least this fraction of an even share.
     """
@@ -154,6 +154,11 @@ SHORT_LIVED_SHARE = 0.4
 DEPTH_SCALES_M = (0.005, 0.02, 0.08, 0.25)
 
 
+#: Gauss–Legendre panels (× 8 nodes in ln Q²) of σ(E) in the energy proposal: a proposal
+#: needs the shape of φσ, not its value (weights use the proposal's exact density)
+PROPOSAL_XSEC_PANELS = 3
+
+
 @dataclass(frozen=True)
 class _EnergyProposal:
     """Two piecewise-constant energy densities on a grid refined from the flux bins:
@@ -172,7 +177,7 @@ class _EnergyProposal:
         if edges.size < 2:
             raise InputError(f"m_N = {model.mass_GeV} GeV is above the reach of the flux (E_max = {fe[-1]} GeV)")
         centers = 0.5 * (edges[1:] + edges[:-1])
-        sigma = xsec.total_xsec_cm2(channel, model, centers, panels=12)
+        sigma = xsec.total_xsec_cm2(channel, model, centers, panels=PROPOSAL_XSEC_PANELS)
         mass = np.asarray(phi_sum(centers)) * sigma * np.diff(edges)
         if not mass.sum() > 0:
             raise InputError(f"no flux above the production threshold {e_th:.4g} GeV for m_N = {model.mass_GeV} GeV")
@@ -209,26 +214,65 @@ def _depth_density(z: Array, z0: float, z1: float) -> Array:
     return sum(np.exp(-(z - z0) / ell) / (ell * -np.expm1(-L / ell)) for ell in DEPTH_SCALES_M) / len(DEPTH_SCALES_M)
 
 
-def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, n_bins: int):
-    """Sample u = ln Q² per event from a per-event histogram of dσ/du; returns
-    (Q², f(u) = dσ/du summed over helicities, f_+(u), proposal density q(u))."""
+#: nodes in E of the ln Q² proposal tables (:class:`_Q2Proposal`), log-spaced in E − E_th
+#: from Q2_NODE_FIRST × (E_max − E_th) to E_max − E_th
+N_Q2_NODES = 24
+Q2_NODE_FIRST = 1e-3
+
+
+@dataclass(frozen=True)
+class _Q2Proposal:
+    """Proposal of u = ln Q² for one channel: at N_Q2_NODES energies E_j, a histogram of
+    dσ/du (plus a 2% floor) in x = (u − u_min(E))/(u_max(E) − u_min(E)) ∈ [0, 1].  An event
+    of energy E draws x from the histogram of the node nearest in ln(E − E_th); its density
+    in u is prob[bin]/(n_bins Δx (u_max − u_min)), exact for the weights.  Built once per
+    channel (N_Q2_NODES × n_bins evaluations of dσ/dQ² instead of n_bins per event)."""
+
+    ln_de_nodes: Array  # ln(E_j − E_th)
+    e_th_GeV: float
+    prob: Array  # (nodes, bins), rows sum to 1
+    cdf: Array  # (nodes, bins)
+
+    @classmethod
+    def build(cls, channel: xsec.Channel, model: HNLModel, e_max_GeV: float, n_bins: int) -> _Q2Proposal:
+        e_th = xsec.threshold_energy(model.mass_GeV, channel.M_GeV)
+        de = (e_max_GeV - e_th) * np.geomspace(Q2_NODE_FIRST, 1.0, N_Q2_NODES)
+        E = e_th + de
+        lo, hi = _lnq2_range(channel, model, E)
+        x = (np.arange(n_bins) + 0.5) / n_bins
+        Q2c = np.exp(lo[:, None] + (hi - lo)[:, None] * x[None, :])
+        f = xsec.dsigma_dQ2_cm2(channel, model, E[:, None], Q2c) * Q2c
+        mass = f + 0.02 * f.mean(axis=1, keepdims=True) + 1e-300
+        prob = mass / mass.sum(axis=1, keepdims=True)
+        return cls(np.log(de), e_th, prob, np.cumsum(prob, axis=1))
+
+    def node(self, E: Array) -> NDArray[np.int64]:
+        """Index of the node nearest in ln(E − E_th)."""
+        t = np.log(np.maximum(E - self.e_th_GeV, 1e-300))
+        mid = 0.5 * (self.ln_de_nodes[1:] + self.ln_de_nodes[:-1])
+        return np.searchsorted(mid, t).astype(np.int64)
+
+
+def _lnq2_range(channel: xsec.Channel, model: HNLModel, E: Array) -> tuple[Array, Array]:
+    """(u_min, u_max) of u = ln Q² at E: the kinematic range, capped at the channel's Q²_cap."""
     q2min, q2max = xsec.q2_limits(E, model.mass_GeV, channel.M_GeV)
     lo = np.log(q2min)
-    hi = np.log(np.minimum(q2max, channel.Q2_cap_GeV2))
-    hi = np.maximum(hi, lo)
-    width = (hi - lo) / n_bins
-    centers = lo[:, None] + width[:, None] * (np.arange(n_bins)[None, :] + 0.5)
-    Q2c = np.exp(centers)
-    f = xsec.dsigma_dQ2_cm2(channel, model, E[:, None], Q2c) * Q2c
-    floor = 0.02 * f.mean(axis=1, keepdims=True) + 1e-300
-    mass = f + floor
-    prob = mass / mass.sum(axis=1, keepdims=True)
-    cdf = np.cumsum(prob, axis=1)
+    hi = np.maximum(np.log(np.minimum(q2max, channel.Q2_cap_GeV2)), lo)
+    return lo, hi
+
+
+def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, proposal: _Q2Proposal):
+    """Sample u = ln Q² per event from the channel's proposal table; returns
+    (Q², f(u) = dσ/du summed over helicities, f_+(u), proposal density q(u))."""
+    lo, hi = _lnq2_range(channel, model, E)
+    j = proposal.node(E)
+    n_bins = proposal.prob.shape[1]
     r = rng.uniform(0.0, 1.0, E.size)
-    k = np.minimum((cdf < r[:, None]).sum(axis=1), n_bins - 1)
+    k = np.minimum((proposal.cdf[j] < r[:, None]).sum(axis=1), n_bins - 1)
+    width = (hi - lo) / n_bins
     u = lo + width * (k + rng.uniform(0.0, 1.0, E.size))
     Q2 = np.exp(u)
-    q = prob[np.arange(E.size), k] / width
+    q = proposal.prob[j, k] / width
     f_plus = xsec.dsigma_dQ2_cm2(channel, model, E, Q2, helicity=1) * Q2
     f_tot = f_plus
     if len(model.helicities) > 1:
@@ -237,13 +281,20 @@ def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, n_bins: 
 
 
 def _trace_segments(
-    detector: Detector, x_dec: Array, u: Array, density: Array, beamline: Beamline | None = None
+    detector: Detector,
+    x_dec: Array,
+    u: Array,
+    density: Array,
+    beamline: Beamline | None = None,
+    channel: NDArray[np.int64] | None = None,
 ) -> Segments:
     """Backward rays from the decay points; keep segments where the channel density > 0.
-    With a ``beamline``, segments are split into sub-segments carrying n × g(x_mid)
-    (``beam.beamline.modulate_segments``: the flux fall-off away from the detector)."""
+    ``density``: per volume (V,), or per volume and channel (V, C) with ``channel`` the
+    channel of each ray.  With a ``beamline``, segments are split into sub-segments carrying
+    n × g(x_mid) (``beam.beamline.modulate_segments``: the flux fall-off away from the
+    detector)."""
     seg = detector.trace(x_dec, -u)
-    n_seg = density[seg.volume]
+    n_seg = density[seg.volume] if channel is None else density[seg.volume, channel[seg.ray]]
     keep = n_seg > 0
     ray = seg.ray[keep]
     counts = np.bincount(ray, minlength=x_dec.shape[0])
@@ -327,6 +378,9 @@ def generate(
     if not channels:
         raise InputError(f"m_N = {model.mass_GeV} GeV cannot be produced by this flux on any target")
     proposals = [_EnergyProposal.build(phi_sum, ch.xs, model) for ch in channels]
+    q2_proposals = [
+        _Q2Proposal.build(ch.xs, model, phi_sum.max_energy_GeV, settings.n_q2_bins) for ch in channels
+    ]
     strata = [(c, t) for c in range(len(channels)) for t in range(len(names))]
     couplings = np.asarray(allocation_couplings if allocation_couplings is not None else [model.d_GeVinv], dtype=float)
     if couplings.size > 24:  # the allocation only needs the shape of the rate curve
@@ -336,15 +390,10 @@ def generate(
     n_total = int(settings.n_events)
     n_pilot = max(len(strata) * 4, int(settings.pilot_fraction * n_total))
     alloc = np.full(len(strata), max(n_pilot // len(strata), 4))
-    parts = [
-        _generate_stratum(rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(alloc[i]), settings)
-        for i, (c, t) in enumerate(strata)
-    ]
+    events = _generate_strata(rng, detector, model, channels, proposals, shapes, q2_proposals, strata, alloc, settings)
     n_main = n_total - int(alloc.sum())
     if n_main > 0:
-        share = np.zeros((len(strata), couplings.size))
-        for i, p in enumerate(parts):
-            share[i] = _stratum_rate(p, model, couplings, phi_sum)
+        share = _strata_rates(events, len(strata), model, couplings, phi_sum)
         tot = share.sum(axis=0, keepdims=True)
         share = np.divide(share, tot, out=np.zeros_like(share), where=tot > 0)
         score = share.max(axis=1)
@@ -353,14 +402,11 @@ def generate(
         exact = n_main * score / score.sum()
         extra = np.floor(exact).astype(int)
         extra[np.argsort(extra - exact)[: n_main - int(extra.sum())]] += 1  # largest remainders
-        for i, (c, t) in enumerate(strata):
-            if extra[i] > 0:
-                more = _generate_stratum(
-                    rng, detector, model, channels[c], proposals[c], shapes[names[t]], int(extra[i]), settings
-                )
-                parts[i] = _concat(parts[i], more)
+        if extra.sum() > 0:
+            more = _generate_strata(rng, detector, model, channels, proposals, shapes, q2_proposals, strata, extra, settings)
+            events = _concat_all([events, more])
     with stage("sampling"):
-        batch = _batch(parts, np.arange(len(strata)), strata, channels, shapes, detector, model, comps, rng)
+        batch = _batch(events, strata, channels, shapes, detector, model, comps, rng)
     sample = _make_sample(batch, len(strata), strata, channels, shapes, detector, model, comps, settings)
     for _ in range(max_refine_rounds if refine is not None else 0):
         assert refine is not None  # the loop runs only with a refinement callback
@@ -374,25 +420,12 @@ def generate(
         exact = n_more * score
         extra = np.floor(exact).astype(int)
         extra[np.argsort(extra - exact)[: n_more - int(extra.sum())]] += 1
-        ids = np.flatnonzero(extra > 0)
-        if ids.size == 0:
+        if not np.any(extra > 0):
             break
-        new_parts = [
-            _generate_stratum(
-                rng,
-                detector,
-                model,
-                channels[strata[i][0]],
-                proposals[strata[i][0]],
-                shapes[names[strata[i][1]]],
-                int(extra[i]),
-                settings,
-            )
-            for i in ids
-        ]
+        new_events = _generate_strata(rng, detector, model, channels, proposals, shapes, q2_proposals, strata, extra, settings)
         # the new events are appended: earlier events (kinematics, decays, rays) stay as they are
         with stage("refinement"):
-            batch = _append_batch(batch, _batch(new_parts, ids, strata, channels, shapes, detector, model, comps, rng))
+            batch = _append_batch(batch, _batch(new_events, strata, channels, shapes, detector, model, comps, rng))
             sample = _make_sample(batch, len(strata), strata, channels, shapes, detector, model, comps, settings)
     return sample
 
@@ -404,40 +437,70 @@ def _sum_flux(components: list[FluxComponent]) -> FluxComponent:
     return FluxComponent(edges, dens, flavor="sum", mode="sum")
 
 
-def _generate_stratum(
-    rng, detector, model, ch: _Channel, prop: _EnergyProposal, shape: Shape, n: int, settings: GeneratorSettings
+def _generate_strata(
+    rng,
+    detector: Detector,
+    model: HNLModel,
+    channels: Sequence[_Channel],
+    proposals: Sequence[_EnergyProposal],
+    shapes: Mapping[str, Shape],
+    q2_proposals: Sequence[_Q2Proposal],
+    strata: Sequence[tuple[int, int]],
+    counts: ArrayLike,
+    settings: GeneratorSettings,
 ) -> dict[str, np.ndarray]:
+    """``counts[i]`` events of each stratum ``strata[i]`` = (channel, fiducial volume), all
+    strata in one vectorised pass (one ray trace for all events).  The events of a stratum
+    are distributed exactly as if it were generated alone (its proposal does not depend on
+    the others); the returned columns carry ``stratum`` (index into ``strata``)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    stratum = np.repeat(np.arange(len(strata), dtype=np.int64), counts)
+    n = stratum.size
     with stage("sampling", events=n):
-        return _generate_stratum_events(rng, detector, model, ch, prop, shape, n, settings)
-
-
-def _generate_stratum_events(
-    rng, detector, model, ch: _Channel, prop: _EnergyProposal, shape: Shape, n: int, settings: GeneratorSettings
-) -> dict[str, np.ndarray]:
-    component = (rng.uniform(0.0, 1.0, n) < SHORT_LIVED_SHARE).astype(np.int64)
-    E = prop.sample(rng, component)
-    Q2, f, f_plus, q = _sample_lnq2(rng, ch.xs, model, E, settings.n_q2_bins)
-    E_N, p_N, cos = kin.upscatter_lab(E, Q2, model.mass_GeV, ch.xs.M_GeV)
-    phi = rng.uniform(0.0, 2 * np.pi, n)
-    u = kin.direction(cos, phi)
-    if isinstance(shape, Box):
-        lo, hi = np.asarray(shape.lower_m), np.asarray(shape.upper_m)
-        x_dec = lo + (hi - lo) * rng.uniform(0.0, 1.0, (n, 3))
-        short = component == 1
-        x_dec[short, 2] = _depth_sample(rng, int(short.sum()), lo[2], hi[2])
-        area_cm2 = float((hi[0] - lo[0]) * (hi[1] - lo[1])) * 1.0e4
-        # joint proposal density of (E, z) in 1/(GeV m), mixture of the two components
-        q_Ez = (1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) / (hi[2] - lo[2]) + SHORT_LIVED_SHARE * prop.density(
-            E, 1
-        ) * _depth_density(x_dec[:, 2], lo[2], hi[2])
-        volume_over_q = area_cm2 * 100.0 / q_Ez  # cm³ GeV
-    else:  # any other shape: decay points exactly uniform in it (the shape's own sampler)
-        x_dec = shape.sample(n, rng)
-        q_E = (1.0 - SHORT_LIVED_SHARE) * prop.density(E, 0) + SHORT_LIVED_SHARE * prop.density(E, 1)
-        volume_over_q = shape.volume_m3 * 1.0e6 / q_E  # cm³ GeV
-    lam = decays.decay_length_m(model, p_N)
+        chan = np.array([c for c, _ in strata], dtype=np.int64)[stratum]
+        fv = np.array([t for _, t in strata], dtype=np.int64)[stratum]
+        component = (rng.uniform(0.0, 1.0, n) < SHORT_LIVED_SHARE).astype(np.int64)
+        E = np.empty(n)
+        Q2, f, f_plus, q = (np.empty(n) for _ in range(4))
+        M = np.empty(n)
+        q_E = np.empty((2, n))  # the two energy-proposal densities at E
+        for c in np.unique(chan).tolist():
+            sel = np.flatnonzero(chan == c)
+            prop = proposals[c]
+            E[sel] = prop.sample(rng, component[sel])
+            Q2[sel], f[sel], f_plus[sel], q[sel] = _sample_lnq2(rng, channels[c].xs, model, E[sel], q2_proposals[c])
+            M[sel] = channels[c].xs.M_GeV
+            q_E[0, sel], q_E[1, sel] = prop.density(E[sel], 0), prop.density(E[sel], 1)
+        E_N, p_N, cos = kin.upscatter_lab(E, Q2, model.mass_GeV, M)
+        phi = rng.uniform(0.0, 2 * np.pi, n)
+        u = kin.direction(cos, phi)
+        x_dec = np.empty((n, 3))
+        volume_over_q = np.empty(n)  # cm³ GeV: fiducial volume over the proposal density of (E, x)
+        names = tuple(shapes)
+        for t in np.unique(fv).tolist():
+            sel = np.flatnonzero(fv == t)
+            shape = shapes[names[t]]
+            m = sel.size
+            if isinstance(shape, Box):
+                lo, hi = np.asarray(shape.lower_m), np.asarray(shape.upper_m)
+                x = lo + (hi - lo) * rng.uniform(0.0, 1.0, (m, 3))
+                short = component[sel] == 1
+                x[short, 2] = _depth_sample(rng, int(short.sum()), lo[2], hi[2])
+                area_cm2 = float((hi[0] - lo[0]) * (hi[1] - lo[1])) * 1.0e4
+                # joint proposal density of (E, z) in 1/(GeV m), mixture of the two components
+                q_Ez = (1.0 - SHORT_LIVED_SHARE) * q_E[0, sel] / (hi[2] - lo[2]) + SHORT_LIVED_SHARE * q_E[
+                    1, sel
+                ] * _depth_density(x[:, 2], lo[2], hi[2])
+                volume_over_q[sel] = area_cm2 * 100.0 / q_Ez
+            else:  # any other shape: decay points exactly uniform in it (the shape's own sampler)
+                x = shape.sample(m, rng)
+                qe = (1.0 - SHORT_LIVED_SHARE) * q_E[0, sel] + SHORT_LIVED_SHARE * q_E[1, sel]
+                volume_over_q[sel] = shape.volume_m3 * 1.0e6 / qe
+            x_dec[sel] = x
+        lam = decays.decay_length_m(model, p_N)
     with stage("tracing", events=n):
-        seg = _trace_segments(detector, x_dec, u, ch.density_column, settings.beamline)
+        density = np.stack([ch.density_column for ch in channels], axis=1)  # (volumes, channels)
+        seg = _trace_segments(detector, x_dec, u, density, settings.beamline, chan)
     J = seg.decay_integral(lam)
     # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) V / q(E, x)   [cm² GeV cm³]
     g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q
@@ -446,6 +509,7 @@ def _generate_stratum_events(
     else:
         h = np.ones(n)
     return {
+        "stratum": stratum,
         "E_nu": E,
         "Q2": Q2,
         "E_N": E_N,
@@ -465,10 +529,6 @@ def _generate_stratum_events(
     }
 
 
-def _concat(a: dict, b: dict) -> dict:
-    return _concat_all([a, b])
-
-
 def _concat_all(parts: Sequence[dict]) -> dict:
     """Events of several parts, in order (segment offsets shifted)."""
     out = {}
@@ -481,26 +541,28 @@ def _concat_all(parts: Sequence[dict]) -> dict:
     return out
 
 
-def _stratum_rate(part: dict, model: HNLModel, couplings: Array, phi_sum: FluxComponent) -> Array:
-    """Estimated rate of one stratum at each coupling (for the allocation only)."""
-    seg = Segments(part["seg_offsets"], part["seg_a"], part["seg_b"], part["seg_n"], part["seg_vol"])
+def _strata_rates(events: dict, n_strata: int, model: HNLModel, couplings: Array, phi_sum: FluxComponent) -> Array:
+    """Estimated rate (n_strata, K) of each stratum at each coupling (for the allocation only)."""
+    seg = Segments(events["seg_offsets"], events["seg_a"], events["seg_b"], events["seg_n"], events["seg_vol"])
     r2 = (couplings / model.total_coupling_GeVinv) ** 2
     with stage("decay integrals"):
-        J = seg.decay_integral_scaled(part["lam"], r2)
-    w = (np.asarray(phi_sum(part["E_nu"])) * part["g"])[:, None] * J * r2[None, :]
-    return w.mean(axis=0)
+        J = seg.decay_integral_scaled(events["lam"], r2)
+    w = (np.asarray(phi_sum(events["E_nu"])) * events["g"])[:, None] * J * r2[None, :]
+    stratum = events["stratum"]
+    n_per = np.bincount(stratum, minlength=n_strata)
+    out = np.zeros((n_strata, couplings.size))
+    np.add.at(out, stratum, w)
+    return out / np.maximum(n_per, 1)[:, None]
 
 
-def _batch(parts, stratum_ids, strata, channels, shapes, detector, model, comps, rng) -> dict:
-    """Columns of a batch of events: the parts of the strata ``stratum_ids`` (in that order),
-    with their flavour labels, production vertices and decay kinematics drawn from ``rng``."""
+def _batch(merged, strata, channels, shapes, detector, model, comps, rng) -> dict:
+    """Columns of a batch of events (:func:`_generate_strata`), with their flavour labels,
+    production vertices and decay kinematics drawn from ``rng``."""
     names = tuple(shapes)
-    n_per = np.array([p["E_nu"].size for p in parts])
-    merged = _concat_all(parts)
     n = merged["E_nu"].size
-    stratum = np.repeat(np.asarray(stratum_ids, dtype=np.int64), n_per)
-    chan_idx = np.array([strata[s][0] for s in stratum], dtype=np.int64)
-    fv_idx = np.array([strata[s][1] for s in stratum], dtype=np.int64)
+    stratum = merged["stratum"]
+    chan_idx = np.array([c for c, _ in strata], dtype=np.int64)[stratum]
+    fv_idx = np.array([t for _, t in strata], dtype=np.int64)[stratum]
     flux = np.stack(
         [np.asarray(c(merged["E_nu"]), dtype=float) * _coupling_share(model, c) for c in comps.values()], axis=1
     )
