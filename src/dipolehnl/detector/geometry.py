@@ -17,11 +17,11 @@ Ray tracing
 :meth:`Detector.trace` returns, for each ray ``origin + t * direction`` (directions are
 normalised, so ``t`` is a distance in m) and ``t`` in ``[0, t_max]``, the ordered list of
 segments of constant (visible) volume, in CSR layout (:class:`Segments`). It is fully
-vectorised per chunk of rays: every candidate volume is intersected with every ray;
-the entry/exit parameters of the hit volumes are sorted per ray; the set of volumes
-"open" between two consecutive breakpoints is a bit mask obtained by a cumulative XOR of
-the entry/exit toggles, and its highest set bit is the visible (latest) volume -- the
-painter's rule evaluated on the sorted breakpoint grid. Segments shorter than
+vectorised per chunk of rays: every candidate volume is intersected with every ray; a
+compiled sweep (``detector._kernels``) sorts the entry/exit parameters of the hit volumes
+along each ray and keeps, between two consecutive breakpoints, the open volume of highest
+index as the visible (latest) one -- the painter's rule evaluated on the sorted breakpoint
+grid. Segments shorter than
 :data:`SNAP_M` (1 nm; they only arise from rounding where two faces coincide) are
 dropped and the neighbours joined, and adjacent segments of the same volume are merged.
 """
@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from dipolehnl.detector._kernels import sweep_breakpoints
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Box, Shape, as_points
 from dipolehnl.errors import InputError
@@ -579,83 +580,14 @@ class Detector:
         self, o: FloatArray, d: FloatArray, tmax: FloatArray
     ) -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
         empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
-        c = o.shape[0]
         cand = self._candidates(o, d, tmax)
         if cand.size == 0:
             return empty
         t_in, t_out = self._intersect_candidates(o, d, cand)
         np.maximum(t_in, 0.0, out=t_in)
         np.minimum(t_out, tmax[:, None], out=t_out)
-        hit = t_in < t_out
-        nv = cand.size
-        counts = np.count_nonzero(hit, axis=1)
-        hmax = int(counts.max())
-        if hmax == 0:
-            return empty
-        # Entry/exit events of the hit volumes, one row per ray, then sorted along t.
-        if 4 * hmax >= 3 * nv:
-            # dense layout: columns [0, nv) are entries, [nv, 2 nv) exits of local volume col % nv
-            ev_t = np.empty((c, 2 * nv))
-            np.copyto(ev_t[:, :nv], np.where(hit, t_in, np.inf))
-            np.copyto(ev_t[:, nv:], np.where(hit, t_out, np.inf))
-            del t_in, t_out, hit
-            order = np.argsort(ev_t, axis=1)
-            ev_t = np.take_along_axis(ev_t, order, axis=1)
-            ev_v = order % nv
-            ev_v[~np.isfinite(ev_t)] = -1
-        else:
-            # compact layout: only the hit volumes, padded with +inf to 2 * hmax columns
-            flat = np.flatnonzero(hit)
-            r_idx = flat // nv
-            v_loc = flat - r_idx * nv
-            rowstart = np.cumsum(counts) - counts
-            pos = np.arange(flat.size) - rowstart[r_idx]
-            ne = 2 * hmax
-            ev_t = np.full((c, ne), np.inf)
-            ev_v = np.full((c, ne), -1, dtype=np.int64)
-            dest = r_idx * ne + 2 * pos
-            ev_t.ravel()[dest] = t_in.ravel()[flat]
-            ev_t.ravel()[dest + 1] = t_out.ravel()[flat]
-            ev_v.ravel()[dest] = v_loc
-            ev_v.ravel()[dest + 1] = v_loc
-            del t_in, t_out, hit, flat, r_idx, v_loc, pos, dest
-            order = np.argsort(ev_t, axis=1)
-            ev_t = np.take_along_axis(ev_t, order, axis=1)
-            ev_v = np.take_along_axis(ev_v, order, axis=1)
-        del order
-        ne = ev_t.shape[1]
-        # Bit masks of the open volumes after each event: cumulative XOR of the toggles
-        # (each volume toggles its bit at entry and at exit; shapes are convex).
-        n_words = (nv + 63) // 64
-        bits = _BITS[ev_v & 63]
-        word_of = ev_v >> 6  # -1 for padding
-        states = []
-        open_any = np.zeros((c, ne), dtype=bool)
-        for w in range(n_words):
-            tw = np.where(word_of == w, bits, np.uint64(0))
-            sw = np.bitwise_xor.accumulate(tw, axis=1)
-            open_any |= sw != 0
-            states.append(sw)
-        del bits, word_of
-        with np.errstate(invalid="ignore"):
-            open_any[:, :-1] &= (ev_t[:, 1:] - ev_t[:, :-1]) > SNAP_M
-        open_any[:, -1] = False
-        flat = np.flatnonzero(open_any)
-        del open_any
-        # visible volume = highest set bit (latest volume) of the open set
-        label = np.empty(flat.size, dtype=np.int64)
-        for w, sw in enumerate(states):
-            sk = sw.ravel()[flat]
-            nz = sk != 0
-            label[nz] = 64 * w + _highest_bit(sk[nz])
-        evf = ev_t.ravel()
-        seg_t0 = evf[flat]
-        seg_t1 = evf[flat + 1]
-        ray = flat // ne
+        ray, seg_t0, seg_t1, label = sweep_breakpoints(t_in, t_out, SNAP_M)
         return _merge(ray, seg_t0, seg_t1, cand[label])
-
-
-_BITS = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
 
 
 def _box_slabs(o: FloatArray, d: FloatArray, lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -681,15 +613,6 @@ def _box_slabs(o: FloatArray, d: FloatArray, lo: FloatArray, hi: FloatArray) -> 
             np.maximum(t_in, np.minimum(a, b), out=t_in)
             np.minimum(t_out, np.maximum(a, b), out=t_out)
     return t_in, t_out
-
-
-def _highest_bit(word: NDArray[np.uint64]) -> IntArray:
-    """Index of the highest set bit of each uint64 (undefined for 0), exact."""
-    hi = (word >> np.uint64(32)).astype(np.float64)
-    lo = (word & np.uint64(0xFFFFFFFF)).astype(np.float64)
-    _, e_hi = np.frexp(hi)
-    _, e_lo = np.frexp(lo)
-    return np.where(hi > 0, 31 + e_hi, e_lo - 1).astype(np.int64)
 
 
 def _merge(

@@ -70,3 +70,4 @@ def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - co
                 prev_e = eb
             out[i, k] = total
     return out
+
