@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from dipolehnl.beam.beamline import Beamline, for_preset, modulate_segments
+from dipolehnl.beam.beamline import FLUX_TABLE_RTOL, Beamline, for_preset, modulate_segments
 from dipolehnl.config import get_preset
 from dipolehnl.detector.geometry import Detector, Volume
 from dipolehnl.detector.materials import Material
@@ -57,8 +57,6 @@ def test_flux_factor_with_the_angular_factor_matches_quadrature():
 
 @pytest.mark.parametrize("gammas", [None, (0.0, 0.0), (50.0, 50.0)])
 def test_tabulated_flux_factor_matches_the_exact_one_in_the_earth(gammas):
-    from dipolehnl.beam.beamline import FLUX_TABLE_RTOL
-
     bl = Beamline() if gammas is None else Beamline(gamma_range=gammas)
     w = bl.lateral_half_width_m
     rng = np.random.default_rng(7)
@@ -184,3 +182,20 @@ def test_paper_preset_sample_is_the_plain_generator_on_the_siren_detector():
     )
     np.testing.assert_array_equal(s.weights(), ref.weights())
     assert "proton:p-el" in set(s.columns["channel"]) and not any(":n-el" in c for c in s.columns["channel"])
+
+
+def test_sub_segment_densities_are_n_times_the_flux_factor_at_their_midpoints_inside_and_outside_the_table():
+    bl = Beamline()
+    x_dec = np.array([[0.3, -0.2, 120.0], [1.0, 2.0, -3.0]])  # the first ray starts beyond the table
+    u = np.array([[0.0, 0.0, 1.0], [0.05, -0.02, 1.0]])
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    off = np.array([0, 1, 3], dtype=np.int64)
+    a, b, n = np.array([0.0, 0.5, 20.0]), np.array([140.0, 7.5, 160.0]), np.array([2.0, 3.0, 5.0])
+    o2, a2, b2, n2, v2 = modulate_segments(bl, x_dec, u, off, a, b, n, np.array([4, 5, 6]))
+    ray = np.repeat([0, 1], np.diff(o2))
+    x_mid = x_dec[ray] - 0.5 * (a2 + b2)[:, None] * u[ray]
+    g = bl.flux_factor(x_mid)
+    seg_of = np.where(ray == 0, 0, np.where(b2 <= b[1] + 1e-12, 1, 2))
+    np.testing.assert_allclose(n2, n[seg_of] * g, rtol=FLUX_TABLE_RTOL)
+    np.testing.assert_array_equal(v2, np.array([4, 5, 6])[seg_of])
+    assert np.all(np.diff(o2) == [14, 1 + 14])

@@ -284,25 +284,36 @@ def modulate_segments(
     volume: NDArray[np.int64],
 ):
     """Split backward-ray segments [a, b] (m from the decay point x_dec along −u) into
-    sub-segments of at most ``beamline.step_m`` with density n × g(x_mid).  Returns
-    (offsets, a, b, n, volume) in the same CSR layout."""
-    counts = np.diff(offsets)
-    ray = np.repeat(np.arange(counts.size), counts)
-    L = b_m - a_m
-    k = np.maximum(np.ceil(L / beamline.step_m).astype(np.int64), 1)
-    idx = np.repeat(np.arange(a_m.size), k)
-    first = np.cumsum(k) - k
-    j = np.arange(idx.size) - np.repeat(first, k)
-    h = (L / k)[idx]
-    a_new = a_m[idx] + j * h
-    b_new = np.where(j == k[idx] - 1, b_m[idx], a_new + h)
-    mid = 0.5 * (a_new + b_new)
-    r = ray[idx]
-    x_mid = x_dec_m[r] - mid[:, None] * u[r]
-    n_new = n_cm3[idx] * beamline.flux_factor_fast(x_mid)
-    new_counts = np.bincount(r, minlength=counts.size)
-    new_off = np.concatenate([[0], np.cumsum(new_counts)]).astype(np.int64)
-    return new_off, a_new, b_new, n_new, volume[idx]
+    sub-segments of at most ``beamline.step_m`` with density n × g(x_mid)
+    (:meth:`Beamline.flux_factor_fast`; compiled, ``beam._kernels``).  Returns (offsets, a,
+    b, n, volume) in the same CSR layout."""
+    from dipolehnl.beam._kernels import split_and_modulate
+
+    if not beamline.flux_falloff:  # g = 1: a table of zeros in ln g covering any point
+        table = FluxFactorTable(-1e12, 1e12, 1.0, 1e12, np.zeros((3, 2)))
+    else:
+        table = _flux_table(beamline)
+    off, a2, b2, n2, v2, parent, x_mid = split_and_modulate(
+        np.ascontiguousarray(x_dec_m, dtype=float),
+        np.ascontiguousarray(u, dtype=float),
+        np.asarray(offsets, dtype=np.int64),
+        np.asarray(a_m, dtype=float),
+        np.asarray(b_m, dtype=float),
+        np.asarray(n_cm3, dtype=float),
+        np.asarray(volume, dtype=np.int64),
+        float(beamline.step_m),
+        beamline.target_m,
+        beamline.axis,
+        table.a0_m,
+        table.da_m,
+        table.w_step,
+        table.rho0_m,
+        table.ln_g,
+    )
+    outside = np.isnan(n2)
+    if outside.any():  # beyond the table: the exact flux factor
+        n2[outside] = np.asarray(n_cm3, dtype=float)[parent[outside]] * beamline.flux_factor(x_mid[outside])
+    return off, a2, b2, n2, v2
 
 
 def for_preset(preset, experiment, detector: Detector | None = None) -> tuple[Detector, Beamline | None]:
