@@ -216,3 +216,22 @@ def test_production_shares_of_no_events_are_empty():
     assert frac.shape == (0, 2, len(names))
     names_all, frac_all = s.production_fractions_at([1e-6], np.arange(s.n))
     assert names_all == names and np.allclose(frac_all.sum(axis=2)[frac_all.sum(axis=2) > 0], 1.0)
+
+
+def test_production_shares_are_the_subsystem_parts_of_the_decay_integral():
+    """Shares against a direct sum over each event's segments, n (e^{-a/λ} - e^{-b/λ}) by subsystem."""
+    s = generate(toy_detector(), HNLModel(0.1, 1e-6), FLUX, GeneratorSettings(n_events=300, seed=4))
+    couplings = np.array([3e-7, 1e-6, 8e-6])
+    rows = np.arange(0, s.n, 3)
+    names, frac = s.production_fractions_at(couplings, rows)
+    sub_of = np.array([names.index(v.subsystem) for v in s.detector.volumes])
+    seg = s.segments
+    for r, i in enumerate(rows):
+        sl = slice(seg.offsets[i], seg.offsets[i + 1])
+        a, b, n, v = seg.a_m[sl], seg.b_m[sl], seg.n_cm3[sl], seg.volume[sl]
+        for k, d in enumerate(couplings):
+            lam = s.columns["decay_length_m"][i] * (1e-6 / d) ** 2
+            part = np.zeros(len(names))
+            np.add.at(part, sub_of[v], n * (np.exp(-a / lam) - np.exp(-b / lam)))
+            want = part / part.sum() if part.sum() > 0 else part
+            np.testing.assert_allclose(frac[r, k], want, rtol=1e-9, atol=1e-12)

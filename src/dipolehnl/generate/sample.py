@@ -320,18 +320,23 @@ class EventSample:
         seg = self.segments if rows is None else self.segments.subset(rows)
         lam0 = self.columns["decay_length_m"] if rows is None else self.columns["decay_length_m"][rows]
         n = lam0.size
-        seg_sub = vol_sub[seg.volume]
-        ev = np.repeat(np.arange(n), np.diff(seg.offsets))
-        flat = ev * len(subsystems) + seg_sub
+        from dipolehnl.generate._kernels import decay_integral_by_group
+
         c = np.asarray(couplings, dtype=float)
-        out = np.zeros((n, c.size, len(subsystems)))
         if n == 0:  # no events (e.g. none selected): no shares
-            return subsystems, out
-        for k, d in enumerate(c):
-            contrib = _segment_sum(seg, lam0 * (self.model.d_GeVinv / d) ** 2, per_segment=True)
-            acc = np.bincount(flat, weights=contrib, minlength=n * len(subsystems)).reshape(n, len(subsystems))
-            J = acc.sum(axis=1, keepdims=True)
-            out[:, k, :] = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
+            return subsystems, np.zeros((0, c.size, len(subsystems)))
+        acc = decay_integral_by_group(
+            seg.offsets,
+            np.asarray(seg.a_m, dtype=float),
+            np.asarray(seg.b_m, dtype=float),
+            np.asarray(seg.n_cm3, dtype=float),
+            vol_sub[seg.volume],
+            len(subsystems),
+            np.ascontiguousarray(lam0, dtype=float),
+            (c / self.model.d_GeVinv) ** 2,
+        )
+        J = acc.sum(axis=2, keepdims=True)
+        out = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
         return subsystems, out
 
     def to_frame(
