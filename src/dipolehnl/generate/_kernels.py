@@ -124,17 +124,46 @@ def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - co
 def decay_integral_by_group(offsets, a, b, n, group, n_groups, lam0, scale):  # pragma: no cover - compiled
     """J split by segment group (e.g. subsystem of the production volume): for every event i,
     λ = lam0[i] / scale[k] and group g, Σ over the event's segments of group g of
-    n (e^{−a/λ} − e^{−b/λ}); returns (n_events, n_scale, n_groups)."""
+    n (e^{−a/λ} − e^{−b/λ}); returns (n_events, n_scale, n_groups).  Same series and skip
+    as :func:`decay_integral_grid` (moments per group for λ ≥ TAYLOR_RATIO × b_max)."""
     n_ev = offsets.shape[0] - 1
     n_k = scale.shape[0]
     out = np.zeros((n_ev, n_k, n_groups))
+    moments = np.zeros((n_groups, TAYLOR_TERMS))
     for i in range(n_ev):
+        s0 = offsets[i]
+        s1 = offsets[i + 1]
+        if s1 == s0:
+            continue
+        moments[:, :] = 0.0
+        bmax = 0.0
+        for s in range(s0, s1):
+            pa = a[s]
+            pb = b[s]
+            g = group[s]
+            for k in range(TAYLOR_TERMS):
+                moments[g, k] += n[s] * (pb - pa)
+                pa *= a[s] / (k + 2)
+                pb *= b[s] / (k + 2)
+            if b[s] > bmax:
+                bmax = b[s]
         for k in range(n_k):
-            inv = scale[k] / lam0[i]
+            lam = lam0[i] / scale[k]
+            inv = 1.0 / lam
+            if lam >= TAYLOR_RATIO * bmax:
+                for g in range(n_groups):
+                    acc = 0.0
+                    for j in range(TAYLOR_TERMS - 1, -1, -1):
+                        acc = moments[g, j] - inv * acc
+                    out[i, k, g] = inv * acc
+                continue
             prev_b = -1.0
             prev_e = 0.0
-            for s in range(offsets[i], offsets[i + 1]):
-                ea = prev_e if a[s] == prev_b else np.exp(-a[s] * inv)
+            for s in range(s0, s1):
+                xa = a[s] * inv
+                if xa > SKIP_EXPONENT:
+                    break
+                ea = prev_e if a[s] == prev_b else np.exp(-xa)
                 eb = np.exp(-b[s] * inv)
                 out[i, k, group[s]] += n[s] * (ea - eb)
                 prev_b = b[s]

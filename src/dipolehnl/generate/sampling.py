@@ -169,7 +169,11 @@ class _EnergyProposal:
     cdf: tuple[Array, Array]
 
     @classmethod
-    def build(cls, phi_sum: FluxComponent, channel: xsec.Channel, model: HNLModel) -> _EnergyProposal:
+    def build(
+        cls, phi_sum: FluxComponent, channel: xsec.Channel, model: HNLModel, q2: _Q2Proposal | None = None
+    ) -> _EnergyProposal:
+        """From φ_sum and σ(E): interpolated from the ln Q² proposal's nodes (``q2``), or
+        integrated (PROPOSAL_XSEC_PANELS)."""
         e_th = xsec.threshold_energy(model.mass_GeV, channel.M_GeV)
         fe = np.asarray(phi_sum.edges_GeV)
         fine = np.unique(np.concatenate([fe, 0.5 * (fe[1:] + fe[:-1]), [e_th]]))
@@ -177,7 +181,10 @@ class _EnergyProposal:
         if edges.size < 2:
             raise InputError(f"m_N = {model.mass_GeV} GeV is above the reach of the flux (E_max = {fe[-1]} GeV)")
         centers = 0.5 * (edges[1:] + edges[:-1])
-        sigma = xsec.total_xsec_cm2(channel, model, centers, panels=PROPOSAL_XSEC_PANELS)
+        if q2 is not None:
+            sigma = q2.sigma_cm2(centers)
+        else:
+            sigma = xsec.total_xsec_cm2(channel, model, centers, panels=PROPOSAL_XSEC_PANELS)
         mass = np.asarray(phi_sum(centers)) * sigma * np.diff(edges)
         if not mass.sum() > 0:
             raise InputError(f"no flux above the production threshold {e_th:.4g} GeV for m_N = {model.mass_GeV} GeV")
@@ -216,8 +223,8 @@ def _depth_density(z: Array, z0: float, z1: float) -> Array:
 
 #: nodes in E of the ln Q² proposal tables (:class:`_Q2Proposal`), log-spaced in E − E_th
 #: from Q2_NODE_FIRST × (E_max − E_th) to E_max − E_th
-N_Q2_NODES = 24
-Q2_NODE_FIRST = 1e-3
+N_Q2_NODES = 32
+Q2_NODE_FIRST = 1e-6
 
 
 @dataclass(frozen=True)
@@ -232,6 +239,14 @@ class _Q2Proposal:
     e_th_GeV: float
     prob: Array  # (nodes, bins), rows sum to 1
     cdf: Array  # (nodes, bins)
+    sigma_nodes_cm2: Array  # σ(E_j), midpoint rule over the bins
+
+    def sigma_cm2(self, E: Array) -> Array:
+        """σ(E) interpolated linearly in (ln(E − E_th), ln σ) between the nodes (held at the end
+        nodes; for proposals only)."""
+        t = np.log(np.maximum(np.asarray(E, dtype=float) - self.e_th_GeV, 1e-300))
+        ls = np.log(np.maximum(self.sigma_nodes_cm2, 1e-300))
+        return np.where(np.asarray(E) > self.e_th_GeV, np.exp(np.interp(t, self.ln_de_nodes, ls)), 0.0)
 
     @classmethod
     def build(cls, channel: xsec.Channel, model: HNLModel, e_max_GeV: float, n_bins: int) -> _Q2Proposal:
@@ -244,7 +259,8 @@ class _Q2Proposal:
         f = xsec.dsigma_dQ2_cm2(channel, model, E[:, None], Q2c) * Q2c
         mass = f + 0.02 * f.mean(axis=1, keepdims=True) + 1e-300
         prob = mass / mass.sum(axis=1, keepdims=True)
-        return cls(np.log(de), e_th, prob, np.cumsum(prob, axis=1))
+        sigma = f.mean(axis=1) * (hi - lo)  # ∫ dσ/du du
+        return cls(np.log(de), e_th, prob, np.cumsum(prob, axis=1), np.where(np.isfinite(sigma), sigma, 0.0))
 
     def node(self, E: Array) -> NDArray[np.int64]:
         """Index of the node nearest in ln(E − E_th)."""
@@ -379,10 +395,8 @@ def generate(
     channels = _channels(detector, model, phi_sum.max_energy_GeV, settings.nuclear)
     if not channels:
         raise InputError(f"m_N = {model.mass_GeV} GeV cannot be produced by this flux on any target")
-    proposals = [_EnergyProposal.build(phi_sum, ch.xs, model) for ch in channels]
-    q2_proposals = [
-        _Q2Proposal.build(ch.xs, model, phi_sum.max_energy_GeV, settings.n_q2_bins) for ch in channels
-    ]
+    q2_proposals = [_Q2Proposal.build(ch.xs, model, phi_sum.max_energy_GeV, settings.n_q2_bins) for ch in channels]
+    proposals = [_EnergyProposal.build(phi_sum, ch.xs, model, q2) for ch, q2 in zip(channels, q2_proposals)]
     strata = [(c, t) for c in range(len(channels)) for t in range(len(names))]
     couplings = np.asarray(allocation_couplings if allocation_couplings is not None else [model.d_GeVinv], dtype=float)
     if couplings.size > 24:  # the allocation only needs the shape of the rate curve
