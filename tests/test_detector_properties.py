@@ -144,3 +144,19 @@ def test_effective_volumes_exact_vs_monte_carlo(vols):
     assert np.all(np.abs(mc - ev) < 5 * err + 1e-3 * world / n**0.5)
     # visible volumes never exceed the box volume and sum to the union's volume
     assert np.all(ev <= np.array([v.shape.volume_m3 for v in vols]) * (1 + 1e-12))
+
+
+@SETTINGS
+@given(box_volumes(), rays(), st.floats(0.0, 30.0))
+def test_grid_and_sweep_tracing_agree(vols, r, t_max):
+    """The painter's-grid tracer (boxes only) and the breakpoint sweep (any shapes) give the
+    same segments, including rays that start on or run along faces."""
+    det = Detector("random", vols)
+    o, d = r
+    for tm in (np.inf, t_max):
+        a = det.trace(o, d, tm, method="grid")
+        b = det.trace(o, d, tm, method="sweep")
+        np.testing.assert_array_equal(a.offsets, b.offsets)
+        np.testing.assert_array_equal(a.volume, b.volume)
+        np.testing.assert_allclose(a.t_start_m, b.t_start_m, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(a.t_end_m, b.t_end_m, rtol=1e-12, atol=1e-12)

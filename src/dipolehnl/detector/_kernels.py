@@ -83,3 +83,155 @@ def sweep_breakpoints(t_in, t_out, snap):  # pragma: no cover - compiled
         for w in range(n_words):
             words[w] = 0
     return ray[:n_out], t0[:n_out], t1[:n_out], vol[:n_out]
+
+
+@njit(cache=True)
+def _locate(planes, x, d):  # pragma: no cover - compiled
+    """Cell index (between planes[i] and planes[i+1]) of coordinate x for a ray moving with
+    direction component d: on a plane, the cell the ray moves into (d = 0: the upper cell;
+    the caller also looks at the lower one).  -1 / n_cells outside."""
+    n = planes.shape[0]
+    i = np.searchsorted(planes, x, side="right") - 1  # planes[i] <= x < planes[i + 1]
+    if i >= 0 and planes[i] == x and d < 0:
+        i -= 1
+    if i > n - 2:
+        i = n - 1 if x > planes[n - 1] or d >= 0 else n - 2
+    return i
+
+
+@njit(cache=True)
+def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol, write):  # pragma: no cover - compiled
+    """One pass of :func:`grid_trace`: the number of segments, written if ``write``."""
+    c = o.shape[0]
+    nx, ny, nz = label.shape
+    # all planes in one array: axis k's planes are allp[off[k]:off[k + 1]]
+    off = np.array([0, px.shape[0], px.shape[0] + py.shape[0], px.shape[0] + py.shape[0] + pz.shape[0]])
+    allp = np.concatenate((px, py, pz))
+    n_out = 0
+    last_v = -1
+    last_t1 = 0.0
+    idx = np.empty(3, np.int64)
+    step = np.empty(3, np.int64)
+    tnext = np.empty(3)
+    inv = np.empty(3)
+    alt = np.empty(3, np.int64)  # the other side's cell index for a ray in a plane, else -2
+    lo = np.array([px[0], py[0], pz[0]])
+    hi = np.array([px[-1], py[-1], pz[-1]])
+    ncell = np.array([nx, ny, nz])
+    for r in range(c):
+        # clip to the grid's bounding box
+        ta = 0.0
+        tb = tmax[r]
+        miss = False
+        for k in range(3):
+            if d[r, k] == 0.0:
+                inv[k] = np.inf
+                if o[r, k] < lo[k] or o[r, k] > hi[k]:
+                    miss = True
+            else:
+                inv[k] = 1.0 / d[r, k]
+                a = (lo[k] - o[r, k]) * inv[k]
+                b = (hi[k] - o[r, k]) * inv[k]
+                if a > b:
+                    a, b = b, a
+                ta = max(ta, a)
+                tb = min(tb, b)
+        if miss or not ta < tb:
+            continue
+        # starting cell
+        for k in range(3):
+            pl = allp[off[k] : off[k + 1]]
+            x = o[r, k] + ta * d[r, k] if d[r, k] != 0.0 else o[r, k]
+            i = _locate(pl, x, d[r, k])
+            i = min(max(i, 0), ncell[k] - 1)
+            idx[k] = i
+            alt[k] = -2
+            if d[r, k] == 0.0:
+                step[k] = 0
+                tnext[k] = np.inf
+                if pl[i] == x and i > 0:
+                    alt[k] = i - 1
+                elif i + 1 < pl.shape[0] and pl[i + 1] == x and i + 1 < ncell[k]:
+                    alt[k] = i + 1
+            elif d[r, k] > 0.0:
+                step[k] = 1
+                tnext[k] = (pl[i + 1] - o[r, k]) * inv[k]
+            else:
+                step[k] = -1
+                tnext[k] = (pl[i] - o[r, k]) * inv[k]
+        t = ta
+        first = n_out
+        while t < tb:
+            te = min(tnext[0], tnext[1], tnext[2], tb)
+            v = label[idx[0], idx[1], idx[2]]
+            if alt[0] >= -1 or alt[1] >= -1 or alt[2] >= -1:
+                for m in range(1, 8):  # the cells on the other side of each plane the ray lies in
+                    i0 = idx[0]
+                    i1 = idx[1]
+                    i2 = idx[2]
+                    ok = True
+                    if m & 1:
+                        ok = ok and alt[0] >= 0
+                        i0 = alt[0]
+                    if m & 2:
+                        ok = ok and alt[1] >= 0
+                        i1 = alt[1]
+                    if m & 4:
+                        ok = ok and alt[2] >= 0
+                        i2 = alt[2]
+                    if ok and label[i0, i1, i2] > v:
+                        v = label[i0, i1, i2]
+            if te - t > snap and v >= 0:
+                joined = n_out > first and t - last_t1 <= snap  # no gap to the previous segment
+                if joined and last_v == v:
+                    if write:
+                        t1[n_out - 1] = te  # continues the previous segment
+                else:
+                    if write:
+                        ray[n_out] = r
+                        t0[n_out] = last_t1 if joined else t  # a rounding gap is closed
+                        t1[n_out] = te
+                        vol[n_out] = v
+                    n_out += 1
+                last_v = v
+                last_t1 = te
+            if te >= tb:
+                break
+            out = False
+            for k in range(3):
+                if tnext[k] == te:
+                    idx[k] += step[k]
+                    if idx[k] < 0 or idx[k] >= ncell[k]:
+                        out = True
+                    elif step[k] > 0:
+                        tnext[k] = (allp[off[k] + idx[k] + 1] - o[r, k]) * inv[k]
+                    else:
+                        tnext[k] = (allp[off[k] + idx[k]] - o[r, k]) * inv[k]
+            if out:
+                break
+            t = te
+    return n_out
+
+
+@njit(cache=True)
+def grid_trace(o, d, tmax, px, py, pz, label, snap):  # pragma: no cover - compiled
+    """Segments of constant visible volume along rays through a rectilinear grid whose cells
+    carry the visible volume (``label`` (nx, ny, nz), −1 for none; planes ``px``, ``py``,
+    ``pz`` contain every face of every box, so each cell is inside or outside each box).
+
+    3D digital differential analyser: from the ray's first point in the grid, step to the
+    nearest plane crossing of any axis; the segment between crossings takes its cell's label.
+    A ray lying in a plane (direction component 0, coordinate on a plane) sees the higher
+    label of the cells on both sides (boxes are closed, as in :func:`sweep_breakpoints`).
+    Segments no longer than ``snap`` are dropped and their neighbours joined; consecutive
+    segments of one volume are merged.  Two passes (count, then fill).  Returns (ray, t0,
+    t1, volume) ordered by ray and t."""
+    e_i = np.empty(0, np.int64)
+    e_f = np.empty(0)
+    n = _grid_pass(o, d, tmax, px, py, pz, label, snap, e_i, e_f, e_f, e_i, False)
+    ray = np.empty(n, np.int64)
+    t0 = np.empty(n)
+    t1 = np.empty(n)
+    vol = np.empty(n, np.int64)
+    _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol, True)
+    return ray, t0, t1, vol

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from dipolehnl.detector._kernels import sweep_breakpoints
+from dipolehnl.detector._kernels import grid_trace, sweep_breakpoints
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Box, Shape, as_points
 from dipolehnl.errors import InputError
@@ -54,6 +54,9 @@ CM_PER_M = 100.0
 #: Rays per tracing chunk = this / number of volumes (bounded to [256, 16384]); keeps the
 #: per-chunk work arrays at a few MB.
 DEFAULT_CHUNK_ELEMENTS = 262_144
+#: Largest number of cells of the painter's grid that traces rays through detectors made of
+#: boxes only (``Detector._box_grid``; int32 labels: 4 bytes per cell).
+MAX_TRACE_GRID_CELLS = 8_000_000
 #: Largest number of cells of the exact box-grid decomposition used for effective volumes.
 MAX_GRID_CELLS = 20_000_000
 
@@ -158,6 +161,29 @@ class Segments:
     def counts(self) -> IntArray:
         """Number of segments of each ray (N,)."""
         return np.diff(self.offsets)
+
+    def _box_grid(self) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.int32]] | None:
+        """The painter's grid of a detector made of boxes only: the planes of all box faces
+        along x, y, z and the visible volume of every cell (−1: none), built once; None if
+        some volume is not a box or the grid would exceed :data:`MAX_TRACE_GRID_CELLS`."""
+        cached = self.__dict__.get("_grid_cache", False)
+        if cached is not False:
+            return cached
+        grid = None
+        if self.n_volumes and bool(np.all(self._is_box)):
+            planes = [np.unique(np.concatenate([self._lo[:, k], self._hi[:, k]])) for k in range(3)]
+            shape = tuple(p.size - 1 for p in planes)
+            if all(s > 0 for s in shape) and math.prod(shape) <= MAX_TRACE_GRID_CELLS:
+                label = np.full(shape, -1, dtype=np.int32)
+                for v in range(self.n_volumes):  # later volumes paint over earlier ones
+                    sl = tuple(
+                        slice(int(np.searchsorted(planes[k], self._lo[v, k])), int(np.searchsorted(planes[k], self._hi[v, k])))
+                        for k in range(3)
+                    )
+                    label[sl] = v
+                grid = (planes[0], planes[1], planes[2], label)
+        self.__dict__["_grid_cache"] = grid
+        return grid
 
     def column_density_g_cm2(self) -> FloatArray:
         """Column density of each segment (S,), g/cm^2: density x length."""
@@ -284,6 +310,7 @@ class Detector:
         self._hi = np.array([v.shape.bounds_m[1] for v in vols])
         self._density = np.array([v.density_g_cm3 for v in vols])
         self._index = {v.name: i for i, v in enumerate(vols)}
+        self.__dict__.pop("_grid_cache", None)  # the painter's grid (_box_grid) is rebuilt on demand
 
     def __len__(self) -> int:
         return len(self.volumes)
@@ -486,13 +513,20 @@ class Detector:
         t_max_m: float | ArrayLike = np.inf,
         *,
         chunk_size: int | None = None,
+        method: str = "auto",
     ) -> Segments:
         """Segments of constant visible volume along each ray, for ``t`` in ``[0, t_max_m]``.
 
         ``origins`` (N, 3) m; ``directions`` (N, 3), normalised here (so ``t`` is in m);
         ``t_max_m`` scalar or (N,), >= 0 (``inf``: to the edge of the world). Parts of a
-        ray outside every volume are omitted; see :class:`Segments`.
+        ray outside every volume are omitted; see :class:`Segments`.  ``method``: ``"grid"``
+        steps through the painter's grid of a detector made of boxes only (a cell per
+        product of the intervals between box faces, labelled with its visible volume);
+        ``"sweep"`` intersects every volume with every ray and sorts the breakpoints (any
+        shapes); ``"auto"`` (default): grid where possible.  Both give the same segments.
         """
+        if method not in ("auto", "grid", "sweep"):
+            raise InputError(f"unknown tracing method {method!r}; choose auto, grid or sweep")
         o = as_points(origins, "origins")
         d = as_points(directions, "directions")
         if o.shape != d.shape:
@@ -509,6 +543,22 @@ class Detector:
         tmax = np.broadcast_to(np.asarray(t_max_m, dtype=np.float64), (n,))
         if np.any(np.isnan(tmax)) or np.any(tmax < 0.0):
             raise InputError("t_max_m must be >= 0 (and not NaN)")
+        grid = self._box_grid() if method != "sweep" else None
+        if method == "grid" and grid is None:
+            raise InputError(f"detector {self.name!r} cannot be traced on a grid (not all volumes are boxes)")
+        if grid is not None:  # all volumes are boxes: one pass through the painter's grid
+            px, py, pz, label = grid
+            g_ray, g_t0, g_t1, g_vol = grid_trace(o, d, np.ascontiguousarray(tmax), px, py, pz, label, SNAP_M)
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(g_ray, minlength=n), out=offsets[1:])
+            return Segments(
+                offsets=offsets,
+                ray=g_ray.astype(np.int32),
+                t_start_m=g_t0,
+                t_end_m=g_t1,
+                volume=g_vol.astype(np.int32),
+                volume_density_g_cm3=self._density.copy(),
+            )
         if chunk_size is None:
             chunk_size = DEFAULT_CHUNK_ELEMENTS // max(self.n_volumes, 1)
         chunk_size = int(min(16384, max(256, chunk_size)))
@@ -536,6 +586,29 @@ class Detector:
             volume=vol,
             volume_density_g_cm3=self._density.copy(),
         )
+
+    def _box_grid(self) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.int32]] | None:
+        """The painter's grid of a detector made of boxes only: the planes of all box faces
+        along x, y, z and the visible volume of every cell (−1: none), built once; None if
+        some volume is not a box or the grid would exceed :data:`MAX_TRACE_GRID_CELLS`."""
+        cached = self.__dict__.get("_grid_cache", False)
+        if cached is not False:
+            return cached
+        grid = None
+        if self.n_volumes and bool(np.all(self._is_box)):
+            planes = [np.unique(np.concatenate([self._lo[:, k], self._hi[:, k]])) for k in range(3)]
+            shape = tuple(p.size - 1 for p in planes)
+            if all(s > 0 for s in shape) and math.prod(shape) <= MAX_TRACE_GRID_CELLS:
+                label = np.full(shape, -1, dtype=np.int32)
+                for v in range(self.n_volumes):  # later volumes paint over earlier ones
+                    sl = tuple(
+                        slice(int(np.searchsorted(planes[k], self._lo[v, k])), int(np.searchsorted(planes[k], self._hi[v, k])))
+                        for k in range(3)
+                    )
+                    label[sl] = v
+                grid = (planes[0], planes[1], planes[2], label)
+        self.__dict__["_grid_cache"] = grid
+        return grid
 
     def column_density_g_cm2(
         self, origins: ArrayLike, directions: ArrayLike, t_max_m: float | ArrayLike = np.inf
