@@ -126,3 +126,41 @@ def test_exact_columns_cover_the_window_and_fill_interpolates_power_laws():
     assert _fill(np.zeros(len(ks)), ks, K).max() == 0.0
     med = _fill(np.where(np.arange(len(ks)) > len(ks) - 3, np.nan, 1.0), ks, K, nan_gaps=True)
     assert np.isnan(med[-1]) and med[0] == 1.0
+
+
+def test_decay_integral_grid_on_runs_of_equal_touching_segments():
+    """The beamline split makes runs of touching sub-segments of equal length (the kernel then
+    reuses e^{-h/λ}); against the closed form, and the subsystem split against the same."""
+    from dipolehnl.generate._kernels import decay_integral_by_group
+
+    rng = np.random.default_rng(8)
+    offs, A, B, N = [0], [], [], []
+    for _ in range(300):
+        pos = rng.uniform(0, 3)
+        for _ in range(rng.integers(1, 6)):
+            k = int(rng.integers(1, 25))
+            h = rng.uniform(0.5, 12.0)
+            edges = pos + h * np.arange(k + 1)
+            A += list(edges[:-1])
+            B += list(edges[1:])
+            N += list(10 ** rng.uniform(20, 23, k))
+            pos = edges[-1] + (rng.uniform(0, 5) if rng.uniform() < 0.5 else 0.0)
+        offs.append(len(A))
+    seg = Segments(np.array(offs), np.array(A), np.array(B), np.array(N), np.zeros(len(A), dtype=np.int64))
+    lam0 = 10 ** rng.uniform(-1, 4, 300)
+    scale = np.geomspace(1e-4, 1e4, 90)
+    got = seg.decay_integral_scaled(lam0, scale)
+    groups = (np.arange(len(A)) % 3).astype(np.int64)
+    by = decay_integral_by_group(seg.offsets, seg.a_m, seg.b_m, seg.n_cm3, groups, 3, lam0, scale)
+    o = seg.offsets
+    for i in range(300):
+        sl = slice(o[i], o[i + 1])
+        a, b, n = seg.a_m[sl], seg.b_m[sl], seg.n_cm3[sl]
+        lam = lam0[i] / scale[:, None]
+        terms = n * np.exp(-a / lam) * -np.expm1(-(b - a) / lam)
+        near = a[0] / lam[:, 0] < 30.0
+        np.testing.assert_allclose(got[i, near], terms.sum(axis=1)[near], rtol=1e-9)
+        for g in range(3):  # segments beyond 60 λ are skipped: tolerance relative to the total
+            want = terms[:, groups[sl] == g].sum(axis=1)
+            tol = 1e-9 * terms.sum(axis=1)[near]
+            assert np.all(np.abs(by[i, near, g] - want[near]) <= tol + 1e-9 * want[near])

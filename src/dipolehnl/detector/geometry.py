@@ -16,14 +16,23 @@ Ray tracing
 -----------
 :meth:`Detector.trace` returns, for each ray ``origin + t * direction`` (directions are
 normalised, so ``t`` is a distance in m) and ``t`` in ``[0, t_max]``, the ordered list of
-segments of constant (visible) volume, in CSR layout (:class:`Segments`). It is fully
-vectorised per chunk of rays: every candidate volume is intersected with every ray; a
-compiled sweep (``detector._kernels``) sorts the entry/exit parameters of the hit volumes
-along each ray and keeps, between two consecutive breakpoints, the open volume of highest
-index as the visible (latest) one -- the painter's rule evaluated on the sorted breakpoint
-grid. Segments shorter than
-:data:`SNAP_M` (1 nm; they only arise from rounding where two faces coincide) are
-dropped and the neighbours joined, and adjacent segments of the same volume are merged.
+segments of constant (visible) volume, in CSR layout (:class:`Segments`).  Two exact
+methods give the same segments (a property test compares them):
+
+* **grid** (detectors made of boxes only, the default there): the planes of all box faces
+  cut space into a rectilinear grid whose cells each lie inside or outside every box; each
+  cell is labelled once with its visible volume (the painter's rule), and a compiled 3D
+  digital differential analyser (``detector._kernels.grid_trace``) steps each ray from plane
+  crossing to plane crossing;
+* **sweep** (any shapes): every candidate volume is intersected with every ray (vectorised
+  per chunk of rays); a compiled sweep (``detector._kernels.sweep_breakpoints``) sorts the
+  entry/exit parameters of the hit volumes along each ray and keeps, between two consecutive
+  breakpoints, the open volume of highest index as the visible (latest) one.
+
+Boxes are closed: a ray running exactly along a face shared by two boxes sees the later of
+them.  Segments shorter than :data:`SNAP_M` (1 nm; they only arise from rounding where two
+faces coincide) are dropped and the neighbours joined, and adjacent segments of the same
+volume are merged.
 """
 
 from __future__ import annotations

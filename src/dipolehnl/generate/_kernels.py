@@ -15,7 +15,10 @@ the NumPy version of it (kept in ``generator._segment_sum``) takes ~8 s for 2·1
 * consecutive segments within GROUP_M (thin detector layers) form groups; where
   λ ≥ 10 × a group's extent, the group contributes e^{−A/λ} Σ_k (−1)^{k+1} M_k^A/λ^k with
   moments M_k^A = Σ n ((b − A)^k − (a − A)^k)/k! about its start A (exact to the same bound
-  as the whole-ray series): one exponential per group instead of one per segment.
+  as the whole-ray series): one exponential per group instead of one per segment;
+* a touching segment as long as the previous one (the equal sub-segments of the beamline
+  split) takes e^{−b/λ} = e^{−a/λ} × r with r = e^{−h/λ} of the previous segment, no
+  exponential at all.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ SKIP_EXPONENT = 60.0
 #: largest extent (m) of a group of consecutive segments summed with its local Taylor series
 #: (used for λ ≥ TAYLOR_RATIO × the group's extent; same error bound as the whole-ray series)
 GROUP_M = 1.0
+#: touching segments whose lengths agree to this relative precision (the equal sub-segments of
+#: a beamline split) reuse e^{−h/λ}: e^{−b/λ} = e^{−a/λ} e^{−h/λ} (rounding ~1e-14 relative)
+SAME_LENGTH_RTOL = 1e-12
 
 
 @njit(cache=True, parallel=True, fastmath=False)
@@ -95,6 +101,8 @@ def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - co
             total = 0.0
             prev_b = -1.0
             prev_e = 0.0
+            prev_len = -1.0
+            prev_r = 0.0
             for g in range(ng):
                 A = g_A[g]
                 if A * inv > SKIP_EXPONENT:
@@ -111,11 +119,22 @@ def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - co
                     xa = a[s] * inv
                     if xa > SKIP_EXPONENT:
                         break
-                    ea = prev_e if a[s] == prev_b else np.exp(-xa)
-                    eb = np.exp(-b[s] * inv)
+                    L = b[s] - a[s]
+                    if a[s] == prev_b:
+                        ea = prev_e
+                        if abs(L - prev_len) <= SAME_LENGTH_RTOL * L:  # equal sub-segments
+                            eb = ea * prev_r
+                        else:
+                            eb = np.exp(-b[s] * inv)
+                            prev_r = eb / ea if ea > 0.0 else np.exp(-L * inv)
+                    else:
+                        ea = np.exp(-xa)
+                        eb = np.exp(-b[s] * inv)
+                        prev_r = eb / ea if ea > 0.0 else np.exp(-L * inv)
                     total += n[s] * (ea - eb)
                     prev_b = b[s]
                     prev_e = eb
+                    prev_len = L
             out[i, k] = total
     return out
 
@@ -159,13 +178,26 @@ def decay_integral_by_group(offsets, a, b, n, group, n_groups, lam0, scale):  # 
                 continue
             prev_b = -1.0
             prev_e = 0.0
+            prev_len = -1.0
+            prev_r = 0.0
             for s in range(s0, s1):
                 xa = a[s] * inv
                 if xa > SKIP_EXPONENT:
                     break
-                ea = prev_e if a[s] == prev_b else np.exp(-xa)
-                eb = np.exp(-b[s] * inv)
+                L = b[s] - a[s]
+                if a[s] == prev_b:
+                    ea = prev_e
+                    if abs(L - prev_len) <= SAME_LENGTH_RTOL * L:
+                        eb = ea * prev_r
+                    else:
+                        eb = np.exp(-b[s] * inv)
+                        prev_r = eb / ea if ea > 0.0 else np.exp(-L * inv)
+                else:
+                    ea = np.exp(-xa)
+                    eb = np.exp(-b[s] * inv)
+                    prev_r = eb / ea if ea > 0.0 else np.exp(-L * inv)
                 out[i, k, group[s]] += n[s] * (ea - eb)
                 prev_b = b[s]
                 prev_e = eb
+                prev_len = L
     return out
