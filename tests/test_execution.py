@@ -216,3 +216,30 @@ def test_verbose_logs_and_no_progress_bar_off_a_terminal(tmp_path):
     assert "INFO dipolehnl.analysis.execution: running 2 task(s) on 1 local process(es)" in r.stderr, r.stderr
     lines = r.stderr.splitlines()
     assert lines[-1].startswith("t2k2019 [default]: 2 masses") and all(ln.startswith("INFO ") for ln in lines[:-1])
+
+
+def _pid(_: object) -> int:
+    import os
+
+    return os.getpid()
+
+
+def _fail_on_two(x: int) -> int:
+    if x == 2:
+        raise ValueError("task 2 fails")
+    return x
+
+
+def test_local_executor_keeps_its_pool_between_maps_and_recovers_after_a_failure():
+    with LocalExecutor(2) as ex:
+        first = set(ex.map(_pid, range(6)))
+        second = set(ex.map(_pid, range(6)))
+        assert first == second and len(first) <= 2  # the same worker processes serve both maps
+        assert set(i for i, _ in ex.map_completed(_pid, range(4))) == {0, 1, 2, 3}
+        with pytest.raises(ValueError, match="task 2 fails"):
+            list(ex.map(_fail_on_two, range(4)))
+        assert list(ex.map(_fail_on_two, [0, 1, 3])) == [0, 1, 3]  # a new pool after the failure
+        pool = ex._pool
+    assert ex._pool is None and pool is not None
+    with pytest.raises(RuntimeError):  # closed: no more work
+        pool.submit(_pid, 0)

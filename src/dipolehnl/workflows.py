@@ -228,7 +228,13 @@ def _section(markdown: str) -> dict:
 
 def reproduce(out_dir: str | Path, fast: bool = False, executor=None, progress: bool = False) -> dict:
     """Run the three analyses (presets ``default`` and ``paper``), the one-difference study,
-    the kaon validation and all figures; write ``report.md`` and ``report.html``."""
+    the kaon validation and all figures; write ``report.md`` and ``report.html``.  Without an
+    ``executor``, one local process pool serves every scan of the run."""
+    if executor is None:
+        from dipolehnl.analysis.execution import LocalExecutor
+
+        with LocalExecutor() as ex:
+            return reproduce(out_dir, fast, ex, progress)
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

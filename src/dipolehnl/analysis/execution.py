@@ -103,13 +103,53 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Process pool over ``workers`` cores (default: all)."""
+    """Process pool over ``workers`` cores (default: all).
+
+    The pool is started at the first ``map`` that needs it and kept for later ones, so a run
+    of many scans (``reproduce``) pays the workers' start-up (imports, compiled kernels,
+    detector grids and flux tables they cache) once; :meth:`close` (or leaving a ``with``
+    block) stops it.  Ctrl-C or an error stops it at once; the next ``map`` starts a new one."""
 
     def __init__(self, workers: int | None = None) -> None:
         n = workers if workers is not None else (os.cpu_count() or 1)
         if n < 1:
             raise InputError(f"workers must be >= 1, got {n}")
         self.workers = int(n)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a forgotten pool must not outlive its executor
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    def close(self) -> None:
+        """Stop the worker processes (waits for none: no task is running between maps)."""
+        pool, self._pool = getattr(self, "_pool", None), None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # "spawn": forking a process whose compiled kernels already started OpenMP threads is unsafe
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_pool_worker,
+                initargs=(os.getpid(),),
+            )
+        return self._pool
+
+    def _abort(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            _stop_pool(pool)
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
         tasks = list(tasks)
@@ -118,21 +158,12 @@ class LocalExecutor:
             for t in tasks:
                 yield fn(t)
             return
-        # "spawn": forking a process whose compiled kernels already started OpenMP threads is unsafe
-        ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(tasks)),
-            mp_context=ctx,
-            initializer=_init_pool_worker,
-            initargs=(os.getpid(),),
-        )
+        pool = self._get_pool()
         try:
             yield from pool.map(fn, tasks)
         except BaseException:
-            _stop_pool(pool)
+            self._abort()
             raise
-        else:
-            pool.shutdown(wait=True)
 
     def map_completed(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[tuple[int, R]]:
         """(task index, result) pairs in the order the tasks finish (results are the same as
@@ -143,22 +174,15 @@ class LocalExecutor:
             for i, t in enumerate(tasks):
                 yield i, fn(t)
             return
-        ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(tasks)),
-            mp_context=ctx,
-            initializer=_init_pool_worker,
-            initargs=(os.getpid(),),
-        )
+        pool = self._get_pool()
+        futures = {}
         try:
             futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
             for f in as_completed(futures):
                 yield futures[f], f.result()
         except BaseException:  # Ctrl-C, an error, or the consumer stopped: stop the workers now
-            _stop_pool(pool)
+            self._abort()
             raise
-        else:
-            pool.shutdown(wait=True)
 
 
 class DaskExecutor:

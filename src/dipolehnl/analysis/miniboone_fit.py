@@ -402,7 +402,8 @@ def run_fit(settings: FitSettings, executor=None, progress: bool = False) -> Fit
     elif settings.workers > 1:
         from dipolehnl.analysis.execution import LocalExecutor
 
-        hists = list(LocalExecutor(int(settings.workers)).map(_simulate_star, tasks))
+        with LocalExecutor(int(settings.workers)) as ex:
+            hists = list(ex.map(_simulate_star, tasks))
     else:
         hists = [simulate_mass(*t) for t in tasks]
     chi2 = chi2_grids(hists, settings)

@@ -177,22 +177,27 @@ def run_scans(
             continue
         todo.append((i, MassTask(docs, p, st, float(m))))
     cached = len(results)
+    own = executor is None  # an executor made here is closed here
     ex: Executor = executor or LocalExecutor()
-    tasks = [t for _, t in todo]
-    it: Iterator[tuple[tuple[int, MassTask], tuple[MassResult, ...]]]
-    if hasattr(ex, "map_completed"):  # cache every mass as soon as it finishes
-        it = ((todo[k], res) for k, res in ex.map_completed(run_mass, tasks))
-    else:
-        it = zip(todo, ex.map(run_mass, tasks))
-    if progress:
-        from tqdm import tqdm
+    try:
+        tasks = [t for _, t in todo]
+        it: Iterator[tuple[tuple[int, MassTask], tuple[MassResult, ...]]]
+        if hasattr(ex, "map_completed"):  # cache every mass as soon as it finishes
+            it = ((todo[k], res) for k, res in ex.map_completed(run_mass, tasks))
+        else:
+            it = zip(todo, ex.map(run_mass, tasks))
+        if progress:
+            from tqdm import tqdm
 
-        names = "+".join(a.name for a in group)
-        it = tqdm(it, total=len(todo), desc=f"scan {names} [{p.name}]", unit="mass")
-    for (i, task), res in it:
-        results[i] = res
-        if cache is not None:
-            store_mass(cache, task.mass_GeV, res, key)
+            names = "+".join(a.name for a in group)
+            it = tqdm(it, total=len(todo), desc=f"scan {names} [{p.name}]", unit="mass")
+        for (i, task), res in it:
+            results[i] = res
+            if cache is not None:
+                store_mass(cache, task.mass_GeV, res, key)
+    finally:
+        if own and hasattr(ex, "close"):
+            ex.close()
     if lock is not None:
         lock.close()  # releases this scan's claim on the cache (also released if the scan fails)
     wall = time.perf_counter() - t0
