@@ -259,7 +259,9 @@ class FluxFactorTable:
         ta = np.clip(fa - ia, 0.0, 1.0)
         tw = np.clip(fw - iw, 0.0, 1.0)
         t = self.ln_g
-        v = (t[ia, iw] * (1 - tw) + t[ia, iw + 1] * tw) * (1 - ta) + (t[ia + 1, iw] * (1 - tw) + t[ia + 1, iw + 1] * tw) * ta
+        v = (t[ia, iw] * (1 - tw) + t[ia, iw + 1] * tw) * (1 - ta) + (
+            t[ia + 1, iw] * (1 - tw) + t[ia + 1, iw + 1] * tw
+        ) * ta
         return np.where(inside, np.exp(v), 0.0), inside
 
 

@@ -171,29 +171,6 @@ class Segments:
         """Number of segments of each ray (N,)."""
         return np.diff(self.offsets)
 
-    def _box_grid(self) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.int32]] | None:
-        """The painter's grid of a detector made of boxes only: the planes of all box faces
-        along x, y, z and the visible volume of every cell (−1: none), built once; None if
-        some volume is not a box or the grid would exceed :data:`MAX_TRACE_GRID_CELLS`."""
-        cached = self.__dict__.get("_grid_cache", False)
-        if cached is not False:
-            return cached
-        grid = None
-        if self.n_volumes and bool(np.all(self._is_box)):
-            planes = [np.unique(np.concatenate([self._lo[:, k], self._hi[:, k]])) for k in range(3)]
-            shape = tuple(p.size - 1 for p in planes)
-            if all(s > 0 for s in shape) and math.prod(shape) <= MAX_TRACE_GRID_CELLS:
-                label = np.full(shape, -1, dtype=np.int32)
-                for v in range(self.n_volumes):  # later volumes paint over earlier ones
-                    sl = tuple(
-                        slice(int(np.searchsorted(planes[k], self._lo[v, k])), int(np.searchsorted(planes[k], self._hi[v, k])))
-                        for k in range(3)
-                    )
-                    label[sl] = v
-                grid = (planes[0], planes[1], planes[2], label)
-        self.__dict__["_grid_cache"] = grid
-        return grid
-
     def column_density_g_cm2(self) -> FloatArray:
         """Column density of each segment (S,), g/cm^2: density x length."""
         return self.volume_density_g_cm3[self.volume] * self.length_m * CM_PER_M
@@ -611,7 +588,10 @@ class Detector:
                 label = np.full(shape, -1, dtype=np.int32)
                 for v in range(self.n_volumes):  # later volumes paint over earlier ones
                     sl = tuple(
-                        slice(int(np.searchsorted(planes[k], self._lo[v, k])), int(np.searchsorted(planes[k], self._hi[v, k])))
+                        slice(
+                            int(np.searchsorted(planes[k], self._lo[v, k])),
+                            int(np.searchsorted(planes[k], self._hi[v, k])),
+                        )
                         for k in range(3)
                     )
                     label[sl] = v

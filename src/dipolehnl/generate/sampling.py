@@ -419,7 +419,9 @@ def generate(
         extra = np.floor(exact).astype(int)
         extra[np.argsort(extra - exact)[: n_main - int(extra.sum())]] += 1  # largest remainders
         if extra.sum() > 0:
-            more = _generate_strata(rng, detector, model, channels, proposals, shapes, q2_proposals, strata, extra, settings)
+            more = _generate_strata(
+                rng, detector, model, channels, proposals, shapes, q2_proposals, strata, extra, settings
+            )
             events = _concat_all([events, more])
     with stage("sampling"):
         batch = _batch(events, strata, channels, shapes, detector, model, comps, rng)
@@ -438,7 +440,9 @@ def generate(
         extra[np.argsort(extra - exact)[: n_more - int(extra.sum())]] += 1
         if not np.any(extra > 0):
             break
-        new_events = _generate_strata(rng, detector, model, channels, proposals, shapes, q2_proposals, strata, extra, settings)
+        new_events = _generate_strata(
+            rng, detector, model, channels, proposals, shapes, q2_proposals, strata, extra, settings
+        )
         # the new events are appended: earlier events (kinematics, decays, rays) stay as they are
         with stage("refinement"):
             batch = _append_batch(batch, _batch(new_events, strata, channels, shapes, detector, model, comps, rng))
