@@ -94,23 +94,23 @@ def full_scan(workers: int | None, all_three: bool) -> None:
     from dipolehnl.analysis.results import max_rel_mc_error, write_scan_outputs
     from dipolehnl.analysis.scan import run_scan, run_scans
 
-    ex = LocalExecutor(workers)
-    t0 = time.perf_counter()
-    r = run_scan("t2k2019", "default", executor=ex)
-    t_scan = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory() as out:
-        t1 = time.perf_counter()
-        write_scan_outputs(r, out)  # contours, CSV and JSON summaries (no figures)
-        t_out = time.perf_counter() - t1
-    print(
-        f"full scan t2k2019 [default], 60 masses x 200 couplings on {ex.workers} workers: {t_scan:.1f} s wall "
-        f"(+ {t_out:.1f} s contours and CSV/JSON outputs); "
-        f"max rel. MC error where 1-100 events: {max_rel_mc_error(r):.2%}"
-    )
-    if all_three:
+    with LocalExecutor(workers) as ex:  # one pool for both parts; closed (workers reaped) before memory is read
         t0 = time.perf_counter()
-        run_scans(["t2k2019", "t2k-full", "t2k+t2k2"], "default", executor=ex)
-        print(f"all three analyses [default]: {time.perf_counter() - t0:.1f} s wall")
+        r = run_scan("t2k2019", "default", executor=ex)
+        t_scan = time.perf_counter() - t0
+        with tempfile.TemporaryDirectory() as out:
+            t1 = time.perf_counter()
+            write_scan_outputs(r, out)  # contours, CSV and JSON summaries (no figures)
+            t_out = time.perf_counter() - t1
+        print(
+            f"full scan t2k2019 [default], 60 masses x 200 couplings on {ex.workers} workers: {t_scan:.1f} s wall "
+            f"(+ {t_out:.1f} s contours and CSV/JSON outputs); "
+            f"max rel. MC error where 1-100 events: {max_rel_mc_error(r):.2%}"
+        )
+        if all_three:
+            t0 = time.perf_counter()
+            run_scans(["t2k2019", "t2k-full", "t2k+t2k2"], "default", executor=ex)
+            print(f"all three analyses [default]: {time.perf_counter() - t0:.1f} s wall")
     own, children = peak_rss_mb()
     print(f"peak memory: this process {own:.0f} MB, largest worker {children:.0f} MB")
 

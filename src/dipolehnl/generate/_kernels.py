@@ -24,7 +24,7 @@ the NumPy version of it (kept in ``generator._segment_sum``) takes ~8 s for 2·1
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 TAYLOR_RATIO = 10.0
 TAYLOR_TERMS = 10
@@ -37,13 +37,13 @@ GROUP_M = 1.0
 SAME_LENGTH_RTOL = 1e-12
 
 
-@njit(cache=True, parallel=True, fastmath=False)
+@njit(cache=True)
 def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - compiled
     """J for every event i and every λ = lam0[i] / scale[k]; returns (n_events, n_scale)."""
     n_ev = offsets.shape[0] - 1
     n_k = scale.shape[0]
     out = np.zeros((n_ev, n_k))
-    for i in prange(n_ev):
+    for i in range(n_ev):
         s0 = offsets[i]
         s1 = offsets[i + 1]
         if s1 == s0:
