@@ -356,7 +356,7 @@ def generate(
     fiducial: Sequence[str] | Mapping[str, Shape] | None = None,
     allocation_couplings: ArrayLike | None = None,
     refine: Callable[[EventSample], Array | None] | None = None,
-    max_refine_rounds: int = 4,
+    max_refine_rounds: int = 6,
 ) -> EventSample:
     """Generate weighted HNL decays in the fiducial volumes of ``detector``.
 
@@ -371,7 +371,7 @@ def generate(
 
     ``refine(sample)`` (optional) returns None when the sample is precise enough, or
     (contributions (n_events, K) at the couplings that are not, factor): each round then
-    adds factor × (current size) events (clipped to 0.25–0.75: small steps, since the error
+    adds factor × (current size) events (clipped to 0.1–0.5: small steps, since the error
     estimate of a small sample is noisy and Neyman allocation often gains more than √N) to
     the strata in proportion
     to their standard deviation there (Neyman allocation), pooled with the earlier events of
@@ -434,7 +434,7 @@ def generate(
             break
         contrib, factor = request
         score = neyman_scores(np.asarray(contrib, dtype=float), sample.columns["stratum"], len(strata))
-        n_more = int(min(max(factor, 0.25), 0.75) * sample.n)
+        n_more = int(min(max(factor, 0.1), 0.5) * sample.n)
         exact = n_more * score
         extra = np.floor(exact).astype(int)
         extra[np.argsort(extra - exact)[: n_more - int(extra.sum())]] += 1
