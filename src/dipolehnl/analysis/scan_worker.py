@@ -268,7 +268,8 @@ class _Columns:
                 self.cols[k] = M[:, j]
         if len(ks) == 0:
             return np.zeros((self.rows.size, 0))
-        return np.stack([self.cols[int(k)] for k in ks], axis=1)
+        # (K, n) rows then its transpose: an F-ordered (n, K) matrix built with contiguous copies
+        return np.array([self.cols[int(k)] for k in ks]).T
 
 
 def _extends(new, old) -> bool:
