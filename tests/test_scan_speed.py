@@ -164,3 +164,26 @@ def test_decay_integral_grid_on_runs_of_equal_touching_segments():
             want = terms[:, groups[sl] == g].sum(axis=1)
             tol = 1e-9 * terms.sum(axis=1)[near]
             assert np.all(np.abs(by[i, near, g] - want[near]) <= tol + 1e-9 * want[near])
+
+
+def test_weighted_median_columns_against_a_direct_definition():
+    """Per column, the smallest x whose cumulative weight (x ascending) reaches half the total;
+    NaN for an all-zero column."""
+    from dipolehnl.analysis.summary import weighted_median, weighted_median_columns
+
+    rng = np.random.default_rng(9)
+    x = rng.exponential(1.0, 400)
+    W = rng.exponential(1.0, (400, 12)) * (rng.uniform(size=(400, 12)) < 0.3)
+    W[:, 3] = 0.0
+    W[:, 5] = 0.0
+    W[17, 5] = 2.0  # a single event carries the whole column
+    got = weighted_median_columns(x, W)
+    for k in range(12):
+        if W[:, k].sum() == 0:
+            assert np.isnan(got[k])
+            continue
+        xs = np.sort(x)
+        cum = np.array([W[x <= v, k].sum() for v in xs])
+        assert got[k] == xs[np.argmax(cum >= 0.5 * W[:, k].sum())]
+        assert got[k] == weighted_median(x, W[:, k])
+    assert got[5] == x[17]

@@ -49,12 +49,15 @@ def weighted_median_columns(x: np.ndarray, W: np.ndarray) -> np.ndarray:
     numpy.ndarray
         The weighted median for every column, shape (K,); nan where a column sums to 0.
     """
+    from dipolehnl.analysis._kernels import weighted_median_sorted
+
+    x = np.asarray(x, dtype=float)
+    W = np.asarray(W, dtype=float)
+    if x.size == 0:
+        return np.full(W.shape[1], np.nan)
     order = np.argsort(x)
-    cw = np.cumsum(W[order], axis=0)
-    total = cw[-1]
-    idx = np.array([np.searchsorted(cw[:, k], 0.5 * total[k]) for k in range(W.shape[1])])
-    out = x[order][np.minimum(idx, x.size - 1)]
-    return np.where(total > 0, out, np.nan)
+    out: np.ndarray = weighted_median_sorted(x[order], W, order)
+    return out
 
 
 @dataclass(frozen=True)
