@@ -268,3 +268,20 @@ def test_numerically_safe_at_the_lightest_masses(m, E, name):
     approx = ALPHA_EM * model.mu_tr_GeVinv**2 * Z**2 * F**2 * (1 / Q2 - q2min / Q2**2) * HBARC2_GEV2_CM2
     np.testing.assert_allclose(xsec.dsigma_dQ2_cm2(ch, model, E, Q2), approx, rtol=1e-3)
     assert np.isfinite(xsec.total_xsec_cm2(ch, model, E)) and xsec.total_xsec_cm2(ch, model, E) > 0
+
+
+def test_dsigma_by_helicity_matches_one_helicity_at_a_time():
+    """The shared-kinematics per-helicity evaluation equals separate evaluations (all regimes)."""
+    from dipolehnl.physics.model import HNLModel
+    from dipolehnl.physics.nuclear import NuclearOptions
+
+    opts = NuclearOptions(nucleus_spin="zero", pauli_blocking=True, neutron_elastic=True)
+    model = HNLModel(0.08, 2e-6)
+    E = np.geomspace(0.1, 5.0, 7)[:, None]
+    for ch in xsec.channels(1000060120, opts) + xsec.channels(1000010010, opts):
+        lo, hi = xsec.q2_limits(E, model.mass_GeV, ch.M_GeV)
+        Q2 = np.exp(np.log(lo) + (np.log(hi) - np.log(lo)) * np.linspace(0.01, 0.99, 9)[None, :])
+        parts = xsec.dsigma_dQ2_by_helicity_cm2(ch, model, E, Q2, (1, -1))
+        for h in (1, -1):
+            np.testing.assert_allclose(parts[h], xsec.dsigma_dQ2_cm2(ch, model, E, Q2, helicity=h), rtol=1e-13)
+        np.testing.assert_allclose(parts[1] + parts[-1], xsec.dsigma_dQ2_cm2(ch, model, E, Q2), rtol=1e-12)

@@ -289,10 +289,10 @@ def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, proposal
     u = lo + width * (k + rng.uniform(0.0, 1.0, E.size))
     Q2 = np.exp(u)
     q = proposal.prob[j, k] / width
-    f_plus = xsec.dsigma_dQ2_cm2(channel, model, E, Q2, helicity=1) * Q2
-    f_tot = f_plus
-    if len(model.helicities) > 1:
-        f_tot = f_plus + xsec.dsigma_dQ2_cm2(channel, model, E, Q2, helicity=-1) * Q2
+    both = len(model.helicities) > 1
+    parts = xsec.dsigma_dQ2_by_helicity_cm2(channel, model, E, Q2, (1, -1) if both else (1,))
+    f_plus = parts[1] * Q2
+    f_tot = f_plus + parts[-1] * Q2 if both else f_plus
     return Q2, f_tot, f_plus, q
 
 

@@ -183,9 +183,10 @@ def q2_limits(E_GeV: ArrayLike, m_GeV: float, M_GeV: float) -> tuple[np.ndarray,
 
 
 # ---------------------------------------------------------------- dσ/dQ² (eqs. 6–7)
-def _msq_bracket(s, t, M, m, F1, F2, h):
-    """The curly bracket of eq. (7) divided by √λ-independent prefactor pieces; returns
-    { F2² t[√λ P2 + h Q2] + 8F1F2M² t[√λ P12 + h Q12] + 8F1²M²[√λ A + h B] } and √λ."""
+def _msq_bracket(s, t, M, m, F1, F2):
+    """The curly bracket of eq. (7) divided by √λ-independent prefactor pieces,
+    { F2² t[√λ P2 + h Q2] + 8F1F2M² t[√λ P12 + h Q12] + 8F1²M²[√λ A + h B] }, as its parts
+    even and odd in the helicity h: returns (even, odd, √λ), bracket = even + h × odd."""
     M2, m2 = M * M, m * m
     m4 = m2 * m2
     M4 = M2 * M2
@@ -197,7 +198,9 @@ def _msq_bracket(s, t, M, m, F1, F2, h):
         + (M2 + m2 - s) * (2 * M4 + m4 - 2 * m2 * s + 2 * s * s - 4 * M2 * (m2 + s)) * t
         - (2 * M4 + m4 - m2 * s + 2 * s * s - M2 * (3 * m2 + 4 * s)) * t * t
     )
-    bracket = 8 * F1 * F1 * M2 * (sl * A + h * B)
+    c1 = 8 * F1 * F1 * M2
+    even = c1 * sl * A
+    odd = c1 * B
     if np.any(F2 != 0):
         P2 = -4 * M2 * m4 + 4 * (M2 - s) * (M2 + m2 - s) * t - (m2 - 4 * s) * t * t + t**3
         Q2_ = (
@@ -208,18 +211,23 @@ def _msq_bracket(s, t, M, m, F1, F2, h):
         )
         P12 = -2 * m4 + m2 * t + t * t
         Q12 = (2 * m2 - t) * (m4 - s * t + M2 * (m2 + t) - m2 * (s + t))
-        bracket = bracket + F2 * F2 * t * (sl * P2 + h * Q2_) + 8 * F1 * F2 * M2 * t * (sl * P12 + h * Q12)
-    return bracket, sl
+        c2 = F2 * F2 * t
+        c12 = 8 * F1 * F2 * M2 * t
+        even = even + c2 * sl * P2 + c12 * sl * P12
+        odd = odd + c2 * Q2_ + c12 * Q12
+    return even, odd, sl
 
 
-def _spin_half_minus_zero(s, t, M, m, F1, h, sl):
+def _spin_half_minus_zero(s, t, M, m, F1, sl):
     """Eq. (7)'s bracket (F2 = 0) minus its spin-0 counterpart, in the bracket's
     normalisation: 8F1²M²[√λ D_A + h D_B] with (docs/physics.md, "Spin-0 nuclei")
-    D_A = t(t − m²)(t + 2m²)/2,  D_B = t(t − 2m²)[m²(s − M² − m²) + t(s − M² + m²)]/2."""
+    D_A = t(t − m²)(t + 2m²)/2,  D_B = t(t − 2m²)[m²(s − M² − m²) + t(s − M² + m²)]/2;
+    returned as its parts even and odd in h: (8F1²M² √λ D_A, 8F1²M² D_B)."""
     m2 = m * m
     DA = t * (t - m2) * (t + 2 * m2) / 2
     DB = t * (t - 2 * m2) * (m2 * (s - M * M - m2) + t * (s - M * M + m2)) / 2
-    return 8 * F1 * F1 * M * M * (sl * DA + h * DB)
+    c = 8 * F1 * F1 * M * M
+    return c * sl * DA, c * DB
 
 
 def dsigma_dQ2_cm2(
@@ -237,28 +245,54 @@ def dsigma_dQ2_cm2(
     spin-0 coherent current (eq. 7 minus :func:`_spin_half_minus_zero`, with the spin-0
     flux factor) and multiplies p-el/n-el on bound nucleons by S(|q⃗|).
     """
+    hels = model.helicities if helicity is None else (int(helicity),)
+    return _dsigma_dQ2(channel, model, E_GeV, Q2_GeV2, (tuple(hels),))[0]
+
+
+def dsigma_dQ2_by_helicity_cm2(
+    channel: Channel,
+    model: HNLModel,
+    E_GeV: ArrayLike,
+    Q2_GeV2: ArrayLike,
+    helicities: tuple[int, ...] | None = None,
+) -> dict[int, np.ndarray]:
+    """dσ/dQ² (cm²/GeV²) for each helicity separately (default: those of
+    ``model.convention``), sharing the kinematics and form factors:
+    ``{h: dsigma_dQ2_cm2(channel, model, E, Q², helicity=h)}``."""
+    hels = tuple(int(h) for h in (model.helicities if helicities is None else helicities))
+    return dict(zip(hels, _dsigma_dQ2(channel, model, E_GeV, Q2_GeV2, tuple((h,) for h in hels))))
+
+
+def _dsigma_dQ2(channel, model, E_GeV, Q2_GeV2, groups) -> list[np.ndarray]:
+    """dσ/dQ² summed over the helicities of each group in ``groups`` (e.g. ((1, -1),) or
+    ((1,), (-1,))): one result per group, kinematics and form factors computed once."""
     E, Q2 = np.broadcast_arrays(np.asarray(E_GeV, dtype=float), np.asarray(Q2_GeV2, dtype=float))
     M, m = channel.M_GeV, model.mass_GeV
     s = M * M + 2.0 * E * M
     t = -Q2
     q2min, q2max = q2_limits(E, m, M)
     inside = (Q2 >= q2min * (1 - 1e-12)) & (Q2 <= q2max * (1 + 1e-12))
-    F1, F2 = channel.form_factors(np.where(inside, Q2, 0.0))
-    hels = model.helicities if helicity is None else (int(helicity),)
-    total = np.zeros_like(E)
-    for h in hels:
-        br, sl = _msq_bracket(s, t, M, m, F1, F2, h)
-        if channel.spin_zero:
-            br = br - _spin_half_minus_zero(s, t, M, m, F1, h, sl)
-        total = total + br
+    Q2_in = np.where(inside, Q2, 0.0)
+    F1, F2 = channel.form_factors(Q2_in)
+    pauli = channel.pauli_factor(Q2_in)
     mu = model.mu_tr_GeVinv
-    # eq. (6): 1/(32π) averages a spin-½ target; a spin-0 target has no spin to average
-    # (the spin-0 |M|² is half the bracket's normalisation, so the factor is the same)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        msq = E_EM**2 * mu * mu * channel.Z_hat**2 / (4 * M * M * t * t * sl) * total
-        out = channel.n_targets * msq / (32.0 * math.pi * (s - M * M) ** 2) * HBARC2_GEV2_CM2
-    out = out * channel.pauli_factor(np.where(inside, Q2, 0.0))
-    return np.where(inside & (sl > 0), np.maximum(out, 0.0), 0.0)
+    even, odd, sl = _msq_bracket(s, t, M, m, F1, F2)
+    if channel.spin_zero:
+        even0, odd0 = _spin_half_minus_zero(s, t, M, m, F1, sl)
+        even, odd = even - even0, odd - odd0
+    out = []
+    for hels in groups:
+        total = np.zeros_like(E)
+        for h in hels:
+            total = total + (even + h * odd)
+        # eq. (6): 1/(32π) averages a spin-½ target; a spin-0 target has no spin to average
+        # (the spin-0 |M|² is half the bracket's normalisation, so the factor is the same)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            msq = E_EM**2 * mu * mu * channel.Z_hat**2 / (4 * M * M * t * t * sl) * total
+            res = channel.n_targets * msq / (32.0 * math.pi * (s - M * M) ** 2) * HBARC2_GEV2_CM2
+        res = res * pauli
+        out.append(np.where(inside & (sl > 0), np.maximum(res, 0.0), 0.0))
+    return out
 
 
 # ---------------------------------------------------------------- σ(E)
