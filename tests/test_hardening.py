@@ -728,3 +728,26 @@ def test_interrupt_during_commit_is_completed_by_the_next_run(tmp_path, monkeypa
         pass
     manifest_matches(out)
     assert leftovers(out) == []
+
+
+def test_miniboone_fit_refuses_a_locked_out_and_writes_one_set_with_a_manifest(tmp_path):
+    """miniboone-fit: a second run into a held --out is refused (one line, exit 2, nothing
+    written); a completed run leaves one output set whose manifest matches its files."""
+    from dipolehnl.io import output_lock
+
+    args = ["miniboone-fit", "--masses", "10:100:3", "--couplings", "1e-7:1e-5:12", "--events", "300", "--fit", "enu"]
+    out = tmp_path / "fit"
+    with output_lock(out):
+        r = run_cli_process(args + ["--out", out], timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "in use by another dipolehnl run" in r.stderr and "Traceback" not in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]
+    r = run_cli_process(args + ["--out", out], timeout=300)
+    assert r.returncode == 0, r.stderr
+    doc = manifest_matches(out)
+    assert set(doc["manifest"]["files_sha256"]) == {
+        "preferred_region_enu_95cl.csv",
+        "preferred_region_enu_997cl.csv",
+        "chi2_grid.csv",
+    }
+    assert leftovers(out) == []

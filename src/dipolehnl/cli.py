@@ -533,8 +533,11 @@ def _register_miniboone_fit(sub) -> None:
             seed=args.seed,
             workers=args.workers or 1,
         )
-        res = mbf.run_fit(s)
-        files = mbf.write_fit_outputs(res, args.out)
+        from dipolehnl.io import output_lock
+
+        with output_lock(args.out):  # checked settings first; a second run into the same --out is refused
+            res = mbf.run_fit(s)
+            files = mbf.write_fit_outputs(res, args.out)
         for f in s.fits:
             bf = res.best_fit(f)
             print(

@@ -305,11 +305,14 @@ class OutputSet:
         self.files[name] = hashlib.sha256(data).hexdigest()
 
     def write_manifest(self, obj: dict, name: str = MANIFEST_FILE) -> dict:
-        """Stage the manifest file: ``obj`` plus ``manifest`` = {run_id, settings_hash,
-        created_utc, files: {name: sha256}} (checked finite; written last on commit)."""
+        """Stage the manifest file: ``obj`` plus ``files`` (the set's file names, this one
+        last, unless ``obj`` lists them; the next set into the directory removes those it lacks)
+        and ``manifest`` = {run_id, settings_hash, created_utc, files: {name: sha256}} (checked
+        finite; written last on commit)."""
         import datetime
 
         doc = dict(obj)
+        doc.setdefault("files", [*self.files, name])
         doc["manifest"] = {
             "run_id": self.run_id,
             "settings_hash": self.settings_hash,

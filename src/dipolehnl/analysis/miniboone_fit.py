@@ -482,32 +482,35 @@ def summary_dict(res: FitResult) -> dict:
 
 
 def write_fit_outputs(res: FitResult, out_dir: str | Path) -> dict[str, str]:
-    """DIR/preferred_region_<fit>_<95cl|997cl>.csv, DIR/chi2_grid.csv, DIR/summary.json (atomic)."""
-    from dipolehnl.io import write_json_atomic, write_text_atomic
+    """DIR/preferred_region_<fit>_<95cl|997cl>.csv, DIR/chi2_grid.csv, DIR/summary.json, written
+    as one atomic output set (``dipolehnl.io.atomic_output_set``: ``summary.json`` last, with a
+    manifest; the directory is locked while it is written)."""
+    from dipolehnl.io import atomic_output_set
 
     out = Path(out_dir)
     files = {}
-    for fit in res.settings.fits:
-        for lv in DCHI2_LEVELS:
-            p = out / f"preferred_region_{fit}_{lv}.csv"
-            write_text_atomic(p, _polygon_csv(res.regions[fit][lv]))
-            files[f"{fit}_{lv}"] = str(p)
-    cols = ["m_MeV", "d_GeVinv", "hnl_events_enu", "hnl_events_costheta"]
-    for fit in res.settings.fits:
-        cols += [f"chi2_{fit}", f"dchi2_{fit}"]
-    lines = [",".join(cols)]
-    dch = {f: res.dchi2(f) for f in res.settings.fits}
-    for i, m in enumerate(res.masses_MeV):
-        H = res.hists[i]
-        for k, d in enumerate(res.couplings_GeVinv):
-            row = [f"{m:.6g}", f"{d:.6g}", f"{H.enu[k].sum():.6g}", f"{H.costheta[k].sum():.6g}"]
-            for f in res.settings.fits:
-                row += [f"{res.chi2[f][i, k]:.6g}", f"{dch[f][i, k]:.6g}"]
-            lines.append(",".join(row))
-    write_text_atomic(out / "chi2_grid.csv", "\n".join(lines) + "\n")
-    files["chi2_grid"] = str(out / "chi2_grid.csv")
-    write_json_atomic(out / "summary.json", summary_dict(res))
-    files["summary"] = str(out / "summary.json")
+    with atomic_output_set(out) as outset:
+        for fit in res.settings.fits:
+            for lv in DCHI2_LEVELS:
+                name = f"preferred_region_{fit}_{lv}.csv"
+                outset.write_text(name, _polygon_csv(res.regions[fit][lv]))
+                files[f"{fit}_{lv}"] = str(out / name)
+        cols = ["m_MeV", "d_GeVinv", "hnl_events_enu", "hnl_events_costheta"]
+        for fit in res.settings.fits:
+            cols += [f"chi2_{fit}", f"dchi2_{fit}"]
+        lines = [",".join(cols)]
+        dch = {f: res.dchi2(f) for f in res.settings.fits}
+        for i, m in enumerate(res.masses_MeV):
+            H = res.hists[i]
+            for k, d in enumerate(res.couplings_GeVinv):
+                row = [f"{m:.6g}", f"{d:.6g}", f"{H.enu[k].sum():.6g}", f"{H.costheta[k].sum():.6g}"]
+                for f in res.settings.fits:
+                    row += [f"{res.chi2[f][i, k]:.6g}", f"{dch[f][i, k]:.6g}"]
+                lines.append(",".join(row))
+        outset.write_text("chi2_grid.csv", "\n".join(lines) + "\n")
+        files["chi2_grid"] = str(out / "chi2_grid.csv")
+        outset.write_manifest(summary_dict(res))
+        files["summary"] = str(out / "summary.json")
     return files
 
 
