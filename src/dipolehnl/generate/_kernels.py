@@ -37,6 +37,43 @@ GROUP_M = 1.0
 SAME_LENGTH_RTOL = 1e-12
 
 
+@njit(cache=True, inline="always")
+def _add_moments(mom, n_s, a_s, b_s):  # pragma: no cover - compiled
+    """mom[k] += n (b^{k+1} − a^{k+1})/(k+1)!, k < TAYLOR_TERMS (positions about any origin)."""
+    pa = a_s
+    pb = b_s
+    for k in range(TAYLOR_TERMS):
+        mom[k] += n_s * (pb - pa)
+        pa *= a_s / (k + 2)
+        pb *= b_s / (k + 2)
+
+
+@njit(cache=True, inline="always")
+def _series(mom, inv):  # pragma: no cover - compiled
+    """Σ_k (−1)^k mom[k] λ^{−(k+1)} (Horner), the decay integral of the segments of ``mom``."""
+    acc = 0.0
+    for j in range(TAYLOR_TERMS - 1, -1, -1):
+        acc = mom[j] - inv * acc
+    return inv * acc
+
+
+@njit(cache=True, inline="always")
+def _segment_exps(a_s, b_s, inv, prev_b, prev_e, prev_len, prev_r):  # pragma: no cover - compiled
+    """(e^{−a/λ}, e^{−b/λ}, e^{−(b−a)/λ}) of a segment: e^{−a/λ} is the previous segment's
+    e^{−b/λ} when they touch, and e^{−b/λ} = e^{−a/λ} × the previous ratio when they are
+    also equally long."""
+    L = b_s - a_s
+    if a_s == prev_b:
+        ea = prev_e
+        if abs(L - prev_len) <= SAME_LENGTH_RTOL * L:  # equal sub-segments
+            return ea, ea * prev_r, prev_r
+        eb = np.exp(-b_s * inv)
+    else:
+        ea = np.exp(-a_s * inv)
+        eb = np.exp(-b_s * inv)
+    return ea, eb, (eb / ea if ea > 0.0 else np.exp(-L * inv))
+
+
 @njit(cache=True)
 def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - compiled
     """J for every event i and every λ = lam0[i] / scale[k]; returns (n_events, n_scale)."""
@@ -51,12 +88,7 @@ def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - co
         moments = np.zeros(TAYLOR_TERMS)
         bmax = 0.0
         for s in range(s0, s1):
-            pa = a[s]
-            pb = b[s]
-            for k in range(TAYLOR_TERMS):  # M_{k+1} += n (b^{k+1} − a^{k+1}) / (k+1)!
-                moments[k] += n[s] * (pb - pa)
-                pa *= a[s] / (k + 2)
-                pb *= b[s] / (k + 2)
+            _add_moments(moments, n[s], a[s], b[s])  # M_{k+1} = Σ n (b^{k+1} − a^{k+1}) / (k+1)!
             if b[s] > bmax:
                 bmax = b[s]
         # groups of consecutive segments within GROUP_M: local moments about the group's start A
@@ -75,14 +107,7 @@ def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - co
                 e += 1
             if e - s > 1:
                 for q in range(s, e):
-                    la = a[q] - A
-                    lb = b[q] - A
-                    pa = la
-                    pb = lb
-                    for k in range(TAYLOR_TERMS):
-                        g_mom[ng, k] += n[q] * (pb - pa)
-                        pa *= la / (k + 2)
-                        pb *= lb / (k + 2)
+                    _add_moments(g_mom[ng], n[q], a[q] - A, b[q] - A)
             g_first[ng] = s
             g_last[ng] = e
             g_A[ng] = A
@@ -93,10 +118,7 @@ def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - co
             lam = lam0[i] / scale[k]
             inv = 1.0 / lam
             if lam >= TAYLOR_RATIO * bmax:
-                acc = 0.0
-                for j in range(TAYLOR_TERMS - 1, -1, -1):  # Horner: Σ (−1)^j M_{j+1} λ^{−(j+1)}
-                    acc = moments[j] - inv * acc
-                out[i, k] = inv * acc
+                out[i, k] = _series(moments, inv)
                 continue
             total = 0.0
             prev_b = -1.0
@@ -109,32 +131,18 @@ def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - co
                     break
                 if g_last[g] - g_first[g] > 1 and lam >= TAYLOR_RATIO * g_ext[g]:
                     eA = prev_e if A == prev_b else np.exp(-A * inv)
-                    acc = 0.0
-                    for j in range(TAYLOR_TERMS - 1, -1, -1):
-                        acc = g_mom[g, j] - inv * acc
-                    total += eA * inv * acc
+                    total += eA * _series(g_mom[g], inv)
                     prev_b = -1.0
                     continue
                 for s in range(g_first[g], g_last[g]):
                     xa = a[s] * inv
                     if xa > SKIP_EXPONENT:
                         break
-                    L = b[s] - a[s]
-                    if a[s] == prev_b:
-                        ea = prev_e
-                        if abs(L - prev_len) <= SAME_LENGTH_RTOL * L:  # equal sub-segments
-                            eb = ea * prev_r
-                        else:
-                            eb = np.exp(-b[s] * inv)
-                            prev_r = eb / ea if ea > 0.0 else np.exp(-L * inv)
-                    else:
-                        ea = np.exp(-xa)
-                        eb = np.exp(-b[s] * inv)
-                        prev_r = eb / ea if ea > 0.0 else np.exp(-L * inv)
+                    ea, eb, prev_r = _segment_exps(a[s], b[s], inv, prev_b, prev_e, prev_len, prev_r)
                     total += n[s] * (ea - eb)
                     prev_b = b[s]
                     prev_e = eb
-                    prev_len = L
+                    prev_len = b[s] - a[s]
             out[i, k] = total
     return out
 
@@ -157,13 +165,7 @@ def decay_integral_by_group(offsets, a, b, n, group, n_groups, lam0, scale):  # 
         moments[:, :] = 0.0
         bmax = 0.0
         for s in range(s0, s1):
-            pa = a[s]
-            pb = b[s]
-            g = group[s]
-            for k in range(TAYLOR_TERMS):
-                moments[g, k] += n[s] * (pb - pa)
-                pa *= a[s] / (k + 2)
-                pb *= b[s] / (k + 2)
+            _add_moments(moments[group[s]], n[s], a[s], b[s])
             if b[s] > bmax:
                 bmax = b[s]
         for k in range(n_k):
@@ -171,10 +173,7 @@ def decay_integral_by_group(offsets, a, b, n, group, n_groups, lam0, scale):  # 
             inv = 1.0 / lam
             if lam >= TAYLOR_RATIO * bmax:
                 for g in range(n_groups):
-                    acc = 0.0
-                    for j in range(TAYLOR_TERMS - 1, -1, -1):
-                        acc = moments[g, j] - inv * acc
-                    out[i, k, g] = inv * acc
+                    out[i, k, g] = _series(moments[g], inv)
                 continue
             prev_b = -1.0
             prev_e = 0.0
@@ -184,20 +183,9 @@ def decay_integral_by_group(offsets, a, b, n, group, n_groups, lam0, scale):  # 
                 xa = a[s] * inv
                 if xa > SKIP_EXPONENT:
                     break
-                L = b[s] - a[s]
-                if a[s] == prev_b:
-                    ea = prev_e
-                    if abs(L - prev_len) <= SAME_LENGTH_RTOL * L:
-                        eb = ea * prev_r
-                    else:
-                        eb = np.exp(-b[s] * inv)
-                        prev_r = eb / ea if ea > 0.0 else np.exp(-L * inv)
-                else:
-                    ea = np.exp(-xa)
-                    eb = np.exp(-b[s] * inv)
-                    prev_r = eb / ea if ea > 0.0 else np.exp(-L * inv)
+                ea, eb, prev_r = _segment_exps(a[s], b[s], inv, prev_b, prev_e, prev_len, prev_r)
                 out[i, k, group[s]] += n[s] * (ea - eb)
                 prev_b = b[s]
                 prev_e = eb
-                prev_len = L
+                prev_len = b[s] - a[s]
     return out
