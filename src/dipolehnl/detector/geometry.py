@@ -437,21 +437,9 @@ class Detector:
         exact = np.zeros(n, dtype=bool)
         boxes = np.flatnonzero(self._is_box)
         curved = np.flatnonzero(~self._is_box)
-        grid_ok = boxes.size > 0
-        if grid_ok:
-            edges = [np.unique(np.concatenate([self._lo[boxes, k], self._hi[boxes, k]])) for k in range(3)]
-            grid_ok = math.prod(e.size - 1 for e in edges) <= MAX_GRID_CELLS
-        if grid_ok:
-            label = np.full(tuple(e.size - 1 for e in edges), -1, dtype=np.int32)
-            for i in boxes.tolist():
-                sl = tuple(
-                    slice(
-                        int(np.searchsorted(edges[k], self._lo[i, k])),
-                        int(np.searchsorted(edges[k], self._hi[i, k])),
-                    )
-                    for k in range(3)
-                )
-                label[sl] = i
+        painted = self._painter_grid(boxes, MAX_GRID_CELLS)
+        if painted is not None:
+            edges, label = painted
             dx, dy, dz = (np.diff(e) for e in edges)
             # Sum cell volumes per label, one z-row at a time to bound memory.
             acc = np.zeros(n + 1)
@@ -573,29 +561,39 @@ class Detector:
             volume_density_g_cm3=self._density.copy(),
         )
 
+    def _painter_grid(self, boxes: IntArray, max_cells: int) -> tuple[list[FloatArray], NDArray[np.int32]] | None:
+        """The planes of all faces of the boxes ``boxes`` (indices, ascending) along x, y, z
+        and the grid of cells between them, each labelled with the latest of these boxes
+        containing it (−1: none; every cell lies inside or outside each box); None if there
+        are no boxes or more than ``max_cells`` cells."""
+        if boxes.size == 0:
+            return None
+        planes = [np.unique(np.concatenate([self._lo[boxes, k], self._hi[boxes, k]])) for k in range(3)]
+        shape = tuple(p.size - 1 for p in planes)
+        if not all(c > 0 for c in shape) or math.prod(shape) > max_cells:
+            return None
+        label = np.full(shape, -1, dtype=np.int32)
+        for v in boxes.tolist():  # later volumes paint over earlier ones
+            sl = tuple(
+                slice(int(np.searchsorted(planes[k], self._lo[v, k])), int(np.searchsorted(planes[k], self._hi[v, k])))
+                for k in range(3)
+            )
+            label[sl] = v
+        return planes, label
+
     def _box_grid(self) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.int32]] | None:
-        """The painter's grid of a detector made of boxes only: the planes of all box faces
-        along x, y, z and the visible volume of every cell (−1: none), built once; None if
-        some volume is not a box or the grid would exceed :data:`MAX_TRACE_GRID_CELLS`."""
+        """The painter's grid (:meth:`_painter_grid`) of a detector made of boxes only, built
+        once; None if some volume is not a box or the grid would exceed
+        :data:`MAX_TRACE_GRID_CELLS`."""
         cached = self.__dict__.get("_grid_cache", False)
         if cached is not False:
             return cached
         grid = None
         if self.n_volumes and bool(np.all(self._is_box)):
-            planes = [np.unique(np.concatenate([self._lo[:, k], self._hi[:, k]])) for k in range(3)]
-            shape = tuple(p.size - 1 for p in planes)
-            if all(s > 0 for s in shape) and math.prod(shape) <= MAX_TRACE_GRID_CELLS:
-                label = np.full(shape, -1, dtype=np.int32)
-                for v in range(self.n_volumes):  # later volumes paint over earlier ones
-                    sl = tuple(
-                        slice(
-                            int(np.searchsorted(planes[k], self._lo[v, k])),
-                            int(np.searchsorted(planes[k], self._hi[v, k])),
-                        )
-                        for k in range(3)
-                    )
-                    label[sl] = v
-                grid = (planes[0], planes[1], planes[2], label)
+            painted = self._painter_grid(np.arange(self.n_volumes), MAX_TRACE_GRID_CELLS)
+            if painted is not None:
+                (px, py, pz), label = painted
+                grid = (px, py, pz, label)
         self.__dict__["_grid_cache"] = grid
         return grid
 
