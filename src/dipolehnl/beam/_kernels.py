@@ -9,18 +9,49 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, inline="always")
+def _table_g(x0, x1, x2, axis, a0, da, w_step, rho0, ln_g):  # pragma: no cover - compiled
+    """g at the point (x0, x1, x2) relative to the target: bilinear in the table ``ln_g`` over
+    (distance along ``axis`` − a0)/da and asinh(distance from the axis/rho0)/w_step
+    (:class:`dipolehnl.beam.beamline.FluxFactorTable`); NaN outside the table."""
+    n_a, n_w = ln_g.shape
+    along = x0 * axis[0] + x1 * axis[1] + x2 * axis[2]
+    perp = math.sqrt(max(x0 * x0 + x1 * x1 + x2 * x2 - along * along, 0.0))
+    fa = (along - a0) / da
+    fw = math.asinh(perp / rho0) / w_step
+    if not (fa >= 0.0 and fa <= n_a - 1 and fw <= n_w - 1):
+        return np.nan
+    ia = min(int(fa), n_a - 2)
+    iw = min(int(fw), n_w - 2)
+    ta = fa - ia
+    tw = fw - iw
+    v = (ln_g[ia, iw] * (1 - tw) + ln_g[ia, iw + 1] * tw) * (1 - ta) + (
+        ln_g[ia + 1, iw] * (1 - tw) + ln_g[ia + 1, iw + 1] * tw
+    ) * ta
+    return math.exp(v)
+
+
+@njit(cache=True)
+def table_flux_factor(x, target, axis, a0, da, w_step, rho0, ln_g):  # pragma: no cover - compiled
+    """g at the points x (N, 3) from the table (:func:`_table_g`); NaN outside it."""
+    out = np.empty(x.shape[0])
+    for i in range(x.shape[0]):
+        out[i] = _table_g(
+            x[i, 0] - target[0], x[i, 1] - target[1], x[i, 2] - target[2], axis, a0, da, w_step, rho0, ln_g
+        )
+    return out
+
+
 @njit(cache=True)
 def split_and_modulate(
     x_dec, u, offsets, a, b, n, volume, step, target, axis, a0, da, w_step, rho0, ln_g
 ):  # pragma: no cover - compiled
     """Split segments [a, b] of ray i (from x_dec[i] along −u[i]) into ceil((b − a)/step)
-    equal sub-segments with density n × g(x_mid), g bilinear in the table ``ln_g`` over
-    (distance along ``axis`` from ``target`` − a0)/da and asinh(distance from the axis/rho0)/w_step
-    (:class:`dipolehnl.beam.beamline.FluxFactorTable`).  Sub-segments whose midpoint lies
+    equal sub-segments with density n × g(x_mid), g from the table (:func:`_table_g`).
+    Sub-segments whose midpoint lies
     outside the table get g = NaN (the caller evaluates them exactly).  Returns (offsets, a,
     b, n, volume, parent segment, x_mid) in CSR layout."""
     n_ray = offsets.shape[0] - 1
-    n_a, n_w = ln_g.shape
     total = 0
     for s in range(a.shape[0]):
         total += max(int(math.ceil((b[s] - a[s]) / step)), 1)
@@ -44,21 +75,7 @@ def split_and_modulate(
                 x0 = x_dec[i, 0] - mid * u[i, 0] - target[0]
                 x1 = x_dec[i, 1] - mid * u[i, 1] - target[1]
                 x2 = x_dec[i, 2] - mid * u[i, 2] - target[2]
-                along = x0 * axis[0] + x1 * axis[1] + x2 * axis[2]
-                perp = math.sqrt(max(x0 * x0 + x1 * x1 + x2 * x2 - along * along, 0.0))
-                fa = (along - a0) / da
-                fw = math.asinh(perp / rho0) / w_step
-                if fa >= 0.0 and fa <= n_a - 1 and fw <= n_w - 1:
-                    ia = min(int(fa), n_a - 2)
-                    iw = min(int(fw), n_w - 2)
-                    ta = fa - ia
-                    tw = fw - iw
-                    v = (ln_g[ia, iw] * (1 - tw) + ln_g[ia, iw + 1] * tw) * (1 - ta) + (
-                        ln_g[ia + 1, iw] * (1 - tw) + ln_g[ia + 1, iw + 1] * tw
-                    ) * ta
-                    g = math.exp(v)
-                else:
-                    g = np.nan
+                g = _table_g(x0, x1, x2, axis, a0, da, w_step, rho0, ln_g)
                 a2[o] = lo
                 b2[o] = hi
                 n2[o] = n[s] * g

@@ -194,13 +194,6 @@ class Beamline:
             return np.ones(x.shape[0])
         return self._source_flux(x) / self._source_flux(np.zeros((1, 3)))[0]
 
-    def _cylindrical(self, x: Array) -> tuple[Array, Array]:
-        """(distance along the beam axis from the target, distance from the axis), m."""
-        r = x - self.target_m[None, :]
-        along = r @ self.axis
-        perp = np.sqrt(np.maximum(np.einsum("ni,ni->n", r, r) - along * along, 0.0))
-        return along, perp
-
     def flux_factor_fast(self, x_m: ArrayLike) -> Array:
         """g(x) interpolated from a table (:class:`FluxFactorTable`, built once per beamline
         and process); points outside the table get the exact :meth:`flux_factor`.  Relative
@@ -208,11 +201,13 @@ class Beamline:
         x = np.atleast_2d(np.asarray(x_m, dtype=float))
         if not self.flux_falloff:
             return np.ones(x.shape[0])
-        table = _flux_table(self)
-        along, perp = self._cylindrical(x)
-        out, inside = table(along, perp)
-        if not np.all(inside):
-            out[~inside] = self.flux_factor(x[~inside])
+        from dipolehnl.beam._kernels import table_flux_factor
+
+        t = _flux_table(self)
+        out: Array = table_flux_factor(x, self.target_m, self.axis, t.a0_m, t.da_m, t.w_step, t.rho0_m, t.ln_g)
+        outside = np.isnan(out)
+        if outside.any():
+            out[outside] = self.flux_factor(x[outside])
         return out
 
 
@@ -225,7 +220,8 @@ class FluxFactorTable:
     """ln g on a grid in (a, w) with a the distance along the beam axis from the target
     (uniform, ``step_m``) and w = asinh(ρ/ρ₀) with ρ the distance from the axis (uniform):
     fine near the axis, where the angular factor varies on the scale ρ ~ a/γ₂.  Bilinear
-    interpolation of ln g (g > 0 and smooth: the earth begins after the decay volume ends)."""
+    interpolation of ln g (g > 0 and smooth: the earth begins after the decay volume ends),
+    evaluated by ``beam._kernels._table_g`` for the generator and :meth:`Beamline.flux_factor_fast`."""
 
     a0_m: float
     da_m: float
@@ -247,22 +243,6 @@ class FluxFactorTable:
         pts = bl.target_m + a[:, None, None] * bl.axis + rho[None, :, None] * e
         g = bl.flux_factor(pts.reshape(-1, 3)).reshape(n_a, n_w)
         return cls(float(a[0]), da, float(w[1] - w[0]), rho0, np.log(g))
-
-    def __call__(self, along_m: Array, perp_m: Array) -> tuple[Array, NDArray[np.bool_]]:
-        """(g, inside) at the points; g is 0 where ``inside`` is False."""
-        n_a, n_w = self.ln_g.shape
-        fa = (along_m - self.a0_m) / self.da_m
-        fw = np.arcsinh(perp_m / self.rho0_m) / self.w_step
-        inside = (fa >= 0) & (fa <= n_a - 1) & (fw <= n_w - 1)
-        ia = np.clip(fa.astype(np.int64), 0, n_a - 2)
-        iw = np.clip(fw.astype(np.int64), 0, n_w - 2)
-        ta = np.clip(fa - ia, 0.0, 1.0)
-        tw = np.clip(fw - iw, 0.0, 1.0)
-        t = self.ln_g
-        v = (t[ia, iw] * (1 - tw) + t[ia, iw + 1] * tw) * (1 - ta) + (
-            t[ia + 1, iw] * (1 - tw) + t[ia + 1, iw + 1] * tw
-        ) * ta
-        return np.where(inside, np.exp(v), 0.0), inside
 
 
 @lru_cache(maxsize=8)
