@@ -154,11 +154,6 @@ SHORT_LIVED_SHARE = 0.4
 DEPTH_SCALES_M = (0.005, 0.02, 0.08, 0.25)
 
 
-#: Gauss–Legendre panels (× 8 nodes in ln Q²) of σ(E) in the energy proposal: a proposal
-#: needs the shape of φσ, not its value (weights use the proposal's exact density)
-PROPOSAL_XSEC_PANELS = 3
-
-
 @dataclass(frozen=True)
 class _EnergyProposal:
     """Two piecewise-constant energy densities on a grid refined from the flux bins:
@@ -169,11 +164,9 @@ class _EnergyProposal:
     cdf: tuple[Array, Array]
 
     @classmethod
-    def build(
-        cls, phi_sum: FluxComponent, channel: xsec.Channel, model: HNLModel, q2: _Q2Proposal | None = None
-    ) -> _EnergyProposal:
-        """From φ_sum and σ(E): interpolated from the ln Q² proposal's nodes (``q2``), or
-        integrated (PROPOSAL_XSEC_PANELS)."""
+    def build(cls, phi_sum: FluxComponent, channel: xsec.Channel, model: HNLModel, q2: _Q2Proposal) -> _EnergyProposal:
+        """From φ_sum and σ(E) interpolated from the ln Q² proposal's nodes (``q2``): a proposal
+        needs the shape of φσ, not its value (weights use the proposal's exact density)."""
         e_th = xsec.threshold_energy(model.mass_GeV, channel.M_GeV)
         fe = np.asarray(phi_sum.edges_GeV)
         fine = np.unique(np.concatenate([fe, 0.5 * (fe[1:] + fe[:-1]), [e_th]]))
@@ -181,11 +174,7 @@ class _EnergyProposal:
         if edges.size < 2:
             raise InputError(f"m_N = {model.mass_GeV} GeV is above the reach of the flux (E_max = {fe[-1]} GeV)")
         centers = 0.5 * (edges[1:] + edges[:-1])
-        if q2 is not None:
-            sigma = q2.sigma_cm2(centers)
-        else:
-            sigma = xsec.total_xsec_cm2(channel, model, centers, panels=PROPOSAL_XSEC_PANELS)
-        mass = np.asarray(phi_sum(centers)) * sigma * np.diff(edges)
+        mass = np.asarray(phi_sum(centers)) * q2.sigma_cm2(centers) * np.diff(edges)
         if not mass.sum() > 0:
             raise InputError(f"no flux above the production threshold {e_th:.4g} GeV for m_N = {model.mass_GeV} GeV")
         probs = (mass / mass.sum(), mass * centers**2 / (mass * centers**2).sum())
