@@ -290,16 +290,15 @@ def _trace_segments(
     x_dec: Array,
     u: Array,
     density: Array,
+    channel: NDArray[np.int64],
     beamline: Beamline | None = None,
-    channel: NDArray[np.int64] | None = None,
 ) -> Segments:
-    """Backward rays from the decay points; keep segments where the channel density > 0.
-    ``density``: per volume (V,), or per volume and channel (V, C) with ``channel`` the
-    channel of each ray.  With a ``beamline``, segments are split into sub-segments carrying
-    n × g(x_mid) (``beam.beamline.modulate_segments``: the flux fall-off away from the
-    detector)."""
+    """Backward rays from the decay points; keep segments where the density of the ray's
+    channel (``density`` (volumes, channels), ``channel`` per ray) is > 0.  With a
+    ``beamline``, segments are split into sub-segments carrying n × g(x_mid)
+    (``beam.beamline.modulate_segments``: the flux fall-off away from the detector)."""
     seg = detector.trace(x_dec, -u)
-    n_seg = density[seg.volume] if channel is None else density[seg.volume, channel[seg.ray]]
+    n_seg = density[seg.volume, channel[seg.ray]]
     keep = n_seg > 0
     ray = seg.ray[keep]
     counts = np.bincount(ray, minlength=x_dec.shape[0])
@@ -509,7 +508,7 @@ def _generate_strata(
         lam = decays.decay_length_m(model, p_N)
     with stage("tracing", events=n):
         density = np.stack([ch.density_column for ch in channels], axis=1)  # (volumes, channels)
-        seg = _trace_segments(detector, x_dec, u, density, settings.beamline, chan)
+        seg = _trace_segments(detector, x_dec, u, density, chan, settings.beamline)
     J = seg.decay_integral(lam)
     # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) V / q(E, x)   [cm² GeV cm³]
     g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q
