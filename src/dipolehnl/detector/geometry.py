@@ -522,44 +522,34 @@ class Detector:
             raise InputError(f"detector {self.name!r} cannot be traced on a grid (not all volumes are boxes)")
         if grid is not None:  # all volumes are boxes: one pass through the painter's grid
             px, py, pz, label = grid
-            g_ray, g_t0, g_t1, g_vol = grid_trace(o, d, np.ascontiguousarray(tmax), px, py, pz, label, SNAP_M)
-            offsets = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(g_ray, minlength=n), out=offsets[1:])
-            return Segments(
-                offsets=offsets,
-                ray=g_ray.astype(np.int32),
-                t_start_m=g_t0,
-                t_end_m=g_t1,
-                volume=g_vol.astype(np.int32),
-                volume_density_g_cm3=self._density.copy(),
-            )
-        if chunk_size is None:
-            chunk_size = DEFAULT_CHUNK_ELEMENTS // max(self.n_volumes, 1)
-        chunk_size = int(min(16384, max(256, chunk_size)))
-        parts: list[tuple[NDArray[np.int32], FloatArray, FloatArray, NDArray[np.int32]]] = []
-        for start in range(0, n, chunk_size):
-            stop = min(n, start + chunk_size)
-            c_ray, c_t0, c_t1, c_vol = self._trace_chunk(o[start:stop], d[start:stop], tmax[start:stop])
-            parts.append(((c_ray + start).astype(np.int32), c_t0, c_t1, c_vol.astype(np.int32)))
-        if parts:
-            ray = np.concatenate([p[0] for p in parts])
-            t0 = np.concatenate([p[1] for p in parts])
-            t1 = np.concatenate([p[2] for p in parts])
-            vol = np.concatenate([p[3] for p in parts])
+            ray, t0, t1, vol = grid_trace(o, d, np.ascontiguousarray(tmax), px, py, pz, label, SNAP_M)
         else:
-            ray = np.zeros(0, np.int32)
-            vol = np.zeros(0, np.int32)
-            t0, t1 = np.zeros(0), np.zeros(0)
+            ray, t0, t1, vol = self._trace_sweep(o, d, tmax, chunk_size)
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(ray, minlength=n), out=offsets[1:])
         return Segments(
             offsets=offsets,
-            ray=ray,
+            ray=ray.astype(np.int32),
             t_start_m=t0,
             t_end_m=t1,
-            volume=vol,
+            volume=vol.astype(np.int32),
             volume_density_g_cm3=self._density.copy(),
         )
+
+    def _trace_sweep(
+        self, o: FloatArray, d: FloatArray, tmax: FloatArray, chunk_size: int | None
+    ) -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
+        """(ray, t0, t1, volume) of the segments by the breakpoint sweep, in chunks of rays."""
+        if chunk_size is None:
+            chunk_size = DEFAULT_CHUNK_ELEMENTS // max(self.n_volumes, 1)
+        chunk_size = int(min(16384, max(256, chunk_size)))
+        parts = [(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))]
+        for start in range(0, o.shape[0], chunk_size):
+            stop = min(o.shape[0], start + chunk_size)
+            c_ray, c_t0, c_t1, c_vol = self._trace_chunk(o[start:stop], d[start:stop], tmax[start:stop])
+            parts.append((c_ray + start, c_t0, c_t1, c_vol))
+        ray, t0, t1, vol = (np.concatenate([p[j] for p in parts]) for j in range(4))
+        return ray, t0, t1, vol
 
     def _painter_grid(self, boxes: IntArray, max_cells: int) -> tuple[list[FloatArray], NDArray[np.int32]] | None:
         """The planes of all faces of the boxes ``boxes`` (indices, ascending) along x, y, z
