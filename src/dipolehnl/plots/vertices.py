@@ -184,30 +184,9 @@ def plot_vertices(
                 _draw_background(ax, dets[det], z_range, y_range, fiducial_volumes[det])
                 prod = np.ma.masked_less_equal(vm.production, 0.0)
                 dec = np.ma.masked_less_equal(vm.decay, 0.0)
-                pm = ax.pcolormesh(
-                    vm.z_edges,
-                    vm.y_edges,
-                    prod,
-                    cmap=PRODUCTION_CMAP,
-                    norm=pnorm,
-                    shading="flat",
-                    rasterized=True,
-                    zorder=2,
-                    linewidth=0,
-                    antialiased=False,
-                )
-                dm = ax.pcolormesh(
-                    vm.z_edges,
-                    vm.y_edges,
-                    dec,
-                    cmap=DECAY_CMAP,
-                    norm=dnorm,
-                    shading="flat",
-                    rasterized=True,
-                    zorder=3,
-                    linewidth=0,
-                    antialiased=False,
-                )
+                mesh = {"shading": "flat", "rasterized": True, "linewidth": 0, "antialiased": False}
+                pm = ax.pcolormesh(vm.z_edges, vm.y_edges, prod, cmap=PRODUCTION_CMAP, norm=pnorm, zorder=2, **mesh)
+                dm = ax.pcolormesh(vm.z_edges, vm.y_edges, dec, cmap=DECAY_CMAP, norm=dnorm, zorder=3, **mesh)
                 pot = float(pot_by_experiment[det])
                 rock = _format_share(vm.rock_share)
                 text = (
