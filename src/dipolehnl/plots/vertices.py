@@ -184,7 +184,7 @@ def plot_vertices(
                 _draw_background(ax, dets[det], z_range, y_range, fiducial_volumes[det])
                 prod = np.ma.masked_less_equal(vm.production, 0.0)
                 dec = np.ma.masked_less_equal(vm.decay, 0.0)
-                mesh = {"shading": "flat", "rasterized": True, "linewidth": 0, "antialiased": False}
+                mesh: dict[str, Any] = {"shading": "flat", "rasterized": True, "linewidth": 0, "antialiased": False}
                 pm = ax.pcolormesh(vm.z_edges, vm.y_edges, prod, cmap=PRODUCTION_CMAP, norm=pnorm, zorder=2, **mesh)
                 dm = ax.pcolormesh(vm.z_edges, vm.y_edges, dec, cmap=DECAY_CMAP, norm=dnorm, zorder=3, **mesh)
                 pot = float(pot_by_experiment[det])
