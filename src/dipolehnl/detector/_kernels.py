@@ -100,8 +100,10 @@ def _locate(planes, x, d):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol, write):  # pragma: no cover - compiled
-    """One pass of :func:`grid_trace`: the number of segments, written if ``write``."""
+def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol):  # pragma: no cover - compiled
+    """One pass of :func:`grid_trace`: the number of segments, written into ``ray``, ``t0``,
+    ``t1``, ``vol`` unless they are empty (the counting pass)."""
+    write = ray.shape[0] > 0  # not a literal argument: one compiled version serves both passes
     c = o.shape[0]
     nx, ny, nz = label.shape
     # all planes in one array: axis k's planes are allp[off[k]:off[k + 1]]
@@ -228,10 +230,11 @@ def grid_trace(o, d, tmax, px, py, pz, label, snap):  # pragma: no cover - compi
     t1, volume) ordered by ray and t."""
     e_i = np.empty(0, np.int64)
     e_f = np.empty(0)
-    n = _grid_pass(o, d, tmax, px, py, pz, label, snap, e_i, e_f, e_f, e_i, False)
+    n = _grid_pass(o, d, tmax, px, py, pz, label, snap, e_i, e_f, e_f, e_i)
     ray = np.empty(n, np.int64)
     t0 = np.empty(n)
     t1 = np.empty(n)
     vol = np.empty(n, np.int64)
-    _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol, True)
+    if n > 0:
+        _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol)
     return ray, t0, t1, vol
