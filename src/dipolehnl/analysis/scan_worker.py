@@ -4,9 +4,10 @@ shares).
 
 Cost control (issue 12): the exact decay integrals are evaluated only for events that pass
 some analysis's selection (the others weigh 0), and only at the couplings where it matters
-(``scan_settings.COARSE_STRIDE``/``EXACT_WINDOW``: near 0.1–1000 expected events, which
-contains every contour and the 1–100-event refinement window); elsewhere results are
-interpolated log-linearly in the coupling from a coarse pass.  Columns already computed for
+(``scan_settings.COARSE_STRIDE``/``EXACT_STRIDE``/``EXACT_WINDOW``: every second coupling
+near 0.1–1000 expected events, which contains every contour and the 1–100-event refinement
+window, and a coarse pass elsewhere); the other couplings are interpolated in ln(value)
+against the coupling (``_fill``).  Columns already computed for
 the earlier events of a sample are kept when the refinement appends events.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 from dipolehnl.analysis.contours import MassResult
 from dipolehnl.analysis.scan_settings import (
     COARSE_STRIDE,
+    EXACT_STRIDE,
     EXACT_WINDOW,
     REFINE_TARGET,
     REFINE_WINDOW,
@@ -285,26 +287,34 @@ def _extends(new, old) -> bool:
 
 
 def _exact_columns(S: np.ndarray, coarse: np.ndarray, K: int) -> np.ndarray:
-    """Coupling indices to evaluate exactly: the coarse ones, and every index of the coarse
-    intervals whose end values reach into EXACT_WINDOW, widened by one interval on each side."""
+    """Coupling indices to evaluate exactly: the coarse ones, and every EXACT_STRIDE-th index of
+    the coarse intervals whose end values reach into EXACT_WINDOW, widened by one interval on
+    each side."""
     lo, hi = EXACT_WINDOW
     hit = (np.maximum(S[:-1], S[1:]) >= lo) & (np.minimum(S[:-1], S[1:]) <= hi)
     hit = hit | np.r_[hit[1:], False] | np.r_[False, hit[:-1]]
     ks = [coarse]
     for j in np.flatnonzero(hit):
-        ks.append(np.arange(coarse[j], coarse[j + 1] + 1))
+        ks.append(np.arange(coarse[j], coarse[j + 1], EXACT_STRIDE))
     return np.unique(np.concatenate(ks))
 
 
 def _fill(y: np.ndarray, ks: np.ndarray, K: int, nan_gaps: bool = False) -> np.ndarray:
-    """Values (..., len(ks)) at coupling indices ``ks`` → (..., K): the others are interpolated
-    linearly in ln y against the index (the coupling grid is geometric), zeros kept as zeros."""
+    """Values (..., len(ks)) at coupling indices ``ks`` → (..., K).  The others are interpolated
+    in ln y against the index (the coupling grid is geometric): with a not-a-knot cubic spline
+    through each run of at least four consecutive positive values (error O(h⁴): a power law
+    d^n is reproduced exactly and a fall-off e^{−(d/d₀)²} to 1e-4 at stride 2), and linearly
+    in a gap next to a zero (which stays zero) or, with ``nan_gaps``, an undefined value (NaN,
+    a gap between two of them stays undefined)."""
+    from scipy.interpolate import CubicSpline
+
     y = np.asarray(y, dtype=float)
     if len(ks) == K:
         return y
     out = np.zeros(y.shape[:-1] + (K,))
     out[..., ks] = y
     gaps = np.setdiff1d(np.arange(K), ks)
+    j = np.searchsorted(ks, gaps)  # gap between ks[j - 1] and ks[j] (j == len(ks): beyond the last)
     tiny = 1e-300
     flat_y, flat_o = y.reshape(-1, len(ks)), out.reshape(-1, K)
     for r in range(flat_y.shape[0]):
@@ -313,7 +323,17 @@ def _fill(y: np.ndarray, ks: np.ndarray, K: int, nan_gaps: bool = False) -> np.n
         if not ok.any():
             flat_o[r, gaps] = np.nan
             continue
-        ly = np.interp(gaps, ks[ok], np.log(np.maximum(row[ok], tiny)))
+        ly_knots = np.log(np.maximum(np.where(ok, row, tiny), tiny))
+        ly = np.interp(gaps, ks[ok], ly_knots[ok])
+        # cubic spline per run of consecutive positive, defined knots
+        pos = ok & (row > tiny)
+        edges = np.flatnonzero(np.diff(np.r_[0, pos.astype(np.int8), 0]))
+        for a, b in zip(edges[::2], edges[1::2]):  # knots a..b-1 positive
+            if b - a < 4:
+                continue
+            inner = (j > a) & (j < b)  # both neighbours in the run
+            if inner.any():
+                ly[inner] = CubicSpline(ks[a:b], ly_knots[a:b])(gaps[inner])
         flat_o[r, gaps] = np.where(ly < np.log(tiny) + 1.0, 0.0, np.exp(ly))
         if nan_gaps and not ok.all():  # undefined next to an undefined neighbour
             flat_o[r, gaps[np.interp(gaps, ks, (~ok).astype(float)) > 0]] = np.nan
