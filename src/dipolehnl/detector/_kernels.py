@@ -91,7 +91,15 @@ def _locate(planes, x, d):  # pragma: no cover - compiled
     direction component d: on a plane, the cell the ray moves into (d = 0: the upper cell;
     the caller also looks at the lower one).  -1 / n_cells outside."""
     n = planes.shape[0]
-    i = np.searchsorted(planes, x, side="right") - 1  # planes[i] <= x < planes[i + 1]
+    lo = 0  # binary search: i = (number of planes <= x) - 1, so planes[i] <= x < planes[i + 1]
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if planes[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    i = lo - 1
     if i >= 0 and planes[i] == x and d < 0:
         i -= 1
     if i > n - 2:
@@ -107,8 +115,18 @@ def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol):  # pragma
     c = o.shape[0]
     nx, ny, nz = label.shape
     # all planes in one array: axis k's planes are allp[off[k]:off[k + 1]]
-    off = np.array([0, px.shape[0], px.shape[0] + py.shape[0], px.shape[0] + py.shape[0] + pz.shape[0]])
-    allp = np.concatenate((px, py, pz))
+    off = np.empty(4, np.int64)
+    off[0] = 0
+    off[1] = px.shape[0]
+    off[2] = off[1] + py.shape[0]
+    off[3] = off[2] + pz.shape[0]
+    allp = np.empty(off[3])
+    for i in range(px.shape[0]):
+        allp[i] = px[i]
+    for i in range(py.shape[0]):
+        allp[off[1] + i] = py[i]
+    for i in range(pz.shape[0]):
+        allp[off[2] + i] = pz[i]
     n_out = 0
     last_v = -1
     last_t1 = 0.0
@@ -117,9 +135,15 @@ def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol):  # pragma
     tnext = np.empty(3)
     inv = np.empty(3)
     alt = np.empty(3, np.int64)  # the other side's cell index for a ray in a plane, else -2
-    lo = np.array([px[0], py[0], pz[0]])
-    hi = np.array([px[-1], py[-1], pz[-1]])
-    ncell = np.array([nx, ny, nz])
+    lo = np.empty(3)
+    hi = np.empty(3)
+    ncell = np.empty(3, np.int64)
+    for k in range(3):
+        lo[k] = allp[off[k]]
+        hi[k] = allp[off[k + 1] - 1]
+    ncell[0] = nx
+    ncell[1] = ny
+    ncell[2] = nz
     for r in range(c):
         # clip to the grid's bounding box
         ta = 0.0
