@@ -5,7 +5,10 @@ the sweep tracer) in a child process whose numba cache is an empty temporary dir
 after ``pip install``), and prints, for every compiled function, the seconds its compilation
 took (a kernel's time includes the kernels it calls that are compiled with it, which are
 also listed), then the same
-mass again in a second child that loads everything from that cache.
+mass again in a second child that loads everything from that cache.  Then the start of a pool
+of two workers on an empty cache: both compiling every kernel (no coordination) against each
+compiling its share (``dipolehnl._compile.compile_share``, what ``LocalExecutor`` does) and
+loading the rest: the wall time until both have every kernel.
 
 Run: ``python benchmarks/bench_compile.py``.
 """
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 
 CHILD = textwrap.dedent(
     """
@@ -64,6 +68,30 @@ CHILD = textwrap.dedent(
 )
 
 
+POOL_CHILD = textwrap.dedent(
+    """
+    import sys
+    import numba
+    numba.set_num_threads(1)
+    from dipolehnl._compile import compile_all, compile_share
+    if sys.argv[1] == "share":
+        compile_share(int(sys.argv[2]), 2)
+    compile_all()
+    """
+)
+
+
+def pool_start(mode: str) -> float:
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        t = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", POOL_CHILD, mode, str(i)], env=env) for i in range(2)]
+        for p in procs:
+            if p.wait() != 0:
+                raise SystemExit(f"compiling child failed ({mode})")
+        return time.perf_counter() - t
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
@@ -71,6 +99,11 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", CHILD], env=env, check=True)
         print("warm numba cache (second run):")
         subprocess.run([sys.executable, "-c", CHILD], env=env, check=True)
+    every, share = pool_start("all"), pool_start("share")
+    print(
+        f"two workers on an empty cache until both have every kernel: each compiling all {every:.1f} s, "
+        f"each its share {share:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -243,3 +243,65 @@ def test_local_executor_keeps_its_pool_between_maps_and_recovers_after_a_failure
     assert ex._pool is None and pool is not None
     with pytest.raises(RuntimeError):  # closed: no more work
         pool.submit(_pid, 0)
+
+
+def test_kernel_shares_partition_the_kernels_and_balance_them():
+    from dipolehnl._compile import KERNELS, _shares
+
+    seconds = [k[3] for k in KERNELS]
+    for parts in (1, 2, 3, 4, 8):
+        shares = _shares(parts)
+        assert len(shares) == parts
+        assert sorted(i for s in shares for i in s) == list(range(len(KERNELS)))
+        loads = [sum(seconds[i] for i in s) for s in shares]
+        assert max(loads) <= sum(seconds) / parts + max(seconds)  # greedy bound
+
+
+def test_pool_workers_compile_different_shares_of_the_kernels():
+    from dipolehnl._compile import worker_share
+
+    with LocalExecutor(2) as ex:
+        shares = set()
+        for _ in range(20):  # until both workers have answered (a map may land on one of them)
+            shares |= set(ex.map(_slow_share, range(4)))
+            if len(shares) == 2:
+                break
+    assert shares == {(0, 2), (1, 2)}
+    assert worker_share() is None  # this process is no pool worker
+
+
+def _slow_share(_):
+    from dipolehnl._compile import worker_share
+
+    time.sleep(0.2)
+    return worker_share()
+
+
+def test_the_kernel_table_holds_the_argument_types_the_code_calls_them_with():
+    """After compiling every kernel for the types in dipolehnl._compile.KERNELS, the code paths
+    that call them (a mass of a scan with the grid tracer and the beamline, one with SIREN's
+    box, the sweep tracer, the production shares, the medians) compile no other version."""
+    import importlib
+
+    from dipolehnl._compile import KERNELS, compile_all
+    from dipolehnl.analysis.analyses import load_analysis
+    from dipolehnl.analysis.scan_settings import MassTask, _analysis_to_json, with_preset
+    from dipolehnl.analysis.scan_worker import run_mass
+    from dipolehnl.config import get_preset
+    from dipolehnl.detector import load_detector
+
+    compile_all()
+    kernels = [getattr(importlib.import_module(m), n) for m, n, *_ in KERNELS]
+    assert all(len(k.signatures) == 1 for k in kernels)
+    for preset in ("default", "paper"):
+        p = get_preset(preset)
+        doc = _analysis_to_json(with_preset(load_analysis("t2k2019"), p))
+        task = MassTask((doc,), p, ScanSettings(n_events=300), 0.1)
+        run_mass(task)
+    rng = np.random.default_rng(1)
+    o = rng.uniform(-1, 1, (50, 3))
+    d = rng.normal(size=(50, 3))
+    d /= np.linalg.norm(d, axis=1)[:, None]
+    load_detector("nd280").trace(o, d, method="sweep")
+    for k in kernels:
+        assert len(k.signatures) == 1, f"{k.py_func.__name__} was compiled for other argument types: {k.signatures}"

@@ -220,9 +220,8 @@ def test_scan_interpolation_between_exact_couplings_against_every_coupling_exact
     from dipolehnl.config import get_preset
 
     p = get_preset("default")
-    task = MassTask(
-        (_analysis_to_json(with_preset(load_analysis("t2k2019"), p)),), p, ScanSettings(n_events=2000, refine=False), 0.1
-    )
+    doc = _analysis_to_json(with_preset(load_analysis("t2k2019"), p))
+    task = MassTask((doc,), p, ScanSettings(n_events=2000, refine=False), 0.1)
     (interp,) = sw.run_mass(task)
     monkeypatch.setattr(sw, "EXACT_STRIDE", 1)
     (exact,) = sw.run_mass(task)

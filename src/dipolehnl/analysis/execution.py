@@ -68,12 +68,25 @@ def _exit_when_orphaned(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _init_pool_worker(parent_pid: int) -> None:
+def _init_pool_worker(parent_pid: int, started=None, workers: int = 1) -> None:
+    """Set up a pool worker: Ctrl-C ignored, one compiled thread, an orphan check, and its share
+    of the compiled kernels (``dipolehnl._compile``; ``started`` counts the workers started, so
+    each takes a different share)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     _single_threaded_worker()
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="dipolehnl-orphan-check", daemon=True).start()
+    if started is not None:
+        with started.get_lock():
+            part = started.value
+            started.value += 1
+        try:
+            from dipolehnl._compile import compile_share
+
+            compile_share(part % workers, workers)
+        except Exception:  # noqa: BLE001 - a kernel that fails to compile fails again, with its message, where it is used
+            log.debug("compiling kernel share %d failed", part, exc_info=True)
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -107,7 +120,8 @@ class LocalExecutor:
 
     The pool is started at the first ``map`` that needs it and kept for later ones, so a run
     of many scans (``reproduce``) pays the workers' start-up (imports, compiled kernels,
-    detector grids and flux tables they cache) once; :meth:`close` (or leaving a ``with``
+    detector grids and flux tables they cache) once; each worker compiles (or loads from the
+    cache) its share of the kernels as it starts (``dipolehnl._compile``); :meth:`close` (or leaving a ``with``
     block) stops it.  Ctrl-C or an error stops it at once; the next ``map`` starts a new one."""
 
     def __init__(self, workers: int | None = None) -> None:
@@ -138,11 +152,12 @@ class LocalExecutor:
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # "spawn": forking a process whose compiled kernels already started OpenMP threads is unsafe
+            ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=ctx,
                 initializer=_init_pool_worker,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), ctx.Value("i", 0), self.workers),
             )
         return self._pool
 

@@ -40,6 +40,7 @@ def sweep_breakpoints(t_in, t_out, snap):  # pragma: no cover - compiled
     ev_t = np.empty(2 * nv)
     ev_q = np.empty(2 * nv, np.int64)  # position of the event's volume among the ray's hits
     hits = np.empty(nv, np.int64)
+    order = np.empty(2 * nv, np.int64)
     n_words = (nv + 63) // 64
     words = np.zeros(n_words, np.uint64)
     one = np.uint64(1)
@@ -55,7 +56,14 @@ def sweep_breakpoints(t_in, t_out, snap):  # pragma: no cover - compiled
                 nh += 1
         if nh == 0:
             continue
-        order = np.argsort(ev_t[: 2 * nh])
+        # order of the 2 nh events along the ray: insertion sort (a ray meets few volumes;
+        # equal parameters keep their order of insertion, as a stable sort would)
+        for e in range(2 * nh):
+            k = e
+            while k > 0 and ev_t[order[k - 1]] > ev_t[e]:
+                order[k] = order[k - 1]
+                k -= 1
+            order[k] = e
         for e in range(2 * nh):
             k = order[e]
             q = ev_q[k]

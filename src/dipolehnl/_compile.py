@@ -1,0 +1,89 @@
+"""The compiled (numba) kernels of the package, their argument types, and their compilation
+shared among the workers of a process pool.
+
+Every kernel is compiled once per machine and cached on disk (``cache=True``); a fresh
+install pays the compilation (about 10 s in all on one core, ``benchmarks/bench_compile.py``).
+Without coordination every worker of a pool would compile every kernel at the same time; with
+:func:`compile_share` each worker compiles its share (balanced by the estimated times below)
+as it starts, and loads the others' from the cache when it first needs them (compiling them
+itself only if they are not there yet).  Where the cache already holds a kernel, ``compile``
+only loads it.
+
+``KERNELS`` lists every kernel with the argument types it is called with;
+tests/test_execution.py checks that running the package's code paths compiles no other
+version of any kernel.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: (module, function, argument types, estimated compilation seconds on one core), in the order
+#: a scan first calls them
+KERNELS: tuple[tuple[str, str, str, float], ...] = (
+    (
+        "dipolehnl.detector._kernels",
+        "grid_trace",
+        "(f8[:, ::1], f8[:, ::1], f8[::1], f8[::1], f8[::1], f8[::1], i4[:, :, ::1], f8)",
+        3.2,
+    ),
+    (
+        "dipolehnl.beam._kernels",
+        "split_and_modulate",
+        "(f8[:, ::1], f8[:, ::1], i8[::1], f8[::1], f8[::1], f8[::1], i8[::1], f8, f8[::1], f8[::1],"
+        " f8, f8, f8, f8, f8[:, ::1])",
+        1.4,
+    ),
+    (
+        "dipolehnl.generate._kernels",
+        "decay_integral_grid",
+        "(i8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1])",
+        1.4,
+    ),
+    (
+        "dipolehnl.generate._kernels",
+        "decay_integral_by_group",
+        "(i8[::1], f8[::1], f8[::1], f8[::1], i8[::1], i8, f8[::1], f8[::1])",
+        1.1,
+    ),
+    ("dipolehnl.analysis._kernels", "weighted_median_sorted", "(f8[::1], f8[::1, :], i8[::1])", 0.9),
+    ("dipolehnl.detector._kernels", "sweep_breakpoints", "(f8[:, ::1], f8[:, ::1], f8)", 1.4),
+)
+
+
+def _shares(parts: int) -> list[list[int]]:
+    """Kernel indices per part, each part in the order of ``KERNELS``: the longest compilation
+    first, each kernel goes to the part with the least estimated time so far."""
+    load = [0.0] * parts
+    out: list[list[int]] = [[] for _ in range(parts)]
+    for i in sorted(range(len(KERNELS)), key=lambda i: -KERNELS[i][3]):
+        p = min(range(parts), key=load.__getitem__)
+        out[p].append(i)
+        load[p] += KERNELS[i][3]
+    return [sorted(x) for x in out]
+
+
+#: (part, parts) of the kernel share this process compiled (pool workers), else None
+SHARE: tuple[int, int] | None = None
+
+
+def compile_share(part: int, parts: int) -> None:
+    """Compile (or load from the cache) share ``part`` of ``parts`` of the kernels."""
+    global SHARE
+    if parts < 1 or not 0 <= part < parts:
+        return
+    SHARE = (part, parts)
+    for i in _shares(parts)[part]:
+        module, name, signature, _ = KERNELS[i]
+        getattr(importlib.import_module(module), name).compile(signature)
+
+
+def compile_all() -> None:
+    """Compile (or load from the cache) every kernel."""
+    for module, name, signature, _ in KERNELS:
+        getattr(importlib.import_module(module), name).compile(signature)
+
+
+def worker_share(_: object = None) -> tuple[int, int] | None:
+    """:data:`SHARE` of this process (a task for a pool: which share did its worker compile?)."""
+    return SHARE
