@@ -97,3 +97,56 @@ def test_a_variation_that_removes_the_limit_is_reported_and_left_out_of_the_band
     assert "| c | no limit | +0% |" in md
     np.testing.assert_allclose(s.band("t2k2019")[1], _study().band("t2k2019")[1])
     assert s.summary("t2k2019")["no_limit"] == {"c": [30.0]}
+
+
+def test_lower_edge_mc_error_is_the_relative_error_over_the_log_slope():
+    """Signal A d^n with relative MC error ε at every coupling: the lower edge moves by
+    σ(ln d) = ε/n, for the 2019 constraint (S) and the T2K + T2K-II sensitivity (q(S))."""
+    from dipolehnl.analysis.analyses import load_analysis
+    from dipolehnl.analysis.contours import MassResult, ScanResult
+    from dipolehnl.analysis.results import lower_edge_mc_error
+    from dipolehnl.config import get_preset
+
+    d = np.geomspace(1e-8, 1e-4, 60)
+    for name in ("t2k2019", "t2k+t2k2"):
+        an = load_analysis(name)
+        rows = []
+        for m, n, eps in ((0.1, 4.0, 0.02), (0.3, 2.0, 0.05)):
+            s_tot = 3.0 * (d / 1e-6) ** n
+            per_ds = np.outer(np.full(len(an.datasets), 1.0 / len(an.datasets)), s_tot)
+            rows.append(
+                MassResult(m, per_ds, per_ds, per_ds, eps * s_tot, d, d[:1], ("rock",), np.ones((1, 1)), 300, 0.0)
+            )
+        st = ScanSettings(masses_GeV=(0.1, 0.3), couplings_GeVinv=tuple(d), n_events=300, refine=False)
+        sig = lower_edge_mc_error(ScanResult(an, get_preset("default"), st, rows), an.levels()[0])
+        np.testing.assert_allclose(sig, [0.02 / 4.0, 0.05 / 2.0], rtol=1e-9)
+
+
+def test_study_gives_the_mc_sigma_of_simulated_shifts_and_the_noise_of_the_band(small_study):
+    s = small_study
+    # the flux and the efficiency variation reuse the default events: no independent noise
+    assert np.all(np.isnan(s.shift_mc_sigma["flux −1σ"]["t2k2019"]))
+    assert np.all(np.isnan(s.shift_mc_sigma["efficiency zero outside its table"]["t2k2019"]))
+    assert np.all(s.band_noise("t2k2019") == 0.0)
+    summ = s.summary("t2k2019")
+    assert summ["band_mc_noise"] == [0.0, 0.0] and "shift_mc_sigma" in summ
+
+
+@pytest.fixture(scope="module")
+def pauli_study():
+    d = tuple(np.geomspace(1e-8, 1e-4, 60))
+    st = ScanSettings(masses_GeV=(0.1,), couplings_GeVinv=d, n_events=300, refine=False)
+    var = tuple(v for v in modelling.VARIATIONS if v.label == "no Pauli blocking")
+    return modelling.run_study(st, executor=LocalExecutor(1), variations=var)
+
+
+def test_a_simulated_variation_carries_the_mc_sigma_of_both_edges(pauli_study):
+    from dipolehnl.analysis.results import lower_edge_mc_error
+
+    s = pauli_study
+    (label,) = s.shifts
+    sig = s.shift_mc_sigma[label]["t2k2019"]
+    s0 = lower_edge_mc_error(s.base[0], s.base[0].analysis.levels()[0])
+    assert np.isfinite(sig).all() and np.all(sig > s0)  # the default's own error and the variation's
+    np.testing.assert_allclose(s.band_noise("t2k2019"), sig, rtol=1e-12)
+    assert " ± " in modelling.markdown_section(s)

@@ -20,6 +20,15 @@ Alternative *models* (SIREN's box instead of the beamline, spin ½, no Pauli blo
 are treated as if each were a 1σ displacement; the quadrature assumes them independent.
 Between study masses the band is interpolated linearly in ln m (held beyond the ends).
 
+Every shift of a variation with its own simulation is a difference of two reduced scans and
+carries their Monte Carlo noise: σ(δ) = (1 + δ) √(σ_v² + σ_default²), with σ the relative MC
+standard deviation of each lower edge (:func:`dipolehnl.analysis.results.lower_edge_mc_error`),
+assuming the two scans' errors independent.  Both scans draw the same random numbers, so where
+a variation hardly changes the proposals (spin ½: σ changes by ≤ 2e-4) their events nearly
+coincide and σ(δ) is an upper bound.  The flux shifts and analysis-only variations (the
+efficiency) reuse the default events: no σ is given.  The table shows δ ± σ(δ), and the noise
+the total band inherits, √Σ_v σ(δ_v)²: a shift within about 2σ of zero is not a measured effect.
+
 Cost: (number of variations that need a simulation) × (study masses) scans of one mass;
 :func:`study_settings` (4 masses, 1500 events, no refinement): 9 scans, 1161 s wall on a
 heavily shared 2-core machine (87–156 s per scan).
@@ -98,10 +107,19 @@ class ModellingStudy:
     base: list | None = field(default=None, repr=False)  # the default scans (ScanResult per analysis)
     method: str = "quadrature sum of ln(1 + δ) separately for upward and downward shifts"
     timings_s: dict[str, float] = field(default_factory=dict)
+    #: MC standard deviation of each shift (variation → analysis → (n_masses,)); nan: not
+    #: estimated (flux shifts, which reuse the default events, or no edge)
+    shift_mc_sigma: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def band(self, analysis: str) -> tuple[np.ndarray, np.ndarray]:
         """(band_down, band_up) relative (≥ 0) at the study masses (see module docstring)."""
         return total_band([s[analysis] for s in self.shifts.values()])
+
+    def band_noise(self, analysis: str) -> np.ndarray:
+        """√Σ_v σ(δ_v)² at the study masses: the MC noise the total band inherits from the
+        simulated variations (relative)."""
+        sig = [np.where(np.isfinite(v[analysis]), v[analysis], 0.0) for v in self.shift_mc_sigma.values()]
+        return np.sqrt(np.sum(np.square(sig), axis=0)) if sig else np.zeros(len(self.masses_GeV))
 
     def band_at(self, analysis: str, masses_GeV) -> tuple[np.ndarray, np.ndarray]:
         """The band interpolated linearly in ln m to ``masses_GeV`` (held beyond the ends)."""
@@ -121,6 +139,8 @@ class ModellingStudy:
             "relative_down": _clean(lo),
             "relative_up": _clean(hi),
             "shifts": {k: _clean(v[analysis]) for k, v in self.shifts.items()},
+            "shift_mc_sigma": {k: _clean(v[analysis]) for k, v in self.shift_mc_sigma.items()},
+            "band_mc_noise": _clean(self.band_noise(analysis)),
             "no_limit": {
                 k: [1e3 * float(m) for m, x in zip(self.masses_GeV, v[analysis]) if x == np.inf]
                 for k, v in self.shifts.items()
@@ -155,6 +175,12 @@ def _edges(result, which: str = "nominal") -> np.ndarray:
     from dipolehnl.analysis.results import lower_edge
 
     return lower_edge(result, result.analysis.levels()[0], which)
+
+
+def _edge_sigmas(result) -> np.ndarray:
+    from dipolehnl.analysis.results import lower_edge_mc_error
+
+    return lower_edge_mc_error(result, result.analysis.levels()[0])
 
 
 def study_settings(couplings_GeVinv=None, masses_GeV=STUDY_MASSES_GEV, n_events: int = STUDY_EVENTS):
@@ -194,21 +220,32 @@ def run_study(
     base_res, timings["default"] = scan(p0, analyses)
     n_scans = 1
     edges = {a.name: _edges(r) for a, r in zip(analyses, base_res)}
+    sig0 = {a.name: _edge_sigmas(r) for a, r in zip(analyses, base_res)}
     shifts: dict[str, dict[str, np.ndarray]] = {}
+    sigmas: dict[str, dict[str, np.ndarray]] = {}
     for v in variations:
         if v.flux is not None:
             res = base_res
             new = {a.name: _edges(r, v.flux) for a, r in zip(analyses, res)}
+            sig = {k: np.full(len(st.masses_GeV), np.nan) for k in edges}  # the same events: noise cancels
         else:
             p = v.preset(p0) if v.preset is not None else p0
             grp = [v.analysis(a) for a in analyses] if v.analysis is not None else analyses
             res, timings[v.label] = scan(p, grp)
             n_scans += 1
             new = {a.name: _edges(r) for a, r in zip(analyses, res)}
+            if v.preset is None:  # an analysis change only: the same events, no independent noise
+                sig = {k: np.full(len(st.masses_GeV), np.nan) for k in edges}
+            else:
+                sig = {
+                    a.name: (new[a.name] / edges[a.name]) * np.hypot(_edge_sigmas(r), sig0[a.name])
+                    for a, r in zip(analyses, res)
+                }
         # a limit that disappears (edge → nan) is an infinite upward shift
         shifts[v.label] = {
             k: np.where(np.isfinite(edges[k]) & ~np.isfinite(new[k]), np.inf, new[k] / edges[k] - 1.0) for k in edges
         }
+        sigmas[v.label] = sig
     return ModellingStudy(
         np.asarray(st.masses_GeV, dtype=float),
         edges,
@@ -218,6 +255,7 @@ def run_study(
         int(st.n_events),
         base=list(base_res),
         timings_s=timings,
+        shift_mc_sigma=sigmas,
     )
 
 
@@ -238,10 +276,12 @@ def reproduce_settings(main_settings, fast: bool = False):
     return study_settings(main_settings.couplings_GeVinv)
 
 
-def _pct(x: float) -> str:
+def _pct(x: float, sigma: float = math.nan) -> str:
     if x is not None and x == math.inf:
         return "no limit"
-    return "—" if x is None or not math.isfinite(x) else f"{100 * x:+.0f}%"
+    if x is None or not math.isfinite(x):
+        return "—"
+    return f"{100 * x:+.0f}%" + (f" ± {100 * sigma:.0f}%" if sigma is not None and math.isfinite(sigma) else "")
 
 
 def markdown_section(study: ModellingStudy) -> str:
@@ -264,15 +304,24 @@ def markdown_section(study: ModellingStudy) -> str:
         + " |"
     )
     L.append("|" + "---|" * (1 + 2 * len(ms)))
+    nan = np.full(len(ms), np.nan)
     for label, sh in study.shifts.items():
+        sg = study.shift_mc_sigma.get(label, {})
         L.append(
-            f"| {label} | " + " | ".join(_pct(x) for a in ANALYSES for x in sh.get(a, np.full(len(ms), np.nan))) + " |"
+            f"| {label} | "
+            + " | ".join(_pct(x, e) for a in ANALYSES for x, e in zip(sh.get(a, nan), sg.get(a, nan)))
+            + " |"
         )
     cells = []
     for a in ANALYSES:
         lo, hi = study.band(a)
         cells += [f"+{100 * h:.0f}% / −{100 * l:.0f}%" for l, h in zip(lo, hi)]
     L.append("| **total band** (up / down) | " + " | ".join(cells) + " |")
+    L.append(
+        "| MC noise in the total band (√Σσ²) | "
+        + " | ".join(f"±{100 * x:.0f}%" for a in ANALYSES for x in study.band_noise(a))
+        + " |"
+    )
     L.append(
         "| default lower edge (GeV⁻¹) | "
         + " | ".join("—" if not np.isfinite(e) else f"{e:.3g}" for a in ANALYSES for e in study.edges[a])
@@ -281,7 +330,10 @@ def markdown_section(study: ModellingStudy) -> str:
     L += [
         "",
         "'no limit': the variation removes the limit at that mass (not in the total band). '—': no limit in "
-        "preset `default` either. Shifts of a few % are within the Monte Carlo noise of the reduced grid.",
+        "preset `default` either. ± : the Monte Carlo standard deviation of a shift, the two reduced scans' "
+        "errors taken as independent (an upper bound where the variation hardly changes the events, as spin ½; "
+        "the flux and efficiency rows reuse the default events: no ±). A shift within about 2σ of zero is not a "
+        "measured effect, and the total band contains the MC noise of the row below it.",
         "",
         f"Cost: {study.n_scans} reduced scans, {study.wall_s:.0f} s. Fig. 4 draws the total band around the 2019 "
         "constraint; summary.json of the main scans (preset default) carries it as `modelling_band`.",

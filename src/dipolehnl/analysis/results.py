@@ -81,6 +81,32 @@ def lower_edge(result: ScanResult, level: Level, which: str = "nominal") -> np.n
     return out
 
 
+def lower_edge_mc_error(result: ScanResult, level: Level, which: str = "nominal") -> np.ndarray:
+    """Relative Monte Carlo standard deviation of :func:`lower_edge` at every mass (nan where
+    nothing is excluded or the edge is the grid's first coupling).
+
+    A relative error ε of the signal S moves the crossing of the threshold by
+    σ(ln d_low) = ε / |d ln S/d ln d| (the same for any test statistic that is a function of S:
+    its own slope and error carry the same factor d ln q/d ln S).  ε and the slope are taken
+    between the two grid couplings around the edge."""
+    out = np.full(len(result.masses), np.nan)
+    edges = lower_edge(result, level, which)
+    d = result.couplings
+    for i, (mr, e) in enumerate(zip(result.masses, edges)):
+        if not np.isfinite(e):
+            continue
+        k = int(np.searchsorted(d, e))
+        if k < 1 or k >= d.size:
+            continue
+        S = mr.signal.sum(axis=0)
+        if S[k - 1] <= 0 or S[k] <= 0 or S[k] == S[k - 1]:
+            continue
+        eps = 0.5 * (mr.mc_error[k - 1] / S[k - 1] + mr.mc_error[k] / S[k])
+        slope = abs(math.log(S[k] / S[k - 1]) / math.log(d[k] / d[k - 1]))
+        out[i] = eps / slope
+    return out
+
+
 @overload
 def world_leading_ranges(
     result: ScanResult, level: Level, alternatives: Literal[False] = False
