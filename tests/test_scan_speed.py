@@ -5,9 +5,11 @@ interpolation used far from the contours, and stratum sums against a direct loop
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dipolehnl.analysis.scan_settings import COARSE_STRIDE, EXACT_STRIDE, EXACT_WINDOW
 from dipolehnl.analysis.scan_worker import _exact_columns, _fill
+from dipolehnl.errors import InputError
 from dipolehnl.generate.sample import Segments
 from dipolehnl.generate.sampling import GeneratorSettings, generate
 from dipolehnl.generate.stratified import stratified_variance, stratum_sums
@@ -230,3 +232,21 @@ def test_scan_interpolation_between_exact_couplings_against_every_coupling_exact
     assert window.sum() > 50  # the test looks at many interpolated couplings
     np.testing.assert_allclose(s_i[window], s_e[window], rtol=1e-3)
     np.testing.assert_allclose(interp.mc_error[window], exact.mc_error[window], rtol=1e-2)
+
+
+def test_untraced_backward_hnls_weigh_zero_and_leave_the_others_unchanged():
+    """GeneratorSettings.cos_theta_min: with an even allocation (pilot_fraction 1, so the
+    random numbers are the same), events with cos θ_N above the cut are identical to those of
+    a full sample, those at or below it get no production (J = 0, weight 0)."""
+    det, model = toy_detector(), HNLModel(0.3, 5e-6)
+    full = generate(det, model, FLUX, GeneratorSettings(n_events=600, seed=4, pilot_fraction=1.0))
+    cut = generate(det, model, FLUX, GeneratorSettings(n_events=600, seed=4, pilot_fraction=1.0, cos_theta_min=0.99))
+    cos = full.columns["cos_theta_N"]
+    fwd = cos > 0.99
+    assert 0 < fwd.sum() < full.n  # the cut keeps some events and drops others
+    np.testing.assert_array_equal(cut.columns["cos_theta_N"], cos)
+    np.testing.assert_array_equal(cut.columns["decay_integral_cm3"][fwd], full.columns["decay_integral_cm3"][fwd])
+    assert np.all(cut.columns["decay_integral_cm3"][~fwd] == 0) and np.all(cut.weights()[~fwd] == 0)
+    np.testing.assert_array_equal(cut.weights()[fwd], full.weights()[fwd])
+    with pytest.raises(InputError):
+        GeneratorSettings(cos_theta_min=1.0)

@@ -59,6 +59,13 @@ class Channel(Protocol):
         """The HNL decay mode the channel selects (``nu_ee`` or ``nu_gamma``; event-file labels)."""
         ...
 
+    @property
+    def min_cos_theta_N(self) -> float:
+        """No HNL with cos θ_N (to the beam axis) at or below this value is ever selected (−1:
+        any direction can be); the generator need not trace such events
+        (``GeneratorSettings.cos_theta_min``)."""
+        ...
+
     def selection_factor(self, sample: EventSample) -> Array:
         """Per-event factor turning decays (all modes) into selected events."""
         ...
@@ -98,6 +105,10 @@ class EeChannel:
     @property
     def cos_opening_min(self) -> float:
         return math.cos(math.radians(self.opening_angle_max_deg))
+
+    @property
+    def min_cos_theta_N(self) -> float:
+        return self.cos_theta_min  # the forward cut: cos θ_N > cos_theta_min
 
     def efficiency_at(self, m_GeV: float) -> float:
         return 1.0 if self.efficiency is None else float(self.efficiency(m_GeV))
@@ -163,6 +174,10 @@ class SinglePhotonChannel:
     conversion_subsystems: tuple[str, ...] | None = None
     name: str = "single_photon"
     decay_mode: str = "nu_gamma"
+
+    @property
+    def min_cos_theta_N(self) -> float:
+        return -1.0  # no cut on the HNL direction
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.photon_energy_min_GeV) and self.photon_energy_min_GeV >= 0):

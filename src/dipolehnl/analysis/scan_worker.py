@@ -148,7 +148,11 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
             return np.concatenate(out, axis=1), (worst / REFINE_TARGET) ** 2 - 1.0
 
         gen = GeneratorSettings(
-            n_events=st.n_events, seed=st.mass_seed(task.mass_GeV), nuclear=preset.nuclear, beamline=beamline
+            n_events=st.n_events,
+            seed=st.mass_seed(task.mass_GeV),
+            nuclear=preset.nuclear,
+            beamline=beamline,
+            cos_theta_min=max(channel.min_cos_theta_N, -1.0),  # HNLs the selection rejects are not traced
         )
         sample = generate(
             det, model, comps, gen, fiducial=fvs, allocation_couplings=couplings, refine=refine if st.refine else None

@@ -63,6 +63,13 @@ class GeneratorSettings:
     n_q2_bins: bins of the ln Q² proposal (per channel and energy node, :class:`_Q2Proposal`).
     pilot_fraction: share of events spread evenly over strata to learn the allocation.
     min_share: every stratum gets at least this fraction of an even share.
+    cos_theta_min: HNLs whose direction has cos θ_N (to the beam axis +z) ≤ this value are
+        drawn and counted in their stratum, but not traced: no production (J = 0), so they
+        weigh 0 at every coupling.  A selection that requires cos θ_N > c (the e⁺e⁻ search:
+        0.992) gives c here and skips the ray tracing of the events it would reject; the
+        weights of the others are unchanged.  Untraced events have no production vertex
+        (NaN, volume ""), so samples meant for event files keep the default −1: every event
+        is traced.
     """
 
     n_events: int = 20000
@@ -75,10 +82,13 @@ class GeneratorSettings:
     #: beamline flux fall-off along the backward rays (``beam.beamline.Beamline``) or None
     #: (the detector's flux everywhere, as SIREN)
     beamline: Beamline | None = None
+    cos_theta_min: float = -1.0
 
     def __post_init__(self) -> None:
         if int(self.n_events) < 10:
             raise InputError(f"need at least 10 events, got {self.n_events}")
+        if not -1.0 <= self.cos_theta_min < 1.0:
+            raise InputError(f"cos_theta_min must be in [-1, 1), got {self.cos_theta_min}")
         if not 0 < self.pilot_fraction <= 1:
             raise InputError("pilot_fraction must be in (0, 1]")
 
@@ -508,7 +518,15 @@ def _generate_strata(
         lam = decays.decay_length_m(model, p_N)
     with stage("tracing", events=n):
         density = np.stack([ch.density_column for ch in channels], axis=1)  # (volumes, channels)
-        seg = _trace_segments(detector, x_dec, u, density, chan, settings.beamline)
+        if settings.cos_theta_min > -1.0:  # rays only for the HNLs a selection can accept
+            traced = np.flatnonzero(cos > settings.cos_theta_min)
+            sub = _trace_segments(detector, x_dec[traced], u[traced], density, chan[traced], settings.beamline)
+            counts = np.zeros(n, dtype=np.int64)
+            counts[traced] = np.diff(sub.offsets)
+            offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            seg = Segments(offsets, sub.a_m, sub.b_m, sub.n_cm3, sub.volume)
+        else:
+            seg = _trace_segments(detector, x_dec, u, density, chan, settings.beamline)
     J = seg.decay_integral(lam)
     # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) V / q(E, x)   [cm² GeV cm³]
     g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q
