@@ -205,6 +205,23 @@ def _cached_scan(tmp_path, seed):
     return res, st, tmp_path / cache_key([with_preset(load_analysis("t2k2019"), p)], p, st)
 
 
+def test_cache_key_covers_the_scan_method_constants(monkeypatch):
+    """A cache made with other refinement targets, exact-coupling strides or azimuth sectors
+    is not reused: the key changes with each of them."""
+    from dipolehnl.analysis import scan_settings as ss
+    from dipolehnl.analysis.analyses import load_analysis
+    from dipolehnl.config import get_preset
+
+    p = get_preset("default")
+    group = [load_analysis("t2k2019")]
+    seen = {cache_key(group, p, TINY)}
+    for name, value in (("REFINE_TARGET", 0.05), ("EXACT_STRIDE", 1), ("AZIMUTH_SECTORS", 1)):
+        with monkeypatch.context() as m:
+            m.setattr(ss, name, value)
+            seen.add(cache_key(group, p, TINY))
+    assert len(seen) == 4 and cache_key(group, p, TINY) in seen
+
+
 def test_cache_entry_copied_from_another_settings_hash_is_recomputed(tmp_path, caplog):
     """Issue 11.1: an entry copied in from another key is not used (warning, recomputed)."""
     a, st_a, dir_a = _cached_scan(tmp_path, seed=5)

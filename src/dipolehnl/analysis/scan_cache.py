@@ -48,13 +48,30 @@ _DIGESTS: dict[tuple[str, int, int], str] = {}  # (real path, size, mtime_ns) ->
 
 
 def settings_hash(analyses: Analysis | Sequence[Analysis], preset: Preset, settings: ScanSettings) -> str:
-    """Hash of every value that determines the results: analyses, preset, settings and the
-    package version (file contents are added by :func:`cache_key`)."""
+    """Hash of every value that determines the results: analyses, preset, settings, the scan
+    method's constants (``scan_settings``: refinement target and window, exactly evaluated
+    couplings, azimuth sectors) and the package version (file contents are added by
+    :func:`cache_key`)."""
+    from dipolehnl.analysis import scan_settings as ss
+
     group = [analyses] if isinstance(analyses, Analysis) else list(analyses)
+    method = {
+        k: getattr(ss, k)
+        for k in (
+            "REFINE_TARGET",
+            "REFINE_WINDOW",
+            "COARSE_STRIDE",
+            "EXACT_STRIDE",
+            "EXACT_WINDOW",
+            "AZIMUTH_SECTORS",
+            "SHARE_STRIDE",
+        )
+    }
     doc = {
         "analyses": [_analysis_to_json(a) for a in group],
         "preset": dataclasses.asdict(preset),
         "settings": dataclasses.asdict(settings),
+        "method": method,
         "version": __version__,
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -20,6 +20,7 @@ import numpy as np
 
 from dipolehnl.analysis.contours import MassResult
 from dipolehnl.analysis.scan_settings import (
+    AZIMUTH_SECTORS,
     COARSE_STRIDE,
     EXACT_STRIDE,
     EXACT_WINDOW,
@@ -153,6 +154,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
             nuclear=preset.nuclear,
             beamline=beamline,
             cos_theta_min=max(channel.min_cos_theta_N, -1.0),  # HNLs the selection rejects are not traced
+            azimuth_sectors=AZIMUTH_SECTORS,
         )
         sample = generate(
             det, model, comps, gen, fiducial=fvs, allocation_couplings=couplings, refine=refine if st.refine else None

@@ -17,7 +17,8 @@ the segments [a, b] of constant material along the *backward* ray from x_d.  J i
 fiducial volume and the decay probability inside it, and it covers rock (λ ≫ m) and
 detector (λ ≪ m) production alike, at any distance.  Monte Carlo integration is only over
 E (importance sampled from φ σ_c), ln Q² (per-event tabulated proposal of dσ/d ln Q²) and
-x_d (uniform in each fiducial volume); channels × fiducial volumes are strata.
+x_d (uniform in each fiducial volume) and the HNL azimuth φ; channels × fiducial volumes
+(× sectors of φ, ``GeneratorSettings.azimuth_sectors``) are strata.
 
 Reweighting to another coupling d' at the same mass is exact: σ ∝ d², λ ∝ 1/d², and J is
 recomputed from the stored segments (``EventSample.weights``).
@@ -70,6 +71,10 @@ class GeneratorSettings:
         weights of the others are unchanged.  Untraced events have no production vertex
         (NaN, volume ""), so samples meant for event files keep the default −1: every event
         is traced.
+    azimuth_sectors: each (channel, fiducial volume) stratum is split into this many strata
+        by the HNL azimuth φ about +z (sector a: |φ − 2π a/n| < π/n, φ uniform within it,
+        weight × 1/n).  Where the production along the backward ray depends on φ (a beam or
+        rock that is not symmetric about the detector axis), the allocation can follow it.
     """
 
     n_events: int = 20000
@@ -83,10 +88,13 @@ class GeneratorSettings:
     #: (the detector's flux everywhere, as SIREN)
     beamline: Beamline | None = None
     cos_theta_min: float = -1.0
+    azimuth_sectors: int = 1
 
     def __post_init__(self) -> None:
         if int(self.n_events) < 10:
             raise InputError(f"need at least 10 events, got {self.n_events}")
+        if int(self.azimuth_sectors) != self.azimuth_sectors or self.azimuth_sectors < 1:
+            raise InputError(f"azimuth_sectors must be a positive integer, got {self.azimuth_sectors}")
         if not -1.0 <= self.cos_theta_min < 1.0:
             raise InputError(f"cos_theta_min must be in [-1, 1), got {self.cos_theta_min}")
         if not 0 < self.pilot_fraction <= 1:
@@ -395,7 +403,8 @@ def generate(
         raise InputError(f"m_N = {model.mass_GeV} GeV cannot be produced by this flux on any target")
     q2_proposals = [_Q2Proposal.build(ch.xs, model, phi_sum.max_energy_GeV, settings.n_q2_bins) for ch in channels]
     proposals = [_EnergyProposal.build(phi_sum, ch.xs, model, q2) for ch, q2 in zip(channels, q2_proposals)]
-    strata = [(c, t) for c in range(len(channels)) for t in range(len(names))]
+    n_az = int(settings.azimuth_sectors)
+    strata = [(c, t, a) for c in range(len(channels)) for t in range(len(names)) for a in range(n_az)]
     couplings = np.asarray(allocation_couplings if allocation_couplings is not None else [model.d_GeVinv], dtype=float)
     if couplings.size > 24:  # the allocation only needs the shape of the rate curve
         couplings = couplings[np.unique(np.linspace(0, couplings.size - 1, 24).round().astype(int))]
@@ -463,7 +472,7 @@ def _generate_strata(
     proposals: Sequence[_EnergyProposal],
     shapes: Mapping[str, Shape],
     q2_proposals: Sequence[_Q2Proposal],
-    strata: Sequence[tuple[int, int]],
+    strata: Sequence[tuple[int, int, int]],
     counts: ArrayLike,
     settings: GeneratorSettings,
 ) -> dict[str, np.ndarray]:
@@ -475,8 +484,9 @@ def _generate_strata(
     stratum = np.repeat(np.arange(len(strata), dtype=np.int64), counts)
     n = stratum.size
     with stage("sampling", events=n):
-        chan = np.array([c for c, _ in strata], dtype=np.int64)[stratum]
-        fv = np.array([t for _, t in strata], dtype=np.int64)[stratum]
+        chan = np.array([c for c, _, _ in strata], dtype=np.int64)[stratum]
+        fv = np.array([t for _, t, _ in strata], dtype=np.int64)[stratum]
+        sector = np.array([a for _, _, a in strata], dtype=np.int64)[stratum]
         component = (rng.uniform(0.0, 1.0, n) < SHORT_LIVED_SHARE).astype(np.int64)
         E = np.empty(n)
         Q2, f, f_plus, q = (np.empty(n) for _ in range(4))
@@ -490,7 +500,9 @@ def _generate_strata(
             M[sel] = channels[c].xs.M_GeV
             q_E[0, sel], q_E[1, sel] = prop.density(E[sel], 0), prop.density(E[sel], 1)
         E_N, p_N, cos = kin.upscatter_lab(E, Q2, model.mass_GeV, M)
-        phi = rng.uniform(0.0, 2 * np.pi, n)
+        n_az = int(settings.azimuth_sectors)
+        # sector a: φ within π/n_az of 2π a/n_az (one sector: φ uniform in [0, 2π))
+        phi = (2 * np.pi / n_az) * (sector + rng.uniform(0.0, 1.0, n)) - (np.pi / n_az if n_az > 1 else 0.0)
         u = kin.direction(cos, phi)
         x_dec = np.empty((n, 3))
         volume_over_q = np.empty(n)  # cm³ GeV: fiducial volume over the proposal density of (E, x)
@@ -529,7 +541,7 @@ def _generate_strata(
             seg = _trace_segments(detector, x_dec, u, density, chan, settings.beamline)
     J = seg.decay_integral(lam)
     # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) V / q(E, x)   [cm² GeV cm³]
-    g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q
+    g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q / int(settings.azimuth_sectors)
     if len(model.helicities) > 1:
         h = np.where(rng.uniform(0.0, 1.0, n) * f < f_plus, 1.0, -1.0)
     else:
@@ -587,8 +599,8 @@ def _batch(merged, strata, channels, shapes, detector, model, comps, rng) -> dic
     names = tuple(shapes)
     n = merged["E_nu"].size
     stratum = merged["stratum"]
-    chan_idx = np.array([c for c, _ in strata], dtype=np.int64)[stratum]
-    fv_idx = np.array([t for _, t in strata], dtype=np.int64)[stratum]
+    chan_idx = np.array([c for c, _, _ in strata], dtype=np.int64)[stratum]
+    fv_idx = np.array([t for _, t, _ in strata], dtype=np.int64)[stratum]
     flux = np.stack(
         [np.asarray(c(merged["E_nu"]), dtype=float) * _coupling_share(model, c) for c in comps.values()], axis=1
     )
@@ -667,7 +679,10 @@ def _make_sample(batch, n_strata, strata, channels, shapes, detector, model, com
         kin_weight=kin_w,
         flux_density=batch["flux"],
         settings=settings,
-        strata={f"{channels[c].label}@{names[t]}": int(k) for (c, t), k in zip(strata, n_per)},
+        strata={
+            f"{channels[c].label}@{names[t]}" + (f"#φ{a}" if settings.azimuth_sectors > 1 else ""): int(k)
+            for (c, t, a), k in zip(strata, n_per)
+        },
         fiducial_shapes=dict(shapes),
     )
 
