@@ -277,31 +277,41 @@ def _slow_share(_):
     return worker_share()
 
 
+KERNEL_TYPES_CHILD = """
+import importlib
+import numpy as np
+from dipolehnl._compile import KERNELS, compile_all
+from dipolehnl.analysis.analyses import load_analysis
+from dipolehnl.analysis.scan import ScanSettings
+from dipolehnl.analysis.scan_settings import MassTask, _analysis_to_json, with_preset
+from dipolehnl.analysis.scan_worker import run_mass
+from dipolehnl.config import get_preset
+from dipolehnl.detector import load_detector
+
+compile_all()
+kernels = [getattr(importlib.import_module(m), n) for m, n, *_ in KERNELS]
+for preset in ("default", "paper"):
+    p = get_preset(preset)
+    doc = _analysis_to_json(with_preset(load_analysis("t2k2019"), p))
+    run_mass(MassTask((doc,), p, ScanSettings(n_events=300), 0.1))
+rng = np.random.default_rng(1)
+o = rng.uniform(-1, 1, (50, 3))
+d = rng.normal(size=(50, 3))
+d /= np.linalg.norm(d, axis=1)[:, None]
+load_detector("nd280").trace(o, d, method="sweep")
+for k in kernels:
+    print(k.py_func.__name__, len(k.signatures), k.signatures)
+"""
+
+
 def test_the_kernel_table_holds_the_argument_types_the_code_calls_them_with():
-    """After compiling every kernel for the types in dipolehnl._compile.KERNELS, the code paths
-    that call them (a mass of a scan with the grid tracer and the beamline, one with SIREN's
-    box, the sweep tracer, the production shares, the medians) compile no other version."""
-    import importlib
-
-    from dipolehnl._compile import KERNELS, compile_all
-    from dipolehnl.analysis.analyses import load_analysis
-    from dipolehnl.analysis.scan_settings import MassTask, _analysis_to_json, with_preset
-    from dipolehnl.analysis.scan_worker import run_mass
-    from dipolehnl.config import get_preset
-    from dipolehnl.detector import load_detector
-
-    compile_all()
-    kernels = [getattr(importlib.import_module(m), n) for m, n, *_ in KERNELS]
-    assert all(len(k.signatures) == 1 for k in kernels)
-    for preset in ("default", "paper"):
-        p = get_preset(preset)
-        doc = _analysis_to_json(with_preset(load_analysis("t2k2019"), p))
-        task = MassTask((doc,), p, ScanSettings(n_events=300), 0.1)
-        run_mass(task)
-    rng = np.random.default_rng(1)
-    o = rng.uniform(-1, 1, (50, 3))
-    d = rng.normal(size=(50, 3))
-    d /= np.linalg.norm(d, axis=1)[:, None]
-    load_detector("nd280").trace(o, d, method="sweep")
-    for k in kernels:
-        assert len(k.signatures) == 1, f"{k.py_func.__name__} was compiled for other argument types: {k.signatures}"
+    """In a fresh process, after compiling every kernel for the types in
+    dipolehnl._compile.KERNELS, the code paths that call them (a mass of a scan with the grid
+    tracer and the beamline, one with SIREN's box, the sweep tracer, the production shares,
+    the medians) compile no other version of any kernel."""
+    out = subprocess.run([sys.executable, "-c", KERNEL_TYPES_CHILD], capture_output=True, text=True, check=True)
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 6
+    for line in lines:
+        name, count, sigs = line.split(" ", 2)
+        assert count == "1", f"{name} was compiled for other argument types: {sigs}"
