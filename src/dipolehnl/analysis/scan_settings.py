@@ -30,11 +30,13 @@ REFINE_WINDOW = (1.0, 100.0)
 #: each run of positive exact values (error < 1e-4 relative within the window at stride 2,
 #: measured on scans; tests/test_scan_speed.py), log-linearly next to zeros or undefined values.
 COARSE_STRIDE = 10
-#: each (channel, fiducial volume) stratum of a scan's sample is split into this many sectors
-#: of the HNL azimuth φ about the beam axis (``GeneratorSettings.azimuth_sectors``): HNLs made
-#: in the rock reach the detector along directions whose backward rays cross more or less of
-#: the beam (the beamline flux falls off sideways), and the allocation then follows them.
-#: Four sectors: 13% less CPU time per scan at the same precision (`benchmarks/bench_scan.py`)
+#: with a beamline (preset ``default``), each (channel, fiducial volume) stratum of a scan's
+#: sample is split into this many sectors of the HNL azimuth φ about the beam axis
+#: (``GeneratorSettings.azimuth_sectors``): HNLs made in the rock reach the detector along
+#: directions whose backward rays cross more or less of the beam (the beamline flux falls off
+#: sideways), and the allocation then follows them.  Four sectors: 9–13% less CPU time per scan
+#: at the same precision.  Without a beamline (SIREN's box, uniform flux: preset ``paper``)
+#: the sectors gain nothing and cost 14% (more, smaller strata): one sector.
 AZIMUTH_SECTORS = 4
 EXACT_STRIDE = 2
 EXACT_WINDOW = (0.1, 1000.0)
