@@ -250,3 +250,32 @@ def test_untraced_backward_hnls_weigh_zero_and_leave_the_others_unchanged():
     np.testing.assert_array_equal(cut.weights()[fwd], full.weights()[fwd])
     with pytest.raises(InputError):
         GeneratorSettings(cos_theta_min=1.0)
+
+
+def test_neyman_refinement_reaches_the_target_variance_with_the_fewest_events():
+    """Strata with known per-event standard deviations σ_s (values m_s ± σ_s, n_s events): the
+    added events bring Σ σ_s²/n_s' to the requested fraction of its present value, never take
+    events away, and no other split of the same number of new events does better."""
+    from dipolehnl.generate.stratified import neyman_refinement
+
+    sig = np.array([1.0, 4.0, 0.5, 2.0, 0.0])
+    n = np.array([40, 40, 100, 10, 20])
+    stratum = np.repeat(np.arange(5), n)
+    f = np.concatenate([m + s * np.where(np.arange(k) % 2 == 0, 1.0, -1.0) for m, s, k in zip([3, 1, 2, 5, 1], sig, n)])
+    contrib = (f / n[stratum])[:, None]
+    extra = neyman_refinement(contrib, stratum, 5, 0.25)
+    var0 = np.sum(sig**2 / n)
+    var = lambda x: np.sum(sig**2 / (n + x))  # noqa: E731
+    assert np.all(extra >= 0) and extra[4] == 0  # no events where nothing varies
+    assert var(extra) == pytest.approx(0.25 * var0, rel=1e-9)
+    # the Lagrange condition: σ_s/n_s' equal in every stratum that gets events
+    got = extra > 0
+    ratio = sig[got] / (n + extra)[got]
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+    total = extra.sum()
+    rng = np.random.default_rng(2)
+    for _ in range(200):  # any other split of the same total: a larger variance
+        other = rng.dirichlet(np.ones(5)) * total
+        assert var(other) >= var(extra) * (1 - 1e-12)
+    prop = total * sig / sig.sum()  # the former allocation, ∝ σ_s
+    assert var(prop) > var(extra)

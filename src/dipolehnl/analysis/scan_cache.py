@@ -59,6 +59,7 @@ def settings_hash(analyses: Analysis | Sequence[Analysis], preset: Preset, setti
         k: getattr(ss, k)
         for k in (
             "REFINE_TARGET",
+            "REFINE_AIM",
             "REFINE_WINDOW",
             "COARSE_STRIDE",
             "EXACT_STRIDE",

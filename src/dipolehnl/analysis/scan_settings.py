@@ -22,6 +22,11 @@ SHARE_STRIDE = 20  # production shares are computed at every SHARE_STRIDE-th cou
 #: expected signal is below REFINE_TARGET wherever that signal is within REFINE_WINDOW events
 REFINE_TARGET = 0.019
 REFINE_WINDOW = (1.0, 100.0)
+#: a refinement round adds the fewest events (Neyman allocation onto the strata below it,
+#: ``generate.stratified.neyman_refinement``) that bring the worst error to REFINE_AIM ×
+#: REFINE_TARGET: the margin absorbs the noise of the error estimate, so that one round
+#: usually suffices instead of a second small one
+REFINE_AIM = 0.95
 #: couplings evaluated exactly (scan_worker): a coarse pass at every COARSE_STRIDE-th coupling
 #: (and the last) finds where some analysis's expected signal from a detector lies within
 #: EXACT_WINDOW events; every EXACT_STRIDE-th coupling of those coarse intervals, and of one

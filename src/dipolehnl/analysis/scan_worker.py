@@ -24,6 +24,7 @@ from dipolehnl.analysis.scan_settings import (
     COARSE_STRIDE,
     EXACT_STRIDE,
     EXACT_WINDOW,
+    REFINE_AIM,
     REFINE_TARGET,
     REFINE_WINDOW,
     SHARE_STRIDE,
@@ -146,7 +147,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
                     worst = max(worst, float(np.max(err[bad] / S[bad])))
             if not out:
                 return None
-            return np.concatenate(out, axis=1), (worst / REFINE_TARGET) ** 2 - 1.0
+            return np.concatenate(out, axis=1), (worst / (REFINE_AIM * REFINE_TARGET)) ** 2 - 1.0
 
         gen = GeneratorSettings(
             n_events=st.n_events,

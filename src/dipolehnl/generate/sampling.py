@@ -42,7 +42,7 @@ from dipolehnl.generate import kinematics as kin
 from dipolehnl.generate._timing import stage
 from dipolehnl.generate.decay import decay_kinematics
 from dipolehnl.generate.sample import EventSample, Segments, _segment_sum
-from dipolehnl.generate.stratified import neyman_scores
+from dipolehnl.generate.stratified import neyman_refinement, neyman_scores
 from dipolehnl.physics import decays, xsec
 from dipolehnl.physics.model import HNLModel
 from dipolehnl.physics.nuclear import DARKNEWS, NuclearOptions
@@ -440,9 +440,14 @@ def generate(
         if request is None:
             break
         contrib, factor = request
-        score = neyman_scores(np.asarray(contrib, dtype=float), sample.columns["stratum"], len(strata))
-        n_more = int(min(max(factor, 0.1), 0.5) * sample.n)
-        exact = n_more * score
+        stratum = sample.columns["stratum"]
+        want = neyman_refinement(np.asarray(contrib, dtype=float), stratum, len(strata), 1.0 / (1.0 + max(factor, 0.0)))
+        if want.sum() > 0:  # the fewest events that reach the target, in steps of 10–50% of the sample
+            n_more = int(min(max(want.sum() / sample.n, 0.1), 0.5) * sample.n)
+            exact = want * (n_more / want.sum())
+        else:  # no variance information: in proportion to the standard deviations (or evenly)
+            n_more = int(min(max(factor, 0.1), 0.5) * sample.n)
+            exact = n_more * neyman_scores(np.asarray(contrib, dtype=float), stratum, len(strata))
         extra = np.floor(exact).astype(int)
         extra[np.argsort(extra - exact)[: n_more - int(extra.sum())]] += 1
         if not np.any(extra > 0):

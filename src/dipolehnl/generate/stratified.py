@@ -61,3 +61,42 @@ def neyman_scores(contrib: Array, stratum: NDArray[np.int64], n_strata: int) -> 
     worst = int(np.argmax(np.divide(np.sqrt(var_total), total, out=np.zeros_like(total), where=total > 0)))
     score = sd[:, worst]
     return score / score.sum() if score.sum() > 0 else np.full(n_strata, 1.0 / n_strata)
+
+
+def neyman_refinement(contrib: Array, stratum: NDArray[np.int64], n_strata: int, variance_ratio: float) -> Array:
+    """Events to add per stratum (real numbers) so that the variance at the worst column of
+    ``contrib`` (per-event contributions (n, K), already divided by n_s) falls to
+    ``variance_ratio`` × its present value with the fewest events: with σ_s the stratum's
+    standard deviation per event, the variance Σ_s σ_s²/n_s' is smallest for a given total
+    when the strata below the Neyman allocation are filled up to it, n_s' = max(n_s, c σ_s)
+    (Lagrange: σ_s/n_s' equal wherever events are added); c is set by the target."""
+    n_s = np.bincount(stratum, minlength=n_strata).astype(float)
+    f = contrib * n_s[stratum][:, None]  # per-event integrand estimates
+    _, s1, s2 = stratum_sums(f, stratum, n_strata)
+    mean = s1 / np.maximum(n_s, 1)[:, None]
+    sd_all = np.sqrt(np.maximum(s2 / np.maximum(n_s, 1)[:, None] - mean**2, 0.0))
+    var_total = np.sum(sd_all**2 / np.maximum(n_s, 1)[:, None], axis=0)
+    total = np.abs(mean.sum(axis=0))
+    worst = int(np.argmax(np.divide(np.sqrt(var_total), total, out=np.zeros_like(total), where=total > 0)))
+    sd = sd_all[:, worst]
+    ok = (sd > 0) & (n_s > 0)
+    if not ok.any():
+        return np.zeros(n_strata)
+    sd, n = sd[ok], n_s[ok]
+    target = float(variance_ratio) * float(np.sum(sd**2 / n))
+
+    def variance(c: float) -> float:
+        return float(np.sum(sd**2 / np.maximum(n, c * sd)))
+
+    lo, hi = 0.0, float(np.max(n / sd))  # variance(hi) is the present one
+    while variance(hi) > target:
+        lo, hi = hi, 2.0 * hi
+    for _ in range(80):
+        c = 0.5 * (lo + hi)
+        if variance(c) > target:
+            lo = c
+        else:
+            hi = c
+    out = np.zeros(n_strata)
+    out[ok] = np.maximum(hi * sd - n, 0.0)
+    return out
