@@ -84,7 +84,8 @@ def test_refinement_appends_and_keeps_earlier_events():
         refine=lambda s, c=[]: c.append(1) or (None if len(c) > 1 else (s.weights()[:, None], 0.5)),
     )
     n = base.n
-    assert refined.n == n + 200 and calls == [n, n + 200]
+    # one round: the events the Neyman prediction needs for a 1/1.5 variance, 10–50% of the sample
+    assert n + 0.1 * n <= refined.n <= n + 0.5 * n and calls == [n, refined.n]
     for k, v in base.columns.items():  # earlier events: same kinematics, decays, vertices
         np.testing.assert_array_equal(refined.columns[k][:n], v)
     np.testing.assert_array_equal(refined.segments.offsets[: n + 1], base.segments.offsets)

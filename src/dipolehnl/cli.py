@@ -632,7 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--events",
         type=_positive_int,
-        help="events per mass and detector (default 10000, refined "
+        help="events per mass and detector (default 4000, refined "
         "adaptively; at most 1000000, and events x couplings <= 5e7)",
     )
     p.add_argument("--seed", type=_seed, default=2412, help="random seed, 0 to 2^63-1")

@@ -119,8 +119,9 @@ def run_scans(
     """Scan several analyses together: every (mass, detector) is simulated once and serves
     all their data sets.
 
-    The first analysis drives the adaptive refinement (its expected signal gets < 2% MC
-    error wherever it is 1–100 events); put the constraint first.  Finished masses are
+    Every analysis drives the adaptive refinement: each detector's sample grows until the
+    expected signal of every analysis with data sets there has < 1.9% MC error wherever it is
+    1–100 events.  Finished masses are
     cached atomically under ``cache_dir/<cache key>/`` and reused when the same scan is
     run again (entries are verified on load).  The grid is checked
     (``dipolehnl.bounds.check_scan_grid``) before any computation.

@@ -133,7 +133,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
             counts = np.bincount(smp.columns["stratum"])
             stratum = smp.columns["stratum"][cols.rows]
             out, worst = [], 0.0
-            for vs in vecs[:1]:  # the first analysis of a group drives the refinement
+            for vs in vecs:  # every analysis with data sets on this detector
                 if not vs:
                     continue
                 Wm = sum(v for _, v in vs)[cols.rows][:, None] * Rm
