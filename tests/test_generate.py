@@ -107,8 +107,9 @@ def test_azimuth_sectors_agree_where_production_depends_on_the_azimuth():
         rates.append((w.sum(), _relerr(w) * w.sum()))
     (a, ea), (b, eb) = rates
     assert abs(a - b) < 4 * math.hypot(ea, eb)
-    with pytest.raises(InputError):
-        GeneratorSettings(azimuth_sectors=0)
+    for bad in (0, 2.5, "4", True):
+        with pytest.raises(InputError):
+            GeneratorSettings(azimuth_sectors=bad)
 
 
 def test_reweighting_matches_direct_integration_and_regeneration():

@@ -93,7 +93,8 @@ class GeneratorSettings:
     def __post_init__(self) -> None:
         if int(self.n_events) < 10:
             raise InputError(f"need at least 10 events, got {self.n_events}")
-        if int(self.azimuth_sectors) != self.azimuth_sectors or self.azimuth_sectors < 1:
+        sectors = self.azimuth_sectors
+        if isinstance(sectors, bool) or not isinstance(sectors, (int, np.integer)) or sectors < 1:
             raise InputError(f"azimuth_sectors must be a positive integer, got {self.azimuth_sectors}")
         if not -1.0 <= self.cos_theta_min < 1.0:
             raise InputError(f"cos_theta_min must be in [-1, 1), got {self.cos_theta_min}")
