@@ -155,7 +155,8 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
             nuclear=preset.nuclear,
             beamline=beamline,
             cos_theta_min=max(channel.min_cos_theta_N, -1.0),  # HNLs the selection rejects are not traced
-            azimuth_sectors=AZIMUTH_SECTORS if beamline is not None else 1,  # φ matters with the beamline's flux
+            # φ sectors with the beamline's flux, where the refinement can fill the 4× more strata
+            azimuth_sectors=AZIMUTH_SECTORS if beamline is not None and st.refine else 1,
         )
         sample = generate(
             det, model, comps, gen, fiducial=fvs, allocation_couplings=couplings, refine=refine if st.refine else None
