@@ -79,9 +79,9 @@ def poisson_upper_limit(
         raise InputError(f"observed counts must be non-negative integers, got {n_obs!r}")
     b = _nonneg("background", background)
     c = _check_cl(cl)
-    from scipy import stats  # imported when needed: scan workers never need it (import ~1 s)
+    from scipy.special import gammaincinv  # (scipy.stats would add ~1.3 s of imports)
 
-    mu_up = 0.5 * stats.chi2.ppf(c, 2.0 * n + 2.0)
+    mu_up = gammaincinv(n + 1.0, c)  # F^-1_chi2(c; 2n + 2)/2: the chi2 quantile as a gamma quantile
     return _scalar_or_array(np.maximum(mu_up - b, 0.0))
 
 
@@ -182,19 +182,19 @@ def q_threshold(
         return _scalar_or_array(z**2)
     assert cl is not None  # exactly one of cl and sigma is given, and it is not sigma
     c = _check_cl(cl)
-    from scipy import stats
+    from scipy.special import ndtri
 
     if one_sided:
-        return _scalar_or_array(stats.norm.ppf(c) ** 2)
-    return _scalar_or_array(stats.chi2.ppf(c, 1))
+        return _scalar_or_array(ndtri(c) ** 2)
+    return _scalar_or_array(ndtri(0.5 * (1.0 + c)) ** 2)  # chi2 with one dof is Z²: P(Z² <= x) = 2Φ(√x) − 1
 
 
 def sigma_to_cl(sigma: ArrayLike, one_sided: bool = True) -> NDArray[np.float64] | float:
     """Confidence level of a Z-sigma threshold: Phi(Z) one-sided, 1 - 2[1 - Phi(Z)] two-sided."""
     z = np.asarray(sigma, dtype=float)
-    from scipy import stats
+    from scipy.special import ndtr
 
-    cl = stats.norm.cdf(z) if one_sided else 1.0 - 2.0 * stats.norm.sf(z)
+    cl = ndtr(z) if one_sided else 1.0 - 2.0 * ndtr(-z)
     return _scalar_or_array(np.asarray(cl))
 
 
