@@ -50,13 +50,20 @@ KERNELS: tuple[tuple[str, str, str, float], ...] = (
     ("dipolehnl.detector._kernels", "sweep_breakpoints", "(f8[:, ::1], f8[:, ::1], f8)", 1.4),
 )
 
+#: kernels the pool workers do not compile as they start: only detectors with shapes other
+#: than boxes need the sweep tracer (MiniBooNE's tank, user detectors); it is compiled where
+#: it is first used
+ON_DEMAND: frozenset[str] = frozenset({"sweep_breakpoints"})
+
 
 def _shares(parts: int) -> list[list[int]]:
-    """Kernel indices per part, each part in the order of ``KERNELS``: the longest compilation
-    first, each kernel goes to the part with the least estimated time so far."""
+    """Kernel indices per part (all but :data:`ON_DEMAND`), each part in the order of
+    ``KERNELS``: the longest compilation first, each kernel goes to the part with the least
+    estimated time so far."""
     load = [0.0] * parts
     out: list[list[int]] = [[] for _ in range(parts)]
-    for i in sorted(range(len(KERNELS)), key=lambda i: -KERNELS[i][3]):
+    eager = [i for i in range(len(KERNELS)) if KERNELS[i][1] not in ON_DEMAND]
+    for i in sorted(eager, key=lambda i: -KERNELS[i][3]):
         p = min(range(parts), key=load.__getitem__)
         out[p].append(i)
         load[p] += KERNELS[i][3]
