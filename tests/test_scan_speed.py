@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dipolehnl.analysis.scan_settings import COARSE_STRIDE, EXACT_STRIDE, EXACT_WINDOW
+from dipolehnl.analysis.scan_settings import COARSE_STRIDE, EXACT_STRIDE, EXACT_WINDOW, ScanSettings
 from dipolehnl.analysis.scan_worker import _exact_columns, _fill
 from dipolehnl.errors import InputError
 from dipolehnl.generate.sample import Segments
@@ -280,3 +280,20 @@ def test_neyman_refinement_reaches_the_target_variance_with_the_fewest_events():
         assert var(other) >= var(extra) * (1 - 1e-12)
     prop = total * sig / sig.sum()  # the former allocation, ∝ σ_s
     assert var(prop) > var(extra)
+
+
+def test_production_shares_at_the_edges_do_not_depend_on_the_share_window(monkeypatch):
+    """Shares are computed only where a detector's signal is within SHARE_WINDOW; the rows the
+    outputs give (at the share coupling nearest to each lower edge) are those of a scan that
+    computes them at every share coupling."""
+    import dipolehnl.analysis.scan_worker as sw
+    from dipolehnl.analysis.results import production_share_rows
+    from dipolehnl.analysis.scan import run_scan
+
+    st = ScanSettings(masses_GeV=(0.05, 0.3), n_events=1000, refine=False)
+    windowed = run_scan("t2k2019", "default", st)
+    monkeypatch.setattr(sw, "SHARE_WINDOW", (0.0, np.inf))
+    everywhere = run_scan("t2k2019", "default", st)
+    level = windowed.analysis.levels()[0]
+    assert production_share_rows(windowed, level) == production_share_rows(everywhere, level)
+    assert any(np.all(s == 0) for r in windowed.masses for s in r.shares)  # some were skipped

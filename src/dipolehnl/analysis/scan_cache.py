@@ -66,6 +66,7 @@ def settings_hash(analyses: Analysis | Sequence[Analysis], preset: Preset, setti
             "EXACT_WINDOW",
             "AZIMUTH_SECTORS",
             "SHARE_STRIDE",
+            "SHARE_WINDOW",
         )
     }
     doc = {
