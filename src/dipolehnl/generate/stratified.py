@@ -48,9 +48,10 @@ def stratified_variance(W: Array, stratum: NDArray[np.int64], counts: NDArray[np
     return np.sum(f * (s2 - s1**2 / nn), axis=0)
 
 
-def neyman_scores(contrib: Array, stratum: NDArray[np.int64], n_strata: int) -> Array:
-    """Share of new events per stratum ∝ its standard deviation (per event) at the worst
-    column of ``contrib`` (per-event contributions (n, K), already divided by n_s)."""
+def _worst_column_sd(contrib: Array, stratum: NDArray[np.int64], n_strata: int) -> tuple[Array, Array]:
+    """(σ_s, n_s): each stratum's standard deviation per event at the column of ``contrib``
+    (per-event contributions (n, K), already divided by n_s) with the largest relative error
+    of the total, and the stratum sizes."""
     n_s = np.bincount(stratum, minlength=n_strata).astype(float)
     f = contrib * n_s[stratum][:, None]  # per-event integrand estimates
     _, s1, s2 = stratum_sums(f, stratum, n_strata)
@@ -59,7 +60,13 @@ def neyman_scores(contrib: Array, stratum: NDArray[np.int64], n_strata: int) -> 
     var_total = np.sum(sd**2 / np.maximum(n_s, 1)[:, None], axis=0)
     total = np.abs(mean.sum(axis=0))
     worst = int(np.argmax(np.divide(np.sqrt(var_total), total, out=np.zeros_like(total), where=total > 0)))
-    score = sd[:, worst]
+    return sd[:, worst], n_s
+
+
+def neyman_scores(contrib: Array, stratum: NDArray[np.int64], n_strata: int) -> Array:
+    """Share of new events per stratum ∝ its standard deviation (per event) at the worst
+    column of ``contrib`` (per-event contributions (n, K), already divided by n_s)."""
+    score, _ = _worst_column_sd(contrib, stratum, n_strata)
     return score / score.sum() if score.sum() > 0 else np.full(n_strata, 1.0 / n_strata)
 
 
@@ -70,15 +77,7 @@ def neyman_refinement(contrib: Array, stratum: NDArray[np.int64], n_strata: int,
     standard deviation per event, the variance Σ_s σ_s²/n_s' is smallest for a given total
     when the strata below the Neyman allocation are filled up to it, n_s' = max(n_s, c σ_s)
     (Lagrange: σ_s/n_s' equal wherever events are added); c is set by the target."""
-    n_s = np.bincount(stratum, minlength=n_strata).astype(float)
-    f = contrib * n_s[stratum][:, None]  # per-event integrand estimates
-    _, s1, s2 = stratum_sums(f, stratum, n_strata)
-    mean = s1 / np.maximum(n_s, 1)[:, None]
-    sd_all = np.sqrt(np.maximum(s2 / np.maximum(n_s, 1)[:, None] - mean**2, 0.0))
-    var_total = np.sum(sd_all**2 / np.maximum(n_s, 1)[:, None], axis=0)
-    total = np.abs(mean.sum(axis=0))
-    worst = int(np.argmax(np.divide(np.sqrt(var_total), total, out=np.zeros_like(total), where=total > 0)))
-    sd = sd_all[:, worst]
+    sd, n_s = _worst_column_sd(contrib, stratum, n_strata)
     ok = (sd > 0) & (n_s > 0)
     if not ok.any():
         return np.zeros(n_strata)
