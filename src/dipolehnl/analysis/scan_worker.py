@@ -112,32 +112,34 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
         cols = _Columns(couplings)
 
         def evaluate(smp, groups=groups, cols=cols, dataset_vectors=dataset_vectors):
-            """Bind the sample; per analysis the data-set vectors; the exactly evaluated couplings."""
+            """Bind the sample; per analysis the data-set vectors and their sum over the selected
+            events (None for an analysis without data sets here); the exactly evaluated couplings."""
             vecs = [dataset_vectors(smp, grp) for grp in groups]
             sel = np.zeros(smp.n, dtype=bool)
             for vs in vecs:
                 for _, v in vs:
                     sel |= v != 0
             cols.bind(smp, np.flatnonzero(sel))
+            tots = [sum(v for _, v in vs)[cols.rows] if vs else None for vs in vecs]
             Rc = cols.matrix(coarse)
             S = np.zeros(coarse.size)
-            for vs in vecs:
-                if vs:
-                    S = np.maximum(S, sum(v for _, v in vs)[cols.rows] @ Rc)
-            return vecs, _exact_columns(S, coarse, K)
+            for tot in tots:
+                if tot is not None:
+                    S = np.maximum(S, tot @ Rc)
+            return vecs, tots, _exact_columns(S, coarse, K)
 
         def refine(smp, cols=cols, evaluate=evaluate):
             """Contributions at couplings where an analysis's signal from this detector is within
             REFINE_WINDOW with an MC error above the target, and the size factor needed."""
-            vecs, ks = evaluate(smp)
+            _, tots, ks = evaluate(smp)
             Rm = cols.matrix(ks)
             counts = np.bincount(smp.columns["stratum"])
             stratum = smp.columns["stratum"][cols.rows]
             out, worst = [], 0.0
-            for vs in vecs:  # every analysis with data sets on this detector
-                if not vs:
+            for tot in tots:  # every analysis with data sets on this detector
+                if tot is None:
                     continue
-                Wm = sum(v for _, v in vs)[cols.rows][:, None] * Rm
+                Wm = tot[:, None] * Rm
                 S = Wm.sum(axis=0)
                 err = np.sqrt(np.maximum(stratified_variance(Wm, stratum, counts), 0.0))
                 bad = (S > REFINE_WINDOW[0]) & (S < REFINE_WINDOW[1]) & (err > REFINE_TARGET * S)
@@ -163,7 +165,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
             det, model, comps, gen, fiducial=fvs, allocation_couplings=couplings, refine=refine if st.refine else None
         )
         n_events += sample.n
-        vecs, ks = evaluate(sample)
+        vecs, tots, ks = evaluate(sample)
         rows = cols.rows
         R = cols.matrix(ks)  # (selected events, exact couplings)
         counts = np.bincount(sample.columns["stratum"])
@@ -173,25 +175,23 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
         # production shares where this detector's signal could sit at a lower edge (the outputs
         # use the share coupling nearest to each edge); elsewhere they stay 0
         s_share = np.zeros(share_idx.size)
-        for vs in vecs:
-            if vs:
-                s_share = np.maximum(s_share, sum(v for _, v in vs)[rows] @ R[:, pos])
+        for tot in tots:
+            if tot is not None:
+                s_share = np.maximum(s_share, tot @ R[:, pos])
         need = np.flatnonzero((s_share >= SHARE_WINDOW[0]) & (s_share <= SHARE_WINDOW[1]))
         with stage("decay integrals"):
             names, part = sample.production_fractions_at(couplings[share_idx[need]], rows)
         frac = np.zeros((rows.size, share_idx.size, len(names)))
         frac[:, need] = part
         with stage("statistics"):
-            for vs, ac in zip(vecs, acc):
-                if not vs:
+            for vs, v_tot, ac in zip(vecs, tots, acc):
+                if v_tot is None:
                     continue
-                v_tot = np.zeros(rows.size)
                 for i, v in vs:
                     v = v[rows]
                     ac.signal[i] += _fill(v @ R, ks, K)
                     ac.sig_lo[i] += _fill((v * (1 - ferr)) @ R, ks, K)
                     ac.sig_hi[i] += _fill((v * (1 + ferr)) @ R, ks, K)
-                    v_tot += v
                 W = v_tot[:, None] * R
                 ac.var += _fill(stratified_variance(W, stratum, counts), ks, K)
                 ac.lam.append(sample.columns["decay_length_m"][rows])
