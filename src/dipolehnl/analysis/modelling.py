@@ -227,20 +227,19 @@ def run_study(
         if v.flux is not None:
             res = base_res
             new = {a.name: _edges(r, v.flux) for a, r in zip(analyses, res)}
-            sig = {k: np.full(len(st.masses_GeV), np.nan) for k in edges}  # the same events: noise cancels
         else:
             p = v.preset(p0) if v.preset is not None else p0
             grp = [v.analysis(a) for a in analyses] if v.analysis is not None else analyses
             res, timings[v.label] = scan(p, grp)
             n_scans += 1
             new = {a.name: _edges(r) for a, r in zip(analyses, res)}
-            if v.preset is None:  # an analysis change only: the same events, no independent noise
-                sig = {k: np.full(len(st.masses_GeV), np.nan) for k in edges}
-            else:
-                sig = {
-                    a.name: (new[a.name] / edges[a.name]) * np.hypot(_edge_sigmas(r), sig0[a.name])
-                    for a, r in zip(analyses, res)
-                }
+        if v.preset is None:  # a flux shift or an analysis change: the default events, no independent noise
+            sig = {k: np.full(len(st.masses_GeV), np.nan) for k in edges}
+        else:
+            sig = {
+                a.name: (new[a.name] / edges[a.name]) * np.hypot(_edge_sigmas(r), sig0[a.name])
+                for a, r in zip(analyses, res)
+            }
         # a limit that disappears (edge → nan) is an infinite upward shift
         shifts[v.label] = {
             k: np.where(np.isfinite(edges[k]) & ~np.isfinite(new[k]), np.inf, new[k] / edges[k] - 1.0) for k in edges
