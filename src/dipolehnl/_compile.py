@@ -81,14 +81,18 @@ def compile_share(part: int, parts: int) -> None:
         return
     SHARE = (part, parts)
     for i in _shares(parts)[part]:
-        module, name, signature, _ = KERNELS[i]
-        getattr(importlib.import_module(module), name).compile(signature)
+        _compile(i)
 
 
 def compile_all() -> None:
     """Compile (or load from the cache) every kernel."""
-    for module, name, signature, _ in KERNELS:
-        getattr(importlib.import_module(module), name).compile(signature)
+    for i in range(len(KERNELS)):
+        _compile(i)
+
+
+def _compile(i: int) -> None:
+    module, name, signature, _ = KERNELS[i]
+    getattr(importlib.import_module(module), name).compile(signature)
 
 
 def worker_share(_: object = None) -> tuple[int, int] | None:
