@@ -547,7 +547,7 @@ def _generate_strata(
             seg = _trace_segments(detector, x_dec, u, density, chan, settings.beamline)
     J = seg.decay_integral(lam)
     # per-event weight without φ(E), J and 1/n_stratum: (f/q_Q) V / q(E, x)   [cm² GeV cm³]
-    g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q / int(settings.azimuth_sectors)
+    g = np.where(q > 0, f / np.where(q > 0, q, 1.0), 0.0) * volume_over_q / n_az  # φ density n_az/2π in a sector
     if len(model.helicities) > 1:
         h = np.where(rng.uniform(0.0, 1.0, n) * f < f_plus, 1.0, -1.0)
     else:
