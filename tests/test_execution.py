@@ -250,7 +250,7 @@ def test_kernel_shares_partition_the_kernels_and_balance_them():
 
     seconds = [k[3] if k[1] not in ON_DEMAND else 0.0 for k in KERNELS]
     eager = [i for i, k in enumerate(KERNELS) if k[1] not in ON_DEMAND]
-    assert ON_DEMAND <= {k[1] for k in KERNELS} and len(eager) >= 4
+    assert ON_DEMAND <= {k[1] for k in KERNELS} and len(eager) >= 3
     for parts in (1, 2, 3, 4, 8):
         shares = _shares(parts)
         assert len(shares) == parts
@@ -313,7 +313,9 @@ def test_the_kernel_table_holds_the_argument_types_the_code_calls_them_with():
     the medians) compile no other version of any kernel."""
     out = subprocess.run([sys.executable, "-c", KERNEL_TYPES_CHILD], capture_output=True, text=True, check=True)
     lines = out.stdout.strip().splitlines()
-    assert len(lines) == 6
+    from dipolehnl._compile import KERNELS
+
+    assert len(lines) == len(KERNELS)
     for line in lines:
         name, count, sigs = line.split(" ", 2)
         assert count == "1", f"{name} was compiled for other argument types: {sigs}"

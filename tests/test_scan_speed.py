@@ -154,8 +154,6 @@ def test_fill_keeps_zeros_and_interpolates_next_to_them_log_linearly():
 def test_decay_integral_grid_on_runs_of_equal_touching_segments():
     """The beamline split makes runs of touching sub-segments of equal length (the kernel then
     reuses e^{-h/λ}); against the closed form, and the subsystem split against the same."""
-    from dipolehnl.generate._kernels import decay_integral_by_group
-
     rng = np.random.default_rng(8)
     offs, A, B, N = [0], [], [], []
     for _ in range(300):
@@ -174,7 +172,7 @@ def test_decay_integral_grid_on_runs_of_equal_touching_segments():
     scale = np.geomspace(1e-4, 1e4, 90)
     got = seg.decay_integral_scaled(lam0, scale)
     groups = (np.arange(len(A)) % 3).astype(np.int64)
-    by = decay_integral_by_group(seg.offsets, seg.a_m, seg.b_m, seg.n_cm3, groups, 3, lam0, scale)
+    by = seg.decay_integral_by_group(groups, 3, lam0, scale)
     o = seg.offsets
     for i in range(300):
         sl = slice(o[i], o[i + 1])

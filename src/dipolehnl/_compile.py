@@ -23,30 +23,25 @@ import importlib
 KERNELS: tuple[tuple[str, str, str, float], ...] = (
     (
         "dipolehnl.detector._kernels",
-        "grid_trace",
-        "(f8[:, ::1], f8[:, ::1], f8[::1], f8[::1], f8[::1], f8[::1], i4[:, :, ::1], f8)",
+        "grid_pass",
+        "(f8[:, ::1], f8[:, ::1], f8[::1], f8[::1], i8[::1], i4[:, :, ::1], f8, i8[::1], f8[::1], f8[::1], i8[::1],"
+        " i8[:, ::1], f8[:, ::1])",
         3.2,
     ),
     (
         "dipolehnl.beam._kernels",
         "split_and_modulate",
         "(f8[:, ::1], f8[:, ::1], i8[::1], f8[::1], f8[::1], f8[::1], i8[::1], f8, f8[::1], f8[::1],"
-        " f8, f8, f8, f8, f8[:, ::1])",
+        " f8, f8, f8, f8, f8[:, ::1], f8[::1], f8[::1], f8[::1], i8[::1], i8[::1], f8[:, ::1])",
         1.4,
     ),
     (
         "dipolehnl.generate._kernels",
-        "decay_integral_grid",
-        "(i8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1])",
+        "decay_integral",
+        "(i8[::1], f8[::1], f8[::1], f8[::1], i8[::1], f8[::1], f8[::1], f8[:, :, ::1], f8[:, ::1], i8[:, ::1],"
+        " f8[:, ::1])",
         1.4,
     ),
-    (
-        "dipolehnl.generate._kernels",
-        "decay_integral_by_group",
-        "(i8[::1], f8[::1], f8[::1], f8[::1], i8[::1], i8, f8[::1], f8[::1])",
-        1.1,
-    ),
-    ("dipolehnl.analysis._kernels", "weighted_median_sorted", "(f8[::1], f8[::1, :], i8[::1])", 0.9),
     ("dipolehnl.detector._kernels", "sweep_breakpoints", "(f8[:, ::1], f8[:, ::1], f8)", 1.4),
 )
 

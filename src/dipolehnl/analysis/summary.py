@@ -49,14 +49,14 @@ def weighted_median_columns(x: np.ndarray, W: np.ndarray) -> np.ndarray:
     numpy.ndarray
         The weighted median for every column, shape (K,); nan where a column sums to 0.
     """
-    from dipolehnl.analysis._kernels import weighted_median_sorted
-
     x = np.asarray(x, dtype=float)
     W = np.asarray(W, dtype=float)
     if x.size == 0:
         return np.full(W.shape[1], np.nan)
     order = np.argsort(x)
-    out: np.ndarray = weighted_median_sorted(x[order], W, order)
+    cw = np.cumsum(W[order], axis=0)  # running sums in the order of x (cw[-1] is the total)
+    out: np.ndarray = x[order][np.argmax(cw >= 0.5 * cw[-1], axis=0)]
+    out[~(cw[-1] > 0)] = np.nan
     return out
 
 

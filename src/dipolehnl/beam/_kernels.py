@@ -44,24 +44,15 @@ def table_flux_factor(x, target, axis, a0, da, w_step, rho0, ln_g):  # pragma: n
 
 @njit(cache=True)
 def split_and_modulate(
-    x_dec, u, offsets, a, b, n, volume, step, target, axis, a0, da, w_step, rho0, ln_g
+    x_dec, u, offsets, a, b, n, volume, step, target, axis, a0, da, w_step, rho0, ln_g, a2, b2, n2, v2, parent, xm
 ):  # pragma: no cover - compiled
-    """Split segments [a, b] of ray i (from x_dec[i] along −u[i]) into ceil((b − a)/step)
-    equal sub-segments with density n × g(x_mid), g from the table (:func:`_table_g`).
-    Sub-segments whose midpoint lies
-    outside the table get g = NaN (the caller evaluates them exactly).  Returns (offsets, a,
-    b, n, volume, parent segment, x_mid) in CSR layout."""
+    """Split segments [a, b] of ray i (from x_dec[i] along −u[i]) into max(ceil((b − a)/step),
+    1) equal sub-segments with density n × g(x_mid), g from the table (:func:`_table_g`).
+    Sub-segments whose midpoint lies outside the table get g = NaN (the caller evaluates them
+    exactly).  Writes (a, b, n, volume, parent segment, x_mid) of the sub-segments, in the
+    order of the segments, into ``a2``, ``b2``, ``n2``, ``v2``, ``parent``, ``xm``, which the
+    caller sizes (``beam.beamline.modulate_segments``: it also forms their offsets)."""
     n_ray = offsets.shape[0] - 1
-    total = 0
-    for s in range(a.shape[0]):
-        total += max(int(math.ceil((b[s] - a[s]) / step)), 1)
-    new_off = np.zeros(n_ray + 1, np.int64)
-    a2 = np.empty(total)
-    b2 = np.empty(total)
-    n2 = np.empty(total)
-    v2 = np.empty(total, np.int64)
-    parent = np.empty(total, np.int64)
-    xm = np.empty((total, 3))
     o = 0
     for i in range(n_ray):
         for s in range(offsets[i], offsets[i + 1]):
@@ -85,5 +76,3 @@ def split_and_modulate(
                 xm[o, 1] = x1 + target[1]
                 xm[o, 2] = x2 + target[2]
                 o += 1
-        new_off[i + 1] = o
-    return new_off, a2, b2, n2, v2, parent, xm

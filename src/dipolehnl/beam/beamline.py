@@ -275,12 +275,19 @@ def modulate_segments(
         table = FluxFactorTable(-1e12, 1e12, 1.0, 1e12, np.zeros((3, 2)))
     else:
         table = _flux_table(beamline)
-    off, a2, b2, n2, v2, parent, x_mid = split_and_modulate(
+    offsets = np.asarray(offsets, dtype=np.int64)
+    a_m, b_m = np.asarray(a_m, dtype=float), np.asarray(b_m, dtype=float)
+    pieces = np.maximum(np.ceil((b_m - a_m) / float(beamline.step_m)), 1.0).astype(np.int64)  # as the kernel
+    off = np.concatenate([[0], np.cumsum(pieces)])[offsets]
+    total = int(off[-1]) if off.size else 0
+    a2, b2, n2, x_mid = np.empty(total), np.empty(total), np.empty(total), np.empty((total, 3))
+    v2, parent = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    split_and_modulate(
         np.ascontiguousarray(x_dec_m, dtype=float),
         np.ascontiguousarray(u, dtype=float),
-        np.asarray(offsets, dtype=np.int64),
-        np.asarray(a_m, dtype=float),
-        np.asarray(b_m, dtype=float),
+        offsets,
+        a_m,
+        b_m,
         np.asarray(n_cm3, dtype=float),
         np.asarray(volume, dtype=np.int64),
         float(beamline.step_m),
@@ -291,6 +298,12 @@ def modulate_segments(
         table.w_step,
         table.rho0_m,
         table.ln_g,
+        a2,
+        b2,
+        n2,
+        v2,
+        parent,
+        x_mid,
     )
     outside = np.isnan(n2)
     if outside.any():  # beyond the table: the exact flux factor

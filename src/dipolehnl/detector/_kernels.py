@@ -116,42 +116,42 @@ def _locate(planes, x, d):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol):  # pragma: no cover - compiled
-    """One pass of :func:`grid_trace`: the number of segments, written into ``ray``, ``t0``,
-    ``t1``, ``vol`` unless they are empty (the counting pass)."""
+def grid_pass(o, d, tmax, allp, off, label, snap, ray, t0, t1, vol, ws_i, ws_f):  # pragma: no cover - compiled
+    """Segments of constant visible volume along rays through a rectilinear grid whose cells
+    carry the visible volume (``label`` (nx, ny, nz), −1 for none; the planes of axis k are
+    ``allp[off[k]:off[k + 1]]``, ascending, and contain every face of every box, so each cell
+    is inside or outside each box).
+
+    3D digital differential analyser: from the ray's first point in the grid, step to the
+    nearest plane crossing of any axis; the segment between crossings takes its cell's label.
+    A ray lying in a plane (direction component 0, coordinate on a plane) sees the higher
+    label of the cells on both sides (boxes are closed, as in :func:`sweep_breakpoints`).
+    Segments no longer than ``snap`` are dropped and their neighbours joined; consecutive
+    segments of one volume are merged.  Returns the number of segments and writes them
+    (ray, t0, t1, volume, ordered by ray and t) into ``ray``, ``t0``, ``t1``, ``vol`` unless
+    these are empty (the counting pass; ``detector.geometry.grid_trace`` runs both passes).
+    ``ws_i`` (4, 3) int64 and ``ws_f`` (4, 3) are scratch space from the caller (a kernel that
+    allocates compiles numba's allocation code with it)."""
     write = ray.shape[0] > 0  # not a literal argument: one compiled version serves both passes
     c = o.shape[0]
     nx, ny, nz = label.shape
-    # all planes in one array: axis k's planes are allp[off[k]:off[k + 1]]
-    off = np.empty(4, np.int64)
-    off[0] = 0
-    off[1] = px.shape[0]
-    off[2] = off[1] + py.shape[0]
-    off[3] = off[2] + pz.shape[0]
-    allp = np.empty(off[3])
-    for i in range(px.shape[0]):
-        allp[i] = px[i]
-    for i in range(py.shape[0]):
-        allp[off[1] + i] = py[i]
-    for i in range(pz.shape[0]):
-        allp[off[2] + i] = pz[i]
-    n_out = 0
-    last_v = -1
-    last_t1 = 0.0
-    idx = np.empty(3, np.int64)
-    step = np.empty(3, np.int64)
-    tnext = np.empty(3)
-    inv = np.empty(3)
-    alt = np.empty(3, np.int64)  # the other side's cell index for a ray in a plane, else -2
-    lo = np.empty(3)
-    hi = np.empty(3)
-    ncell = np.empty(3, np.int64)
+    idx = ws_i[0]
+    step = ws_i[1]
+    alt = ws_i[2]  # the other side's cell index for a ray in a plane, else -2
+    ncell = ws_i[3]
+    tnext = ws_f[0]
+    inv = ws_f[1]
+    lo = ws_f[2]
+    hi = ws_f[3]
     for k in range(3):
         lo[k] = allp[off[k]]
         hi[k] = allp[off[k + 1] - 1]
     ncell[0] = nx
     ncell[1] = ny
     ncell[2] = nz
+    n_out = 0
+    last_v = -1
+    last_t1 = 0.0
     for r in range(c):
         # clip to the grid's bounding box
         ta = 0.0
@@ -168,8 +168,10 @@ def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol):  # pragma
                 b = (hi[k] - o[r, k]) * inv[k]
                 if a > b:
                     a, b = b, a
-                ta = max(ta, a)
-                tb = min(tb, b)
+                if a > ta:  # (conditionals instead of min/max: fewer functions to compile)
+                    ta = a
+                if b < tb:
+                    tb = b
         if miss or not ta < tb:
             continue
         # starting cell
@@ -177,7 +179,10 @@ def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol):  # pragma
             pl = allp[off[k] : off[k + 1]]
             x = o[r, k] + ta * d[r, k] if d[r, k] != 0.0 else o[r, k]
             i = _locate(pl, x, d[r, k])
-            i = min(max(i, 0), ncell[k] - 1)
+            if i < 0:
+                i = 0
+            if i > ncell[k] - 1:
+                i = ncell[k] - 1
             idx[k] = i
             alt[k] = -2
             if d[r, k] == 0.0:
@@ -196,7 +201,10 @@ def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol):  # pragma
         t = ta
         first = n_out
         while t < tb:
-            te = min(tnext[0], tnext[1], tnext[2], tb)
+            te = tb
+            for k in range(3):
+                if tnext[k] < te:
+                    te = tnext[k]
             v = label[idx[0], idx[1], idx[2]]
             if alt[0] >= -1 or alt[1] >= -1 or alt[2] >= -1:
                 for m in range(1, 8):  # the cells on the other side of each plane the ray lies in
@@ -245,28 +253,3 @@ def _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol):  # pragma
                 break
             t = te
     return n_out
-
-
-@njit(cache=True)
-def grid_trace(o, d, tmax, px, py, pz, label, snap):  # pragma: no cover - compiled
-    """Segments of constant visible volume along rays through a rectilinear grid whose cells
-    carry the visible volume (``label`` (nx, ny, nz), −1 for none; planes ``px``, ``py``,
-    ``pz`` contain every face of every box, so each cell is inside or outside each box).
-
-    3D digital differential analyser: from the ray's first point in the grid, step to the
-    nearest plane crossing of any axis; the segment between crossings takes its cell's label.
-    A ray lying in a plane (direction component 0, coordinate on a plane) sees the higher
-    label of the cells on both sides (boxes are closed, as in :func:`sweep_breakpoints`).
-    Segments no longer than ``snap`` are dropped and their neighbours joined; consecutive
-    segments of one volume are merged.  Two passes (count, then fill).  Returns (ray, t0,
-    t1, volume) ordered by ray and t."""
-    e_i = np.empty(0, np.int64)
-    e_f = np.empty(0)
-    n = _grid_pass(o, d, tmax, px, py, pz, label, snap, e_i, e_f, e_f, e_i)
-    ray = np.empty(n, np.int64)
-    t0 = np.empty(n)
-    t1 = np.empty(n)
-    vol = np.empty(n, np.int64)
-    if n > 0:
-        _grid_pass(o, d, tmax, px, py, pz, label, snap, ray, t0, t1, vol)
-    return ray, t0, t1, vol

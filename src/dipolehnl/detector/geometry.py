@@ -22,7 +22,7 @@ methods give the same segments (a property test compares them):
 * **grid** (detectors made of boxes only, the default there): the planes of all box faces
   cut space into a rectilinear grid whose cells each lie inside or outside every box; each
   cell is labelled once with its visible volume (the painter's rule), and a compiled 3D
-  digital differential analyser (``detector._kernels.grid_trace``) steps each ray from plane
+  digital differential analyser (``detector._kernels.grid_pass``) steps each ray from plane
   crossing to plane crossing;
 * **sweep** (any shapes): every candidate volume is intersected with every ray (vectorised
   per chunk of rays); a compiled sweep (``detector._kernels.sweep_breakpoints``) sorts the
@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from dipolehnl.detector._kernels import grid_trace, sweep_breakpoints
+from dipolehnl.detector._kernels import grid_pass, sweep_breakpoints
 from dipolehnl.detector.materials import Material
 from dipolehnl.detector.shapes import Box, Shape, as_points
 from dipolehnl.errors import InputError
@@ -638,6 +638,30 @@ class Detector:
         np.minimum(t_out, tmax[:, None], out=t_out)
         ray, seg_t0, seg_t1, label = sweep_breakpoints(t_in, t_out, SNAP_M)
         return _merge(ray, seg_t0, seg_t1, cand[label])
+
+
+def grid_trace(
+    o: FloatArray,
+    d: FloatArray,
+    tmax: FloatArray,
+    px: FloatArray,
+    py: FloatArray,
+    pz: FloatArray,
+    label: NDArray[np.int32],
+    snap: float,
+) -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
+    """Segments (ray, t0, t1, volume) of rays through the painter's grid (planes ``px``,
+    ``py``, ``pz``; ``label`` per cell): the compiled digital differential analyser
+    (``detector._kernels.grid_pass``), once to count the segments and once to write them."""
+    allp = np.ascontiguousarray(np.concatenate([px, py, pz]), dtype=float)
+    off = np.cumsum([0, px.size, py.size, pz.size]).astype(np.int64)
+    ws_i, ws_f = np.zeros((4, 3), dtype=np.int64), np.zeros((4, 3))
+    e_i, e_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+    n = grid_pass(o, d, tmax, allp, off, label, snap, e_i, e_f, e_f, e_i, ws_i, ws_f)
+    ray, t0, t1, vol = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
+    if n > 0:
+        grid_pass(o, d, tmax, allp, off, label, snap, ray, t0, t1, vol, ws_i, ws_f)
+    return ray, t0, t1, vol
 
 
 def _box_slabs(o: FloatArray, d: FloatArray, lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -12,10 +12,10 @@ the NumPy version of it (kept in ``generator._segment_sum``) takes ~8 s for 2·1
 * once a/λ > 60 along a ray, the remaining segments contribute < e⁻⁶⁰ × (density
   contrast ≲ 10⁴) of the first one and are skipped;
 * e^{−b/λ} of a segment is reused as e^{−a/λ} of the next when they touch;
-* consecutive segments within GROUP_M (thin detector layers) form groups; where
-  λ ≥ 10 × a group's extent, the group contributes e^{−A/λ} Σ_k (−1)^{k+1} M_k^A/λ^k with
-  moments M_k^A = Σ n ((b − A)^k − (a − A)^k)/k! about its start A (exact to the same bound
-  as the whole-ray series): one exponential per group instead of one per segment;
+* consecutive segments within GROUP_M (thin detector layers; of one output group) form
+  runs; where λ ≥ 10 × a run's extent, the run contributes e^{−A/λ} Σ_k (−1)^{k+1} M_k^A/λ^k
+  with moments M_k^A = Σ n ((b − A)^k − (a − A)^k)/k! about its start A (exact to the same
+  bound as the whole-ray series): one exponential per run instead of one per segment;
 * a touching segment as long as the previous one (the equal sub-segments of the beamline
   split) takes e^{−b/λ} = e^{−a/λ} × r with r = e^{−h/λ} of the previous segment, no
   exponential at all.
@@ -29,7 +29,7 @@ from numba import njit
 TAYLOR_RATIO = 10.0
 TAYLOR_TERMS = 10
 SKIP_EXPONENT = 60.0
-#: largest extent (m) of a group of consecutive segments summed with its local Taylor series
+#: largest extent (m) of a run of consecutive segments summed with its local Taylor series
 #: (used for λ ≥ TAYLOR_RATIO × the group's extent; same error bound as the whole-ray series)
 GROUP_M = 1.0
 #: touching segments whose lengths agree to this relative precision (the equal sub-segments of
@@ -75,117 +75,80 @@ def _segment_exps(a_s, b_s, inv, prev_b, prev_e, prev_len, prev_r):  # pragma: n
 
 
 @njit(cache=True)
-def decay_integral_grid(offsets, a, b, n, lam0, scale):  # pragma: no cover - compiled
-    """J for every event i and every λ = lam0[i] / scale[k]; returns (n_events, n_scale)."""
+def decay_integral(offsets, a, b, n, group, lam0, scale, out, mom, ws_i, ws_f):  # pragma: no cover - compiled
+    """J split by segment group: for every event i, λ = lam0[i] / scale[k] and group g (e.g.
+    the subsystem of the production volume; all 0 for the total), the sum over the event's
+    segments of group g of n (e^{−a/λ} − e^{−b/λ}), added to ``out`` (n_events, n_scale,
+    n_groups), which the caller zeroes.
+
+    The caller also provides the scratch space (a kernel that allocates compiles numba's
+    allocation code with it, ~0.1–0.25 s per kind of array on a fresh install): ``mom``
+    (n_groups, TAYLOR_TERMS), ``ws_i`` (m, 2) int64 and ``ws_f`` (m, TAYLOR_TERMS + 2), m the
+    largest number of segments of one event."""
     n_ev = offsets.shape[0] - 1
     n_k = scale.shape[0]
-    out = np.zeros((n_ev, n_k))
+    n_groups = mom.shape[0]
     for i in range(n_ev):
         s0 = offsets[i]
         s1 = offsets[i + 1]
         if s1 == s0:
             continue
-        moments = np.zeros(TAYLOR_TERMS)
+        for g in range(n_groups):
+            for j in range(TAYLOR_TERMS):
+                mom[g, j] = 0.0
         bmax = 0.0
         for s in range(s0, s1):
-            _add_moments(moments, n[s], a[s], b[s])  # M_{k+1} = Σ n (b^{k+1} − a^{k+1}) / (k+1)!
+            _add_moments(mom[group[s]], n[s], a[s], b[s])  # M_{k+1} = Σ n (b^{k+1} − a^{k+1}) / (k+1)!
             if b[s] > bmax:
                 bmax = b[s]
-        # groups of consecutive segments within GROUP_M: local moments about the group's start A
-        ns = s1 - s0
-        g_first = np.empty(ns, np.int64)
-        g_last = np.empty(ns, np.int64)  # exclusive
-        g_A = np.empty(ns)
-        g_ext = np.empty(ns)
-        g_mom = np.zeros((ns, TAYLOR_TERMS))
-        ng = 0
+        # runs of consecutive segments of one group within GROUP_M: local moments about the
+        # run's start A (ws_f[r, :T]), A (ws_f[r, T]), extent (ws_f[r, T + 1]), segments
+        # ws_i[r, 0] to ws_i[r, 1] (exclusive)
+        nr = 0
         s = s0
         while s < s1:
             A = a[s]
             e = s + 1
-            while e < s1 and b[e] - A <= GROUP_M:
+            while e < s1 and b[e] - A <= GROUP_M and group[e] == group[s]:
                 e += 1
+            for j in range(TAYLOR_TERMS):
+                ws_f[nr, j] = 0.0
             if e - s > 1:
                 for q in range(s, e):
-                    _add_moments(g_mom[ng], n[q], a[q] - A, b[q] - A)
-            g_first[ng] = s
-            g_last[ng] = e
-            g_A[ng] = A
-            g_ext[ng] = b[e - 1] - A
-            ng += 1
+                    _add_moments(ws_f[nr], n[q], a[q] - A, b[q] - A)
+            ws_i[nr, 0] = s
+            ws_i[nr, 1] = e
+            ws_f[nr, TAYLOR_TERMS] = A
+            ws_f[nr, TAYLOR_TERMS + 1] = b[e - 1] - A
+            nr += 1
             s = e
         for k in range(n_k):
             lam = lam0[i] / scale[k]
             inv = 1.0 / lam
             if lam >= TAYLOR_RATIO * bmax:
-                out[i, k] = _series(moments, inv)
+                for g in range(n_groups):
+                    out[i, k, g] += _series(mom[g], inv)
                 continue
-            total = 0.0
             prev_b = -1.0
             prev_e = 0.0
             prev_len = -1.0
             prev_r = 0.0
-            for g in range(ng):
-                A = g_A[g]
+            for r in range(nr):
+                A = ws_f[r, TAYLOR_TERMS]
                 if A * inv > SKIP_EXPONENT:
                     break
-                if g_last[g] - g_first[g] > 1 and lam >= TAYLOR_RATIO * g_ext[g]:
+                first = ws_i[r, 0]
+                last = ws_i[r, 1]
+                if last - first > 1 and lam >= TAYLOR_RATIO * ws_f[r, TAYLOR_TERMS + 1]:
                     eA = prev_e if A == prev_b else np.exp(-A * inv)
-                    total += eA * _series(g_mom[g], inv)
+                    out[i, k, group[first]] += eA * _series(ws_f[r], inv)
                     prev_b = -1.0
                     continue
-                for s in range(g_first[g], g_last[g]):
-                    xa = a[s] * inv
-                    if xa > SKIP_EXPONENT:
+                for s in range(first, last):
+                    if a[s] * inv > SKIP_EXPONENT:
                         break
                     ea, eb, prev_r = _segment_exps(a[s], b[s], inv, prev_b, prev_e, prev_len, prev_r)
-                    total += n[s] * (ea - eb)
+                    out[i, k, group[s]] += n[s] * (ea - eb)
                     prev_b = b[s]
                     prev_e = eb
                     prev_len = b[s] - a[s]
-            out[i, k] = total
-    return out
-
-
-@njit(cache=True)
-def decay_integral_by_group(offsets, a, b, n, group, n_groups, lam0, scale):  # pragma: no cover - compiled
-    """J split by segment group (e.g. subsystem of the production volume): for every event i,
-    λ = lam0[i] / scale[k] and group g, Σ over the event's segments of group g of
-    n (e^{−a/λ} − e^{−b/λ}); returns (n_events, n_scale, n_groups).  Same series and skip
-    as :func:`decay_integral_grid` (moments per group for λ ≥ TAYLOR_RATIO × b_max)."""
-    n_ev = offsets.shape[0] - 1
-    n_k = scale.shape[0]
-    out = np.zeros((n_ev, n_k, n_groups))
-    moments = np.zeros((n_groups, TAYLOR_TERMS))
-    for i in range(n_ev):
-        s0 = offsets[i]
-        s1 = offsets[i + 1]
-        if s1 == s0:
-            continue
-        moments[:, :] = 0.0
-        bmax = 0.0
-        for s in range(s0, s1):
-            _add_moments(moments[group[s]], n[s], a[s], b[s])
-            if b[s] > bmax:
-                bmax = b[s]
-        for k in range(n_k):
-            lam = lam0[i] / scale[k]
-            inv = 1.0 / lam
-            if lam >= TAYLOR_RATIO * bmax:
-                for g in range(n_groups):
-                    out[i, k, g] = _series(moments[g], inv)
-                continue
-            prev_b = -1.0
-            prev_e = 0.0
-            prev_len = -1.0
-            prev_r = 0.0
-            for s in range(s0, s1):
-                xa = a[s] * inv
-                if xa > SKIP_EXPONENT:
-                    break
-                ea, eb, prev_r = _segment_exps(a[s], b[s], inv, prev_b, prev_e, prev_len, prev_r)
-                out[i, k, group[s]] += n[s] * (ea - eb)
-                prev_b = b[s]
-                prev_e = eb
-                prev_len = b[s] - a[s]
-    return out

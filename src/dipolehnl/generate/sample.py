@@ -56,15 +56,29 @@ class Segments:
 
     def decay_integral_scaled(self, lam0_m: Array, scale: Array) -> Array:
         """J at λ = lam0[i]/scale[k] for every event i and k: (n_events, K), in cm^-3."""
-        from dipolehnl.generate._kernels import decay_integral_grid
+        return self.decay_integral_by_group(np.zeros(self.a_m.size, dtype=np.int64), 1, lam0_m, scale)[:, :, 0]
 
-        out: Array = decay_integral_grid(
-            self.offsets,
-            self.a_m,
-            self.b_m,
-            self.n_cm3,
-            np.ascontiguousarray(lam0_m, dtype=float),
-            np.ascontiguousarray(scale, dtype=float),
+    def decay_integral_by_group(self, group: NDArray[np.int64], n_groups: int, lam0_m: Array, scale: Array) -> Array:
+        """J split by segment group (``group`` per segment, 0 to n_groups − 1) at λ =
+        lam0[i]/scale[k]: (n_events, K, n_groups), in cm^-3 (``generate._kernels.decay_integral``)."""
+        from dipolehnl.generate._kernels import TAYLOR_TERMS, decay_integral
+
+        lam0 = np.ascontiguousarray(lam0_m, dtype=float)
+        sc = np.ascontiguousarray(scale, dtype=float)
+        out = np.zeros((lam0.size, sc.size, n_groups))
+        longest = int(np.diff(self.offsets).max(initial=0))
+        decay_integral(
+            np.ascontiguousarray(self.offsets, dtype=np.int64),
+            np.ascontiguousarray(self.a_m, dtype=float),
+            np.ascontiguousarray(self.b_m, dtype=float),
+            np.ascontiguousarray(self.n_cm3, dtype=float),
+            np.ascontiguousarray(group, dtype=np.int64),
+            lam0,
+            sc,
+            out,
+            np.zeros((n_groups, TAYLOR_TERMS)),
+            np.zeros((longest, 2), dtype=np.int64),
+            np.zeros((longest, TAYLOR_TERMS + 2)),
         )
         return out
 
@@ -320,21 +334,10 @@ class EventSample:
         seg = self.segments if rows is None else self.segments.subset(rows)
         lam0 = self.columns["decay_length_m"] if rows is None else self.columns["decay_length_m"][rows]
         n = lam0.size
-        from dipolehnl.generate._kernels import decay_integral_by_group
-
         c = np.asarray(couplings, dtype=float)
         if n == 0:  # no events (e.g. none selected): no shares
             return subsystems, np.zeros((0, c.size, len(subsystems)))
-        acc = decay_integral_by_group(
-            seg.offsets,
-            np.asarray(seg.a_m, dtype=float),
-            np.asarray(seg.b_m, dtype=float),
-            np.asarray(seg.n_cm3, dtype=float),
-            vol_sub[seg.volume],
-            len(subsystems),
-            np.ascontiguousarray(lam0, dtype=float),
-            (c / self.model.d_GeVinv) ** 2,
-        )
+        acc = seg.decay_integral_by_group(vol_sub[seg.volume], len(subsystems), lam0, (c / self.model.d_GeVinv) ** 2)
         J = acc.sum(axis=2, keepdims=True)
         out = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
         return subsystems, out
