@@ -165,24 +165,27 @@ class Beamline:
     def _source_flux(self, x_m: ArrayLike) -> Array:
         """F(x) (m⁻², per unit source strength), Gauss–Legendre over the decay volume in
         panels of ≤ 12 m."""
-        x = np.atleast_2d(np.asarray(x_m, dtype=float))
+        x = np.atleast_2d(np.asarray(x_m, dtype=float)) - self.target_m
+        along = x @ self.axis  # distance along the beam axis from the target
+        rho = np.sqrt(np.maximum(np.einsum("ni,ni->n", x, x) - along**2, 0.0))  # from the axis
+        return self._source_flux_axial(along, rho)
+
+    def _source_flux_axial(self, along_m: Array, rho_m: Array) -> Array:
+        """F at distance ``along_m`` along the axis from the target and ``rho_m`` from the axis
+        (what F depends on: the source is a line on the axis): a source point at z on the
+        axis is seen at D² = (along − z)² + ρ² under θ = atan2(ρ, along − z)."""
         L = self.decay_volume_length_m
         n_pan = max(1, int(math.ceil(L / 12.0)))
         t, w = np.polynomial.legendre.leggauss(max(4, N_SOURCE_NODES // n_pan))
         edges = np.linspace(0.0, L, n_pan + 1)
         z = (0.5 * (edges[1:] - edges[:-1])[:, None] * (t[None, :] + 1.0) + edges[:-1, None]).ravel()
         wz = (0.5 * (edges[1:] - edges[:-1])[:, None] * w[None, :]).ravel() / L
-        b = self.axis
-        s = self.target_m[None, :] + z[:, None] * b[None, :]  # (Q, 3)
-        out = np.zeros(x.shape[0])
-        for i0 in range(0, x.shape[0], 65536):
-            r = x[i0 : i0 + 65536, None, :] - s[None, :, :]  # (n, Q, 3)
-            D2 = np.einsum("nqi,nqi->nq", r, r)
-            along = r @ b
-            perp2 = np.maximum(D2 - along**2, 0.0)
-            theta = np.arctan2(np.sqrt(perp2), along)
-            A = self.angular_factor(theta)
-            out[i0 : i0 + 65536] = (A / D2) @ wz
+        out = np.zeros(along_m.shape[0])
+        for i0 in range(0, out.size, 65536):
+            dz = along_m[i0 : i0 + 65536, None] - z[None, :]  # (n, Q)
+            r2 = rho_m[i0 : i0 + 65536, None] ** 2
+            A = self.angular_factor(np.arctan2(np.sqrt(r2), dz))
+            out[i0 : i0 + 65536] = (A / (dz**2 + r2)) @ wz
         return out
 
     def flux_factor(self, x_m: ArrayLike) -> Array:
@@ -237,11 +240,11 @@ class FluxFactorTable:
         a = a_range_m[0] + da * np.arange(n_a)
         w = np.linspace(0.0, w_max, n_w)
         rho = rho0 * np.sinh(w)
-        # points on the plane through the axis: x = T + a b̂ + ρ ê (ê ⟂ b̂)
-        e = np.cross(bl.axis, [1.0, 0.0, 0.0])
-        e /= np.linalg.norm(e)
-        pts = bl.target_m + a[:, None, None] * bl.axis + rho[None, :, None] * e
-        g = bl.flux_factor(pts.reshape(-1, 3)).reshape(n_a, n_w)
+        if not bl.flux_falloff:
+            g = np.ones((n_a, n_w))
+        else:  # F at (a, ρ) over F at the detector centre (:meth:`Beamline.flux_factor`)
+            aa, rr = np.broadcast_arrays(a[:, None], rho[None, :])
+            g = bl._source_flux_axial(aa.ravel(), rr.ravel()).reshape(n_a, n_w) / bl._source_flux(np.zeros((1, 3)))[0]
         return cls(float(a[0]), da, float(w[1] - w[0]), rho0, np.log(g))
 
 
