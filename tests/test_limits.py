@@ -602,3 +602,22 @@ def test_polygon_is_simple_on_random_polygons():
         assert polygon_is_simple(p) == (not crosses(p))
     star = np.array([[np.cos(t), np.sin(t)] for t in np.linspace(0, 2 * np.pi, 6)[:-1]])
     assert polygon_is_simple(star) and not polygon_is_simple(star[[0, 2, 4, 1, 3]])
+
+
+def test_exclusion_interpolation_is_scipys_bilinear_interpolation():
+    """contours._bilinear (the exclusion test's interpolation, there to spare the import of
+    scipy.interpolate) against RegularGridInterpolator (linear, -inf outside) on an
+    irregular grid, at points inside, on the edges and outside."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    from dipolehnl.analysis.contours import _bilinear
+
+    rng = np.random.default_rng(14)
+    xg, yg = np.sort(rng.uniform(0, 5, 9)), np.sort(rng.uniform(-3, 3, 13))
+    z = rng.normal(size=(9, 13))
+    x = np.r_[rng.uniform(-1, 6, 2000), xg[[0, -1]], xg[[0, -1]]]
+    y = np.r_[rng.uniform(-4, 4, 2000), yg[[0, -1]], yg[[-1, 0]]]
+    want = RegularGridInterpolator((xg, yg), z, bounds_error=False, fill_value=-np.inf)(np.c_[x, y])
+    got = _bilinear(xg, yg, z, x, y)
+    assert np.array_equal(np.isinf(got), np.isinf(want)) and np.isinf(want).sum() > 100
+    np.testing.assert_allclose(got[np.isfinite(want)], want[np.isfinite(want)], rtol=1e-12, atol=1e-12)

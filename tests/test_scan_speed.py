@@ -259,6 +259,31 @@ def test_weighted_median_columns_against_a_direct_definition():
     assert got[5] == x[17]
 
 
+def test_not_a_knot_spline_is_scipys_cubic_spline():
+    """scan_worker.not_a_knot_spline (there to spare the workers the import of
+    scipy.interpolate) against scipy.interpolate.CubicSpline (not-a-knot by default) on
+    irregular knots, at the knots and between them; and a cubic is reproduced exactly."""
+    from scipy.interpolate import CubicSpline
+
+    from dipolehnl.analysis.scan_worker import not_a_knot_spline
+
+    rng = np.random.default_rng(13)
+    for n in (4, 5, 9, 40, 200):
+        x = np.sort(rng.choice(np.arange(1000), n, replace=False)).astype(float)
+        y = rng.normal(size=n).cumsum()
+        t = np.r_[x, np.sort(rng.uniform(x[0], x[-1], 300))]
+        want = CubicSpline(x, y)(t)
+        np.testing.assert_allclose(not_a_knot_spline(x, y, t), want, rtol=0, atol=1e-12 * np.abs(want).max())
+    x = np.array([0.0, 1.0, 3.0, 4.0, 7.0])
+    np.testing.assert_allclose(
+        not_a_knot_spline(x, x**3 - 2 * x, np.linspace(0, 7, 29)),
+        (lambda t: t**3 - 2 * t)(np.linspace(0, 7, 29)),
+        atol=1e-10,
+    )
+    with pytest.raises(ValueError):
+        not_a_knot_spline(x[:3], x[:3], x[:3])
+
+
 def test_scan_interpolation_between_exact_couplings_against_every_coupling_exact(monkeypatch):
     """One mass of the 2019 analysis (default preset, 100 MeV, where the window holds most of
     the grid): the same sample evaluated at every coupling and at every EXACT_STRIDE-th one

@@ -224,20 +224,30 @@ class ScanResult:
         InputError
             With fewer than two masses.
         """
-        from scipy.interpolate import RegularGridInterpolator
-
         stat = self.statistic(which)
         with np.errstate(divide="ignore"):
             z = np.log(np.maximum(stat, 1e-300) / level.threshold)
         if self.masses_GeV.size < 2:
             raise InputError("need at least two masses to interpolate the exclusion")
-        interp = RegularGridInterpolator(
-            (np.log(1e3 * self.masses_GeV), np.log(self.couplings)), z, bounds_error=False, fill_value=-np.inf
-        )
+        lm, ld = np.log(1e3 * self.masses_GeV), np.log(self.couplings)
 
         def f(m_MeV: np.ndarray, d: np.ndarray) -> np.ndarray:
             m_MeV, d = np.broadcast_arrays(np.asarray(m_MeV, float), np.asarray(d, float))
-            pts = np.stack([np.log(m_MeV).ravel(), np.log(d).ravel()], axis=1)
-            return (np.asarray(interp(pts)) >= 0).reshape(m_MeV.shape)
+            return (_bilinear(lm, ld, z, np.log(m_MeV).ravel(), np.log(d).ravel()) >= 0).reshape(m_MeV.shape)
 
         return f
+
+
+def _bilinear(xg: np.ndarray, yg: np.ndarray, z: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Bilinear interpolation of z (len(xg), len(yg)) on the ascending grid (xg, yg) at the
+    points (x, y); −inf outside the grid (or at NaN)."""
+    ix = np.clip(np.searchsorted(xg, x, side="right") - 1, 0, xg.size - 2)
+    iy = np.clip(np.searchsorted(yg, y, side="right") - 1, 0, yg.size - 2)
+    tx = (x - xg[ix]) / (xg[ix + 1] - xg[ix])
+    ty = (y - yg[iy]) / (yg[iy + 1] - yg[iy])
+    with np.errstate(invalid="ignore"):
+        v = (z[ix, iy] * (1 - tx) + z[ix + 1, iy] * tx) * (1 - ty) + (
+            z[ix, iy + 1] * (1 - tx) + z[ix + 1, iy + 1] * tx
+        ) * ty
+    inside = (x >= xg[0]) & (x <= xg[-1]) & (y >= yg[0]) & (y <= yg[-1])
+    return np.where(inside, v, -np.inf)

@@ -317,6 +317,44 @@ def _exact_columns(S: np.ndarray, coarse: np.ndarray, K: int) -> np.ndarray:
     return np.unique(np.concatenate(ks))
 
 
+def not_a_knot_spline(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The not-a-knot cubic spline through (x, y) (x ascending, at least four knots) at t in
+    [x[0], x[-1]]: the cubic whose third derivative is continuous at x[1] and x[-2], as
+    ``scipy.interpolate.CubicSpline(x, y)`` (tests/test_scan_speed.py compares them); here
+    because importing ``scipy.interpolate`` costs each scan worker 0.3–0.5 s.
+
+    Slopes s_i from the tridiagonal system Δ_i s_{i−1} + 2(Δ_{i−1} + Δ_i) s_i + Δ_{i−1}
+    s_{i+1} = 3(Δ_i m_{i−1} + Δ_{i−1} m_i) (Δ_i = x_{i+1} − x_i, m_i the secant slopes), closed
+    by the not-a-knot rows; then the cubic Hermite form on each interval."""
+    from scipy.linalg import solve_banded
+
+    x, y, t = (np.asarray(v, dtype=float) for v in (x, y, t))
+    n = x.size
+    if n < 4:
+        raise ValueError("a not-a-knot spline needs at least four knots")
+    dx = np.diff(x)
+    m = np.diff(y) / dx
+    ab = np.zeros((3, n))  # banded (1, 1): ab[0, 1:] upper, ab[1] diagonal, ab[2, :-1] lower
+    rhs = np.zeros(n)
+    ab[1, 1:-1] = 2.0 * (dx[:-1] + dx[1:])
+    ab[0, 2:] = dx[:-1]
+    ab[2, :-2] = dx[1:]
+    rhs[1:-1] = 3.0 * (dx[1:] * m[:-1] + dx[:-1] * m[1:])
+    d0, d1 = x[2] - x[0], x[-1] - x[-3]
+    ab[1, 0], ab[0, 1] = dx[1], d0
+    rhs[0] = ((dx[0] + 2.0 * d0) * dx[1] * m[0] + dx[0] ** 2 * m[1]) / d0
+    ab[1, -1], ab[2, -2] = dx[-2], d1
+    rhs[-1] = (dx[-1] ** 2 * m[-2] + (2.0 * d1 + dx[-1]) * dx[-2] * m[-1]) / d1
+    s = solve_banded((1, 1), ab, rhs, overwrite_ab=True, overwrite_b=True, check_finite=False)
+    i = np.clip(np.searchsorted(x, t, side="right") - 1, 0, n - 2)
+    h = dx[i]
+    c2 = (3.0 * m[i] - 2.0 * s[i] - s[i + 1]) / h
+    c3 = (s[i] + s[i + 1] - 2.0 * m[i]) / h**2
+    w = t - x[i]
+    out: np.ndarray = y[i] + w * (s[i] + w * (c2 + w * c3))
+    return out
+
+
 def _fill(y: np.ndarray, ks: np.ndarray, K: int, nan_gaps: bool = False) -> np.ndarray:
     """Values (..., len(ks)) at coupling indices ``ks`` → (..., K).  The others are interpolated
     in ln y against the index (the coupling grid is geometric): with a not-a-knot cubic spline
@@ -324,8 +362,6 @@ def _fill(y: np.ndarray, ks: np.ndarray, K: int, nan_gaps: bool = False) -> np.n
     d^n is reproduced exactly and a fall-off e^{−(d/d₀)²} to 1e-4 at stride 2), and linearly
     in a gap next to a zero (which stays zero) or, with ``nan_gaps``, an undefined value (NaN,
     a gap between two of them stays undefined)."""
-    from scipy.interpolate import CubicSpline
-
     y = np.asarray(y, dtype=float)
     if len(ks) == K:
         return y
@@ -351,7 +387,7 @@ def _fill(y: np.ndarray, ks: np.ndarray, K: int, nan_gaps: bool = False) -> np.n
                 continue
             inner = (j > a) & (j < b)  # both neighbours in the run
             if inner.any():
-                ly[inner] = CubicSpline(ks[a:b], ly_knots[a:b])(gaps[inner])
+                ly[inner] = not_a_knot_spline(ks[a:b], ly_knots[a:b], gaps[inner])
         flat_o[r, gaps] = np.where(ly < np.log(tiny) + 1.0, 0.0, np.exp(ly))
         if nan_gaps and not ok.all():  # undefined next to an undefined neighbour
             flat_o[r, gaps[np.interp(gaps, ks, (~ok).astype(float)) > 0]] = np.nan
