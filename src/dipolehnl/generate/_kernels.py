@@ -11,17 +11,14 @@ the NumPy version of it (kept in ``generator._segment_sum``) takes ~8 s for 2·1
   relative, i.e. < 10⁻¹³ for any segment thicker than 1/30000 of the ray);
 * once a/λ > 60 along a ray, the remaining segments contribute < e⁻⁶⁰ × (density
   contrast ≲ 10⁴) of the first one and are skipped;
+* e^{−b/λ} of a segment is reused as e^{−a/λ} of the next when they touch;
 * consecutive segments within GROUP_M (thin detector layers; of one output group) form
   runs; where λ ≥ 10 × a run's extent, the run contributes e^{−A/λ} Σ_k (−1)^{k+1} M_k^A/λ^k
   with moments M_k^A = Σ n ((b − A)^k − (a − A)^k)/k! about its start A (exact to the same
   bound as the whole-ray series): one exponential per run instead of one per segment;
-* along a ray, e^{−a/λ} and e^{−b/λ} of a segment follow from e^{−b/λ} of the previous one
-  by factors e^{−g/λ} (g the gap between them, 0 when they touch) and e^{−L/λ} (L its
-  length); each distinct length of an event (up to LENGTH_CACHE of them at a time: detector
-  layers repeat, and so do the equal sub-segments of the beamline split) is exponentiated
-  once per λ, not once per segment.  A chain of m factors carries a relative rounding error
-  below m × 2⁻⁵³ (< 10⁻¹³ for the longest rays); n (e^{−a/λ} − e^{−b/λ}) is formed as
-  n e^{−a/λ} × (−expm1(−L/λ)), without cancellation for thin segments.
+* a touching segment as long as the previous one (the equal sub-segments of the beamline
+  split) takes e^{−b/λ} = e^{−a/λ} × r with r = e^{−h/λ} of the previous segment, no
+  exponential at all.
 """
 
 from __future__ import annotations
@@ -35,15 +32,9 @@ SKIP_EXPONENT = 60.0
 #: largest extent (m) of a run of consecutive segments summed with its local Taylor series
 #: (used for λ ≥ TAYLOR_RATIO × the group's extent; same error bound as the whole-ray series)
 GROUP_M = 1.0
-#: lengths (of segments or of the gaps between them) that agree to this relative precision
-#: share their factor e^{−L/λ} (an error below SAME_LENGTH_RTOL × L/λ ≤ 6·10⁻¹¹ in the exponent
-#: of a term that is not skipped)
+#: touching segments whose lengths agree to this relative precision (the equal sub-segments of
+#: a beamline split) reuse e^{−h/λ}: e^{−b/λ} = e^{−a/λ} e^{−h/λ} (rounding ~1e-14 relative)
 SAME_LENGTH_RTOL = 1e-12
-#: distinct lengths whose factors an event keeps at a time (the oldest is replaced)
-LENGTH_CACHE = 4
-#: segments whose active columns are fewer than this take their exponentials directly (the
-#: cache's lookups would cost more than they save)
-CACHE_MIN_COLUMNS = 16
 
 
 @njit(cache=True, inline="always")
@@ -66,59 +57,32 @@ def _series(mom, inv):  # pragma: no cover - compiled
     return inv * acc
 
 
-@njit(cache=True, inline="always")
-def _length_slot(x, k_lo, k_hi, inv, lens, fac, q, state, keep):  # pragma: no cover - compiled
-    """Slot of the length ``x`` in the event's cache: ``fac[slot, k]`` = e^{−x inv_k} and
-    ``q[slot, k]`` = −expm1(−x inv_k) for k_lo <= k < k_hi (computed on a miss, into the
-    oldest slot other than ``keep``; state[0] counts the slots used, state[1] is the next to
-    replace)."""
-    for c in range(state[0]):
-        if abs(x - lens[c]) <= SAME_LENGTH_RTOL * x:
-            return c
-    c = state[1]
-    if c == keep:
-        c = (c + 1) % LENGTH_CACHE
-    state[1] = (c + 1) % LENGTH_CACHE
-    if state[0] < LENGTH_CACHE:
-        state[0] += 1
-    lens[c] = x
-    for k in range(k_lo, k_hi):
-        y = x * inv[k]
-        f = np.exp(-y)
-        fac[c, k] = f
-        q[c, k] = 1.0 - f if y > 0.5 else -np.expm1(-y)  # no cancellation for thin segments
-    return c
-
-
 @njit(cache=True)
-def decay_integral(
-    offsets, a, b, n, group, lam0, scale, out, mom, ws_i, ws_f, ws_k, lens, state
-):  # pragma: no cover - compiled
+def decay_integral(offsets, a, b, n, group, lam0, scale, out, mom, ws_i, ws_f, ws_k):  # pragma: no cover - compiled
     """J split by segment group: for every event i, λ = lam0[i] / scale[k] and group g (e.g.
     the subsystem of the production volume; all 0 for the total), the sum over the event's
     segments of group g of n (e^{−a/λ} − e^{−b/λ}), added to ``out`` (n_events, n_scale,
     n_groups), which the caller zeroes.  ``scale`` must be ascending (λ descending in k).
 
     Per event, the columns k are processed together segment by segment (the innermost loop
-    runs over k, whose iterations are independent): the whole-ray series for λ ≥
-    TAYLOR_RATIO × b_max (a first range of k), a run's series for λ ≥ TAYLOR_RATIO × its
-    extent (a first range of the rest), segment by segment otherwise, and a column stops once
-    a/λ > SKIP_EXPONENT (a last range of k, growing along the ray).
+    runs over k, whose iterations are independent), each column exactly as if alone: the
+    whole-ray series for λ ≥ TAYLOR_RATIO × b_max (a first range of k), a run's series for
+    λ ≥ TAYLOR_RATIO × its extent (a first range of the rest), segment by segment otherwise,
+    and a column stops once a/λ > SKIP_EXPONENT (a last range of k, growing along the ray).
 
     The caller also provides the scratch space (a kernel that allocates compiles numba's
     allocation code with it, ~0.1–0.25 s per kind of array on a fresh install): ``mom``
     (n_groups, TAYLOR_TERMS), ``ws_i`` (m, 2) int64 and ``ws_f`` (m, TAYLOR_TERMS + 2), m the
-    largest number of segments of one event, ``ws_k`` (4 + 2 LENGTH_CACHE, n_scale), ``lens``
-    (LENGTH_CACHE) and ``state`` (2) int64."""
+    largest number of segments of one event, and ``ws_k`` (6, n_scale)."""
     n_ev = offsets.shape[0] - 1
     n_k = scale.shape[0]
     n_groups = mom.shape[0]
     lam = ws_k[0]
     inv = ws_k[1]
-    pe = ws_k[2]  # per column: e^{−b/λ} of the previous segment, where ok[k] > 0 (the column
-    ok = ws_k[3]  # summed it segment by segment; not after a run's series)
-    fac = ws_k[4 : 4 + LENGTH_CACHE]  # the length cache (_length_slot)
-    q = ws_k[4 + LENGTH_CACHE : 4 + 2 * LENGTH_CACHE]
+    pe = ws_k[2]  # per column: e^{−b/λ} of the last segment summed segment by segment,
+    pr = ws_k[3]  # its ratio e^{−(b − a)/λ},
+    pb = ws_k[4]  # its end b (−1: none, or a run's series since),
+    pl = ws_k[5]  # and its length
     for i in range(n_ev):
         s0 = offsets[i]
         s1 = offsets[i + 1]
@@ -145,8 +109,8 @@ def decay_integral(
             for j in range(TAYLOR_TERMS):
                 ws_f[nr, j] = 0.0
             if e - s > 1:
-                for qq in range(s, e):
-                    _add_moments(ws_f[nr], n[qq], a[qq] - A, b[qq] - A)
+                for q in range(s, e):
+                    _add_moments(ws_f[nr], n[q], a[q] - A, b[q] - A)
             ws_i[nr, 0] = s
             ws_i[nr, 1] = e
             ws_f[nr, TAYLOR_TERMS] = A
@@ -161,9 +125,10 @@ def decay_integral(
                 for g in range(n_groups):
                     out[i, k, g] += _series(mom[g], inv[k])
                 k_ray = k + 1
-            ok[k] = 0.0
-        state[0] = 0
-        state[1] = 0
+            pb[k] = -1.0
+            pe[k] = 0.0
+            pl[k] = -1.0
+            pr[k] = 0.0
         k_end = n_k  # columns k >= k_end are done (a/λ > SKIP_EXPONENT)
         for r in range(nr):
             A = ws_f[r, TAYLOR_TERMS]
@@ -180,34 +145,32 @@ def decay_integral(
                     k_run += 1
             g = group[first]
             for k in range(k_ray, k_run):
-                out[i, k, g] += np.exp(-A * inv[k]) * _series(ws_f[r], inv[k])
-                ok[k] = 0.0
+                eA = pe[k] if A == pb[k] else np.exp(-A * inv[k])
+                out[i, k, g] += eA * _series(ws_f[r], inv[k])
+                pb[k] = -1.0
             for s in range(first, last):
                 a_s = a[s]
+                b_s = b[s]
                 n_s = n[s]
+                L = b_s - a_s
                 g = group[s]
                 while k_end > k_ray and a_s * inv[k_end - 1] > SKIP_EXPONENT:
                     k_end -= 1
-                if k_run >= k_end:
-                    break
-                # columns with ok[k] > 0 summed segment s − 1 (ending at b[s − 1]) last
-                gap = a_s - b[s - 1] if s > s0 else 0.0
-                if k_end - k_run < CACHE_MIN_COLUMNS:  # few columns: the exponentials directly
-                    b_s = b[s]
-                    for k in range(k_run, k_end):
-                        ea = pe[k] if ok[k] > 0.0 and gap <= 0.0 else np.exp(-a_s * inv[k])
-                        eb = np.exp(-b_s * inv[k])
-                        out[i, k, g] += n_s * (ea - eb)
-                        pe[k] = eb
-                        ok[k] = 1.0
-                    continue
-                cg = _length_slot(gap, k_ray, k_end, inv, lens, fac, q, state, -1) if gap > 0.0 else -1
-                cl = _length_slot(b[s] - a_s, k_ray, k_end, inv, lens, fac, q, state, cg)
                 for k in range(k_run, k_end):
-                    if ok[k] > 0.0:
-                        ea = pe[k] * fac[cg, k] if cg >= 0 else pe[k]
+                    # e^{−a/λ} is the previous segment's e^{−b/λ} when they touch, and
+                    # e^{−b/λ} = e^{−a/λ} × the previous ratio when they are also equally long
+                    if a_s == pb[k]:
+                        ea = pe[k]
+                        if abs(L - pl[k]) <= SAME_LENGTH_RTOL * L:  # equal sub-segments
+                            eb = ea * pr[k]
+                        else:
+                            eb = np.exp(-b_s * inv[k])
+                            pr[k] = eb / ea if ea > 0.0 else np.exp(-L * inv[k])
                     else:
                         ea = np.exp(-a_s * inv[k])
-                    out[i, k, g] += n_s * ea * q[cl, k]
-                    pe[k] = ea * fac[cl, k]
-                    ok[k] = 1.0
+                        eb = np.exp(-b_s * inv[k])
+                        pr[k] = eb / ea if ea > 0.0 else np.exp(-L * inv[k])
+                    out[i, k, g] += n_s * (ea - eb)
+                    pb[k] = b_s
+                    pe[k] = eb
+                    pl[k] = L

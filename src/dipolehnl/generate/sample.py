@@ -61,7 +61,7 @@ class Segments:
     def decay_integral_by_group(self, group: NDArray[np.int64], n_groups: int, lam0_m: Array, scale: Array) -> Array:
         """J split by segment group (``group`` per segment, 0 to n_groups − 1) at λ =
         lam0[i]/scale[k]: (n_events, K, n_groups), in cm^-3 (``generate._kernels.decay_integral``)."""
-        from dipolehnl.generate._kernels import LENGTH_CACHE, TAYLOR_TERMS, decay_integral
+        from dipolehnl.generate._kernels import TAYLOR_TERMS, decay_integral
 
         lam0 = np.ascontiguousarray(lam0_m, dtype=float)
         sc = np.asarray(scale, dtype=float)
@@ -84,9 +84,7 @@ class Segments:
             np.zeros((n_groups, TAYLOR_TERMS)),
             np.zeros((longest, 2), dtype=np.int64),
             np.zeros((longest, TAYLOR_TERMS + 2)),
-            np.zeros((4 + 2 * LENGTH_CACHE, sc.size)),
-            np.zeros(LENGTH_CACHE),
-            np.zeros(2, dtype=np.int64),
+            np.zeros((6, sc.size)),
         )
         if order is not None:
             unsorted = np.empty_like(out)
