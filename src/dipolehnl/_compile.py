@@ -39,7 +39,7 @@ KERNELS: tuple[tuple[str, str, str, float], ...] = (
         "dipolehnl.generate._kernels",
         "decay_integral",
         "(i8[::1], f8[::1], f8[::1], f8[::1], i8[::1], f8[::1], f8[::1], f8[:, :, ::1], f8[:, ::1], i8[:, ::1],"
-        " f8[:, ::1], f8[:, ::1])",
+        " f8[:, ::1])",
         1.4,
     ),
     ("dipolehnl.detector._kernels", "sweep_breakpoints", "(f8[:, ::1], f8[:, ::1], f8)", 1.4),

@@ -57,32 +57,37 @@ def _series(mom, inv):  # pragma: no cover - compiled
     return inv * acc
 
 
+@njit(cache=True, inline="always")
+def _segment_exps(a_s, b_s, inv, prev_b, prev_e, prev_len, prev_r):  # pragma: no cover - compiled
+    """(e^{−a/λ}, e^{−b/λ}, e^{−(b−a)/λ}) of a segment: e^{−a/λ} is the previous segment's
+    e^{−b/λ} when they touch, and e^{−b/λ} = e^{−a/λ} × the previous ratio when they are
+    also equally long."""
+    L = b_s - a_s
+    if a_s == prev_b:
+        ea = prev_e
+        if abs(L - prev_len) <= SAME_LENGTH_RTOL * L:  # equal sub-segments
+            return ea, ea * prev_r, prev_r
+        eb = np.exp(-b_s * inv)
+    else:
+        ea = np.exp(-a_s * inv)
+        eb = np.exp(-b_s * inv)
+    return ea, eb, (eb / ea if ea > 0.0 else np.exp(-L * inv))
+
+
 @njit(cache=True)
-def decay_integral(offsets, a, b, n, group, lam0, scale, out, mom, ws_i, ws_f, ws_k):  # pragma: no cover - compiled
+def decay_integral(offsets, a, b, n, group, lam0, scale, out, mom, ws_i, ws_f):  # pragma: no cover - compiled
     """J split by segment group: for every event i, λ = lam0[i] / scale[k] and group g (e.g.
     the subsystem of the production volume; all 0 for the total), the sum over the event's
     segments of group g of n (e^{−a/λ} − e^{−b/λ}), added to ``out`` (n_events, n_scale,
-    n_groups), which the caller zeroes.  ``scale`` must be ascending (λ descending in k).
-
-    Per event, the columns k are processed together segment by segment (the innermost loop
-    runs over k, whose iterations are independent), each column exactly as if alone: the
-    whole-ray series for λ ≥ TAYLOR_RATIO × b_max (a first range of k), a run's series for
-    λ ≥ TAYLOR_RATIO × its extent (a first range of the rest), segment by segment otherwise,
-    and a column stops once a/λ > SKIP_EXPONENT (a last range of k, growing along the ray).
+    n_groups), which the caller zeroes.
 
     The caller also provides the scratch space (a kernel that allocates compiles numba's
     allocation code with it, ~0.1–0.25 s per kind of array on a fresh install): ``mom``
     (n_groups, TAYLOR_TERMS), ``ws_i`` (m, 2) int64 and ``ws_f`` (m, TAYLOR_TERMS + 2), m the
-    largest number of segments of one event, and ``ws_k`` (6, n_scale)."""
+    largest number of segments of one event."""
     n_ev = offsets.shape[0] - 1
     n_k = scale.shape[0]
     n_groups = mom.shape[0]
-    lam = ws_k[0]
-    inv = ws_k[1]
-    pe = ws_k[2]  # per column: e^{−b/λ} of the last segment summed segment by segment,
-    pr = ws_k[3]  # its ratio e^{−(b − a)/λ},
-    pb = ws_k[4]  # its end b (−1: none, or a run's series since),
-    pl = ws_k[5]  # and its length
     for i in range(n_ev):
         s0 = offsets[i]
         s1 = offsets[i + 1]
@@ -117,60 +122,33 @@ def decay_integral(offsets, a, b, n, group, lam0, scale, out, mom, ws_i, ws_f, w
             ws_f[nr, TAYLOR_TERMS + 1] = b[e - 1] - A
             nr += 1
             s = e
-        k_ray = 0  # columns k < k_ray: the whole-ray series
         for k in range(n_k):
-            lam[k] = lam0[i] / scale[k]
-            inv[k] = 1.0 / lam[k]
-            if lam[k] >= TAYLOR_RATIO * bmax:
+            lam = lam0[i] / scale[k]
+            inv = 1.0 / lam
+            if lam >= TAYLOR_RATIO * bmax:
                 for g in range(n_groups):
-                    out[i, k, g] += _series(mom[g], inv[k])
-                k_ray = k + 1
-            pb[k] = -1.0
-            pe[k] = 0.0
-            pl[k] = -1.0
-            pr[k] = 0.0
-        k_end = n_k  # columns k >= k_end are done (a/λ > SKIP_EXPONENT)
-        for r in range(nr):
-            A = ws_f[r, TAYLOR_TERMS]
-            while k_end > k_ray and A * inv[k_end - 1] > SKIP_EXPONENT:
-                k_end -= 1
-            if k_end == k_ray:
-                break
-            first = ws_i[r, 0]
-            last = ws_i[r, 1]
-            k_run = k_ray  # columns k_ray <= k < k_run: the run's series
-            if last - first > 1:
-                ext = ws_f[r, TAYLOR_TERMS + 1]
-                while k_run < k_end and lam[k_run] >= TAYLOR_RATIO * ext:
-                    k_run += 1
-            g = group[first]
-            for k in range(k_ray, k_run):
-                eA = pe[k] if A == pb[k] else np.exp(-A * inv[k])
-                out[i, k, g] += eA * _series(ws_f[r], inv[k])
-                pb[k] = -1.0
-            for s in range(first, last):
-                a_s = a[s]
-                b_s = b[s]
-                n_s = n[s]
-                L = b_s - a_s
-                g = group[s]
-                while k_end > k_ray and a_s * inv[k_end - 1] > SKIP_EXPONENT:
-                    k_end -= 1
-                for k in range(k_run, k_end):
-                    # e^{−a/λ} is the previous segment's e^{−b/λ} when they touch, and
-                    # e^{−b/λ} = e^{−a/λ} × the previous ratio when they are also equally long
-                    if a_s == pb[k]:
-                        ea = pe[k]
-                        if abs(L - pl[k]) <= SAME_LENGTH_RTOL * L:  # equal sub-segments
-                            eb = ea * pr[k]
-                        else:
-                            eb = np.exp(-b_s * inv[k])
-                            pr[k] = eb / ea if ea > 0.0 else np.exp(-L * inv[k])
-                    else:
-                        ea = np.exp(-a_s * inv[k])
-                        eb = np.exp(-b_s * inv[k])
-                        pr[k] = eb / ea if ea > 0.0 else np.exp(-L * inv[k])
-                    out[i, k, g] += n_s * (ea - eb)
-                    pb[k] = b_s
-                    pe[k] = eb
-                    pl[k] = L
+                    out[i, k, g] += _series(mom[g], inv)
+                continue
+            prev_b = -1.0
+            prev_e = 0.0
+            prev_len = -1.0
+            prev_r = 0.0
+            for r in range(nr):
+                A = ws_f[r, TAYLOR_TERMS]
+                if A * inv > SKIP_EXPONENT:
+                    break
+                first = ws_i[r, 0]
+                last = ws_i[r, 1]
+                if last - first > 1 and lam >= TAYLOR_RATIO * ws_f[r, TAYLOR_TERMS + 1]:
+                    eA = prev_e if A == prev_b else np.exp(-A * inv)
+                    out[i, k, group[first]] += eA * _series(ws_f[r], inv)
+                    prev_b = -1.0
+                    continue
+                for s in range(first, last):
+                    if a[s] * inv > SKIP_EXPONENT:
+                        break
+                    ea, eb, prev_r = _segment_exps(a[s], b[s], inv, prev_b, prev_e, prev_len, prev_r)
+                    out[i, k, group[s]] += n[s] * (ea - eb)
+                    prev_b = b[s]
+                    prev_e = eb
+                    prev_len = b[s] - a[s]

@@ -64,12 +64,7 @@ class Segments:
         from dipolehnl.generate._kernels import TAYLOR_TERMS, decay_integral
 
         lam0 = np.ascontiguousarray(lam0_m, dtype=float)
-        sc = np.asarray(scale, dtype=float)
-        order = None
-        if np.any(np.diff(sc) < 0):  # the kernel takes the scales in ascending order
-            order = np.argsort(sc, kind="stable")
-            sc = sc[order]
-        sc = np.ascontiguousarray(sc)
+        sc = np.ascontiguousarray(scale, dtype=float)
         out = np.zeros((lam0.size, sc.size, n_groups))
         longest = int(np.diff(self.offsets).max(initial=0))
         decay_integral(
@@ -84,12 +79,7 @@ class Segments:
             np.zeros((n_groups, TAYLOR_TERMS)),
             np.zeros((longest, 2), dtype=np.int64),
             np.zeros((longest, TAYLOR_TERMS + 2)),
-            np.zeros((6, sc.size)),
         )
-        if order is not None:
-            unsorted = np.empty_like(out)
-            unsorted[:, order] = out
-            out = unsorted
         return out
 
 
