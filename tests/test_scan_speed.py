@@ -52,6 +52,52 @@ def test_decay_integral_grid_matches_closed_form_in_every_regime():
         assert np.all(got[i, ~near] <= exact[~near] * (1 + 1e-12))
 
 
+def test_decay_integral_on_repeating_layers_with_gaps_against_the_closed_form():
+    """Detector-like rays (layers of a few thicknesses repeating with gaps, runs of equal
+    touching sub-segments), few and many couplings, scales in no order; the total and the
+    split by group against the closed form."""
+    rng = np.random.default_rng(12)
+    offs, A, B, N = [0], [], [], []
+    thick = rng.uniform(0.005, 0.05, 11)
+    gaps = np.array([0.0, 0.0013, 0.004])
+    for _ in range(150):
+        pos = rng.uniform(0.0, 2.0)
+        for j in range(int(rng.integers(5, 60))):
+            if rng.uniform() < 0.1:  # a split segment: equal touching pieces
+                h, k = rng.uniform(0.5, 3.0), int(rng.integers(2, 12))
+                for m in range(k):
+                    A.append(pos + m * h)
+                    B.append(pos + (m + 1) * h)
+                    N.append(10 ** rng.uniform(22, 23))
+                pos += k * h
+            else:
+                L = thick[j % (2 + j // 20)]  # a cycle of two, then more thicknesses
+                A.append(pos)
+                B.append(pos + L)
+                N.append(10 ** rng.uniform(21, 24))
+                pos += L
+            pos += gaps[j % 3]
+        offs.append(len(A))
+    seg = Segments(np.array(offs), np.array(A), np.array(B), np.array(N), np.zeros(len(A), dtype=np.int64))
+    lam0 = 10 ** rng.uniform(-1.5, 2.5, 150)
+    groups = (np.arange(len(A)) // 7 % 3).astype(np.int64)
+    for n_scale in (9, 90):
+        scale = rng.permutation(np.geomspace(1e-3, 1e3, n_scale))
+        got = seg.decay_integral_scaled(lam0, scale)
+        by = seg.decay_integral_by_group(groups, 3, lam0, scale)
+        o = seg.offsets
+        for i in range(150):
+            sl = slice(o[i], o[i + 1])
+            a, b, n = seg.a_m[sl], seg.b_m[sl], seg.n_cm3[sl]
+            lam = lam0[i] / scale[:, None]
+            terms = n * np.exp(-a / lam) * -np.expm1(-(b - a) / lam)
+            near = a[0] / lam[:, 0] < 30.0
+            np.testing.assert_allclose(got[i, near], terms.sum(axis=1)[near], rtol=1e-10)
+            for g in range(3):
+                want = terms[:, groups[sl] == g].sum(axis=1)
+                assert np.all(np.abs(by[i, near, g] - want[near]) <= 1e-10 * terms.sum(axis=1)[near])
+
+
 def test_segments_subset_and_coupling_matrix_rows():
     rng = np.random.default_rng(6)
     seg = _random_rays(rng, 50)
