@@ -52,6 +52,25 @@ def test_decay_integral_grid_matches_closed_form_in_every_regime():
         assert np.all(got[i, ~near] <= exact[~near] * (1 + 1e-12))
 
 
+def _check_against_closed_form(seg, groups, lam0, scale, rtol):
+    """The total and the split by group (3 groups) of J against Σ n e^{−a/λ}(1 − e^{−(b−a)/λ})
+    where the ray starts within 30 λ (segments beyond 60 λ are skipped: the split's tolerance
+    is relative to the total)."""
+    got = seg.decay_integral_scaled(lam0, scale)
+    by = seg.decay_integral_by_group(groups, 3, lam0, scale)
+    o = seg.offsets
+    for i in range(lam0.size):
+        sl = slice(o[i], o[i + 1])
+        a, b, n = seg.a_m[sl], seg.b_m[sl], seg.n_cm3[sl]
+        lam = lam0[i] / scale[:, None]
+        terms = n * np.exp(-a / lam) * -np.expm1(-(b - a) / lam)
+        near = a[0] / lam[:, 0] < 30.0
+        np.testing.assert_allclose(got[i, near], terms.sum(axis=1)[near], rtol=rtol)
+        for g in range(3):
+            want = terms[:, groups[sl] == g].sum(axis=1)
+            assert np.all(np.abs(by[i, near, g] - want[near]) <= rtol * (terms.sum(axis=1)[near] + want[near]))
+
+
 def test_decay_integral_on_repeating_layers_with_gaps_against_the_closed_form():
     """Detector-like rays (layers of a few thicknesses repeating with gaps, runs of equal
     touching sub-segments), few and many couplings, scales in no order; the total and the
@@ -83,19 +102,7 @@ def test_decay_integral_on_repeating_layers_with_gaps_against_the_closed_form():
     groups = (np.arange(len(A)) // 7 % 3).astype(np.int64)
     for n_scale in (9, 90):
         scale = rng.permutation(np.geomspace(1e-3, 1e3, n_scale))
-        got = seg.decay_integral_scaled(lam0, scale)
-        by = seg.decay_integral_by_group(groups, 3, lam0, scale)
-        o = seg.offsets
-        for i in range(150):
-            sl = slice(o[i], o[i + 1])
-            a, b, n = seg.a_m[sl], seg.b_m[sl], seg.n_cm3[sl]
-            lam = lam0[i] / scale[:, None]
-            terms = n * np.exp(-a / lam) * -np.expm1(-(b - a) / lam)
-            near = a[0] / lam[:, 0] < 30.0
-            np.testing.assert_allclose(got[i, near], terms.sum(axis=1)[near], rtol=1e-10)
-            for g in range(3):
-                want = terms[:, groups[sl] == g].sum(axis=1)
-                assert np.all(np.abs(by[i, near, g] - want[near]) <= 1e-10 * terms.sum(axis=1)[near])
+        _check_against_closed_form(seg, groups, lam0, scale, rtol=1e-10)
 
 
 def test_segments_subset_and_coupling_matrix_rows():
@@ -216,21 +223,7 @@ def test_decay_integral_grid_on_runs_of_equal_touching_segments():
     seg = Segments(np.array(offs), np.array(A), np.array(B), np.array(N), np.zeros(len(A), dtype=np.int64))
     lam0 = 10 ** rng.uniform(-1, 4, 300)
     scale = np.geomspace(1e-4, 1e4, 90)
-    got = seg.decay_integral_scaled(lam0, scale)
-    groups = (np.arange(len(A)) % 3).astype(np.int64)
-    by = seg.decay_integral_by_group(groups, 3, lam0, scale)
-    o = seg.offsets
-    for i in range(300):
-        sl = slice(o[i], o[i + 1])
-        a, b, n = seg.a_m[sl], seg.b_m[sl], seg.n_cm3[sl]
-        lam = lam0[i] / scale[:, None]
-        terms = n * np.exp(-a / lam) * -np.expm1(-(b - a) / lam)
-        near = a[0] / lam[:, 0] < 30.0
-        np.testing.assert_allclose(got[i, near], terms.sum(axis=1)[near], rtol=1e-9)
-        for g in range(3):  # segments beyond 60 λ are skipped: tolerance relative to the total
-            want = terms[:, groups[sl] == g].sum(axis=1)
-            tol = 1e-9 * terms.sum(axis=1)[near]
-            assert np.all(np.abs(by[i, near, g] - want[near]) <= tol + 1e-9 * want[near])
+    _check_against_closed_form(seg, (np.arange(len(A)) % 3).astype(np.int64), lam0, scale, rtol=1e-9)
 
 
 def test_weighted_median_columns_against_a_direct_definition():

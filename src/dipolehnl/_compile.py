@@ -2,7 +2,9 @@
 shared among the workers of a process pool.
 
 Every kernel is compiled once per machine and cached on disk (``cache=True``); a fresh
-install pays the compilation (about 10 s in all on one core, ``benchmarks/bench_compile.py``).
+install pays the compilation (4–6 s in all on one core, ``benchmarks/bench_compile.py``).  The
+kernels write into arrays their callers allocate: a kernel that allocates compiles numba's
+allocation code with it (0.1–0.25 s per kind of array).
 Without coordination every worker of a pool would compile every kernel at the same time; with
 :func:`compile_share` each worker compiles its share (balanced by the estimated times below)
 as it starts, and loads the others' from the cache when it first needs them (compiling them
