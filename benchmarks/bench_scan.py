@@ -1,8 +1,8 @@
 """Benchmark of parameter scans: per-stage times on one worker, and the full default scan.
 
 1. Stages: ``--masses`` masses of the default grid (spread over it) run one after the other
-   in this process (one compiled thread), the first of them cold (imports, compiled-kernel
-   load or compilation: "first mass").  For each stage (sampling, tracing, decay integrals,
+   in this process, the first of them cold (imports, detector grids, flux tables: "first
+   mass").  For each stage (sampling, tracing, decay integrals,
    refinement, statistics, other; ``dipolehnl.generate._timing``) its wall time, share,
    events per second, CPU seconds per mass; the largest relative MC error where 1–100
    events are expected.  ``--profile FILE`` writes a cProfile of this part (``python -m
@@ -35,9 +35,6 @@ def peak_rss_mb() -> tuple[float, float]:
 
 def stages(n_masses: int, profile: str | None) -> None:
     t_import = time.perf_counter()
-    import numba
-
-    numba.set_num_threads(1)
     from dipolehnl.analysis.analyses import load_analysis
     from dipolehnl.analysis.scan_settings import MassTask, ScanSettings, _analysis_to_json, with_preset
     from dipolehnl.analysis.scan_worker import run_mass

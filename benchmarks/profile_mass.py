@@ -21,9 +21,6 @@ def main() -> None:
     ap.add_argument("--masses", type=int, default=8, help="masses spread over the default grid")
     ap.add_argument("--profile", default=None)
     args = ap.parse_args()
-    import numba
-
-    numba.set_num_threads(1)
     from dipolehnl.analysis.analyses import load_analysis
     from dipolehnl.analysis.scan_settings import MassTask, ScanSettings, _analysis_to_json, with_preset
     from dipolehnl.analysis.scan_worker import run_mass
@@ -34,7 +31,7 @@ def main() -> None:
     st = ScanSettings()
     idx = np.unique(np.linspace(0, len(st.masses_GeV) - 1, args.masses).round().astype(int))
     tasks = [MassTask((_analysis_to_json(a),), p, st, float(st.masses_GeV[i])) for i in idx]
-    run_mass(tasks[0])  # warm-up: compilation/caches not counted
+    run_mass(tasks[0])  # warm-up: caches not counted
     prof = cProfile.Profile() if args.profile else None
     tot = 0.0
     for t in tasks:

@@ -245,44 +245,9 @@ def test_local_executor_keeps_its_pool_between_maps_and_recovers_after_a_failure
         pool.submit(_pid, 0)
 
 
-def test_kernel_shares_partition_the_kernels_and_balance_them():
-    from dipolehnl._compile import KERNELS, ON_DEMAND, _shares
-
-    seconds = [k[3] if k[1] not in ON_DEMAND else 0.0 for k in KERNELS]
-    eager = [i for i, k in enumerate(KERNELS) if k[1] not in ON_DEMAND]
-    assert ON_DEMAND <= {k[1] for k in KERNELS} and len(eager) >= 3
-    for parts in (1, 2, 3, 4, 8):
-        shares = _shares(parts)
-        assert len(shares) == parts
-        assert sorted(i for s in shares for i in s) == eager
-        loads = [sum(seconds[i] for i in s) for s in shares]
-        assert max(loads) <= sum(seconds) / parts + max(seconds)  # greedy bound
-
-
-def test_pool_workers_compile_different_shares_of_the_kernels():
-    from dipolehnl._compile import worker_share
-
-    with LocalExecutor(2) as ex:
-        shares = set()
-        for _ in range(20):  # until both workers have answered (a map may land on one of them)
-            shares |= set(ex.map(_slow_share, range(4)))
-            if len(shares) == 2:
-                break
-    assert shares == {(0, 2), (1, 2)}
-    assert worker_share() is None  # this process is no pool worker
-
-
-def _slow_share(_):
-    from dipolehnl._compile import worker_share
-
-    time.sleep(0.2)
-    return worker_share()
-
-
-KERNEL_TYPES_CHILD = """
-import importlib
+KERNELS_CHILD = """
+import sys
 import numpy as np
-from dipolehnl._compile import KERNELS, compile_all
 from dipolehnl.analysis.analyses import load_analysis
 from dipolehnl.analysis.scan import ScanSettings
 from dipolehnl.analysis.scan_settings import MassTask, _analysis_to_json, with_preset
@@ -290,8 +255,6 @@ from dipolehnl.analysis.scan_worker import run_mass
 from dipolehnl.config import get_preset
 from dipolehnl.detector import load_detector
 
-compile_all()
-kernels = [getattr(importlib.import_module(m), n) for m, n, *_ in KERNELS]
 for preset in ("default", "paper"):
     p = get_preset(preset)
     doc = _analysis_to_json(with_preset(load_analysis("t2k2019"), p))
@@ -301,21 +264,18 @@ o = rng.uniform(-1, 1, (50, 3))
 d = rng.normal(size=(50, 3))
 d /= np.linalg.norm(d, axis=1)[:, None]
 load_detector("nd280").trace(o, d, method="sweep")
-for k in kernels:
-    print(k.py_func.__name__, len(k.signatures), k.signatures)
+for m in ("generate", "detector", "beam"):
+    print(sys.modules["dipolehnl." + m + "._kernels"].__file__)
+print("numba" in sys.modules, "scipy.interpolate" in sys.modules)
 """
 
 
-def test_the_kernel_table_holds_the_argument_types_the_code_calls_them_with():
-    """In a fresh process, after compiling every kernel for the types in
-    dipolehnl._compile.KERNELS, the code paths that call them (a mass of a scan with the grid
-    tracer and the beamline, one with SIREN's box, the sweep tracer, the production shares,
-    the medians) compile no other version of any kernel."""
-    out = subprocess.run([sys.executable, "-c", KERNEL_TYPES_CHILD], capture_output=True, text=True, check=True)
-    lines = out.stdout.strip().splitlines()
-    from dipolehnl._compile import KERNELS
-
-    assert len(lines) == len(KERNELS)
-    for line in lines:
-        name, count, sigs = line.split(" ", 2)
-        assert count == "1", f"{name} was compiled for other argument types: {sigs}"
+def test_the_kernels_are_built_at_install_and_a_scan_compiles_nothing_at_run_time():
+    """In a fresh process, a mass of a scan with the grid tracer and the beamline, one with
+    SIREN's box and the sweep tracer run on the compiled extension modules built when the
+    package is installed (setup.py, Cython): no JIT compiler is imported (nothing to compile
+    on the first run after installing), nor scipy.interpolate (0.3-0.5 s per worker)."""
+    out = subprocess.run([sys.executable, "-c", KERNELS_CHILD], capture_output=True, text=True, check=True)
+    *files, flags = out.stdout.strip().splitlines()
+    assert len(files) == 3 and all(f.endswith((".so", ".pyd")) for f in files), files
+    assert flags == "False False"

@@ -46,16 +46,6 @@ def _quiet_dask_logging() -> None:
             logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
-def _single_threaded_worker() -> None:
-    """Pool workers run one compiled thread each: the pool already uses every core."""
-    try:
-        import numba
-
-        numba.set_num_threads(1)
-    except Exception:  # noqa: BLE001 - numba missing or already initialised: keep defaults
-        pass
-
-
 #: seconds between a pool worker's checks that the process that started it is still alive
 PARENT_CHECK_INTERVAL_S = 0.5
 
@@ -68,25 +58,12 @@ def _exit_when_orphaned(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _init_pool_worker(parent_pid: int, started=None, workers: int = 1) -> None:
-    """Set up a pool worker: Ctrl-C ignored, one compiled thread, an orphan check, and its share
-    of the compiled kernels (``dipolehnl._compile``; ``started`` counts the workers started, so
-    each takes a different share)."""
+def _init_pool_worker(parent_pid: int) -> None:
+    """Set up a pool worker: Ctrl-C ignored and an orphan check."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
-    _single_threaded_worker()
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="dipolehnl-orphan-check", daemon=True).start()
-    if started is not None:
-        with started.get_lock():
-            part = started.value
-            started.value += 1
-        try:
-            from dipolehnl._compile import compile_share
-
-            compile_share(part % workers, workers)
-        except Exception:  # noqa: BLE001 - a kernel that fails to compile fails again, with its message, where it is used
-            log.debug("compiling kernel share %d failed", part, exc_info=True)
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -119,10 +96,9 @@ class LocalExecutor:
     """Process pool over ``workers`` cores (default: all).
 
     The pool is started at the first ``map`` that needs it and kept for later ones, so a run
-    of many scans (``reproduce``) pays the workers' start-up (imports, compiled kernels,
-    detector grids and flux tables they cache) once; each worker compiles (or loads from the
-    cache) its share of the kernels as it starts (``dipolehnl._compile``); :meth:`close` (or leaving a ``with``
-    block) stops it.  Ctrl-C or an error stops it at once; the next ``map`` starts a new one."""
+    of many scans (``reproduce``) pays the workers' start-up (imports, detector grids and flux
+    tables they cache) once; :meth:`close` (or leaving a ``with`` block) stops it.  Ctrl-C or
+    an error stops it at once; the next ``map`` starts a new one."""
 
     def __init__(self, workers: int | None = None) -> None:
         n = workers if workers is not None else (os.cpu_count() or 1)
@@ -151,13 +127,10 @@ class LocalExecutor:
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # "spawn": forking a process whose compiled kernels already started OpenMP threads is unsafe
+            # "spawn": forking a process whose libraries (BLAS) may have started threads is unsafe
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=ctx,
-                initializer=_init_pool_worker,
-                initargs=(os.getpid(), ctx.Value("i", 0), self.workers),
+                max_workers=self.workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(os.getpid(),)
             )
         return self._pool
 

@@ -655,12 +655,11 @@ def grid_trace(
     (``detector._kernels.grid_pass``), once to count the segments and once to write them."""
     allp = np.ascontiguousarray(np.concatenate([px, py, pz]), dtype=float)
     off = np.cumsum([0, px.size, py.size, pz.size]).astype(np.int64)
-    ws_i, ws_f = np.zeros((4, 3), dtype=np.int64), np.zeros((4, 3))
     e_i, e_f = np.zeros(0, dtype=np.int64), np.zeros(0)
-    n = grid_pass(o, d, tmax, allp, off, label, snap, e_i, e_f, e_f, e_i, ws_i, ws_f)
+    n = grid_pass(o, d, tmax, allp, off, label, snap, e_i, e_f, e_f, e_i)
     ray, t0, t1, vol = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
     if n > 0:
-        grid_pass(o, d, tmax, allp, off, label, snap, ray, t0, t1, vol, ws_i, ws_f)
+        grid_pass(o, d, tmax, allp, off, label, snap, ray, t0, t1, vol)
     return ray, t0, t1, vol
 
 
