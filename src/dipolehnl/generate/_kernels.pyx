@@ -12,19 +12,25 @@ the NumPy version of it (kept in ``generator._segment_sum``) takes ~8 s for 2·1
   relative, i.e. < 10⁻¹³ for any segment thicker than 1/30000 of the ray);
 * once a/λ > 60 along a ray, the remaining segments contribute < e⁻⁶⁰ × (density
   contrast ≲ 10⁴) of the first one and are skipped;
-* e^{−b/λ} of a segment is reused as e^{−a/λ} of the next when they touch;
 * consecutive segments within GROUP_M (thin detector layers; of one output group) form
   runs; where λ ≥ 10 × a run's extent, the run contributes e^{−A/λ} Σ_k (−1)^{k+1} M_k^A/λ^k
   with moments M_k^A = Σ n ((b − A)^k − (a − A)^k)/k! about its start A (exact to the same
   bound as the whole-ray series): one exponential per run instead of one per segment;
-* a touching segment as long as the previous one (the equal sub-segments of the beamline
-  split) takes e^{−b/λ} = e^{−a/λ} × r with r = e^{−h/λ} of the previous segment, no
-  exponential at all.
+* along a ray, e^{−a/λ} and e^{−b/λ} of a segment follow from e^{−b/λ} of the previous one
+  by factors e^{−g/λ} (g the gap between them, 0 when they touch) and e^{−L/λ} (L its
+  length); each distinct length of an event (up to LENGTH_CACHE at a time: detector layers
+  repeat, and so do the equal sub-segments of the beamline split) is exponentiated once per
+  λ, not once per segment, where at least CACHE_MIN_COLUMNS values of λ are evaluated
+  segment by segment.  A chain of m factors carries a relative rounding error below
+  m × 2⁻⁵³ (< 10⁻¹³ for the longest rays); n (e^{−a/λ} − e^{−b/λ}) is formed as
+  n e^{−a/λ} × (−expm1(−L/λ)), without cancellation for thin segments.
 """
 
 
-from libc.math cimport exp, fabs
+from libc.math cimport exp, expm1, fabs
 from libc.stdint cimport int64_t
+
+import numpy as np
 
 TAYLOR_RATIO = 10.0
 TAYLOR_TERMS = 10
@@ -32,15 +38,23 @@ SKIP_EXPONENT = 60.0
 #: largest extent (m) of a group of consecutive segments summed with its local Taylor series
 #: (used for λ ≥ TAYLOR_RATIO × the group's extent; same error bound as the whole-ray series)
 GROUP_M = 1.0
-#: touching segments whose lengths agree to this relative precision (the equal sub-segments of
-#: a beamline split) reuse e^{−h/λ}: e^{−b/λ} = e^{−a/λ} e^{−h/λ} (rounding ~1e-14 relative)
+#: lengths (of segments or of the gaps between them) that agree to this relative precision
+#: share their factor e^{−L/λ} (an error below SAME_LENGTH_RTOL × L/λ ≤ 6·10⁻¹¹ in the exponent
+#: of a term that is not skipped)
 SAME_LENGTH_RTOL = 1e-12
+#: distinct lengths whose factors an event keeps at a time (the oldest is replaced)
+LENGTH_CACHE = 4
+#: segments with fewer values of λ to evaluate one by one take their exponentials directly
+#: (the cache's lookups would cost more than they save)
+CACHE_MIN_COLUMNS = 16
 
 cdef double C_TAYLOR_RATIO = TAYLOR_RATIO
 cdef int C_TAYLOR_TERMS = TAYLOR_TERMS
 cdef double C_SKIP_EXPONENT = SKIP_EXPONENT
 cdef double C_GROUP_M = GROUP_M
 cdef double C_SAME_LENGTH_RTOL = SAME_LENGTH_RTOL
+cdef int C_LENGTH_CACHE = LENGTH_CACHE
+cdef Py_ssize_t C_CACHE_MIN_COLUMNS = CACHE_MIN_COLUMNS
 
 
 cdef inline void _add_moments(double* mom, double n_s, double a_s, double b_s) noexcept nogil:
@@ -63,6 +77,34 @@ cdef inline double _series(const double* mom, double inv) noexcept nogil:
     return inv * acc
 
 
+cdef inline Py_ssize_t _length_slot(
+    double x, Py_ssize_t k_lo, Py_ssize_t k_hi, const double* inv, double* lens, double[:, ::1] fac,
+    double[:, ::1] q, Py_ssize_t* state, Py_ssize_t keep,
+) noexcept nogil:
+    """Slot of the length ``x`` in the event's cache: ``fac[slot, k]`` = e^{−x inv_k} and
+    ``q[slot, k]`` = −expm1(−x inv_k) for k_lo <= k < k_hi (computed on a miss, into the
+    oldest slot other than ``keep``; state[0] counts the slots in use, state[1] is the next
+    to replace)."""
+    cdef Py_ssize_t c, k
+    cdef double y, f
+    for c in range(state[0]):
+        if fabs(x - lens[c]) <= C_SAME_LENGTH_RTOL * x:
+            return c
+    c = state[1]
+    if c == keep:
+        c = (c + 1) % C_LENGTH_CACHE
+    state[1] = (c + 1) % C_LENGTH_CACHE
+    if state[0] < C_LENGTH_CACHE:
+        state[0] += 1
+    lens[c] = x
+    for k in range(k_lo, k_hi):
+        y = x * inv[k]
+        f = exp(-y)
+        fac[c, k] = f
+        q[c, k] = 1.0 - f if y > 0.5 else -expm1(-y)  # no cancellation for thin segments
+    return c
+
+
 def decay_integral(
     const int64_t[::1] offsets,
     const double[::1] a,
@@ -72,22 +114,37 @@ def decay_integral(
     const double[::1] lam0,
     const double[::1] scale,
     double[:, :, ::1] out,
-    double[:, ::1] mom,
-    int64_t[:, ::1] ws_i,
-    double[:, ::1] ws_f,
 ):
     """J split by segment group: for every event i, λ = lam0[i] / scale[k] and group g (e.g.
     the subsystem of the production volume; all 0 for the total), the sum over the event's
     segments of group g of n (e^{−a/λ} − e^{−b/λ}), added to ``out`` (n_events, n_scale,
-    n_groups), which the caller zeroes.
+    n_groups), which the caller zeroes.  ``scale`` must be ascending (λ descending in k).
 
-    The caller also provides the scratch space: ``mom`` (n_groups, TAYLOR_TERMS), ``ws_i`` (m,
-    2) int64 and ``ws_f`` (m, TAYLOR_TERMS + 2), m the largest number of segments of one event."""
+    Per event, the values of λ are processed together segment by segment (the innermost loop
+    runs over k): the whole-ray series for λ ≥ TAYLOR_RATIO × b_max (a first range of k), a
+    run's series for λ ≥ TAYLOR_RATIO × its extent (a first range of the rest), segment by
+    segment otherwise, and a column stops once a/λ > SKIP_EXPONENT (a last range of k, growing
+    along the ray)."""
     cdef Py_ssize_t n_ev = offsets.shape[0] - 1
     cdef Py_ssize_t n_k = scale.shape[0]
-    cdef Py_ssize_t n_groups = mom.shape[0]
-    cdef Py_ssize_t i, k, s, e, q, r, nr, s0, s1, first, last, g, j
-    cdef double bmax, A, lam, inv, total, prev_b, prev_e, prev_len, prev_r, eA, ea, eb, L, a_s, b_s
+    cdef Py_ssize_t n_groups = out.shape[2]
+    cdef Py_ssize_t i, k, s, e, qq, r, nr, s0, s1, first, last, g, j, k_ray, k_run, k_end, cg, cl
+    cdef Py_ssize_t longest = 0
+    cdef double bmax, A, ext, a_s, n_s, gap, ea
+    for i in range(n_ev):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    cdef double[:, ::1] mom = np.zeros((n_groups, C_TAYLOR_TERMS))
+    cdef int64_t[:, ::1] ws_i = np.zeros((max(longest, 1), 2), np.int64)
+    cdef double[:, ::1] ws_f = np.zeros((max(longest, 1), C_TAYLOR_TERMS + 2))
+    cdef double[:, ::1] ws_k = np.zeros((4, max(n_k, 1)))
+    cdef double[:, ::1] fac = np.zeros((C_LENGTH_CACHE, max(n_k, 1)))
+    cdef double[:, ::1] q = np.zeros((C_LENGTH_CACHE, max(n_k, 1)))
+    cdef double[::1] lens = np.zeros(C_LENGTH_CACHE)
+    cdef Py_ssize_t state[2]
+    cdef double* lam = &ws_k[0, 0]
+    cdef double* inv = &ws_k[1, 0]
+    cdef double* pe = &ws_k[2, 0]  # per column: e^{−b/λ} of the previous segment, where ok[k] > 0
+    cdef double* ok = &ws_k[3, 0]  # (the column summed it segment by segment; not after a run's series)
     with nogil:
         for i in range(n_ev):
             s0 = offsets[i]
@@ -115,56 +172,67 @@ def decay_integral(
                 for j in range(C_TAYLOR_TERMS):
                     ws_f[nr, j] = 0.0
                 if e - s > 1:
-                    for q in range(s, e):
-                        _add_moments(&ws_f[nr, 0], n[q], a[q] - A, b[q] - A)
+                    for qq in range(s, e):
+                        _add_moments(&ws_f[nr, 0], n[qq], a[qq] - A, b[qq] - A)
                 ws_i[nr, 0] = s
                 ws_i[nr, 1] = e
                 ws_f[nr, C_TAYLOR_TERMS] = A
                 ws_f[nr, C_TAYLOR_TERMS + 1] = b[e - 1] - A
                 nr += 1
                 s = e
+            k_ray = 0  # columns k < k_ray: the whole-ray series
             for k in range(n_k):
-                lam = lam0[i] / scale[k]
-                inv = 1.0 / lam
-                if lam >= C_TAYLOR_RATIO * bmax:
+                lam[k] = lam0[i] / scale[k]
+                inv[k] = 1.0 / lam[k]
+                if lam[k] >= C_TAYLOR_RATIO * bmax:
                     for g in range(n_groups):
-                        out[i, k, g] += _series(&mom[g, 0], inv)
-                    continue
-                prev_b = -1.0
-                prev_e = 0.0
-                prev_len = -1.0
-                prev_r = 0.0
-                for r in range(nr):
-                    A = ws_f[r, C_TAYLOR_TERMS]
-                    if A * inv > C_SKIP_EXPONENT:
+                        out[i, k, g] += _series(&mom[g, 0], inv[k])
+                    k_ray = k + 1
+                ok[k] = 0.0
+            state[0] = 0
+            state[1] = 0
+            k_end = n_k  # columns k >= k_end are done (a/λ > SKIP_EXPONENT)
+            for r in range(nr):
+                A = ws_f[r, C_TAYLOR_TERMS]
+                while k_end > k_ray and A * inv[k_end - 1] > C_SKIP_EXPONENT:
+                    k_end -= 1
+                if k_end == k_ray:
+                    break
+                first = ws_i[r, 0]
+                last = ws_i[r, 1]
+                k_run = k_ray  # columns k_ray <= k < k_run: the run's series
+                if last - first > 1:
+                    ext = ws_f[r, C_TAYLOR_TERMS + 1]
+                    while k_run < k_end and lam[k_run] >= C_TAYLOR_RATIO * ext:
+                        k_run += 1
+                g = group[first]
+                for k in range(k_ray, k_run):
+                    out[i, k, g] += exp(-A * inv[k]) * _series(&ws_f[r, 0], inv[k])
+                    ok[k] = 0.0
+                for s in range(first, last):
+                    a_s = a[s]
+                    n_s = n[s]
+                    g = group[s]
+                    while k_end > k_ray and a_s * inv[k_end - 1] > C_SKIP_EXPONENT:
+                        k_end -= 1
+                    if k_run >= k_end:
                         break
-                    first = ws_i[r, 0]
-                    last = ws_i[r, 1]
-                    if last - first > 1 and lam >= C_TAYLOR_RATIO * ws_f[r, C_TAYLOR_TERMS + 1]:
-                        eA = prev_e if A == prev_b else exp(-A * inv)
-                        out[i, k, group[first]] += eA * _series(&ws_f[r, 0], inv)
-                        prev_b = -1.0
+                    # columns with ok[k] > 0 summed segment s − 1 (ending at b[s − 1]) last
+                    gap = a_s - b[s - 1] if s > s0 else 0.0
+                    if k_end - k_run < C_CACHE_MIN_COLUMNS:  # few columns: the exponentials directly
+                        for k in range(k_run, k_end):
+                            ea = pe[k] if ok[k] > 0.0 and gap <= 0.0 else exp(-a_s * inv[k])
+                            pe[k] = exp(-b[s] * inv[k])
+                            out[i, k, g] += n_s * (ea - pe[k])
+                            ok[k] = 1.0
                         continue
-                    for s in range(first, last):
-                        a_s = a[s]
-                        b_s = b[s]
-                        if a_s * inv > C_SKIP_EXPONENT:
-                            break
-                        # e^{−a/λ} is the previous segment's e^{−b/λ} when they touch, and
-                        # e^{−b/λ} = e^{−a/λ} × the previous ratio when they are also equally long
-                        L = b_s - a_s
-                        if a_s == prev_b:
-                            ea = prev_e
-                            if fabs(L - prev_len) <= C_SAME_LENGTH_RTOL * L:  # equal sub-segments
-                                eb = ea * prev_r
-                            else:
-                                eb = exp(-b_s * inv)
-                                prev_r = eb / ea if ea > 0.0 else exp(-L * inv)
+                    cg = _length_slot(gap, k_ray, k_end, inv, &lens[0], fac, q, state, -1) if gap > 0.0 else -1
+                    cl = _length_slot(b[s] - a_s, k_ray, k_end, inv, &lens[0], fac, q, state, cg)
+                    for k in range(k_run, k_end):
+                        if ok[k] > 0.0:
+                            ea = pe[k] * fac[cg, k] if cg >= 0 else pe[k]
                         else:
-                            ea = exp(-a_s * inv)
-                            eb = exp(-b_s * inv)
-                            prev_r = eb / ea if ea > 0.0 else exp(-L * inv)
-                        out[i, k, group[s]] += n[s] * (ea - eb)
-                        prev_b = b_s
-                        prev_e = eb
-                        prev_len = L
+                            ea = exp(-a_s * inv[k])
+                        out[i, k, g] += n_s * ea * q[cl, k]
+                        pe[k] = ea * fac[cl, k]
+                        ok[k] = 1.0

@@ -61,12 +61,15 @@ class Segments:
     def decay_integral_by_group(self, group: NDArray[np.int64], n_groups: int, lam0_m: Array, scale: Array) -> Array:
         """J split by segment group (``group`` per segment, 0 to n_groups − 1) at λ =
         lam0[i]/scale[k]: (n_events, K, n_groups), in cm^-3 (``generate._kernels.decay_integral``)."""
-        from dipolehnl.generate._kernels import TAYLOR_TERMS, decay_integral
+        from dipolehnl.generate._kernels import decay_integral
 
         lam0 = np.ascontiguousarray(lam0_m, dtype=float)
-        sc = np.ascontiguousarray(scale, dtype=float)
+        sc = np.asarray(scale, dtype=float)
+        order = None
+        if np.any(np.diff(sc) < 0):  # the kernel takes the scales in ascending order
+            order = np.argsort(sc, kind="stable")
+            sc = sc[order]
         out = np.zeros((lam0.size, sc.size, n_groups))
-        longest = int(np.diff(self.offsets).max(initial=0))
         decay_integral(
             np.ascontiguousarray(self.offsets, dtype=np.int64),
             np.ascontiguousarray(self.a_m, dtype=float),
@@ -74,12 +77,13 @@ class Segments:
             np.ascontiguousarray(self.n_cm3, dtype=float),
             np.ascontiguousarray(group, dtype=np.int64),
             lam0,
-            sc,
+            np.ascontiguousarray(sc),
             out,
-            np.zeros((n_groups, TAYLOR_TERMS)),
-            np.zeros((longest, 2), dtype=np.int64),
-            np.zeros((longest, TAYLOR_TERMS + 2)),
         )
+        if order is not None:
+            unsorted = np.empty_like(out)
+            unsorted[:, order] = out
+            out = unsorted
         return out
 
 
