@@ -207,7 +207,9 @@ class Beamline:
         from dipolehnl.beam._kernels import table_flux_factor
 
         t = _flux_table(self)
-        out: Array = table_flux_factor(x, self.target_m, self.axis, t.a0_m, t.da_m, t.w_step, t.rho0_m, t.ln_g)
+        out: Array = table_flux_factor(
+            np.ascontiguousarray(x), self.target_m, self.axis, t.a0_m, t.da_m, t.w_step, t.rho0_m, t.ln_g
+        )
         outside = np.isnan(out)
         if outside.any():
             out[outside] = self.flux_factor(x[outside])
@@ -278,8 +280,8 @@ def modulate_segments(
         table = FluxFactorTable(-1e12, 1e12, 1.0, 1e12, np.zeros((3, 2)))
     else:
         table = _flux_table(beamline)
-    offsets = np.asarray(offsets, dtype=np.int64)
-    a_m, b_m = np.asarray(a_m, dtype=float), np.asarray(b_m, dtype=float)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    a_m, b_m = np.ascontiguousarray(a_m, dtype=float), np.ascontiguousarray(b_m, dtype=float)
     pieces = np.maximum(np.ceil((b_m - a_m) / float(beamline.step_m)), 1.0).astype(np.int64)  # as the kernel
     off = np.concatenate([[0], np.cumsum(pieces)])[offsets]
     total = int(off[-1]) if off.size else 0
@@ -291,8 +293,8 @@ def modulate_segments(
         offsets,
         a_m,
         b_m,
-        np.asarray(n_cm3, dtype=float),
-        np.asarray(volume, dtype=np.int64),
+        np.ascontiguousarray(n_cm3, dtype=float),
+        np.ascontiguousarray(volume, dtype=np.int64),
         float(beamline.step_m),
         beamline.target_m,
         beamline.axis,

@@ -653,6 +653,8 @@ def grid_trace(
     """Segments (ray, t0, t1, volume) of rays through the painter's grid (planes ``px``,
     ``py``, ``pz``; ``label`` per cell): the compiled digital differential analyser
     (``detector._kernels.grid_pass``), once to count the segments and once to write them."""
+    o, d, tmax = (np.ascontiguousarray(v, dtype=float) for v in (o, d, tmax))
+    label = np.ascontiguousarray(label, dtype=np.int32)
     allp = np.ascontiguousarray(np.concatenate([px, py, pz]), dtype=float)
     off = np.cumsum([0, px.size, py.size, pz.size]).astype(np.int64)
     e_i, e_f = np.zeros(0, dtype=np.int64), np.zeros(0)
