@@ -31,6 +31,7 @@ def stratum_sums(
     from scipy.sparse import csr_matrix
 
     ind = csr_matrix((np.ones(stratum.size), (stratum, np.arange(stratum.size))), shape=(n_s.size, stratum.size))
+    W = np.ascontiguousarray(W)  # the sparse product copies a column-ordered W (twice: W and W²)
     return n_s, np.asarray(ind @ W, dtype=np.float64), np.asarray(ind @ (W * W), dtype=np.float64)
 
 
