@@ -199,3 +199,25 @@ def test_sub_segment_densities_are_n_times_the_flux_factor_at_their_midpoints_in
     np.testing.assert_allclose(n2, n[seg_of] * g, rtol=FLUX_TABLE_RTOL)
     np.testing.assert_array_equal(v2, np.array([4, 5, 6])[seg_of])
     assert np.all(np.diff(o2) == [14, 1 + 14])
+
+
+def test_the_compiled_split_refuses_inconsistent_segments():
+    """modulate_segments checks what the compiled kernel does not (it indexes without bounds
+    checks): offsets against the segments and the rays, finite ends; an InputError, never a
+    read or write out of bounds."""
+    from dipolehnl.beam.beamline import modulate_segments
+    from dipolehnl.errors import InputError
+
+    bl = Beamline()
+    x = np.zeros((2, 3))
+    u = np.tile([0.0, 0.0, 1.0], (2, 1))
+    a, b, n, v = np.array([0.0, 10.0, 5.0]), np.array([10.0, 40.0, 30.0]), np.ones(3), np.zeros(3, dtype=np.int64)
+    off, *_ = modulate_segments(bl, x, u, np.array([0, 2, 3]), a, b, n, v)
+    assert off[-1] == np.maximum(np.ceil((b - a) / bl.step_m), 1).sum() > 3
+    for bad_off in ([0, 2, 5], [1, 2, 3], [0, 3, 2], [0, -1, 3]):
+        with pytest.raises(InputError):
+            modulate_segments(bl, x, u, np.array(bad_off), a, b, n, v)
+    with pytest.raises(InputError):
+        modulate_segments(bl, x[:1], u[:1], np.array([0, 2, 3]), a, b, n, v)
+    with pytest.raises(InputError):
+        modulate_segments(bl, x, u, np.array([0, 2, 3]), a, np.array([1.0, np.nan, 2.0]), n, v)

@@ -359,3 +359,22 @@ def test_production_shares_at_the_edges_do_not_depend_on_the_share_window(monkey
     level = windowed.analysis.levels()[0]
     assert production_share_rows(windowed, level) == production_share_rows(everywhere, level)
     assert any(np.all(s == 0) for r in windowed.masses for s in r.shares)  # some were skipped
+
+
+def test_decay_integral_refuses_inconsistent_segments():
+    """decay_integral_by_group checks what the compiled kernel does not (it indexes without
+    bounds checks): offsets against the segments and the events, groups in range."""
+    rng = np.random.default_rng(15)
+    seg = _random_rays(rng, 5)
+    lam0, scale = np.ones(5), np.ones(3)
+    g = np.zeros(seg.a_m.size, dtype=np.int64)
+    seg.decay_integral_by_group(g, 1, lam0, scale)
+    with pytest.raises(InputError):
+        seg.decay_integral_by_group(g, 1, np.ones(4), scale)
+    with pytest.raises(InputError):
+        seg.decay_integral_by_group(g + 1, 1, lam0, scale)
+    with pytest.raises(InputError):
+        seg.decay_integral_by_group(g[:-1], 1, lam0, scale)
+    bad = Segments(seg.offsets[::-1].copy(), seg.a_m, seg.b_m, seg.n_cm3, seg.volume)
+    with pytest.raises(InputError):
+        bad.decay_integral_by_group(g, 1, lam0, scale)

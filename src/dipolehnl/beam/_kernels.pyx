@@ -80,10 +80,13 @@ def split_and_modulate(
     Sub-segments whose midpoint lies outside the table get g = NaN (the caller evaluates them
     exactly).  Writes (a, b, n, volume, parent segment, x_mid) of the sub-segments, in the
     order of the segments, into ``a2``, ``b2``, ``n2``, ``v2``, ``parent``, ``xm``, which the
-    caller sizes (``beam.beamline.modulate_segments``: it also forms their offsets)."""
+    caller sizes (``beam.beamline.modulate_segments``: it also forms their offsets); returns
+    the number written, or −1 (and stops) where they would not fit."""
     cdef Py_ssize_t n_ray = offsets.shape[0] - 1
+    cdef Py_ssize_t cap = min(a2.shape[0], b2.shape[0], n2.shape[0], v2.shape[0], parent.shape[0], xm.shape[0])
     cdef Py_ssize_t o = 0
     cdef Py_ssize_t i, s, j, k
+    cdef bint bad = False
     cdef double L, h, lo, hi, mid, x0, x1, x2, g
     with nogil:
         for i in range(n_ray):
@@ -91,6 +94,9 @@ def split_and_modulate(
                 L = b[s] - a[s]
                 k = max(<Py_ssize_t>ceil(L / step), 1)
                 h = L / k
+                if o + k > cap or s < 0 or s >= a.shape[0] or s >= b.shape[0] or s >= n.shape[0] or s >= volume.shape[0]:
+                    bad = True
+                    break
                 for j in range(k):
                     lo = a[s] + j * h
                     hi = b[s] if j == k - 1 else lo + h
@@ -108,3 +114,6 @@ def split_and_modulate(
                     xm[o, 1] = x1 + target[1]
                     xm[o, 2] = x2 + target[2]
                     o += 1
+            if bad:
+                break
+    return -1 if bad else o

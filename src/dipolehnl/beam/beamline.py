@@ -282,14 +282,22 @@ def modulate_segments(
         table = _flux_table(beamline)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     a_m, b_m = np.ascontiguousarray(a_m, dtype=float), np.ascontiguousarray(b_m, dtype=float)
+    x_dec_m, u = np.ascontiguousarray(x_dec_m, dtype=float), np.ascontiguousarray(u, dtype=float)
+    # the compiled kernel does not check indices: the layout is checked here
+    if x_dec_m.shape != (offsets.size - 1, 3) or u.shape != x_dec_m.shape:
+        raise InputError(f"{offsets.size - 1} rays need decay points and directions of shape ({offsets.size - 1}, 3)")
+    if offsets.size and (offsets[0] != 0 or offsets[-1] != a_m.size or np.any(np.diff(offsets) < 0)):
+        raise InputError("segment offsets must start at 0, not decrease and end at the number of segments")
+    if not (np.all(np.isfinite(a_m)) and np.all(np.isfinite(b_m))):
+        raise InputError("segment ends must be finite")
     pieces = np.maximum(np.ceil((b_m - a_m) / float(beamline.step_m)), 1.0).astype(np.int64)  # as the kernel
     off = np.concatenate([[0], np.cumsum(pieces)])[offsets]
     total = int(off[-1]) if off.size else 0
     a2, b2, n2, x_mid = np.empty(total), np.empty(total), np.empty(total), np.empty((total, 3))
     v2, parent = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
-    split_and_modulate(
-        np.ascontiguousarray(x_dec_m, dtype=float),
-        np.ascontiguousarray(u, dtype=float),
+    written = split_and_modulate(
+        x_dec_m,
+        u,
         offsets,
         a_m,
         b_m,
@@ -310,6 +318,8 @@ def modulate_segments(
         parent,
         x_mid,
     )
+    if written != total:  # the sizes above and the kernel's disagree (inconsistent offsets)
+        raise InputError("segment offsets do not match the segments")
     outside = np.isnan(n2)
     if outside.any():  # beyond the table: the exact flux factor
         n2[outside] = np.asarray(n_cm3, dtype=float)[parent[outside]] * beamline.flux_factor(x_mid[outside])

@@ -65,17 +65,29 @@ class Segments:
 
         lam0 = np.ascontiguousarray(lam0_m, dtype=float)
         sc = np.asarray(scale, dtype=float)
+        group = np.ascontiguousarray(group, dtype=np.int64)
+        off = np.ascontiguousarray(self.offsets, dtype=np.int64)
+        n_seg = self.a_m.size
+        # the compiled kernel does not check indices: the layout is checked here
+        if off.ndim != 1 or off.size != lam0.size + 1 or (off.size and (off[0] != 0 or off[-1] != n_seg)):
+            raise InputError(
+                f"segments of {off.size - 1} events (offsets ending at {n_seg}) for {lam0.size} decay lengths"
+            )
+        if np.any(np.diff(off) < 0) or any(v.size != n_seg for v in (self.b_m, self.n_cm3, group)):
+            raise InputError("segment offsets must not decrease, and a, b, n and group must have one entry per segment")
+        if n_groups < 1 or (n_seg and (group.min() < 0 or group.max() >= n_groups)):
+            raise InputError(f"segment groups must lie in 0..{n_groups - 1}")
         order = None
         if np.any(np.diff(sc) < 0):  # the kernel takes the scales in ascending order
             order = np.argsort(sc, kind="stable")
             sc = sc[order]
         out = np.zeros((lam0.size, sc.size, n_groups))
         decay_integral(
-            np.ascontiguousarray(self.offsets, dtype=np.int64),
+            off,
             np.ascontiguousarray(self.a_m, dtype=float),
             np.ascontiguousarray(self.b_m, dtype=float),
             np.ascontiguousarray(self.n_cm3, dtype=float),
-            np.ascontiguousarray(group, dtype=np.int64),
+            group,
             lam0,
             np.ascontiguousarray(sc),
             out,
