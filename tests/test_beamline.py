@@ -221,3 +221,5 @@ def test_the_compiled_split_refuses_inconsistent_segments():
         modulate_segments(bl, x[:1], u[:1], np.array([0, 2, 3]), a, b, n, v)
     with pytest.raises(InputError):
         modulate_segments(bl, x, u, np.array([0, 2, 3]), a, np.array([1.0, np.nan, 2.0]), n, v)
+    with pytest.raises(InputError):  # the compiled table lookup reads three coordinates per point
+        bl.flux_factor_fast(np.zeros((4, 2)))

@@ -202,6 +202,8 @@ class Beamline:
         and process); points outside the table get the exact :meth:`flux_factor`.  Relative
         error below :data:`FLUX_TABLE_RTOL` (tests/test_beamline.py)."""
         x = np.atleast_2d(np.asarray(x_m, dtype=float))
+        if x.ndim != 2 or x.shape[1] != 3:
+            raise InputError(f"points must have shape (N, 3), got {x.shape}")
         if not self.flux_falloff:
             return np.ones(x.shape[0])
         from dipolehnl.beam._kernels import table_flux_factor
