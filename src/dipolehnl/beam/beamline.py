@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from dipolehnl.detector.geometry import Detector, Volume
+from dipolehnl.detector.geometry import Detector, Volume, check_offsets
 from dipolehnl.detector.shapes import Box
 from dipolehnl.errors import InputError
 
@@ -284,12 +284,12 @@ def modulate_segments(
         table = _flux_table(beamline)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     a_m, b_m = np.ascontiguousarray(a_m, dtype=float), np.ascontiguousarray(b_m, dtype=float)
+    n_cm3 = np.ascontiguousarray(n_cm3, dtype=float)
     x_dec_m, u = np.ascontiguousarray(x_dec_m, dtype=float), np.ascontiguousarray(u, dtype=float)
     # the compiled kernel does not check indices: the layout is checked here
-    if x_dec_m.shape != (offsets.size - 1, 3) or u.shape != x_dec_m.shape:
-        raise InputError(f"{offsets.size - 1} rays need decay points and directions of shape ({offsets.size - 1}, 3)")
-    if offsets.size and (offsets[0] != 0 or offsets[-1] != a_m.size or np.any(np.diff(offsets) < 0)):
-        raise InputError("segment offsets must start at 0, not decrease and end at the number of segments")
+    if x_dec_m.ndim != 2 or x_dec_m.shape[1] != 3 or u.shape != x_dec_m.shape:
+        raise InputError(f"decay points and directions must have one shape (N, 3), got {x_dec_m.shape} and {u.shape}")
+    check_offsets(offsets, x_dec_m.shape[0], a_m.size)
     if not (np.all(np.isfinite(a_m)) and np.all(np.isfinite(b_m))):
         raise InputError("segment ends must be finite")
     pieces = np.maximum(np.ceil((b_m - a_m) / float(beamline.step_m)), 1.0).astype(np.int64)  # as the kernel
@@ -303,7 +303,7 @@ def modulate_segments(
         offsets,
         a_m,
         b_m,
-        np.ascontiguousarray(n_cm3, dtype=float),
+        n_cm3,
         np.ascontiguousarray(volume, dtype=np.int64),
         float(beamline.step_m),
         beamline.target_m,
@@ -324,7 +324,7 @@ def modulate_segments(
         raise InputError("segment offsets do not match the segments")
     outside = np.isnan(n2)
     if outside.any():  # beyond the table: the exact flux factor
-        n2[outside] = np.asarray(n_cm3, dtype=float)[parent[outside]] * beamline.flux_factor(x_mid[outside])
+        n2[outside] = n_cm3[parent[outside]] * beamline.flux_factor(x_mid[outside])
     return off, a2, b2, n2, v2
 
 

@@ -125,6 +125,24 @@ class Volume:
         return replace(self, density_g_cm3=density_g_cm3)
 
 
+def check_offsets(offsets: IntArray, n_rows: int, n_items: int) -> None:
+    """The CSR layout of :class:`Segments` and of the generator's segments: ``offsets`` (n_rows
+    + 1,) start at 0, do not decrease and end at ``n_items`` (row i holds items offsets[i] to
+    offsets[i + 1]).  The compiled kernels index without bounds checks, so their callers check
+    this first; :class:`~dipolehnl.errors.InputError` otherwise."""
+    if (
+        offsets.ndim != 1
+        or offsets.size != n_rows + 1
+        or offsets[0] != 0
+        or offsets[-1] != n_items
+        or np.any(np.diff(offsets) < 0)
+    ):
+        raise InputError(
+            f"segment offsets must start at 0, not decrease and end at {n_items} for {n_rows} rows "
+            f"(got {offsets.size} offsets)"
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Segments:
     """Ray-tracing result in CSR layout (all arrays read-only).

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from dipolehnl.beam.flux import FluxComponent
-from dipolehnl.detector.geometry import Detector
+from dipolehnl.detector.geometry import Detector, check_offsets
 from dipolehnl.detector.shapes import Shape
 from dipolehnl.errors import InputError
 from dipolehnl.generate.stratified import stratified_variance
@@ -69,12 +69,9 @@ class Segments:
         off = np.ascontiguousarray(self.offsets, dtype=np.int64)
         n_seg = self.a_m.size
         # the compiled kernel does not check indices: the layout is checked here
-        if off.ndim != 1 or off.size != lam0.size + 1 or (off.size and (off[0] != 0 or off[-1] != n_seg)):
-            raise InputError(
-                f"segments of {off.size - 1} events (offsets ending at {n_seg}) for {lam0.size} decay lengths"
-            )
-        if np.any(np.diff(off) < 0) or any(v.size != n_seg for v in (self.b_m, self.n_cm3, group)):
-            raise InputError("segment offsets must not decrease, and a, b, n and group must have one entry per segment")
+        check_offsets(off, lam0.size, n_seg)
+        if any(v.size != n_seg for v in (self.b_m, self.n_cm3, group)):
+            raise InputError("a, b, n and group must have one entry per segment")
         if n_groups < 1 or (n_seg and (group.min() < 0 or group.max() >= n_groups)):
             raise InputError(f"segment groups must lie in 0..{n_groups - 1}")
         order = None
