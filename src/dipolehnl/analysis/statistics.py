@@ -80,7 +80,7 @@ def poisson_upper_limit(
     b = _nonneg("background", background)
     c = _check_cl(cl)
     if np.all(n == 0):  # P(N = 0 | mu) = e^-mu: no import of scipy.special (0.3 s) needed
-        mu_up = -np.log1p(-c) + np.zeros_like(n)
+        mu_up = poisson_zero_background_limit(c) + np.zeros_like(n)
     else:
         from scipy.special import gammaincinv  # (scipy.stats would add ~1.3 s of imports)
 
