@@ -3,7 +3,7 @@
 
 J(λ) = Σ_s n_s (e^{−a_s/λ} − e^{−b_s/λ}) over the backward-ray segments of one event.
 Evaluated for many λ per event (coupling scans), this is the hot loop of the package:
-the NumPy version of it (kept in ``generator._segment_sum``) takes ~8 s for 2·10⁴ events
+the NumPy version of it (kept in ``generate.sample._segment_sum``) takes ~8 s for 2·10⁴ events
 × 200 couplings (benchmarks/bench_generate.py).  Exactness is kept:
 
 * λ ≥ 10 × (far end of the ray b_max): J = Σ_{k=1}^{10} (−1)^{k+1} M_k/λ^k with
@@ -35,8 +35,8 @@ import numpy as np
 TAYLOR_RATIO = 10.0
 TAYLOR_TERMS = 10
 SKIP_EXPONENT = 60.0
-#: largest extent (m) of a group of consecutive segments summed with its local Taylor series
-#: (used for λ ≥ TAYLOR_RATIO × the group's extent; same error bound as the whole-ray series)
+#: largest extent (m) of a run of consecutive segments summed with its local Taylor series
+#: (used for λ ≥ TAYLOR_RATIO × the run's extent; same error bound as the whole-ray series)
 GROUP_M = 1.0
 #: lengths (of segments or of the gaps between them) that agree to this relative precision
 #: share their factor e^{−L/λ} (an error below SAME_LENGTH_RTOL × L/λ ≤ 6·10⁻¹¹ in the exponent
