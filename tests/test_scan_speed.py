@@ -154,11 +154,18 @@ def test_stratum_sums_and_counts_against_loop():
     rng = np.random.default_rng(2)
     s = rng.integers(0, 7, 300)
     W = rng.exponential(size=(300, 4))
-    n_s, s1, s2 = stratum_sums(W, s, 9)
-    for j in range(9):
-        assert n_s[j] == np.sum(s == j)
-        np.testing.assert_allclose(s1[j], W[s == j].sum(axis=0), rtol=1e-13)
-        np.testing.assert_allclose(s2[j], (W[s == j] ** 2).sum(axis=0), rtol=1e-13)
+    # any memory layout (the compiled kernel follows it): C, Fortran, a strided view
+    for Wx in (W, np.asfortranarray(W), np.repeat(W, 2, axis=1)[:, ::2]):
+        n_s, s1, s2 = stratum_sums(Wx, s, 9)
+        assert s1.shape == s2.shape == (9, 4)
+        for j in range(9):
+            assert n_s[j] == np.sum(s == j)
+            np.testing.assert_allclose(s1[j], W[s == j].sum(axis=0), rtol=1e-13)
+            np.testing.assert_allclose(s2[j], (W[s == j] ** 2).sum(axis=0), rtol=1e-13)
+    with pytest.raises(ValueError, match="one stratum per event"):
+        stratum_sums(W[:-1], s)
+    with pytest.raises(ValueError):  # negative strata (bincount)
+        stratum_sums(W, -s)
     # events of zero weight left out, their number given: the same variance
     keep = rng.uniform(size=300) < 0.5
     W0 = np.where(keep[:, None], W, 0.0)

@@ -1,5 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled kernel of the exact decay integral (Cython, built when the package is installed).
+"""Compiled kernels of the event sample (Cython, built when the package is installed): the
+exact decay integral (``decay_integral``) and per-stratum moments of weights
+(``stratum_moments``).
 
 J(λ) = Σ_s n_s (e^{−a_s/λ} − e^{−b_s/λ}) over the backward-ray segments of one event.
 Evaluated for many λ per event (coupling scans), this is the hot loop of the package:
@@ -236,3 +238,30 @@ def decay_integral(
                         out[i, k, g] += n_s * ea * q[cl, k]
                         pe[k] = ea * fac[cl, k]
                         ok[k] = 1.0
+
+
+def stratum_moments(const int64_t[::1] stratum, const double[:, :] W, double[:, ::1] s1, double[:, ::1] s2):
+    """s1[stratum[i], k] += W[i, k] and s2[stratum[i], k] += W[i, k]² for every event i and
+    column k (the caller zeroes s1, s2 and checks 0 <= stratum < s1.shape[0]).  Events are
+    added in ascending order within each stratum; W may be C- or Fortran-ordered (the loop
+    follows its memory layout)."""
+    cdef Py_ssize_t n = W.shape[0]
+    cdef Py_ssize_t n_k = W.shape[1]
+    cdef Py_ssize_t i, k
+    cdef int64_t g
+    cdef double w
+    with nogil:
+        if W.strides[0] < W.strides[1] and n_k > 1:  # column-ordered: one column at a time
+            for k in range(n_k):
+                for i in range(n):
+                    w = W[i, k]
+                    g = stratum[i]
+                    s1[g, k] += w
+                    s2[g, k] += w * w
+        else:
+            for i in range(n):
+                g = stratum[i]
+                for k in range(n_k):
+                    w = W[i, k]
+                    s1[g, k] += w
+                    s2[g, k] += w * w

@@ -27,12 +27,15 @@ def stratum_sums(
     if W.ndim == 1:
         s1 = np.bincount(stratum, W, n_s.size).astype(np.float64)
         return n_s, s1, np.bincount(stratum, W * W, n_s.size).astype(np.float64)
-    # one sparse (strata × events) indicator product per moment: far faster than ufunc.at
-    from scipy.sparse import csr_matrix
+    if stratum.shape != W.shape[:1]:
+        raise ValueError(f"one stratum per event needed: {stratum.shape[0]} strata for {W.shape[0]} events")
+    from dipolehnl.generate._kernels import stratum_moments
 
-    ind = csr_matrix((np.ones(stratum.size), (stratum, np.arange(stratum.size))), shape=(n_s.size, stratum.size))
-    W = np.ascontiguousarray(W)  # the sparse product copies a column-ordered W (twice: W and W²)
-    return n_s, np.asarray(ind @ W, dtype=np.float64), np.asarray(ind @ (W * W), dtype=np.float64)
+    s1 = np.zeros((n_s.size, W.shape[1]))
+    s2 = np.zeros((n_s.size, W.shape[1]))
+    # (bincount above refused negative strata; s1 has a row for the largest one)
+    stratum_moments(np.ascontiguousarray(stratum), W, s1, s2)
+    return n_s, s1, s2
 
 
 def stratified_variance(W: Array, stratum: NDArray[np.int64], counts: NDArray[np.int64] | None = None) -> Array:
