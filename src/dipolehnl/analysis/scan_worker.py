@@ -321,37 +321,65 @@ def not_a_knot_spline(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> np.ndarray
     """The not-a-knot cubic spline through (x, y) (x ascending, at least four knots) at t in
     [x[0], x[-1]]: the cubic whose third derivative is continuous at x[1] and x[-2], as
     ``scipy.interpolate.CubicSpline(x, y)`` (tests/test_scan_speed.py compares them); here
-    because importing ``scipy.interpolate`` costs each scan worker 0.3–0.5 s.
+    because importing ``scipy.interpolate`` (or ``scipy.linalg``) costs each scan worker
+    0.3–0.5 s.
 
     Slopes s_i from the tridiagonal system Δ_i s_{i−1} + 2(Δ_{i−1} + Δ_i) s_i + Δ_{i−1}
     s_{i+1} = 3(Δ_i m_{i−1} + Δ_{i−1} m_i) (Δ_i = x_{i+1} − x_i, m_i the secant slopes), closed
-    by the not-a-knot rows; then the cubic Hermite form on each interval."""
-    from scipy.linalg import solve_banded
-
+    by the not-a-knot rows Δ_1 s_0 + (Δ_0 + Δ_1) s_1 = r_0 and its mirror at the end; then the
+    cubic Hermite form on each interval.  Subtracting the not-a-knot rows from their
+    neighbours eliminates s_0 and s_{n−1}: the remaining system is strictly diagonally
+    dominant, and it is solved without pivoting (``_solve_tridiagonal``)."""
     x, y, t = (np.asarray(v, dtype=float) for v in (x, y, t))
     n = x.size
     if n < 4:
         raise ValueError("a not-a-knot spline needs at least four knots")
     dx = np.diff(x)
     m = np.diff(y) / dx
-    ab = np.zeros((3, n))  # banded (1, 1): ab[0, 1:] upper, ab[1] diagonal, ab[2, :-1] lower
-    rhs = np.zeros(n)
-    ab[1, 1:-1] = 2.0 * (dx[:-1] + dx[1:])
-    ab[0, 2:] = dx[:-1]
-    ab[2, :-2] = dx[1:]
-    rhs[1:-1] = 3.0 * (dx[1:] * m[:-1] + dx[:-1] * m[1:])
     d0, d1 = x[2] - x[0], x[-1] - x[-3]
-    ab[1, 0], ab[0, 1] = dx[1], d0
-    rhs[0] = ((dx[0] + 2.0 * d0) * dx[1] * m[0] + dx[0] ** 2 * m[1]) / d0
-    ab[1, -1], ab[2, -2] = dx[-2], d1
-    rhs[-1] = (dx[-1] ** 2 * m[-2] + (2.0 * d1 + dx[-1]) * dx[-2] * m[-1]) / d1
-    s = solve_banded((1, 1), ab, rhs, overwrite_ab=True, overwrite_b=True, check_finite=False)
+    r0 = ((dx[0] + 2.0 * d0) * dx[1] * m[0] + dx[0] ** 2 * m[1]) / d0
+    r_end = (dx[-1] ** 2 * m[-2] + (2.0 * d1 + dx[-1]) * dx[-2] * m[-1]) / d1
+    # rows 1..n−2 for s_1..s_{n−2}: lower[i] s_{i−1} + diag[i] s_i + upper[i] s_{i+1} = rhs[i]
+    lower = dx[1:].copy()  # row i (1..n−2): Δ_i
+    diag = 2.0 * (dx[:-1] + dx[1:])
+    upper = dx[:-1].copy()  # row i: Δ_{i−1}
+    rhs = 3.0 * (dx[1:] * m[:-1] + dx[:-1] * m[1:])
+    # row 1 minus the first not-a-knot row, row n−2 minus the last one (s_0, s_{n−1} drop out)
+    diag[0] -= d0
+    rhs[0] -= r0
+    diag[-1] -= d1
+    rhs[-1] -= r_end
+    inner = _solve_tridiagonal(lower, diag, upper, rhs)
+    s = np.empty(n)
+    s[1:-1] = inner
+    s[0] = (r0 - d0 * inner[0]) / dx[1]
+    s[-1] = (r_end - d1 * inner[-1]) / dx[-2]
     i = np.clip(np.searchsorted(x, t, side="right") - 1, 0, n - 2)
     h = dx[i]
     c2 = (3.0 * m[i] - 2.0 * s[i] - s[i + 1]) / h
     c3 = (s[i] + s[i + 1] - 2.0 * m[i]) / h**2
     w = t - x[i]
     out: np.ndarray = y[i] + w * (s[i] + w * (c2 + w * c3))
+    return out
+
+
+def _solve_tridiagonal(lower: np.ndarray, diag: np.ndarray, upper: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solution of lower[i] s_{i−1} + diag[i] s_i + upper[i] s_{i+1} = rhs[i] (lower[0] and
+    upper[−1] unused) by elimination without pivoting (Thomas algorithm), stable for the
+    strictly diagonally dominant systems of ``not_a_knot_spline``."""
+    n = diag.size
+    c = np.empty(n)
+    d = np.empty(n)
+    c[0] = upper[0] / diag[0]
+    d[0] = rhs[0] / diag[0]
+    for i in range(1, n):
+        piv = diag[i] - lower[i] * c[i - 1]
+        c[i] = upper[i] / piv
+        d[i] = (rhs[i] - lower[i] * d[i - 1]) / piv
+    out = np.empty(n)
+    out[-1] = d[-1]
+    for i in range(n - 2, -1, -1):
+        out[i] = d[i] - c[i] * out[i + 1]
     return out
 
 
