@@ -244,11 +244,13 @@ def test_production_shares_of_no_events_are_empty():
 
 
 def test_production_shares_are_the_subsystem_parts_of_the_decay_integral():
-    """Shares against a direct sum over each event's segments, n (e^{-a/λ} - e^{-b/λ}) by subsystem."""
+    """Shares and their unnormalised parts (``subsystem_coupling_matrix``) against a direct sum over each event's segments, n (e^{-a/λ} - e^{-b/λ}) by subsystem."""
     s = generate(toy_detector(), HNLModel(0.1, 1e-6), FLUX, GeneratorSettings(n_events=300, seed=4))
     couplings = np.array([3e-7, 1e-6, 8e-6])
     rows = np.arange(0, s.n, 3)
     names, frac = s.production_fractions_at(couplings, rows)
+    names_p, parts = s.subsystem_coupling_matrix(couplings, rows)
+    assert names_p == names and parts.shape == frac.shape
     sub_of = np.array([names.index(v.subsystem) for v in s.detector.volumes])
     seg = s.segments
     for r, i in enumerate(rows):
@@ -260,3 +262,8 @@ def test_production_shares_are_the_subsystem_parts_of_the_decay_integral():
             np.add.at(part, sub_of[v], n * (np.exp(-a / lam) - np.exp(-b / lam)))
             want = part / part.sum() if part.sum() > 0 else part
             np.testing.assert_allclose(frac[r, k], want, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(parts[r, k], (d / 1e-6) ** 2 * part, rtol=1e-9, atol=1e-300)
+    # the parts add up to the coupling matrix (the scan takes both from one evaluation)
+    np.testing.assert_allclose(parts.sum(axis=2), s.coupling_matrix(couplings, rows), rtol=1e-12, atol=0)
+    with pytest.raises(InputError):
+        s.subsystem_coupling_matrix([1e-6, -1e-6])

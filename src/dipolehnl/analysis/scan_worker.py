@@ -109,7 +109,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
                 out.append((i, base * smp.flux_factor(names_) * in_fv * ds.pot))
             return out
 
-        cols = _Columns(couplings)
+        cols = _Columns(couplings, share_idx)  # the share columns are among the coarse ones
 
         def evaluate(smp, groups=groups, cols=cols, dataset_vectors=dataset_vectors):
             """Bind the sample; per analysis the data-set vectors and their sum over the selected
@@ -178,11 +178,9 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
         for tot in tots:
             if tot is not None:
                 s_share = np.maximum(s_share, tot @ R[:, pos])
-        need = np.flatnonzero((s_share >= SHARE_WINDOW[0]) & (s_share <= SHARE_WINDOW[1]))
-        with stage("decay integrals"):
-            names, part = sample.production_fractions_at(couplings[share_idx[need]], rows)
-        frac = np.zeros((rows.size, share_idx.size, len(names)))
-        frac[:, need] = part
+        need = (s_share >= SHARE_WINDOW[0]) & (s_share <= SHARE_WINDOW[1])
+        parts = cols.split_matrix(share_idx)  # (events, share couplings, subsystems)
+        names = cols.subsystems
         with stage("statistics"):
             for vs, v_tot, ac in zip(vecs, tots, acc):
                 if v_tot is None:
@@ -198,7 +196,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
                 ac.w.append((ks, W))
                 for j, nm in enumerate(names):
                     ac.shares.setdefault(nm, np.zeros(share_idx.size))
-                    ac.shares[nm] += np.einsum("n,nk,nk->k", v_tot, R[:, pos], frac[:, :, j])
+                    ac.shares[nm] += np.where(need, v_tot @ parts[:, :, j], 0.0)
     wall = time.perf_counter() - t0
     with stage("statistics"):
         return tuple(
@@ -253,15 +251,36 @@ class _Accumulator:
 
 class _Columns:
     """Columns of the coupling matrix (``EventSample.coupling_matrix``) for the selected
-    events ``rows`` of one sample, each computed once.  Binding a sample that extends the
-    previous one (the same first events, as the refinement of ``generate`` makes) keeps the
-    columns of the earlier events and computes only those of the new ones."""
+    events ``rows`` of one sample, each computed once; those of the ``split`` indices are
+    computed by production subsystem (``EventSample.subsystem_coupling_matrix``, for the
+    production shares) and their totals are the sums of the parts.  Binding a sample that
+    extends the previous one (the same first events, as the refinement of ``generate`` makes)
+    keeps the columns of the earlier events and computes only those of the new ones."""
 
-    def __init__(self, couplings: np.ndarray) -> None:
+    def __init__(self, couplings: np.ndarray, split: np.ndarray | None = None) -> None:
         self.c = couplings
+        self.split = {int(k) for k in (split if split is not None else ())}
         self.sample = None
         self.rows = np.zeros(0, dtype=np.int64)
         self.cols: dict[int, np.ndarray] = {}
+        self.parts: dict[int, np.ndarray] = {}  # split index -> (rows, subsystems)
+        self.subsystems: tuple[str, ...] = ()
+
+    def _compute(self, smp, ks: list[int], rows: np.ndarray) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """Columns ``ks`` for the events ``rows`` of ``smp``: totals, and parts of split ones."""
+        tot: dict[int, np.ndarray] = {}
+        parts: dict[int, np.ndarray] = {}
+        plain = [k for k in ks if k not in self.split]
+        grouped = [k for k in ks if k in self.split]
+        if plain:
+            M = smp.coupling_matrix(self.c[plain], rows)
+            tot.update((k, M[:, j]) for j, k in enumerate(plain))
+        if grouped:
+            self.subsystems, P = smp.subsystem_coupling_matrix(self.c[grouped], rows)
+            for j, k in enumerate(grouped):
+                parts[k] = np.ascontiguousarray(P[:, j, :])
+                tot[k] = parts[k].sum(axis=1)
+        return tot, parts
 
     def bind(self, smp, rows: np.ndarray) -> None:
         old = self.sample
@@ -269,27 +288,41 @@ class _Columns:
             return
         if old is not None and _extends(smp, old) and np.array_equal(rows[rows < old.n], self.rows) and self.cols:
             new_rows = rows[rows >= old.n]
-            ks = sorted(self.cols)
             with stage("decay integrals", events=new_rows.size):
-                M = smp.coupling_matrix(self.c[ks], new_rows)
-            for j, k in enumerate(ks):
-                self.cols[k] = np.concatenate([self.cols[k], M[:, j]])
+                tot, parts = self._compute(smp, sorted(self.cols), new_rows)
+            for k, col in tot.items():
+                self.cols[k] = np.concatenate([self.cols[k], col])
+            for k, part in parts.items():
+                self.parts[k] = np.concatenate([self.parts[k], part])
         else:
-            self.cols = {}
+            self.cols, self.parts = {}, {}
         self.sample, self.rows = smp, rows
 
     def matrix(self, ks: np.ndarray) -> np.ndarray:
-        missing = [int(k) for k in ks if int(k) not in self.cols]
-        if missing:
-            assert self.sample is not None, "bind() a sample first"
-            with stage("decay integrals", events=self.rows.size):
-                M = self.sample.coupling_matrix(self.c[missing], self.rows)
-            for j, k in enumerate(missing):
-                self.cols[k] = M[:, j]
+        self._ensure(ks)
         if len(ks) == 0:
             return np.zeros((self.rows.size, 0))
         # (K, n) rows then its transpose: an F-ordered (n, K) matrix built with contiguous copies
         return np.array([self.cols[int(k)] for k in ks]).T
+
+    def split_matrix(self, ks: np.ndarray) -> np.ndarray:
+        """(rows, len(ks), subsystems) parts of the split columns ``ks`` (names: ``subsystems``)."""
+        ks = [int(k) for k in ks]
+        if any(k not in self.split for k in ks):
+            raise ValueError("only the split columns have parts by subsystem")
+        self._ensure(np.asarray(ks, dtype=np.int64))
+        if not ks:
+            return np.zeros((self.rows.size, 0, len(self.subsystems)))
+        return np.stack([self.parts[k] for k in ks], axis=1)
+
+    def _ensure(self, ks: np.ndarray) -> None:
+        missing = [int(k) for k in ks if int(k) not in self.cols]
+        if missing:
+            assert self.sample is not None, "bind() a sample first"
+            with stage("decay integrals", events=self.rows.size):
+                tot, parts = self._compute(self.sample, missing, self.rows)
+            self.cols.update(tot)
+            self.parts.update(parts)
 
 
 def _extends(new, old) -> bool:

@@ -341,19 +341,50 @@ class EventSample:
         fractions : numpy.ndarray
             Shares, shape (n_events, n_couplings, n_subsystems).
         """
+        subsystems, acc = self.subsystem_coupling_matrix(couplings, rows)
+        J = acc.sum(axis=2, keepdims=True)
+        out = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
+        return subsystems, out
+
+    def subsystem_coupling_matrix(
+        self, couplings: ArrayLike, rows: NDArray[np.int64] | None = None
+    ) -> tuple[tuple[str, ...], Array]:
+        """:meth:`coupling_matrix` split by the detector subsystem of the production volume.
+
+        Parameters
+        ----------
+        couplings : sequence of float
+            Couplings d in GeV^-1 (positive, finite).
+        rows : numpy.ndarray of int, optional
+            Only these events (n_events = len(rows)).
+
+        Returns
+        -------
+        names : tuple of str
+            Subsystem names (sorted).
+        matrix : numpy.ndarray
+            (d/d₀)² J_s(λ₀ d₀²/d²) in cm⁻³ with J_s the decay integral over the segments of
+            subsystem s, shape (n_events, n_couplings, n_subsystems); its sum over subsystems
+            is :meth:`coupling_matrix`.
+
+        Raises
+        ------
+        InputError
+            For non-positive or non-finite couplings.
+        """
+        c = np.asarray(couplings, dtype=float)
+        if c.ndim != 1 or np.any(~np.isfinite(c)) or np.any(c <= 0):
+            raise InputError("couplings must be positive and finite")
         subsystems = tuple(sorted({v.subsystem for v in self.detector.volumes}))
         index = {s: i for i, s in enumerate(subsystems)}
         vol_sub = np.array([index[v.subsystem] for v in self.detector.volumes], dtype=np.int64)
         seg = self.segments if rows is None else self.segments.subset(rows)
         lam0 = self.columns["decay_length_m"] if rows is None else self.columns["decay_length_m"][rows]
-        n = lam0.size
-        c = np.asarray(couplings, dtype=float)
-        if n == 0:  # no events (e.g. none selected): no shares
+        if lam0.size == 0:  # no events (e.g. none selected)
             return subsystems, np.zeros((0, c.size, len(subsystems)))
-        acc = seg.decay_integral_by_group(vol_sub[seg.volume], len(subsystems), lam0, (c / self.model.d_GeVinv) ** 2)
-        J = acc.sum(axis=2, keepdims=True)
-        out = np.divide(acc, J, out=np.zeros_like(acc), where=J > 0)
-        return subsystems, out
+        r2 = (c / self.model.d_GeVinv) ** 2  # σ ∝ d², λ ∝ 1/d²
+        acc = seg.decay_integral_by_group(vol_sub[seg.volume], len(subsystems), lam0, r2)
+        return subsystems, r2[None, :, None] * acc
 
     def to_frame(
         self,
