@@ -180,6 +180,33 @@ def test_polygon_helpers_on_a_square():
     assert not polygon_is_simple(bowtie)
 
 
+def test_points_in_polygon_is_matplotlibs_even_odd_rule():
+    """The NumPy crossing-number test against matplotlib's ``Path.contains_points`` on every
+    shipped region, at random points around each (none on an edge), in several chunks."""
+    from matplotlib.path import Path as MplPath
+
+    from dipolehnl.analysis.limits import load_external_limits
+
+    lims = load_external_limits()
+    rng = np.random.default_rng(21)
+    checked = 0
+    for lim in lims.values() if isinstance(lims, dict) else lims:
+        poly = lim.polygon_log
+        if poly is None or len(poly) < 3:
+            continue
+        lo, hi = poly.min(axis=0), poly.max(axis=0)
+        pts = lo + (hi - lo) * rng.uniform(-0.1, 1.1, (5000, 2))
+        got = points_in_polygon(pts[:, 0], pts[:, 1], poly)
+        want = MplPath(np.vstack([poly, poly[:1]]), closed=True).contains_points(pts)
+        np.testing.assert_array_equal(got, want, err_msg=lim.name)
+        assert 0 < got.mean() < 1
+        checked += 1
+    assert checked >= 10
+    # broadcasting keeps the shape of the points
+    sq = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    assert points_in_polygon(np.full((2, 3), 0.5), 0.5, sq).shape == (2, 3)
+
+
 def test_open_997_energy_boundary_nests_the_95_region():
     r997 = load_external_limit("MiniBooNE_EnuQE_99.7CL")
     r95 = load_external_limit("MiniBooNE_EnuQE_95CL")

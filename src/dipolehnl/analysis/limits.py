@@ -67,15 +67,17 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from matplotlib.path import Path as MplPath
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dipolehnl.constants import E_EM, M_E_GEV
 from dipolehnl.errors import InputError
+
+if TYPE_CHECKING:
+    from matplotlib.path import Path as MplPath
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,20 +106,33 @@ def _edges(poly: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
 
 def _path(poly: NDArray[np.float64]) -> MplPath:
     """The closed matplotlib path through the vertices (last joined to the first)."""
+    from matplotlib.path import Path as MplPath  # imported where needed: 0.5 s
+
     p = np.asarray(poly, dtype=float)
     return MplPath(np.vstack([p, p[:1]]), closed=True)
 
 
 def points_in_polygon(x: ArrayLike, y: ArrayLike, poly: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Point-in-polygon test (``matplotlib.path.Path.contains_points``), vectorised over the points.
+    """Point-in-polygon test by the even-odd rule, vectorised over the points.
 
-    ``poly`` has shape (k, 2) and is closed implicitly (last vertex joined to the first).
-    For the simple polygons used here this is the even-odd rule.  Points exactly on an
-    edge may fall on either side.
+    ``poly`` has shape (k, 2) and is closed implicitly (last vertex joined to the first).  A
+    point is inside if a ray from it towards +x crosses the boundary an odd number of times
+    (an edge counts where its ends lie on either side of the point's y: the half-open rule
+    y1 > y ≠ y2 > y, so that a vertex is not counted twice).  Points exactly on an edge may
+    fall on either side.  (NumPy: the same answer as ``matplotlib.path.Path.contains_points``,
+    tests/test_limits.py, without importing matplotlib where no figure is drawn.)
     """
     X, Y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-    pts = np.column_stack([X.ravel(), Y.ravel()])
-    return _path(poly).contains_points(pts).reshape(X.shape)
+    px, py = X.ravel(), Y.ravel()
+    x1, y1, x2, y2 = (a[None, :] for a in _edges(np.asarray(poly, dtype=float)))
+    dy = np.where(y2 == y1, 1.0, y2 - y1)  # such edges never straddle a point's y
+    out = np.empty(px.size, dtype=bool)
+    for i in range(0, px.size, _CHUNK):
+        xs, ys = px[i : i + _CHUNK, None], py[i : i + _CHUNK, None]
+        straddle = (y1 > ys) != (y2 > ys)
+        x_cross = x1 + (ys - y1) * (x2 - x1) / dy
+        out[i : i + _CHUNK] = np.count_nonzero(straddle & (xs < x_cross), axis=1) % 2 == 1
+    return out.reshape(X.shape)
 
 
 def polygon_area(poly: NDArray[np.float64]) -> float:
@@ -149,6 +164,8 @@ def _envelope(x: ArrayLike, poly: NDArray[np.float64], lower: bool) -> NDArray[n
 
 def polygon_is_simple(poly: NDArray[np.float64]) -> bool:
     """True if no two non-adjacent edges of the polygon intersect (checks; ``Path.intersects_path``)."""
+    from matplotlib.path import Path as MplPath
+
     p = np.asarray(poly, dtype=float)
     k = len(p)
     if k < 4:
