@@ -244,7 +244,8 @@ def test_production_shares_of_no_events_are_empty():
 
 
 def test_production_shares_are_the_subsystem_parts_of_the_decay_integral():
-    """Shares and their unnormalised parts (``subsystem_coupling_matrix``) against a direct sum over each event's segments, n (e^{-a/λ} - e^{-b/λ}) by subsystem."""
+    """Shares and their unnormalised parts (``subsystem_coupling_matrix``) against a direct
+    sum over each event's segments, n (e^{-a/λ} - e^{-b/λ}) by subsystem."""
     s = generate(toy_detector(), HNLModel(0.1, 1e-6), FLUX, GeneratorSettings(n_events=300, seed=4))
     couplings = np.array([3e-7, 1e-6, 8e-6])
     rows = np.arange(0, s.n, 3)

@@ -285,3 +285,66 @@ def test_dsigma_by_helicity_matches_one_helicity_at_a_time():
         for h in (1, -1):
             np.testing.assert_allclose(parts[h], xsec.dsigma_dQ2_cm2(ch, model, E, Q2, helicity=h), rtol=1e-13)
         np.testing.assert_allclose(parts[1] + parts[-1], xsec.dsigma_dQ2_cm2(ch, model, E, Q2), rtol=1e-12)
+
+
+def test_channel_set_equals_one_channel_at_a_time():
+    """ChannelSet (events of many channels in one pass, as the generator evaluates them)
+    against each channel evaluated alone: Fourier-Bessel and symmetrised-Fermi coherent (N14
+    has no Fourier-Bessel table; C12 with form_factor="fermi"), spin-0 nuclei, Pauli-blocked
+    p-el, n-el with both G_E models, free protons; points inside and outside the limits."""
+    from dipolehnl.physics.nuclear import NuclearOptions
+
+    sets = [
+        NuclearOptions(),
+        NuclearOptions(nucleus_spin="zero", pauli_blocking=True, neutron_elastic=True),
+        NuclearOptions(form_factor="fermi", neutron_elastic=True, neutron_electric="zero"),
+    ]
+    chs = []
+    for opts in sets:
+        for pdg in (1000060120, 1000070140, 1000080160, 1000260560, 1000010010):
+            chs += list(xsec.channels(pdg, opts))
+    chs = list(dict.fromkeys(chs))
+    cs = xsec.ChannelSet(chs)
+    rng = np.random.default_rng(5)
+    n = 4000
+    idx = rng.integers(0, len(chs), n)
+    E = rng.uniform(0.2, 6.0, n)
+    model = HNLModel(0.05, 3e-6)
+    lo, hi = xsec.q2_limits(E, model.mass_GeV, cs.M_GeV[idx])
+    Q2 = np.exp(np.log(lo) + (np.log(np.minimum(hi, 4.0)) - np.log(lo)) * rng.uniform(-0.05, 1.05, n))
+    got = cs.dsigma_dQ2(idx, model, E, Q2, ((1,), (-1,), (1, -1)))
+    assert {c.regime for c in chs} == {"coherent", "p-el", "n-el"} and len(chs) >= 20
+    seen_pos = 0
+    for j, ch in enumerate(chs):
+        sel = idx == j
+        alone = xsec.dsigma_dQ2_by_helicity_cm2(ch, model, E[sel], Q2[sel], (1, -1))
+        for g, want in zip(got, (alone[1], alone[-1], alone[1] + alone[-1])):
+            np.testing.assert_allclose(g[sel], want, rtol=1e-14, atol=0, err_msg=ch.label)
+        seen_pos += int(np.sum(got[2][sel] > 0))
+    assert seen_pos > n // 2  # most points inside the limits, with a non-zero cross section
+    with pytest.raises(InputError):
+        cs.dsigma_dQ2(None, model, E, Q2, ((1,),))  # several channels: the index is needed
+    with pytest.raises(InputError):
+        cs.dsigma_dQ2(np.full(n, len(chs)), model, E, Q2, ((1,),))
+
+
+def test_fourier_bessel_form_factor_at_its_removable_poles():
+    """At qR = nπ the n-th term is 0/0: its limit is taken, continuous with the neighbours;
+    coefficients given per point (several nuclei at once) give the same values."""
+    from dipolehnl.constants import FM_TO_INV_GEV
+    from dipolehnl.physics.form_factors import fourier_bessel_form_factor, fourier_bessel_norm
+    from dipolehnl.physics.nuclei import fourier_bessel_tables
+
+    R, a = fourier_bessel_tables()["c12"]
+    xs = np.array([math.pi, 2 * math.pi, 5 * math.pi])
+    for eps in (0.0, 3e-7):
+        x = xs * (1 + eps)
+        Q2 = (x / (FM_TO_INV_GEV * R)) ** 2
+        at = fourier_bessel_form_factor(Q2, R, a)
+        near = fourier_bessel_form_factor(Q2 * (1 + 1e-5), R, a)
+        assert np.all(np.isfinite(at))
+        np.testing.assert_allclose(at, near, rtol=1e-4)
+        per_point = fourier_bessel_form_factor(
+            Q2, np.full(3, R), np.tile(np.r_[a, 0.0, 0.0], (3, 1)), np.full(3, fourier_bessel_norm(a))
+        )
+        np.testing.assert_allclose(per_point, at, rtol=1e-15)

@@ -307,13 +307,13 @@ class _Columns:
 
     def split_matrix(self, ks: np.ndarray) -> np.ndarray:
         """(rows, len(ks), subsystems) parts of the split columns ``ks`` (names: ``subsystems``)."""
-        ks = [int(k) for k in ks]
-        if any(k not in self.split for k in ks):
+        want = [int(k) for k in ks]
+        if any(k not in self.split for k in want):
             raise ValueError("only the split columns have parts by subsystem")
-        self._ensure(np.asarray(ks, dtype=np.int64))
-        if not ks:
+        self._ensure(np.asarray(want, dtype=np.int64))
+        if not want:
             return np.zeros((self.rows.size, 0, len(self.subsystems)))
-        return np.stack([self.parts[k] for k in ks], axis=1)
+        return np.stack([self.parts[k] for k in want], axis=1)
 
     def _ensure(self, ks: np.ndarray) -> None:
         missing = [int(k) for k in ks if int(k) not in self.cols]

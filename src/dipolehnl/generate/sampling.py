@@ -257,18 +257,26 @@ class _Q2Proposal:
         return np.where(np.asarray(E) > self.e_th_GeV, np.exp(np.interp(t, self.ln_de_nodes, ls)), 0.0)
 
     @classmethod
-    def build(cls, channel: xsec.Channel, model: HNLModel, e_max_GeV: float, n_bins: int) -> _Q2Proposal:
-        e_th = xsec.threshold_energy(model.mass_GeV, channel.M_GeV)
-        de = (e_max_GeV - e_th) * np.geomspace(Q2_NODE_FIRST, 1.0, N_Q2_NODES)
-        E = e_th + de
-        lo, hi = _lnq2_range(channel, model, E)
+    def build_all(cls, chset: xsec.ChannelSet, model: HNLModel, e_max_GeV: float, n_bins: int) -> list[_Q2Proposal]:
+        """The proposals of every channel of ``chset``, from one vectorised evaluation of
+        dσ/dQ² on all of their (node, bin) points."""
+        e_th = np.array([xsec.threshold_energy(model.mass_GeV, ch.M_GeV) for ch in chset.channels])
+        de = (e_max_GeV - e_th)[:, None] * np.geomspace(Q2_NODE_FIRST, 1.0, N_Q2_NODES)[None, :]  # (channels, nodes)
+        E = e_th[:, None] + de
+        q2min, q2max = xsec.q2_limits(E, model.mass_GeV, chset.M_GeV[:, None])
+        cap = np.array([ch.Q2_cap_GeV2 for ch in chset.channels])[:, None]
+        lo = np.log(q2min)
+        hi = np.maximum(np.log(np.minimum(q2max, cap)), lo)  # as _lnq2_range
         x = (np.arange(n_bins) + 0.5) / n_bins
-        Q2c = np.exp(lo[:, None] + (hi - lo)[:, None] * x[None, :])
-        f = xsec.dsigma_dQ2_cm2(channel, model, E[:, None], Q2c) * Q2c
-        mass = f + 0.02 * f.mean(axis=1, keepdims=True) + 1e-300
-        prob = mass / mass.sum(axis=1, keepdims=True)
-        sigma = f.mean(axis=1) * (hi - lo)  # ∫ dσ/du du
-        return cls(np.log(de), e_th, prob, np.cumsum(prob, axis=1), np.where(np.isfinite(sigma), sigma, 0.0))
+        Q2c = np.exp(lo[..., None] + (hi - lo)[..., None] * x)  # (channels, nodes, bins)
+        index = np.arange(len(chset))[:, None, None]
+        f = chset.dsigma_dQ2(index, model, E[..., None], Q2c, (model.helicities,))[0] * Q2c
+        mass = f + 0.02 * f.mean(axis=-1, keepdims=True) + 1e-300
+        prob = mass / mass.sum(axis=-1, keepdims=True)
+        cdf = np.cumsum(prob, axis=-1)
+        sigma = f.mean(axis=-1) * (hi - lo)  # ∫ dσ/du du
+        sigma = np.where(np.isfinite(sigma), sigma, 0.0)
+        return [cls(np.log(de[c]), float(e_th[c]), prob[c], cdf[c], sigma[c]) for c in range(len(chset))]
 
     def node(self, E: Array) -> NDArray[np.int64]:
         """Index of the node nearest in ln(E − E_th)."""
@@ -285,9 +293,9 @@ def _lnq2_range(channel: xsec.Channel, model: HNLModel, E: Array) -> tuple[Array
     return lo, hi
 
 
-def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, proposal: _Q2Proposal):
-    """Sample u = ln Q² per event from the channel's proposal table; returns
-    (Q², f(u) = dσ/du summed over helicities, f_+(u), proposal density q(u))."""
+def _draw_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, proposal: _Q2Proposal) -> tuple[Array, Array]:
+    """Draw u = ln Q² per event of one channel from its proposal table; returns (Q², proposal
+    density q(u)).  The integrand follows for all channels at once (:func:`_lnq2_integrand`)."""
     lo, hi = _lnq2_range(channel, model, E)
     j = proposal.node(E)
     n_bins = proposal.prob.shape[1]
@@ -295,13 +303,19 @@ def _sample_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, proposal
     k = np.minimum((proposal.cdf[j] < r[:, None]).sum(axis=1), n_bins - 1)
     width = (hi - lo) / n_bins
     u = lo + width * (k + rng.uniform(0.0, 1.0, E.size))
-    Q2 = np.exp(u)
-    q = proposal.prob[j, k] / width
+    return np.exp(u), proposal.prob[j, k] / width
+
+
+def _lnq2_integrand(
+    chset: xsec.ChannelSet, index: NDArray[np.int64], model: HNLModel, E: Array, Q2: Array
+) -> tuple[Array, Array]:
+    """(f(u) = dσ/du summed over helicities, f_+(u)) per event, u = ln Q², for events of the
+    channels ``chset.channels[index]``."""
     both = len(model.helicities) > 1
-    parts = xsec.dsigma_dQ2_by_helicity_cm2(channel, model, E, Q2, (1, -1) if both else (1,))
-    f_plus = parts[1] * Q2
-    f_tot = f_plus + parts[-1] * Q2 if both else f_plus
-    return Q2, f_tot, f_plus, q
+    parts = chset.dsigma_dQ2(index, model, E, Q2, ((1,), (-1,)) if both else ((1,),))
+    f_plus = parts[0] * Q2
+    f_tot = f_plus + parts[1] * Q2 if both else f_plus
+    return f_tot, f_plus
 
 
 def _trace_segments(
@@ -402,7 +416,8 @@ def generate(
     channels = _channels(detector, model, phi_sum.max_energy_GeV, settings.nuclear)
     if not channels:
         raise InputError(f"m_N = {model.mass_GeV} GeV cannot be produced by this flux on any target")
-    q2_proposals = [_Q2Proposal.build(ch.xs, model, phi_sum.max_energy_GeV, settings.n_q2_bins) for ch in channels]
+    chset = xsec.ChannelSet([ch.xs for ch in channels])
+    q2_proposals = _Q2Proposal.build_all(chset, model, phi_sum.max_energy_GeV, settings.n_q2_bins)
     proposals = [_EnergyProposal.build(phi_sum, ch.xs, model, q2) for ch, q2 in zip(channels, q2_proposals)]
     n_az = int(settings.azimuth_sectors)
     strata = [(c, t, a) for c in range(len(channels)) for t in range(len(names)) for a in range(n_az)]
@@ -414,7 +429,9 @@ def generate(
     n_total = int(settings.n_events)
     n_pilot = max(len(strata) * 4, int(settings.pilot_fraction * n_total))
     alloc = np.full(len(strata), max(n_pilot // len(strata), 4))
-    events = _generate_strata(rng, detector, model, channels, proposals, shapes, q2_proposals, strata, alloc, settings)
+    events = _generate_strata(
+        rng, detector, model, channels, proposals, shapes, q2_proposals, chset, strata, alloc, settings
+    )
     n_main = n_total - int(alloc.sum())
     if n_main > 0:
         share = _strata_rates(events, len(strata), model, couplings, phi_sum)
@@ -428,7 +445,7 @@ def generate(
         extra[np.argsort(extra - exact)[: n_main - int(extra.sum())]] += 1  # largest remainders
         if extra.sum() > 0:
             more = _generate_strata(
-                rng, detector, model, channels, proposals, shapes, q2_proposals, strata, extra, settings
+                rng, detector, model, channels, proposals, shapes, q2_proposals, chset, strata, extra, settings
             )
             events = _concat_all([events, more])
     with stage("sampling"):
@@ -454,7 +471,7 @@ def generate(
         if not np.any(extra > 0):
             break
         new_events = _generate_strata(
-            rng, detector, model, channels, proposals, shapes, q2_proposals, strata, extra, settings
+            rng, detector, model, channels, proposals, shapes, q2_proposals, chset, strata, extra, settings
         )
         # the new events are appended: earlier events (kinematics, decays, rays) stay as they are
         with stage("refinement"):
@@ -478,6 +495,7 @@ def _generate_strata(
     proposals: Sequence[_EnergyProposal],
     shapes: Mapping[str, Shape],
     q2_proposals: Sequence[_Q2Proposal],
+    chset: xsec.ChannelSet,
     strata: Sequence[tuple[int, int, int]],
     counts: ArrayLike,
     settings: GeneratorSettings,
@@ -495,16 +513,17 @@ def _generate_strata(
         sector = np.array([a for _, _, a in strata], dtype=np.int64)[stratum]
         component = (rng.uniform(0.0, 1.0, n) < SHORT_LIVED_SHARE).astype(np.int64)
         E = np.empty(n)
-        Q2, f, f_plus, q = (np.empty(n) for _ in range(4))
+        Q2, q = np.empty(n), np.empty(n)
         M = np.empty(n)
         q_E = np.empty((2, n))  # the two energy-proposal densities at E
         for c in np.unique(chan).tolist():
             sel = np.flatnonzero(chan == c)
             prop = proposals[c]
             E[sel] = prop.sample(rng, component[sel])
-            Q2[sel], f[sel], f_plus[sel], q[sel] = _sample_lnq2(rng, channels[c].xs, model, E[sel], q2_proposals[c])
+            Q2[sel], q[sel] = _draw_lnq2(rng, channels[c].xs, model, E[sel], q2_proposals[c])
             M[sel] = channels[c].xs.M_GeV
             q_E[0, sel], q_E[1, sel] = prop.density(E[sel], 0), prop.density(E[sel], 1)
+        f, f_plus = _lnq2_integrand(chset, chan, model, E, Q2)  # every channel in one pass
         E_N, p_N, cos = kin.upscatter_lab(E, Q2, model.mass_GeV, M)
         n_az = int(settings.azimuth_sectors)
         # sector a: φ within π/n_az of 2π a/n_az (one sector: φ uniform in [0, 2π))

@@ -19,21 +19,60 @@ from dipolehnl.physics.nuclei import Nucleus, fourier_bessel_tables
 FormFactor = Callable[[np.ndarray], np.ndarray]
 
 
-def fourier_bessel_form_factor(Q2_GeV2: ArrayLike, R_fm: float, coefficients: tuple[float, ...]) -> np.ndarray:
+def fourier_bessel_form_factor(
+    Q2_GeV2: ArrayLike, R_fm: ArrayLike, coefficients: ArrayLike, norm: ArrayLike | None = None
+) -> np.ndarray:
     """Charge form factor from a Fourier–Bessel density (de Vries et al. 1987; PHYSICS.md eq. 9).
 
     F(Q) = | Σ_n a_n (−1)^n j0(qR)/(n²π² − q²R²) | / | Σ_n a_n (−1)^n/(n²π²) |, q = Q·(5.0677 fm⁻¹/GeV).
     Only non-zero a_n enter (as in DarkNews).  At qR = nπ the n-th term takes its
     limit −1/(2 n² π²)·(−1)^n·(−1)^n... evaluated exactly (removable 0/0).
+
+    Several nuclei at once: ``R_fm`` per point (broadcast with Q²), ``coefficients`` of shape
+    (..., n_terms) per point (zero-padded), and ``norm`` the denominator per point
+    (:func:`fourier_bessel_norm` of each point's coefficients; computed here for one set).
     """
     Q2 = np.asarray(Q2_GeV2, dtype=float)
-    x = np.sqrt(np.maximum(Q2, 0.0)) * FM_TO_INV_GEV * R_fm  # qR, dimensionless
+    coeff = np.asarray(coefficients, dtype=float)
+    if norm is None:
+        rows = coeff.reshape(-1, coeff.shape[-1])
+        norm = np.reshape([fourier_bessel_norm(r) for r in rows], coeff.shape[:-1])
+    x = np.sqrt(np.maximum(Q2, 0.0)) * FM_TO_INV_GEV * np.asarray(R_fm, dtype=float)  # qR, dimensionless
+    x = np.broadcast_to(x, np.broadcast_shapes(x.shape, coeff.shape[:-1]))
+    n_terms = coeff.shape[-1]
+    shared = coeff.ndim == 1
+    # per point: the coefficients term by term, contiguous (n_terms, ...)
+    per_point = None
+    if not shared:
+        per_point = np.ascontiguousarray(np.moveaxis(np.broadcast_to(coeff, x.shape + (n_terms,)), -1, 0))
     j0 = np.where(x > 1e-8, np.sin(x) / np.where(x > 1e-8, x, 1.0), 1.0 - x * x / 6.0)
+    x2 = x * x
+    num = np.zeros(x.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):  # poles x = nπ: replaced below
+        for i in range(n_terms):
+            a = coeff[i] if shared else per_point[i]  # type: ignore[index]
+            if not np.any(a != 0.0):
+                continue
+            n = i + 1
+            npi = n * math.pi
+            sign = -1.0 if n % 2 else 1.0
+            num += a * sign * (j0 / (npi * npi - x2))  # a point whose a_n is 0 adds exactly 0
+    # points within 1e-6 of a pole x = nπ (rare) take that term's limit
+    n_pole = np.rint(x / math.pi)
+    near_any = (np.abs(x - n_pole * math.pi) < 1e-6) & (n_pole >= 1) & (n_pole <= n_terms)
+    if np.any(near_any):
+        k = np.flatnonzero(near_any.ravel())
+        rows_k = np.broadcast_to(coeff, x.shape + (n_terms,)).reshape(-1, n_terms)[k]
+        num.ravel()[k] = _fourier_bessel_sum_near_poles(x.ravel()[k], j0.ravel()[k], rows_k)
+    return np.abs(num / np.asarray(norm, dtype=float))
+
+
+def _fourier_bessel_sum_near_poles(x: np.ndarray, j0: np.ndarray, coeff: np.ndarray) -> np.ndarray:
+    """Σ_n a_n (−1)^n j0(x)/(n²π² − x²) at points x (1-D), each with its coefficients (rows
+    of ``coeff``), with the removable 0/0 at x = nπ taken as its limit."""
     num = np.zeros_like(x)
-    den = 0.0
-    for i, a in enumerate(coefficients):
-        if a == 0.0:
-            continue
+    for i in range(coeff.shape[-1]):
+        a = coeff[:, i]
         n = i + 1
         npi = n * math.pi
         sign = -1.0 if n % 2 else 1.0
@@ -42,20 +81,34 @@ def fourier_bessel_form_factor(Q2_GeV2: ArrayLike, R_fm: float, coefficients: tu
         # j0(x)/(n²π² − x²) → (−1)^n/(nπ)·(x−nπ)/(−2nπ (x−nπ)) = −(−1)^n/(2n²π²) at x = nπ
         term = np.where(near, -sign / (2.0 * npi * npi), j0 / np.where(near, 1.0, diff))
         num += a * sign * term
+    return num
+
+
+def fourier_bessel_norm(coefficients: ArrayLike) -> float:
+    """Σ_n a_n (−1)^n/(n²π²) over the non-zero a_n of one nucleus: the Fourier–Bessel form
+    factor's value at Q² = 0 before normalisation."""
+    den = 0.0
+    for i, a in enumerate(np.asarray(coefficients, dtype=float).tolist()):
+        if a == 0.0:
+            continue
+        n = i + 1
+        npi = n * math.pi
+        sign = -1.0 if n % 2 else 1.0
         den += a * sign / (npi * npi)
-    return np.abs(num / den)
+    return den
 
 
-def symmetrized_fermi_form_factor(Q2_GeV2: ArrayLike, A: int) -> np.ndarray:
+def symmetrized_fermi_form_factor(Q2_GeV2: ArrayLike, A: ArrayLike) -> np.ndarray:
     """Symmetrised Fermi form factor, a = 0.523 fm, r0 = 1.03 A^{1/3} fm, zero for Q ≥ 5 GeV
-    (DarkNews ``nuclear_F1_Fsym_EM``; PHYSICS.md eq. 9)."""
+    (DarkNews ``nuclear_F1_Fsym_EM``; PHYSICS.md eq. 9).  ``A`` may be given per point."""
     Q = np.sqrt(np.maximum(np.asarray(Q2_GeV2, dtype=float), 0.0))
     a = 0.523 * FM_TO_INV_GEV
-    r0 = 1.03 * A ** (1.0 / 3.0) * FM_TO_INV_GEV
+    r0_all = 1.03 * np.asarray(A, dtype=float) ** (1.0 / 3.0) * FM_TO_INV_GEV
     out = np.zeros_like(Q)
     small = Q < 1e-6
     ok = (Q < 5.0) & ~small
     q = Q[ok]
+    r0 = np.broadcast_to(r0_all, Q.shape)[ok]
     out[ok] = (
         3.0
         * math.pi
