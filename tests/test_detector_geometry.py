@@ -432,3 +432,44 @@ def test_trace_and_flux_table_accept_arrays_in_any_memory_layout():
     x = rng.uniform(-5, 5, (6, 3))
     bl = Beamline()
     np.testing.assert_array_equal(bl.flux_factor_fast(np.asfortranarray(x)), bl.flux_factor_fast(x))
+
+
+def test_trace_where_is_trace_then_filter(nd280, monkeypatch):
+    """trace_where (segments with value[volume, column] > 0 skipped while tracing on the
+    grid, filtered afterwards by the sweep) equals tracing everything and filtering; the
+    grid's output buffer is re-sized when its first guess is too small; bad values, columns
+    or shapes are refused before the compiled kernel sees them."""
+    import dipolehnl.detector.geometry as geometry
+
+    rng = np.random.default_rng(11)
+    n = 300
+    o = rng.uniform(-2, 2, (n, 3))
+    d = rng.normal(size=(n, 3))
+    nv = len(nd280.volumes)
+    value = np.where(rng.uniform(size=(nv, 4)) < 0.5, rng.uniform(1, 2, (nv, 4)), 0.0)
+    column = rng.integers(0, 4, n)
+    every = nd280.trace(o, d)
+    v_all = value[every.volume, column[every.ray]]
+    keep = v_all > 0
+    assert 0 < keep.sum() < keep.size
+    for method, room in (("grid", 16.0), ("grid", 0.0), ("sweep", 16.0)):
+        monkeypatch.setattr(geometry, "_GRID_SEGMENTS_PER_RAY", room)  # 0: the first pass overflows
+        if method == "sweep":
+            monkeypatch.setattr(Detector, "_box_grid", lambda self: None)
+        seg, val = nd280.trace_where(o, d, value, column)
+        np.testing.assert_array_equal(seg.ray, every.ray[keep])
+        np.testing.assert_array_equal(seg.t_start_m, every.t_start_m[keep])
+        np.testing.assert_array_equal(seg.t_end_m, every.t_end_m[keep])
+        np.testing.assert_array_equal(seg.volume, every.volume[keep])
+        np.testing.assert_array_equal(val, v_all[keep])
+        np.testing.assert_array_equal(np.diff(seg.offsets), np.bincount(every.ray[keep], minlength=n))
+    monkeypatch.undo()
+    for bad_value, bad_column in (
+        (value[:-1], column),  # one volume short
+        (value, column[:-1]),  # one ray short
+        (value, np.where(column == 0, 4, column)),  # column out of range
+        (value, -column - 1),
+        (np.full_like(value, np.nan), column),
+    ):
+        with pytest.raises(InputError):
+            nd280.trace_where(o, d, bad_value, bad_column)

@@ -133,6 +133,9 @@ def grid_pass(
     double[::1] t0,
     double[::1] t1,
     int64_t[::1] vol,
+    const double[:, ::1] keep_density,
+    const int64_t[::1] column,
+    double[::1] density,
 ):
     """Segments of constant visible volume along rays through a rectilinear grid whose cells
     carry the visible volume (``label`` (nx, ny, nz), −1 for none; the planes of axis k are
@@ -145,9 +148,18 @@ def grid_pass(
     label of the cells on both sides (boxes are closed, as in :func:`sweep_breakpoints`).
     Segments no longer than ``snap`` are dropped and their neighbours joined; consecutive
     segments of one volume are merged.  Returns the number of segments and writes them
-    (ray, t0, t1, volume, ordered by ray and t) into ``ray``, ``t0``, ``t1``, ``vol`` unless
-    these are empty (the counting pass; ``detector.geometry.grid_trace`` runs both passes)."""
-    cdef bint write = ray.shape[0] > 0
+    (ray, t0, t1, volume, ordered by ray and t) into ``ray``, ``t0``, ``t1``, ``vol`` as far
+    as they have room (``detector.geometry.grid_trace`` runs the pass again with room for all
+    when the returned number exceeds it; empty outputs: a counting pass).
+
+    With a non-empty ``keep_density`` (volumes, columns) and ``column`` per ray, only the
+    segments of volumes v with keep_density[v, column[ray]] > 0 are counted and written, with
+    that value in ``density``; the others are traced (their ends still close rounding gaps)
+    but not written, exactly as if they were filtered out afterwards."""
+    cdef Py_ssize_t room = ray.shape[0]
+    cdef bint filtered = keep_density.shape[0] > 0
+    cdef bint keep, has_prev
+    cdef double nv = 0.0
     cdef Py_ssize_t c = o.shape[0]
     cdef Py_ssize_t ncell[3]
     cdef Py_ssize_t idx[3]
@@ -157,7 +169,7 @@ def grid_pass(
     cdef double inv[3]
     cdef double lo[3]
     cdef double hi[3]
-    cdef Py_ssize_t n_out = 0, last_v = -1, first, r, k, i, m, i0, i1, i2, v, npl
+    cdef Py_ssize_t n_out = 0, last_v = -1, r, k, i, m, i0, i1, i2, v, npl
     cdef double last_t1 = 0.0, ta, tb, a, b, x, t, te, tmp
     cdef const double* pl
     cdef bint miss, ok, joined, out
@@ -218,7 +230,7 @@ def grid_pass(
                     step[k] = -1
                     tnext[k] = (pl[i] - o[r, k]) * inv[k]
             t = ta
-            first = n_out
+            has_prev = False
             while t < tb:
                 te = tb
                 for k in range(3):
@@ -243,17 +255,24 @@ def grid_pass(
                         if ok and label[i0, i1, i2] > v:
                             v = label[i0, i1, i2]
                 if te - t > snap and v >= 0:
-                    joined = n_out > first and t - last_t1 <= snap  # no gap to the previous segment
+                    joined = has_prev and t - last_t1 <= snap  # no gap to the previous segment
+                    keep = True
+                    if filtered:
+                        nv = keep_density[v, column[r]]
+                        keep = nv > 0.0  # the same for every segment of volume v on this ray
                     if joined and last_v == v:
-                        if write:
+                        if keep and n_out <= room:
                             t1[n_out - 1] = te  # continues the previous segment
-                    else:
-                        if write:
+                    elif keep:
+                        if n_out < room:
                             ray[n_out] = r
                             t0[n_out] = last_t1 if joined else t  # a rounding gap is closed
                             t1[n_out] = te
                             vol[n_out] = v
+                            if filtered:
+                                density[n_out] = nv
                         n_out += 1
+                    has_prev = True
                     last_v = v
                     last_t1 = te
                 if te >= tb:

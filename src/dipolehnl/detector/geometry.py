@@ -519,6 +519,54 @@ class Detector:
         """
         if method not in ("auto", "grid", "sweep"):
             raise InputError(f"unknown tracing method {method!r}; choose auto, grid or sweep")
+        o, d, tmax = self._rays(origins, directions, t_max_m)
+        grid = self._box_grid() if method != "sweep" else None
+        if method == "grid" and grid is None:
+            raise InputError(f"detector {self.name!r} cannot be traced on a grid (not all volumes are boxes)")
+        if grid is not None:  # all volumes are boxes: one pass through the painter's grid
+            px, py, pz, label = grid
+            ray, t0, t1, vol, _ = grid_trace(o, d, tmax, px, py, pz, label, SNAP_M)
+        else:
+            ray, t0, t1, vol = self._trace_sweep(o, d, tmax, chunk_size)
+        return self._segments(o.shape[0], ray, t0, t1, vol)
+
+    def trace_where(
+        self, origins: ArrayLike, directions: ArrayLike, value: ArrayLike, column: ArrayLike
+    ) -> tuple[Segments, FloatArray]:
+        """The segments of :meth:`trace` (to the edge of the world, ``method="auto"``) in the
+        volumes v where ``value[v, column[ray]] > 0``, and that value per segment.
+
+        ``value`` (volumes, columns), e.g. the number density of each scattering channel's
+        targets in each volume; ``column`` (N,) the column of each ray.  On a painter's grid
+        the other segments are skipped while tracing (the event generator's rays cross ~5×
+        more segments than they keep); otherwise they are traced and filtered out.
+        """
+        o, d, tmax = self._rays(origins, directions, np.inf)
+        val = np.ascontiguousarray(value, dtype=np.float64)
+        col = np.ascontiguousarray(column, dtype=np.int64)
+        if val.ndim != 2 or val.shape[0] != len(self.volumes) or val.shape[1] < 1:
+            raise InputError(f"value must have shape ({len(self.volumes)}, columns >= 1), got {val.shape}")
+        if col.shape != (o.shape[0],):
+            raise InputError(f"column must have one entry per ray ({o.shape[0]}), got shape {col.shape}")
+        if col.size and (col.min() < 0 or col.max() >= val.shape[1]):
+            raise InputError(f"columns must lie in 0..{val.shape[1] - 1}")
+        if np.any(np.isnan(val)):
+            raise InputError("value must not be NaN")
+        grid = self._box_grid()
+        if grid is not None:
+            px, py, pz, label = grid
+            ray, t0, t1, vol, kept = grid_trace(o, d, tmax, px, py, pz, label, SNAP_M, val, col)
+        else:
+            ray, t0, t1, vol = self._trace_sweep(o, d, tmax, None)
+            every = val[vol, col[ray]]
+            keep = every > 0
+            ray, t0, t1, vol, kept = ray[keep], t0[keep], t1[keep], vol[keep], every[keep]
+        return self._segments(o.shape[0], ray, t0, t1, vol), kept
+
+    def _rays(
+        self, origins: ArrayLike, directions: ArrayLike, t_max_m: float | ArrayLike
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Checked origins, unit directions and t_max (N,) of a trace."""
         o = as_points(origins, "origins")
         d = as_points(directions, "directions")
         if o.shape != d.shape:
@@ -535,14 +583,9 @@ class Detector:
         tmax = np.broadcast_to(np.asarray(t_max_m, dtype=np.float64), (n,))
         if np.any(np.isnan(tmax)) or np.any(tmax < 0.0):
             raise InputError("t_max_m must be >= 0 (and not NaN)")
-        grid = self._box_grid() if method != "sweep" else None
-        if method == "grid" and grid is None:
-            raise InputError(f"detector {self.name!r} cannot be traced on a grid (not all volumes are boxes)")
-        if grid is not None:  # all volumes are boxes: one pass through the painter's grid
-            px, py, pz, label = grid
-            ray, t0, t1, vol = grid_trace(o, d, np.ascontiguousarray(tmax), px, py, pz, label, SNAP_M)
-        else:
-            ray, t0, t1, vol = self._trace_sweep(o, d, tmax, chunk_size)
+        return o, d, np.ascontiguousarray(tmax)
+
+    def _segments(self, n: int, ray: IntArray, t0: FloatArray, t1: FloatArray, vol: IntArray) -> Segments:
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(ray, minlength=n), out=offsets[1:])
         return Segments(
@@ -658,6 +701,11 @@ class Detector:
         return _merge(ray, seg_t0, seg_t1, cand[label])
 
 
+#: output room per ray of grid_trace's first pass (raised to 1.25× the most segments per ray
+#: seen): with room for all segments, the rays are traced once instead of counted first
+_GRID_SEGMENTS_PER_RAY = 16.0
+
+
 def grid_trace(
     o: FloatArray,
     d: FloatArray,
@@ -667,20 +715,39 @@ def grid_trace(
     pz: FloatArray,
     label: NDArray[np.int32],
     snap: float,
-) -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
-    """Segments (ray, t0, t1, volume) of rays through the painter's grid (planes ``px``,
-    ``py``, ``pz``; ``label`` per cell): the compiled digital differential analyser
-    (``detector._kernels.grid_pass``), once to count the segments and once to write them."""
+    keep_value: FloatArray | None = None,
+    column: IntArray | None = None,
+) -> tuple[IntArray, FloatArray, FloatArray, IntArray, FloatArray]:
+    """Segments (ray, t0, t1, volume, value) of rays through the painter's grid (planes
+    ``px``, ``py``, ``pz``; ``label`` per cell): the compiled digital differential analyser
+    (``detector._kernels.grid_pass``), run again with more room if the output overflowed.
+    With ``keep_value`` (volumes, columns) and ``column`` per ray (checked by the caller:
+    the kernel does not check indices), only segments with keep_value[volume, column] > 0,
+    and that value; otherwise all segments (value empty)."""
     o, d, tmax = (np.ascontiguousarray(v, dtype=float) for v in (o, d, tmax))
     label = np.ascontiguousarray(label, dtype=np.int32)
     allp = np.ascontiguousarray(np.concatenate([px, py, pz]), dtype=float)
     off = np.cumsum([0, px.size, py.size, pz.size]).astype(np.int64)
-    e_i, e_f = np.zeros(0, dtype=np.int64), np.zeros(0)
-    n = grid_pass(o, d, tmax, allp, off, label, snap, e_i, e_f, e_f, e_i)
-    ray, t0, t1, vol = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
-    if n > 0:
-        grid_pass(o, d, tmax, allp, off, label, snap, ray, t0, t1, vol)
-    return ray, t0, t1, vol
+    e_i = np.zeros(0, dtype=np.int64)
+    kv = np.zeros((0, 1)) if keep_value is None else np.ascontiguousarray(keep_value, dtype=float)
+    col = e_i if column is None else np.ascontiguousarray(column, dtype=np.int64)
+    global _GRID_SEGMENTS_PER_RAY
+    room = int(o.shape[0] * _GRID_SEGMENTS_PER_RAY) + 64
+    while True:  # one pass if the output has room (usually), else a second with room for all
+        ray, t0, t1, vol = (
+            np.empty(room, dtype=np.int64),
+            np.empty(room),
+            np.empty(room),
+            np.empty(room, dtype=np.int64),
+        )
+        value = np.empty(room if keep_value is not None else 0)
+        n = grid_pass(o, d, tmax, allp, off, label, snap, ray, t0, t1, vol, kv, col, value)
+        if n <= room:
+            break
+        room = n
+    if o.shape[0]:
+        _GRID_SEGMENTS_PER_RAY = max(_GRID_SEGMENTS_PER_RAY, 1.25 * n / o.shape[0])
+    return ray[:n], t0[:n], t1[:n], vol[:n], value[:n]
 
 
 def _box_slabs(o: FloatArray, d: FloatArray, lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -330,16 +330,10 @@ def _trace_segments(
     channel (``density`` (volumes, channels), ``channel`` per ray) is > 0.  With a
     ``beamline``, segments are split into sub-segments carrying n × g(x_mid)
     (``beam.beamline.modulate_segments``: the flux fall-off away from the detector)."""
-    seg = detector.trace(x_dec, -u)
-    n_seg = density[seg.volume, channel[seg.ray]]
-    keep = n_seg > 0
-    ray = seg.ray[keep]
-    counts = np.bincount(ray, minlength=x_dec.shape[0])
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    a_m = np.asarray(seg.t_start_m, dtype=float)[keep]
-    b_m = np.asarray(seg.t_end_m, dtype=float)[keep]
-    vol = np.asarray(seg.volume, dtype=np.int64)[keep]
-    n_cm3 = np.asarray(n_seg, dtype=float)[keep]
+    seg, n_cm3 = detector.trace_where(x_dec, -u, density, channel)  # only segments with n > 0
+    offsets = seg.offsets
+    a_m, b_m = seg.t_start_m, seg.t_end_m
+    vol = seg.volume.astype(np.int64)
     if beamline is not None:
         from dipolehnl.beam.beamline import modulate_segments
 
