@@ -109,7 +109,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
                 out.append((i, base * smp.flux_factor(names_) * in_fv * ds.pot))
             return out
 
-        cols = _Columns(couplings, share_idx)  # the share columns are among the coarse ones
+        cols = _Columns(couplings)
 
         def evaluate(smp, groups=groups, cols=cols, dataset_vectors=dataset_vectors):
             """Bind the sample; per analysis the data-set vectors and their sum over the selected
@@ -179,8 +179,10 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
             if tot is not None:
                 s_share = np.maximum(s_share, tot @ R[:, pos])
         need = (s_share >= SHARE_WINDOW[0]) & (s_share <= SHARE_WINDOW[1])
-        parts = cols.split_matrix(share_idx)  # (events, share couplings, subsystems)
-        names = cols.subsystems
+        with stage("decay integrals"):  # (events, share couplings, subsystems)
+            names, part = sample.subsystem_coupling_matrix(couplings[share_idx[need]], rows)
+        parts = np.zeros((rows.size, share_idx.size, len(names)))
+        parts[:, need] = part
         with stage("statistics"):
             for vs, v_tot, ac in zip(vecs, tots, acc):
                 if v_tot is None:
@@ -196,7 +198,7 @@ def _run_mass(task: MassTask) -> tuple[MassResult, ...]:
                 ac.w.append((ks, W))
                 for j, nm in enumerate(names):
                     ac.shares.setdefault(nm, np.zeros(share_idx.size))
-                    ac.shares[nm] += np.where(need, v_tot @ parts[:, :, j], 0.0)
+                    ac.shares[nm] += v_tot @ parts[:, :, j]
     wall = time.perf_counter() - t0
     with stage("statistics"):
         return tuple(
@@ -251,36 +253,15 @@ class _Accumulator:
 
 class _Columns:
     """Columns of the coupling matrix (``EventSample.coupling_matrix``) for the selected
-    events ``rows`` of one sample, each computed once; those of the ``split`` indices are
-    computed by production subsystem (``EventSample.subsystem_coupling_matrix``, for the
-    production shares) and their totals are the sums of the parts.  Binding a sample that
-    extends the previous one (the same first events, as the refinement of ``generate`` makes)
-    keeps the columns of the earlier events and computes only those of the new ones."""
+    events ``rows`` of one sample, each computed once.  Binding a sample that extends the
+    previous one (the same first events, as the refinement of ``generate`` makes) keeps the
+    columns of the earlier events and computes only those of the new ones."""
 
-    def __init__(self, couplings: np.ndarray, split: np.ndarray | None = None) -> None:
+    def __init__(self, couplings: np.ndarray) -> None:
         self.c = couplings
-        self.split = {int(k) for k in (split if split is not None else ())}
         self.sample = None
         self.rows = np.zeros(0, dtype=np.int64)
         self.cols: dict[int, np.ndarray] = {}
-        self.parts: dict[int, np.ndarray] = {}  # split index -> (rows, subsystems)
-        self.subsystems: tuple[str, ...] = ()
-
-    def _compute(self, smp, ks: list[int], rows: np.ndarray) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-        """Columns ``ks`` for the events ``rows`` of ``smp``: totals, and parts of split ones."""
-        tot: dict[int, np.ndarray] = {}
-        parts: dict[int, np.ndarray] = {}
-        plain = [k for k in ks if k not in self.split]
-        grouped = [k for k in ks if k in self.split]
-        if plain:
-            M = smp.coupling_matrix(self.c[plain], rows)
-            tot.update((k, M[:, j]) for j, k in enumerate(plain))
-        if grouped:
-            self.subsystems, P = smp.subsystem_coupling_matrix(self.c[grouped], rows)
-            for j, k in enumerate(grouped):
-                parts[k] = np.ascontiguousarray(P[:, j, :])
-                tot[k] = parts[k].sum(axis=1)
-        return tot, parts
 
     def bind(self, smp, rows: np.ndarray) -> None:
         old = self.sample
@@ -288,41 +269,27 @@ class _Columns:
             return
         if old is not None and _extends(smp, old) and np.array_equal(rows[rows < old.n], self.rows) and self.cols:
             new_rows = rows[rows >= old.n]
+            ks = sorted(self.cols)
             with stage("decay integrals", events=new_rows.size):
-                tot, parts = self._compute(smp, sorted(self.cols), new_rows)
-            for k, col in tot.items():
-                self.cols[k] = np.concatenate([self.cols[k], col])
-            for k, part in parts.items():
-                self.parts[k] = np.concatenate([self.parts[k], part])
+                M = smp.coupling_matrix(self.c[ks], new_rows)
+            for j, k in enumerate(ks):
+                self.cols[k] = np.concatenate([self.cols[k], M[:, j]])
         else:
-            self.cols, self.parts = {}, {}
+            self.cols = {}
         self.sample, self.rows = smp, rows
 
     def matrix(self, ks: np.ndarray) -> np.ndarray:
-        self._ensure(ks)
-        if len(ks) == 0:
-            return np.zeros((self.rows.size, 0))
-        # (K, n) rows then its transpose: an F-ordered (n, K) matrix built with contiguous copies
-        return np.array([self.cols[int(k)] for k in ks]).T
-
-    def split_matrix(self, ks: np.ndarray) -> np.ndarray:
-        """(rows, len(ks), subsystems) parts of the split columns ``ks`` (names: ``subsystems``)."""
-        want = [int(k) for k in ks]
-        if any(k not in self.split for k in want):
-            raise ValueError("only the split columns have parts by subsystem")
-        self._ensure(np.asarray(want, dtype=np.int64))
-        if not want:
-            return np.zeros((self.rows.size, 0, len(self.subsystems)))
-        return np.stack([self.parts[k] for k in want], axis=1)
-
-    def _ensure(self, ks: np.ndarray) -> None:
         missing = [int(k) for k in ks if int(k) not in self.cols]
         if missing:
             assert self.sample is not None, "bind() a sample first"
             with stage("decay integrals", events=self.rows.size):
-                tot, parts = self._compute(self.sample, missing, self.rows)
-            self.cols.update(tot)
-            self.parts.update(parts)
+                M = self.sample.coupling_matrix(self.c[missing], self.rows)
+            for j, k in enumerate(missing):
+                self.cols[k] = M[:, j]
+        if len(ks) == 0:
+            return np.zeros((self.rows.size, 0))
+        # (K, n) rows then its transpose: an F-ordered (n, K) matrix built with contiguous copies
+        return np.array([self.cols[int(k)] for k in ks]).T
 
 
 def _extends(new, old) -> bool:

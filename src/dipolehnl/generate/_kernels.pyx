@@ -136,6 +136,9 @@ def decay_integral(
     for i in range(n_ev):
         longest = max(longest, offsets[i + 1] - offsets[i])
     cdef double[:, ::1] mom = np.zeros((n_groups, C_TAYLOR_TERMS))
+    cdef int64_t[::1] seen = np.zeros(n_groups, np.int64)  # last event (+1) with segments of group g
+    cdef int64_t[::1] glist = np.zeros(n_groups, np.int64)
+    cdef Py_ssize_t n_present
     cdef int64_t[:, ::1] ws_i = np.zeros((max(longest, 1), 2), np.int64)
     cdef double[:, ::1] ws_f = np.zeros((max(longest, 1), C_TAYLOR_TERMS + 2))
     cdef double[:, ::1] ws_k = np.zeros((4, max(n_k, 1)))
@@ -153,12 +156,17 @@ def decay_integral(
             s1 = offsets[i + 1]
             if s1 == s0:
                 continue
-            for g in range(n_groups):
-                for j in range(C_TAYLOR_TERMS):
-                    mom[g, j] = 0.0
+            n_present = 0  # the groups of this event's segments (glist[:n_present])
             bmax = 0.0
             for s in range(s0, s1):
-                _add_moments(&mom[group[s], 0], n[s], a[s], b[s])  # M_{k+1} = Σ n (b^{k+1} − a^{k+1}) / (k+1)!
+                g = group[s]
+                if seen[g] != i + 1:
+                    seen[g] = i + 1
+                    glist[n_present] = g
+                    n_present += 1
+                    for j in range(C_TAYLOR_TERMS):
+                        mom[g, j] = 0.0
+                _add_moments(&mom[g, 0], n[s], a[s], b[s])  # M_{k+1} = Σ n (b^{k+1} − a^{k+1}) / (k+1)!
                 if b[s] > bmax:
                     bmax = b[s]
             # runs of consecutive segments of one group within GROUP_M: local moments about the
@@ -187,7 +195,8 @@ def decay_integral(
                 lam[k] = lam0[i] / scale[k]
                 inv[k] = 1.0 / lam[k]
                 if lam[k] >= C_TAYLOR_RATIO * bmax:
-                    for g in range(n_groups):
+                    for j in range(n_present):
+                        g = glist[j]
                         out[i, k, g] += _series(&mom[g, 0], inv[k])
                     k_ray = k + 1
                 ok[k] = 0.0
