@@ -156,22 +156,39 @@ def decay_integral(
             s1 = offsets[i + 1]
             if s1 == s0:
                 continue
-            n_present = 0  # the groups of this event's segments (glist[:n_present])
             bmax = 0.0
             for s in range(s0, s1):
-                g = group[s]
-                if seen[g] != i + 1:
-                    seen[g] = i + 1
-                    glist[n_present] = g
-                    n_present += 1
-                    for j in range(C_TAYLOR_TERMS):
-                        mom[g, j] = 0.0
-                _add_moments(&mom[g, 0], n[s], a[s], b[s])  # M_{k+1} = Σ n (b^{k+1} − a^{k+1}) / (k+1)!
                 if b[s] > bmax:
                     bmax = b[s]
-            # runs of consecutive segments of one group within GROUP_M: local moments about the
-            # run's start A (ws_f[r, :T]), A (ws_f[r, T]), extent (ws_f[r, T + 1]), segments
-            # ws_i[r, 0] to ws_i[r, 1] (exclusive)
+            k_ray = 0  # columns k < k_ray: the whole-ray series
+            for k in range(n_k):
+                lam[k] = lam0[i] / scale[k]
+                inv[k] = 1.0 / lam[k]
+                if lam[k] >= C_TAYLOR_RATIO * bmax:
+                    k_ray = k + 1
+                ok[k] = 0.0
+            if k_ray > 0:
+                # moments M_{k+1} = Σ n (b^{k+1} − a^{k+1}) / (k+1)! of each group the event has
+                # (glist[:n_present]), computed only when a column uses them
+                n_present = 0
+                for s in range(s0, s1):
+                    g = group[s]
+                    if seen[g] != i + 1:
+                        seen[g] = i + 1
+                        glist[n_present] = g
+                        n_present += 1
+                        for j in range(C_TAYLOR_TERMS):
+                            mom[g, j] = 0.0
+                    _add_moments(&mom[g, 0], n[s], a[s], b[s])
+                for k in range(k_ray):
+                    for j in range(n_present):
+                        g = glist[j]
+                        out[i, k, g] += _series(&mom[g, 0], inv[k])
+            if k_ray == n_k:
+                continue
+            # runs of consecutive segments of one group within GROUP_M: A (ws_f[r, T]), extent
+            # (ws_f[r, T + 1]), segments ws_i[r, 0] to ws_i[r, 1] (exclusive); their local
+            # moments about A (ws_f[r, :T]) follow below where a column uses them
             nr = 0
             s = s0
             while s < s1:
@@ -179,27 +196,12 @@ def decay_integral(
                 e = s + 1
                 while e < s1 and b[e] - A <= C_GROUP_M and group[e] == group[s]:
                     e += 1
-                for j in range(C_TAYLOR_TERMS):
-                    ws_f[nr, j] = 0.0
-                if e - s > 1:
-                    for qq in range(s, e):
-                        _add_moments(&ws_f[nr, 0], n[qq], a[qq] - A, b[qq] - A)
                 ws_i[nr, 0] = s
                 ws_i[nr, 1] = e
                 ws_f[nr, C_TAYLOR_TERMS] = A
                 ws_f[nr, C_TAYLOR_TERMS + 1] = b[e - 1] - A
                 nr += 1
                 s = e
-            k_ray = 0  # columns k < k_ray: the whole-ray series
-            for k in range(n_k):
-                lam[k] = lam0[i] / scale[k]
-                inv[k] = 1.0 / lam[k]
-                if lam[k] >= C_TAYLOR_RATIO * bmax:
-                    for j in range(n_present):
-                        g = glist[j]
-                        out[i, k, g] += _series(&mom[g, 0], inv[k])
-                    k_ray = k + 1
-                ok[k] = 0.0
             state[0] = 0
             state[1] = 0
             k_end = n_k  # columns k >= k_end are done (a/λ > SKIP_EXPONENT)
@@ -216,6 +218,11 @@ def decay_integral(
                     ext = ws_f[r, C_TAYLOR_TERMS + 1]
                     while k_run < k_end and lam[k_run] >= C_TAYLOR_RATIO * ext:
                         k_run += 1
+                if k_run > k_ray:  # the run's local moments
+                    for j in range(C_TAYLOR_TERMS):
+                        ws_f[r, j] = 0.0
+                    for qq in range(first, last):
+                        _add_moments(&ws_f[r, 0], n[qq], a[qq] - A, b[qq] - A)
                 g = group[first]
                 for k in range(k_ray, k_run):
                     out[i, k, g] += exp(-A * inv[k]) * _series(&ws_f[r, 0], inv[k])
