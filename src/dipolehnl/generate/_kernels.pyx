@@ -130,7 +130,7 @@ def decay_integral(
     cdef Py_ssize_t n_ev = offsets.shape[0] - 1
     cdef Py_ssize_t n_k = scale.shape[0]
     cdef Py_ssize_t n_groups = out.shape[2]
-    cdef Py_ssize_t i, k, s, e, qq, r, nr, s0, s1, first, last, g, j, k_ray, k_run, k_end, cg, cl
+    cdef Py_ssize_t i, k, s, e, qq, r, nr, s0, s1, first, last, g, j, k_ray, k_run, k_end, cg, cl, ok_lo, k_mid
     cdef Py_ssize_t longest = 0
     cdef double bmax, A, ext, a_s, n_s, gap, ea
     for i in range(n_ev):
@@ -141,15 +141,16 @@ def decay_integral(
     cdef Py_ssize_t n_present
     cdef int64_t[:, ::1] ws_i = np.zeros((max(longest, 1), 2), np.int64)
     cdef double[:, ::1] ws_f = np.zeros((max(longest, 1), C_TAYLOR_TERMS + 2))
-    cdef double[:, ::1] ws_k = np.zeros((4, max(n_k, 1)))
+    cdef double[:, ::1] ws_k = np.zeros((3, max(n_k, 1)))
     cdef double[:, ::1] fac = np.zeros((C_LENGTH_CACHE, max(n_k, 1)))
     cdef double[:, ::1] q = np.zeros((C_LENGTH_CACHE, max(n_k, 1)))
     cdef double[::1] lens = np.zeros(C_LENGTH_CACHE)
     cdef Py_ssize_t state[2]
     cdef double* lam = &ws_k[0, 0]
     cdef double* inv = &ws_k[1, 0]
-    cdef double* pe = &ws_k[2, 0]  # per column: e^{−b/λ} of the previous segment, where ok[k] > 0
-    cdef double* ok = &ws_k[3, 0]  # (the column summed it segment by segment; not after a run's series)
+    # per column: e^{−b/λ} of the previous segment, for k >= ok_lo (the columns that summed it
+    # segment by segment; not after a run's series)
+    cdef double* pe = &ws_k[2, 0]
     with nogil:
         for i in range(n_ev):
             s0 = offsets[i]
@@ -166,7 +167,7 @@ def decay_integral(
                 inv[k] = 1.0 / lam[k]
                 if lam[k] >= C_TAYLOR_RATIO * bmax:
                     k_ray = k + 1
-                ok[k] = 0.0
+            ok_lo = n_k  # columns k >= ok_lo hold e^{−b/λ} of the last segment they summed in pe[k]
             if k_ray > 0:
                 # moments M_{k+1} = Σ n (b^{k+1} − a^{k+1}) / (k+1)! of each group the event has
                 # (glist[:n_present]), computed only when a column uses them
@@ -226,7 +227,8 @@ def decay_integral(
                 g = group[first]
                 for k in range(k_ray, k_run):
                     out[i, k, g] += exp(-A * inv[k]) * _series(&ws_f[r, 0], inv[k])
-                    ok[k] = 0.0
+                if k_run > ok_lo:  # those columns did not sum the previous segment
+                    ok_lo = k_run
                 for s in range(first, last):
                     a_s = a[s]
                     n_s = n[s]
@@ -235,25 +237,33 @@ def decay_integral(
                         k_end -= 1
                     if k_run >= k_end:
                         break
-                    # columns with ok[k] > 0 summed segment s − 1 (ending at b[s − 1]) last
+                    # columns k >= ok_lo summed segment s − 1 (ending at b[s − 1]) last: pe[k]
                     gap = a_s - b[s - 1] if s > s0 else 0.0
+                    k_mid = min(max(ok_lo, k_run), k_end)
                     if k_end - k_run < C_CACHE_MIN_COLUMNS:  # few columns: the exponentials directly
                         for k in range(k_run, k_end):
-                            ea = pe[k] if ok[k] > 0.0 and gap <= 0.0 else exp(-a_s * inv[k])
+                            ea = pe[k] if k >= k_mid and gap <= 0.0 else exp(-a_s * inv[k])
                             pe[k] = exp(-b[s] * inv[k])
                             out[i, k, g] += n_s * (ea - pe[k])
-                            ok[k] = 1.0
+                        ok_lo = k_run
                         continue
                     cg = _length_slot(gap, k_ray, k_end, inv, &lens[0], fac, q, state, -1) if gap > 0.0 else -1
                     cl = _length_slot(b[s] - a_s, k_ray, k_end, inv, &lens[0], fac, q, state, cg)
-                    for k in range(k_run, k_end):
-                        if ok[k] > 0.0:
-                            ea = pe[k] * fac[cg, k] if cg >= 0 else pe[k]
-                        else:
-                            ea = exp(-a_s * inv[k])
+                    for k in range(k_run, k_mid):
+                        ea = exp(-a_s * inv[k])
                         out[i, k, g] += n_s * ea * q[cl, k]
                         pe[k] = ea * fac[cl, k]
-                        ok[k] = 1.0
+                    if cg >= 0:
+                        for k in range(k_mid, k_end):
+                            ea = pe[k] * fac[cg, k]
+                            out[i, k, g] += n_s * ea * q[cl, k]
+                            pe[k] = ea * fac[cl, k]
+                    else:
+                        for k in range(k_mid, k_end):
+                            ea = pe[k]
+                            out[i, k, g] += n_s * ea * q[cl, k]
+                            pe[k] = ea * fac[cl, k]
+                    ok_lo = k_run
 
 
 def stratum_moments(const int64_t[::1] stratum, const double[:, :] W, double[:, ::1] s1, double[:, ::1] s2):
