@@ -3,7 +3,7 @@
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ("generate", "detector", "beam")
+KERNELS = ("generate", "detector", "beam", "analysis")
 
 setup(
     ext_modules=cythonize(

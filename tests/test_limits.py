@@ -202,9 +202,15 @@ def test_points_in_polygon_is_matplotlibs_even_odd_rule():
         assert 0 < got.mean() < 1
         checked += 1
     assert checked >= 10
-    # broadcasting keeps the shape of the points
+    # broadcasting keeps the shape of the points; a polygon of another shape is refused
     sq = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
     assert points_in_polygon(np.full((2, 3), 0.5), 0.5, sq).shape == (2, 3)
+    with pytest.raises(InputError):
+        points_in_polygon([0.5], [0.5], sq.ravel())
+    # the test runs compiled (an extension module built when the package is installed)
+    import dipolehnl.analysis._kernels as kernels
+
+    assert kernels.__file__.endswith((".so", ".pyd"))
 
 
 def test_open_997_energy_boundary_nests_the_95_region():

@@ -119,20 +119,20 @@ def points_in_polygon(x: ArrayLike, y: ArrayLike, poly: NDArray[np.float64]) -> 
     point is inside if a ray from it towards +x crosses the boundary an odd number of times
     (an edge counts where its ends lie on either side of the point's y: the half-open rule
     y1 > y ≠ y2 > y, so that a vertex is not counted twice).  Points exactly on an edge may
-    fall on either side.  (NumPy: the same answer as ``matplotlib.path.Path.contains_points``,
-    tests/test_limits.py, without importing matplotlib where no figure is drawn.)
+    fall on either side.  Compiled (``analysis._kernels.crossings_odd``); the same answer as
+    ``matplotlib.path.Path.contains_points`` (tests/test_limits.py), without importing
+    matplotlib where no figure is drawn.
     """
+    from dipolehnl.analysis._kernels import crossings_odd
+
     X, Y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-    px, py = X.ravel(), Y.ravel()
-    x1, y1, x2, y2 = (a[None, :] for a in _edges(np.asarray(poly, dtype=float)))
-    dy = np.where(y2 == y1, 1.0, y2 - y1)  # such edges never straddle a point's y
-    out = np.empty(px.size, dtype=bool)
-    for i in range(0, px.size, _CHUNK):
-        xs, ys = px[i : i + _CHUNK, None], py[i : i + _CHUNK, None]
-        straddle = (y1 > ys) != (y2 > ys)
-        x_cross = x1 + (ys - y1) * (x2 - x1) / dy
-        out[i : i + _CHUNK] = np.count_nonzero(straddle & (xs < x_cross), axis=1) % 2 == 1
-    return out.reshape(X.shape)
+    p = np.ascontiguousarray(poly, dtype=float)
+    if p.ndim != 2 or p.shape[1] != 2:
+        raise InputError(f"a polygon must have shape (k, 2), got {p.shape}")
+    out = np.zeros(X.size, dtype=np.uint8)
+    if p.shape[0] >= 3:
+        crossings_odd(np.ascontiguousarray(X.ravel()), np.ascontiguousarray(Y.ravel()), p, out)
+    return out.astype(bool).reshape(X.shape)
 
 
 def polygon_area(poly: NDArray[np.float64]) -> float:
