@@ -392,6 +392,27 @@ def _add_execution_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    # the workers start first: their imports overlap with this process's and its input checks
+    executor = _executor_from_args(args)
+    try:
+        if hasattr(executor, "start"):
+            executor.start(preload=("dipolehnl.analysis.scan_worker",))
+        result, summary = _scan(args, executor)
+    finally:
+        if hasattr(executor, "close"):
+            executor.close()
+    if not args.quiet:
+        wl = summary["world_leading_MeV"]
+        sys.stderr.write(
+            f"{result.analysis.name} [{result.preset.name}]: {len(result.masses)} masses "
+            f"in {result.wall_time_s:.1f} s; "
+            f"world-leading {f'{wl[0]:.0f}-{wl[1]:.0f} MeV' if wl else 'nowhere'}; wrote {args.out}\n"
+        )
+    return 0
+
+
+def _scan(args: argparse.Namespace, executor):
+    """``scan``: check the inputs, run the scan on ``executor`` and write the outputs."""
     from dipolehnl.analysis.results import write_scan_outputs
     from dipolehnl.analysis.scan import (
         DEFAULT_COUPLINGS_GEVINV,
@@ -418,29 +439,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
     load_analysis(args.analysis)  # every input and grid check before any computation (and before --out is made)
     check_scan_grid(settings.masses_GeV, settings.couplings_GeVinv, settings.n_events, min_masses=2)
     with output_lock(args.out):  # a second scan into the same --out is refused
-        executor = _executor_from_args(args)
         progress = not args.quiet and sys.stderr.isatty()
-        try:
-            result = run_scan(
-                args.analysis,
-                args.preset,
-                settings,
-                cache_dir=Path(args.out) / ".cache",
-                executor=executor,
-                progress=progress,
-            )
-        finally:
-            if hasattr(executor, "close"):
-                executor.close()
-        summary = write_scan_outputs(result, args.out)
-    if not args.quiet:
-        wl = summary["world_leading_MeV"]
-        sys.stderr.write(
-            f"{result.analysis.name} [{result.preset.name}]: {len(result.masses)} masses "
-            f"in {result.wall_time_s:.1f} s; "
-            f"world-leading {f'{wl[0]:.0f}-{wl[1]:.0f} MeV' if wl else 'nowhere'}; wrote {args.out}\n"
+        result = run_scan(
+            args.analysis,
+            args.preset,
+            settings,
+            cache_dir=Path(args.out) / ".cache",
+            executor=executor,
+            progress=progress,
         )
-    return 0
+        summary = write_scan_outputs(result, args.out)
+    return result, summary
 
 
 def cmd_experiments(args: argparse.Namespace) -> int:

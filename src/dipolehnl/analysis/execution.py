@@ -66,6 +66,14 @@ def _init_pool_worker(parent_pid: int) -> None:
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="dipolehnl-orphan-check", daemon=True).start()
 
 
+def _preload(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` in a pool worker (:meth:`LocalExecutor.start`)."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+
+
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     """Stop a process pool at once (Ctrl-C): cancel what has not started and kill the
     workers instead of waiting for the tasks they run (a mass takes up to tens of seconds)."""
@@ -106,6 +114,7 @@ class LocalExecutor:
             raise InputError(f"workers must be >= 1, got {n}")
         self.workers = int(n)
         self._pool: ProcessPoolExecutor | None = None
+        self._warm: list = []  # the start() imports
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -120,10 +129,24 @@ class LocalExecutor:
             pass
 
     def close(self) -> None:
-        """Stop the worker processes (waits for none: no task is running between maps)."""
+        """Stop the worker processes (waits for none: no task is running between maps; workers
+        still importing for :meth:`start` are stopped at once)."""
         pool, self._pool = getattr(self, "_pool", None), None
+        warm, self._warm = getattr(self, "_warm", []), []
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if any(not f.done() for f in warm):
+                _stop_pool(pool)
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, preload: Sequence[str] = ()) -> None:
+        """Start the worker processes now instead of at the first ``map``, each importing the
+        modules ``preload``: their start-up (~0.5 s of imports) then overlaps with the
+        caller's own (e.g. reading and checking inputs).  Nothing to do for one worker."""
+        if self.workers == 1 or self._pool is not None:
+            return
+        pool = self._get_pool()
+        self._warm = [pool.submit(_preload, tuple(preload)) for _ in range(self.workers)]
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
