@@ -280,3 +280,24 @@ def test_the_kernels_are_built_at_install_and_a_scan_compiles_nothing_at_run_tim
     *files, flags = out.stdout.strip().splitlines()
     assert len(files) == 3 and all(f.endswith((".so", ".pyd")) for f in files), files
     assert flags == "False False False"
+
+
+def test_local_executor_started_early_preloads_and_stops_at_once():
+    """start() spawns the workers (importing the given modules) before the first map; the
+    results are the same; closing while they still import stops them at once."""
+    import time
+
+    from dipolehnl.analysis.execution import LocalExecutor
+
+    ex = LocalExecutor(2)
+    ex.start(preload=("dipolehnl.analysis.scan_worker",))
+    assert ex._pool is not None and len(ex._warm) == 2
+    t0 = time.monotonic()
+    ex.close()
+    assert time.monotonic() - t0 < 1.5 and ex._pool is None
+    with LocalExecutor(2) as ex:
+        ex.start(preload=("json",))
+        assert list(ex.map(abs, [-1, -2, 3])) == [1, 2, 3]
+    one = LocalExecutor(1)
+    one.start(preload=("json",))  # one worker: runs in this process, nothing to start
+    assert one._pool is None
