@@ -285,10 +285,6 @@ def test_the_kernels_are_built_at_install_and_a_scan_compiles_nothing_at_run_tim
 def test_local_executor_started_early_preloads_and_stops_at_once():
     """start() spawns the workers (importing the given modules) before the first map; the
     results are the same; closing while they still import stops them at once."""
-    import time
-
-    from dipolehnl.analysis.execution import LocalExecutor
-
     ex = LocalExecutor(2)
     ex.start(preload=("dipolehnl.analysis.scan_worker",))
     assert ex._pool is not None and len(ex._warm) == 2
