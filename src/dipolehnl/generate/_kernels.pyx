@@ -48,7 +48,7 @@ SAME_LENGTH_RTOL = 1e-12
 LENGTH_CACHE = 4
 #: segments with fewer values of λ to evaluate one by one take their exponentials directly
 #: (the cache's lookups would cost more than they save)
-CACHE_MIN_COLUMNS = 16
+CACHE_MIN_COLUMNS = 6
 
 cdef double C_TAYLOR_RATIO = TAYLOR_RATIO
 cdef int C_TAYLOR_TERMS = TAYLOR_TERMS
