@@ -32,11 +32,12 @@ def decay_kinematics(
     gam_r, nug_r = kin.decay_nu_gamma(rng, m, h)
     em_r, ep_r, nue_r = kin.decay_nu_ee(rng, m, h_pair)
     gamma_f = E_N_GeV / m
+    frame = kin.orthonormal_frame(u)  # the rest frame's axes, shared by the five boosts
     return {
         "p_N": np.concatenate([E_N_GeV[:, None], p_N_GeV[:, None] * u], axis=1),
-        "p_gamma": kin.to_lab(gam_r, u, gamma_f),
-        "p_nu_gamma_mode": kin.to_lab(nug_r, u, gamma_f),
-        "p_eminus": kin.to_lab(em_r, u, gamma_f),
-        "p_eplus": kin.to_lab(ep_r, u, gamma_f),
-        "p_nu_ee_mode": kin.to_lab(nue_r, u, gamma_f),
+        "p_gamma": kin.to_lab(gam_r, u, gamma_f, frame),
+        "p_nu_gamma_mode": kin.to_lab(nug_r, u, gamma_f, frame),
+        "p_eminus": kin.to_lab(em_r, u, gamma_f, frame),
+        "p_eplus": kin.to_lab(ep_r, u, gamma_f, frame),
+        "p_nu_ee_mode": kin.to_lab(nue_r, u, gamma_f, frame),
     }

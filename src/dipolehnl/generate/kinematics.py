@@ -45,10 +45,12 @@ def orthonormal_frame(u: Array) -> tuple[Array, Array]:
     return e1, e2
 
 
-def to_lab(p_rest: Array, u: Array, gamma: Array) -> Array:
+def to_lab(p_rest: Array, u: Array, gamma: Array, frame: tuple[Array, Array] | None = None) -> Array:
     """Boost four-vectors ``p_rest`` (N, 4) given in the HNL rest frame, with the local z axis
-    along the HNL flight direction ``u`` (N, 3), to the lab (HNL Lorentz factor ``gamma``)."""
-    e1, e2 = orthonormal_frame(u)
+    along the HNL flight direction ``u`` (N, 3), to the lab (HNL Lorentz factor ``gamma``).
+    ``frame``: :func:`orthonormal_frame` of ``u`` if already computed (several boosts of one
+    event)."""
+    e1, e2 = orthonormal_frame(u) if frame is None else frame
     bg = np.sqrt(np.maximum(gamma * gamma - 1.0, 0.0))
     E, px, py, pz = p_rest[:, 0], p_rest[:, 1], p_rest[:, 2], p_rest[:, 3]
     E_lab = gamma * E + bg * pz
