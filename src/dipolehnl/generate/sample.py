@@ -96,6 +96,14 @@ class Segments:
         return out
 
 
+def _checked_couplings(couplings: ArrayLike) -> np.ndarray:
+    """Couplings (GeV^-1) as a 1-D float array; InputError unless positive and finite."""
+    c = np.asarray(couplings, dtype=float)
+    if c.ndim != 1 or np.any(~np.isfinite(c)) or np.any(c <= 0):
+        raise InputError("couplings must be positive and finite")
+    return c
+
+
 def _segment_sum(seg: Segments, lam_m: Array, per_segment: bool) -> Array:
     """Per-segment contributions n (e^{−a/λ} − e^{−b/λ}) (per_segment) or their sum per event,
     for one λ per event."""
@@ -273,9 +281,7 @@ class EventSample:
         InputError
             For non-positive or non-finite couplings.
         """
-        c = np.asarray(couplings, dtype=float)
-        if c.ndim != 1 or np.any(~np.isfinite(c)) or np.any(c <= 0):
-            raise InputError("couplings must be positive and finite")
+        c = _checked_couplings(couplings)
         r2 = (c / self.model.d_GeVinv) ** 2  # σ ∝ d², λ ∝ 1/d²
         if rows is None:
             return r2[None, :] * self.segments.decay_integral_scaled(self.columns["decay_length_m"], r2)
@@ -372,9 +378,7 @@ class EventSample:
         InputError
             For non-positive or non-finite couplings.
         """
-        c = np.asarray(couplings, dtype=float)
-        if c.ndim != 1 or np.any(~np.isfinite(c)) or np.any(c <= 0):
-            raise InputError("couplings must be positive and finite")
+        c = _checked_couplings(couplings)
         subsystems = tuple(sorted({v.subsystem for v in self.detector.volumes}))
         index = {s: i for i, s in enumerate(subsystems)}
         vol_sub = np.array([index[v.subsystem] for v in self.detector.volumes], dtype=np.int64)
