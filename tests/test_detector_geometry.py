@@ -452,8 +452,9 @@ def test_trace_where_is_trace_then_filter(nd280, monkeypatch):
     v_all = value[every.volume, column[every.ray]]
     keep = v_all > 0
     assert 0 < keep.sum() < keep.size
-    for method, room in (("grid", 16.0), ("grid", 0.0), ("sweep", 16.0)):
-        monkeypatch.setattr(geometry, "_GRID_SEGMENTS_PER_RAY", room)  # 0: the first pass overflows
+    for method, room in (("grid", 16.0), ("grid", 0.0), ("grid", 1e9), ("sweep", 16.0)):
+        # 0: the first pass overflows; 1e9: beyond _GRID_ROOM_MAX, counted first
+        monkeypatch.setattr(geometry, "_GRID_SEGMENTS_PER_RAY", room)
         if method == "sweep":
             monkeypatch.setattr(Detector, "_box_grid", lambda self: None)
         seg, val = nd280.trace_where(o, d, value, column)

@@ -704,6 +704,8 @@ class Detector:
 #: output room per ray of grid_trace's first pass (raised to 1.25× the most segments per ray
 #: seen): with room for all segments, the rays are traced once instead of counted first
 _GRID_SEGMENTS_PER_RAY = 16.0
+#: largest first-pass room (segments; 160 MB of outputs): beyond it the rays are counted first
+_GRID_ROOM_MAX = 2**22
 
 
 def grid_trace(
@@ -733,6 +735,8 @@ def grid_trace(
     col = e_i if column is None else np.ascontiguousarray(column, dtype=np.int64)
     global _GRID_SEGMENTS_PER_RAY
     room = int(o.shape[0] * _GRID_SEGMENTS_PER_RAY) + 64
+    if room > _GRID_ROOM_MAX:  # many rays: count first rather than allocate on a guess
+        room = 0
     while True:  # one pass if the output has room (usually), else a second with room for all
         ray, t0, t1, vol = (
             np.empty(room, dtype=np.int64),
@@ -747,6 +751,8 @@ def grid_trace(
         room = n
     if o.shape[0]:
         _GRID_SEGMENTS_PER_RAY = max(_GRID_SEGMENTS_PER_RAY, 1.25 * n / o.shape[0])
+    if room > 2 * n + 64:  # much room left over: copies, so that the buffers are freed
+        return ray[:n].copy(), t0[:n].copy(), t1[:n].copy(), vol[:n].copy(), value[:n].copy()
     return ray[:n], t0[:n], t1[:n], vol[:n], value[:n]
 
 
