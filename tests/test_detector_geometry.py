@@ -454,7 +454,7 @@ def test_trace_where_is_trace_then_filter(nd280, monkeypatch):
     assert 0 < keep.sum() < keep.size
     for method, room in (("grid", 16.0), ("grid", 0.0), ("grid", 1e9), ("sweep", 16.0)):
         # 0: the first pass overflows; 1e9: beyond _GRID_ROOM_MAX, counted first
-        monkeypatch.setattr(geometry, "_GRID_SEGMENTS_PER_RAY", room)
+        monkeypatch.setattr(geometry, "_GRID_SEGMENTS_PER_RAY", {False: room, True: room})
         if method == "sweep":
             monkeypatch.setattr(Detector, "_box_grid", lambda self: None)
         seg, val = nd280.trace_where(o, d, value, column)

@@ -297,3 +297,7 @@ def test_local_executor_started_early_preloads_and_stops_at_once():
     one = LocalExecutor(1)
     one.start(preload=("json",))  # one worker: runs in this process, nothing to start
     assert one._pool is None
+    few = LocalExecutor(2)
+    few.start(preload=("json",), tasks=1)  # no more processes than tasks
+    assert len(few._warm) == 1 and len(few._pool._processes) == 1
+    few.close()

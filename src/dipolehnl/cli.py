@@ -392,15 +392,18 @@ def _add_execution_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    # the workers start first: their imports overlap with this process's and its input checks
-    executor = _executor_from_args(args)
+    masses = _grid(args.masses, "mass") if args.masses else None  # the cheap checks first
+    local = None
+    if not (args.dask_scheduler or args.dask_local):
+        # a local pool's workers start now: their imports overlap with this process's own and
+        # with its input checks (an error stops them at once)
+        local = _executor_from_args(args)
+        local.start(preload=("dipolehnl.analysis.scan_worker",), tasks=None if masses is None else len(masses))
     try:
-        if hasattr(executor, "start"):
-            executor.start(preload=("dipolehnl.analysis.scan_worker",))
-        result, summary = _scan(args, executor)
+        result, summary = _scan(args, masses, local)
     finally:
-        if hasattr(executor, "close"):
-            executor.close()
+        if local is not None:
+            local.close()
     if not args.quiet:
         wl = summary["world_leading_MeV"]
         sys.stderr.write(
@@ -411,8 +414,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scan(args: argparse.Namespace, executor):
-    """``scan``: check the inputs, run the scan on ``executor`` and write the outputs."""
+def _scan(args: argparse.Namespace, masses, local):
+    """``scan``: check the inputs, run the scan (on the started local pool ``local``, or on the
+    executor of the options, made after the checks) and write the outputs."""
     from dipolehnl.analysis.results import write_scan_outputs
     from dipolehnl.analysis.scan import (
         DEFAULT_COUPLINGS_GEVINV,
@@ -423,7 +427,7 @@ def _scan(args: argparse.Namespace, executor):
     )
 
     settings = ScanSettings(
-        masses_GeV=_grid(args.masses, "mass") if args.masses else DEFAULT_MASSES_GEV,
+        masses_GeV=masses if masses is not None else DEFAULT_MASSES_GEV,
         couplings_GeVinv=tuple(sorted(_grid(args.couplings, "coupling")))
         if args.couplings
         else DEFAULT_COUPLINGS_GEVINV,
@@ -439,15 +443,20 @@ def _scan(args: argparse.Namespace, executor):
     load_analysis(args.analysis)  # every input and grid check before any computation (and before --out is made)
     check_scan_grid(settings.masses_GeV, settings.couplings_GeVinv, settings.n_events, min_masses=2)
     with output_lock(args.out):  # a second scan into the same --out is refused
+        executor = local if local is not None else _executor_from_args(args)
         progress = not args.quiet and sys.stderr.isatty()
-        result = run_scan(
-            args.analysis,
-            args.preset,
-            settings,
-            cache_dir=Path(args.out) / ".cache",
-            executor=executor,
-            progress=progress,
-        )
+        try:
+            result = run_scan(
+                args.analysis,
+                args.preset,
+                settings,
+                cache_dir=Path(args.out) / ".cache",
+                executor=executor,
+                progress=progress,
+            )
+        finally:
+            if executor is not local and hasattr(executor, "close"):
+                executor.close()
         summary = write_scan_outputs(result, args.out)
     return result, summary
 

@@ -103,9 +103,10 @@ class Executor(Protocol):
 class LocalExecutor:
     """Process pool over ``workers`` cores (default: all).
 
-    The pool is started at the first ``map`` that needs it and kept for later ones, so a run
-    of many scans (``reproduce``) pays the workers' start-up (imports, detector grids and flux
-    tables they cache) once; :meth:`close` (or leaving a ``with`` block) stops it.  Ctrl-C or
+    The pool is started at the first ``map`` that needs it (or earlier by :meth:`start`) and
+    kept for later ones, so a run of many scans (``reproduce``) pays the workers' start-up
+    (imports, detector grids and flux tables they cache) once; :meth:`close` (or leaving a
+    ``with`` block) stops it.  Ctrl-C or
     an error stops it at once; the next ``map`` starts a new one."""
 
     def __init__(self, workers: int | None = None) -> None:
@@ -139,14 +140,16 @@ class LocalExecutor:
             else:
                 pool.shutdown(wait=True, cancel_futures=True)
 
-    def start(self, preload: Sequence[str] = ()) -> None:
+    def start(self, preload: Sequence[str] = (), tasks: int | None = None) -> None:
         """Start the worker processes now instead of at the first ``map``, each importing the
         modules ``preload``: their start-up (~0.5 s of imports) then overlaps with the
-        caller's own (e.g. reading and checking inputs).  Nothing to do for one worker."""
-        if self.workers == 1 or self._pool is not None:
+        caller's own (e.g. reading and checking inputs).  ``tasks``: how many tasks will come
+        (if known): no more processes than that are started.  Nothing to do for one worker."""
+        n = self.workers if tasks is None else min(self.workers, int(tasks))
+        if self.workers == 1 or n < 1 or self._pool is not None:
             return
         pool = self._get_pool()
-        self._warm = [pool.submit(_preload, tuple(preload)) for _ in range(self.workers)]
+        self._warm = [pool.submit(_preload, tuple(preload)) for _ in range(n)]
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:

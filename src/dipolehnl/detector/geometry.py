@@ -701,9 +701,12 @@ class Detector:
         return _merge(ray, seg_t0, seg_t1, cand[label])
 
 
-#: output room per ray of grid_trace's first pass (raised to 1.25× the most segments per ray
-#: seen): with room for all segments, the rays are traced once instead of counted first
-_GRID_SEGMENTS_PER_RAY = 16.0
+#: output room per ray of grid_trace's first pass, for all segments (False) and for the
+#: segments kept by a filter (True): 1.25 × the segments per ray of the last call with at least
+#: _GRID_HINT_MIN_RAYS rays of that kind.  With room for all segments the rays are traced once
+#: instead of counted first; a call that overflows is traced again with room for all.
+_GRID_SEGMENTS_PER_RAY = {False: 16.0, True: 16.0}
+_GRID_HINT_MIN_RAYS = 1000
 #: largest first-pass room (segments; 160 MB of outputs): beyond it the rays are counted first
 _GRID_ROOM_MAX = 2**22
 
@@ -733,8 +736,8 @@ def grid_trace(
     e_i = np.zeros(0, dtype=np.int64)
     kv = np.zeros((0, 1)) if keep_value is None else np.ascontiguousarray(keep_value, dtype=float)
     col = e_i if column is None else np.ascontiguousarray(column, dtype=np.int64)
-    global _GRID_SEGMENTS_PER_RAY
-    room = int(o.shape[0] * _GRID_SEGMENTS_PER_RAY) + 64
+    filtered = keep_value is not None
+    room = int(o.shape[0] * _GRID_SEGMENTS_PER_RAY[filtered]) + 64
     if room > _GRID_ROOM_MAX:  # many rays: count first rather than allocate on a guess
         room = 0
     while True:  # one pass if the output has room (usually), else a second with room for all
@@ -749,8 +752,8 @@ def grid_trace(
         if n <= room:
             break
         room = n
-    if o.shape[0]:
-        _GRID_SEGMENTS_PER_RAY = max(_GRID_SEGMENTS_PER_RAY, 1.25 * n / o.shape[0])
+    if o.shape[0] >= _GRID_HINT_MIN_RAYS:
+        _GRID_SEGMENTS_PER_RAY[filtered] = max(1.25 * n / o.shape[0], 1.0)
     if room > 2 * n + 64:  # much room left over: copies, so that the buffers are freed
         return ray[:n].copy(), t0[:n].copy(), t1[:n].copy(), vol[:n].copy(), value[:n].copy()
     return ray[:n], t0[:n], t1[:n], vol[:n], value[:n]
