@@ -125,7 +125,7 @@ def symmetrized_fermi_form_factor(Q2_GeV2: ArrayLike, A: ArrayLike) -> np.ndarra
 def nuclear_form_factor(nucleus: Nucleus) -> FormFactor:
     """The coherent charge form factor F_A(Q²) used for ``nucleus``: Fourier–Bessel where
     tabulated, symmetrised Fermi otherwise (as DarkNews)."""
-    table = fourier_bessel_tables().get(nucleus.name.lower())
+    table = fourier_bessel_table(nucleus)
     if table is not None:
         R, coeffs = table
         return lambda Q2: fourier_bessel_form_factor(Q2, R, coeffs)
@@ -133,9 +133,15 @@ def nuclear_form_factor(nucleus: Nucleus) -> FormFactor:
     return lambda Q2: symmetrized_fermi_form_factor(Q2, A)
 
 
+def fourier_bessel_table(nucleus: Nucleus) -> tuple[float, tuple[float, ...]] | None:
+    """(R in fm, (a_1, ..., a_n)) of ``nucleus``'s Fourier–Bessel charge density, or None
+    where none is tabulated (the form factor is then the symmetrised Fermi one)."""
+    return fourier_bessel_tables().get(nucleus.name.lower())
+
+
 def has_fourier_bessel(nucleus: Nucleus) -> bool:
     """True if a Fourier–Bessel table exists for ``nucleus``."""
-    return nucleus.name.lower() in fourier_bessel_tables()
+    return fourier_bessel_table(nucleus) is not None
 
 
 def _dipole(Q2: np.ndarray) -> np.ndarray:

@@ -38,9 +38,9 @@ from dipolehnl.physics.form_factors import (
     NEUTRON_ELECTRIC_MODELS,
     fourier_bessel_form_factor,
     fourier_bessel_norm,
+    fourier_bessel_table,
     neutron_F1,
     neutron_F2,
-    nuclear_form_factor,
     proton_F1,
     proton_F2,
     symmetrized_fermi_form_factor,
@@ -113,15 +113,9 @@ class Channel:
         return fermi_momentum_GeV(self.nucleus)
 
     def form_factors(self, Q2_GeV2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(F1, F2) at Q² (GeV²)."""
-        if self.regime == "coherent":
-            if self.options.form_factor == "fermi":
-                return symmetrized_fermi_form_factor(Q2_GeV2, self.nucleus.A), np.zeros_like(Q2_GeV2)
-            return nuclear_form_factor(self.nucleus)(Q2_GeV2), np.zeros_like(Q2_GeV2)
-        if self.regime == "n-el":
-            el = self.options.neutron_electric
-            return neutron_F1(Q2_GeV2, el), neutron_F2(Q2_GeV2, el)
-        return proton_F1(Q2_GeV2), proton_F2(Q2_GeV2)
+        """(F1, F2) at Q² (GeV²) (:meth:`ChannelSet.form_factors`)."""
+        Q2 = np.asarray(Q2_GeV2, dtype=float)
+        return _single(self).form_factors(np.zeros(Q2.shape, dtype=np.int64), Q2)
 
     def pauli_factor(self, Q2_GeV2: np.ndarray) -> np.ndarray | float:
         """Pauli-blocking factor S(|q⃗|) at Q² (1 where not blocked); |q⃗| for a nucleon at rest."""
@@ -300,8 +294,8 @@ class ChannelSet:
     channels in one vectorised pass, ``index`` giving each event's channel (position in
     ``channels``).  An event generator's batches mix dozens of channels (every nucleus,
     coherent and elastic); evaluated one channel at a time, NumPy's per-call overhead
-    (~0.4 ms) dominates.  The arithmetic per event is that of the single channel
-    (:func:`dsigma_dQ2_cm2` uses a set of one), so the values are identical.
+    (~0.4 ms) dominates.  One channel alone (:func:`dsigma_dQ2_cm2`,
+    :meth:`Channel.form_factors`) is a set of one: the formulas are written once, here.
     """
 
     def __init__(self, channels: Sequence[Channel]) -> None:
@@ -315,17 +309,17 @@ class ChannelSet:
         self.spin_zero = np.array([c.spin_zero for c in chs], dtype=bool)
         kF = [c.fermi_momentum_GeV for c in chs]
         self.kF_GeV = np.array([np.nan if k is None else k for k in kF], dtype=float)
-        # form factors (as Channel.form_factors): kind, Fourier-Bessel table or A, neutron G_E model
-        tables = fourier_bessel_tables()
+        # form factors: coherent, the nucleus's Fourier-Bessel table (or the symmetrised Fermi
+        # form factor, where none is tabulated or the options ask for it); elastic, the nucleon's
         self._kind = np.empty(len(chs), dtype=np.int64)
-        n_terms = max((len(t[1]) for t in tables.values()), default=1)
+        n_terms = max((len(t[1]) for t in fourier_bessel_tables().values()), default=1)
         self._fb_R = np.ones(len(chs))
         self._fb_coeff = np.zeros((len(chs), n_terms))
         self._fb_norm = np.ones(len(chs))
         self._A = np.array([c.nucleus.A for c in chs], dtype=float)
         for i, c in enumerate(chs):
             if c.regime == "coherent":
-                table = tables.get(c.nucleus.name.lower()) if c.options.form_factor != "fermi" else None
+                table = fourier_bessel_table(c.nucleus) if c.options.form_factor != "fermi" else None
                 if table is None:
                     self._kind[i] = _FERMI
                 else:
@@ -348,8 +342,10 @@ class ChannelSet:
         kind = self._kind[index]
         for k in np.unique(kind).tolist():
             every = bool(np.all(kind == k))
-            sel = slice(None) if every else kind == k
+            sel = Ellipsis if every else kind == k
             q, ix = Q2[sel], index[sel]
+            if ix.size and np.all(ix == ix.flat[0]):  # one channel: its parameters, not per point
+                ix = ix.flat[0]
             if k == _FB:
                 F1[sel] = fourier_bessel_form_factor(q, self._fb_R[ix], self._fb_coeff[ix], self._fb_norm[ix])
             elif k == _FERMI:
@@ -376,13 +372,11 @@ class ChannelSet:
         if index is None:
             if len(self) != 1:
                 raise InputError("give every event's channel (index) for a set of several channels")
-            ch = self.channels[0]
-            M, Z_hat, n_targets = ch.M_GeV, ch.Z_hat, ch.n_targets
-        else:
-            index = np.broadcast_to(np.asarray(index, dtype=np.int64), E.shape)
-            if index.size and (index.min() < 0 or index.max() >= len(self)):
-                raise InputError(f"channel indices must lie in 0..{len(self) - 1}")
-            M, Z_hat, n_targets = self.M_GeV[index], self.Z_hat[index], self.n_targets[index]
+            index = np.zeros(E.shape, dtype=np.int64)
+        index = np.broadcast_to(np.asarray(index, dtype=np.int64), E.shape)
+        if index.size and (index.min() < 0 or index.max() >= len(self)):
+            raise InputError(f"channel indices must lie in 0..{len(self) - 1}")
+        M, Z_hat, n_targets = self.M_GeV[index], self.Z_hat[index], self.n_targets[index]
         m = model.mass_GeV
         s = M * M + 2.0 * E * M
         t = -Q2
@@ -390,26 +384,18 @@ class ChannelSet:
         inside = (Q2 >= q2min * (1 - 1e-12)) & (Q2 <= q2max * (1 + 1e-12))
         Q2_in = np.where(inside, Q2, 0.0)
         mu = model.mu_tr_GeVinv
-        if index is None:
-            F1, F2 = ch.form_factors(Q2_in)
-            pauli = ch.pauli_factor(Q2_in)
-            even, odd, sl = _msq_bracket(s, t, M, m, F1, F2)
-            if ch.spin_zero:
-                even0, odd0 = _spin_half_minus_zero(s, t, M, m, F1, sl)
-                even, odd = even - even0, odd - odd0
-        else:
-            F1, F2 = self.form_factors(index, Q2_in)
-            kF = self.kF_GeV[index]
-            blocked = np.isfinite(kF)
-            pauli = 1.0
-            if blocked.any():  # Channel.pauli_factor per event
-                S = pauli_suppression(three_momentum_transfer_GeV(Q2_in, M), np.where(blocked, kF, 1.0))
-                pauli = np.where(blocked, S, 1.0)
-            even, odd, sl = _msq_bracket(s, t, M, m, F1, F2)
-            sz = self.spin_zero[index]
-            if sz.any():
-                even0, odd0 = _spin_half_minus_zero(s, t, M, m, F1, sl)
-                even, odd = np.where(sz, even - even0, even), np.where(sz, odd - odd0, odd)
+        F1, F2 = self.form_factors(index, Q2_in)
+        kF = self.kF_GeV[index]
+        blocked = np.isfinite(kF)
+        pauli: float | np.ndarray = 1.0
+        if blocked.any():  # Channel.pauli_factor per event
+            S = pauli_suppression(three_momentum_transfer_GeV(Q2_in, M), np.where(blocked, kF, 1.0))
+            pauli = np.where(blocked, S, 1.0)
+        even, odd, sl = _msq_bracket(s, t, M, m, F1, F2)
+        sz = self.spin_zero[index]
+        if sz.any():
+            even0, odd0 = _spin_half_minus_zero(s, t, M, m, F1, sl)
+            even, odd = np.where(sz, even - even0, even), np.where(sz, odd - odd0, odd)
         out = []
         for hels in groups:
             total = np.zeros_like(E)
