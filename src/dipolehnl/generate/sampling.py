@@ -263,10 +263,8 @@ class _Q2Proposal:
         e_th = np.array([xsec.threshold_energy(model.mass_GeV, ch.M_GeV) for ch in chset.channels])
         de = (e_max_GeV - e_th)[:, None] * np.geomspace(Q2_NODE_FIRST, 1.0, N_Q2_NODES)[None, :]  # (channels, nodes)
         E = e_th[:, None] + de
-        q2min, q2max = xsec.q2_limits(E, model.mass_GeV, chset.M_GeV[:, None])
         cap = np.array([ch.Q2_cap_GeV2 for ch in chset.channels])[:, None]
-        lo = np.log(q2min)
-        hi = np.maximum(np.log(np.minimum(q2max, cap)), lo)  # as _lnq2_range
+        lo, hi = _lnq2_range(model, E, chset.M_GeV[:, None], cap)
         x = (np.arange(n_bins) + 0.5) / n_bins
         Q2c = np.exp(lo[..., None] + (hi - lo)[..., None] * x)  # (channels, nodes, bins)
         index = np.arange(len(chset))[:, None, None]
@@ -285,18 +283,19 @@ class _Q2Proposal:
         return np.searchsorted(mid, t).astype(np.int64)
 
 
-def _lnq2_range(channel: xsec.Channel, model: HNLModel, E: Array) -> tuple[Array, Array]:
-    """(u_min, u_max) of u = ln Q² at E: the kinematic range, capped at the channel's Q²_cap."""
-    q2min, q2max = xsec.q2_limits(E, model.mass_GeV, channel.M_GeV)
+def _lnq2_range(model: HNLModel, E: Array, M_GeV: float | Array, Q2_cap_GeV2: float | Array) -> tuple[Array, Array]:
+    """(u_min, u_max) of u = ln Q² at E on a target of mass M: the kinematic range, capped at
+    the channel's Q²_cap (M and the cap per channel may be arrays broadcast with E)."""
+    q2min, q2max = xsec.q2_limits(E, model.mass_GeV, M_GeV)
     lo = np.log(q2min)
-    hi = np.maximum(np.log(np.minimum(q2max, channel.Q2_cap_GeV2)), lo)
+    hi = np.maximum(np.log(np.minimum(q2max, Q2_cap_GeV2)), lo)
     return lo, hi
 
 
 def _draw_lnq2(rng, channel: xsec.Channel, model: HNLModel, E: Array, proposal: _Q2Proposal) -> tuple[Array, Array]:
     """Draw u = ln Q² per event of one channel from its proposal table; returns (Q², proposal
     density q(u)).  The integrand follows for all channels at once (:func:`_lnq2_integrand`)."""
-    lo, hi = _lnq2_range(channel, model, E)
+    lo, hi = _lnq2_range(model, E, channel.M_GeV, channel.Q2_cap_GeV2)
     j = proposal.node(E)
     n_bins = proposal.prob.shape[1]
     r = rng.uniform(0.0, 1.0, E.size)
