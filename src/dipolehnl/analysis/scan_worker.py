@@ -340,9 +340,9 @@ def not_a_knot_spline(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> np.ndarray
     r0 = ((dx[0] + 2.0 * d0) * dx[1] * m[0] + dx[0] ** 2 * m[1]) / d0
     r_end = (dx[-1] ** 2 * m[-2] + (2.0 * d1 + dx[-1]) * dx[-2] * m[-1]) / d1
     # rows 1..n−2 for s_1..s_{n−2}: lower[i] s_{i−1} + diag[i] s_i + upper[i] s_{i+1} = rhs[i]
-    lower = dx[1:].copy()  # row i (1..n−2): Δ_i
+    lower = dx[1:]  # row i (1..n−2): Δ_i (lower and upper are only read)
     diag = 2.0 * (dx[:-1] + dx[1:])
-    upper = dx[:-1].copy()  # row i: Δ_{i−1}
+    upper = dx[:-1]  # row i: Δ_{i−1}
     rhs = 3.0 * (dx[1:] * m[:-1] + dx[:-1] * m[1:])
     # row 1 minus the first not-a-knot row, row n−2 minus the last one (s_0, s_{n−1} drop out)
     diag[0] -= d0

@@ -733,10 +733,9 @@ def grid_trace(
     label = np.ascontiguousarray(label, dtype=np.int32)
     allp = np.ascontiguousarray(np.concatenate([px, py, pz]), dtype=float)
     off = np.cumsum([0, px.size, py.size, pz.size]).astype(np.int64)
-    e_i = np.zeros(0, dtype=np.int64)
-    kv = np.zeros((0, 1)) if keep_value is None else np.ascontiguousarray(keep_value, dtype=float)
-    col = e_i if column is None else np.ascontiguousarray(column, dtype=np.int64)
     filtered = keep_value is not None
+    kv = np.ascontiguousarray(keep_value, dtype=float) if filtered else np.zeros((0, 1))
+    col = np.ascontiguousarray(column if filtered else [], dtype=np.int64)
     room = int(o.shape[0] * _GRID_SEGMENTS_PER_RAY[filtered]) + 64
     if room > _GRID_ROOM_MAX:  # many rays: count first rather than allocate on a guess
         room = 0
@@ -747,7 +746,7 @@ def grid_trace(
             np.empty(room),
             np.empty(room, dtype=np.int64),
         )
-        value = np.empty(room if keep_value is not None else 0)
+        value = np.empty(room if filtered else 0)
         n = grid_pass(o, d, tmax, allp, off, label, snap, ray, t0, t1, vol, kv, col, value)
         if n <= room:
             break
