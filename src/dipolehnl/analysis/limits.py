@@ -50,9 +50,9 @@ limit is turned into a polygon in log space:
 * ``Umu2`` curves (supplemental Fig. 1): graphs, sorted by mass (AFH2022_T2K2019 has
   two digitised points out of order), log-log interpolated.
 
-Point-in-polygon tests use ``matplotlib.path.Path.contains_points`` (even-odd for these
-simple polygons), self-intersection checks ``Path.intersects_path``; areas are the shoelace
-formula.
+Point-in-polygon tests use the even-odd rule (compiled, ``points_in_polygon``; the same
+answers as ``matplotlib.path.Path.contains_points``), self-intersection checks matplotlib's
+``Path.intersects_path``; areas are the shoelace formula.
 
 ``excluded_d(m)`` is the lower edge of a region at mass m (the minimum over the
 polygon's edges crossing the vertical line), which is log-log interpolation for an
@@ -67,7 +67,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -75,9 +75,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dipolehnl.constants import E_EM, M_E_GEV
 from dipolehnl.errors import InputError
-
-if TYPE_CHECKING:
-    from matplotlib.path import Path as MplPath
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -92,24 +89,16 @@ SHAPES: tuple[str, ...] = ("open_above", "closed", "open_below", "graph")
 OPEN_EXTENT_DECADES: float = 12.0
 
 _CLAMP_EPS = 1e-9
-_CHUNK = 2048  # points per block in the vectorised polygon tests (bounds memory)
+_CHUNK = 2048  # points per block of the vectorised boundary envelope (bounds memory)
 
 
 # ---------------------------------------------------------------------------------------
-# Polygon helpers (log space): matplotlib.path does the geometry
+# Polygon helpers (log space)
 # ---------------------------------------------------------------------------------------
 def _edges(poly: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
     p1 = poly
     p2 = np.roll(poly, -1, axis=0)
     return p1[:, 0], p1[:, 1], p2[:, 0], p2[:, 1]
-
-
-def _path(poly: NDArray[np.float64]) -> MplPath:
-    """The closed matplotlib path through the vertices (last joined to the first)."""
-    from matplotlib.path import Path as MplPath  # imported where needed: 0.5 s
-
-    p = np.asarray(poly, dtype=float)
-    return MplPath(np.vstack([p, p[:1]]), closed=True)
 
 
 def points_in_polygon(x: ArrayLike, y: ArrayLike, poly: NDArray[np.float64]) -> NDArray[np.bool_]:
